@@ -1,0 +1,13 @@
+"""Network and faults: endpoints, messages, latency models, loss, partitions, crashes, clocks,
+and the nemesis."""
+
+from .endpoint import Endpoint
+from .latency import (Constant, Exponential, LatencyModel, Mixture, Pareto, Uniform,
+                      latency_model)
+from .message import Message, message
+from .nemesis import ACTIONS, FAULTS, Nemesis
+from .network import InFlight, Network
+
+__all__ = ["Endpoint", "Message", "message", "Network", "InFlight", "Nemesis", "ACTIONS",
+           "FAULTS", "LatencyModel", "Constant", "Uniform", "Exponential", "Pareto", "Mixture",
+           "latency_model"]

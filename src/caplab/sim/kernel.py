@@ -1,0 +1,238 @@
+"""The simulation kernel: simulated time in integer milliseconds and an ordered event queue.
+
+Events are ordered by ``(time, sequence)``: ties run first-in first-out, as in simpy's
+``(time, priority, id)`` heap. There is no wall clock, no thread and no asyncio here: a run is a
+pure function of the seed and the calls made on the simulation.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any, Callable
+
+from ..errors import ConfigError, SimulationError, check_non_negative_int
+from .rng import Streams
+from .trace import Trace
+
+__all__ = ["Simulation", "Timer"]
+
+
+class Timer:
+    """A scheduled call. Keep it to :meth:`cancel` it; cancelling twice is harmless.
+
+    A *daemon* timer (heartbeats, anti-entropy rounds, state sampling) does not keep the
+    simulation busy: :meth:`Simulation.run_until_idle` stops when only daemon timers remain.
+    """
+
+    __slots__ = ("time_ms", "seq", "fn", "args", "cancelled", "daemon", "label", "_sim")
+
+    def __init__(self, sim, time_ms, seq, fn, args, daemon, label):
+        self._sim = sim
+        self.time_ms = time_ms
+        self.seq = seq
+        self.fn = fn
+        self.args = args
+        self.cancelled = False
+        self.daemon = daemon
+        self.label = label
+
+    def __lt__(self, other: "Timer") -> bool:  # heap order: (time, seq)
+        return (self.time_ms, self.seq) < (other.time_ms, other.seq)
+
+    @property
+    def pending(self) -> bool:
+        return not self.cancelled and self._sim is not None
+
+    def cancel(self) -> None:
+        if self.cancelled or self._sim is None:
+            return
+        self.cancelled = True
+        if not self.daemon:
+            self._sim._busy -= 1
+
+    def __repr__(self) -> str:
+        state = "cancelled" if self.cancelled else ("done" if self._sim is None else "pending")
+        return f"Timer(at={self.time_ms}, label={self.label!r}, {state})"
+
+
+class Simulation:
+    """A deterministic discrete-event simulation.
+
+    Args:
+        seed: the one seed all randomness derives from (see :meth:`rng`).
+        trace: record a trace of events (switch off for benchmarks).
+
+    Example:
+        >>> sim = Simulation(seed=1)
+        >>> out = []
+        >>> _ = sim.schedule(5, out.append, "b"); _ = sim.schedule(5, out.append, "c")
+        >>> _ = sim.schedule(1, out.append, "a")
+        >>> sim.run(); out, sim.now
+        (['a', 'b', 'c'], 5)
+    """
+
+    def __init__(self, seed: int = 0, *, trace: bool = True) -> None:
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ConfigError(f"seed must be an integer, got {seed!r}")
+        self.seed = seed
+        self._now = 0
+        self._queue: list[Timer] = []
+        self._seq = 0
+        self._busy = 0           # pending non-daemon timers
+        self.events_run = 0
+        self.streams = Streams(seed)
+        self.trace = Trace(enabled=trace)
+
+    # -- time and randomness -------------------------------------------------------------
+    @property
+    def now(self) -> int:
+        """Simulated time in milliseconds."""
+        return self._now
+
+    def rng(self, name: str):
+        """The ``random.Random`` stream called ``name`` (created on first use from the seed)."""
+        return self.streams.get(name)
+
+    # -- scheduling ----------------------------------------------------------------------
+    def schedule(self, delay_ms: int, fn: Callable[..., Any], *args: Any, daemon: bool = False,
+                 label: str | None = None) -> Timer:
+        """Call ``fn(*args)`` after ``delay_ms`` simulated milliseconds.
+
+        Raises:
+            ConfigError: ``delay_ms`` is negative or not a whole number.
+        """
+        if type(delay_ms) is not int or delay_ms < 0:
+            delay_ms = check_non_negative_int("delay_ms", delay_ms)
+        return self._push(self._now + delay_ms, fn, args, daemon, label)
+
+    def schedule_at(self, time_ms: int, fn: Callable[..., Any], *args: Any,
+                    daemon: bool = False, label: str | None = None) -> Timer:
+        """Call ``fn(*args)`` at simulated time ``time_ms`` (not in the past)."""
+        time_ms = check_non_negative_int("time_ms", time_ms)
+        if time_ms < self._now:
+            raise ConfigError(f"time_ms={time_ms} is in the past (now is {self._now})")
+        return self._push(time_ms, fn, args, daemon, label)
+
+    def _push(self, time_ms, fn, args, daemon, label) -> Timer:
+        self._seq += 1
+        timer = Timer(self, time_ms, self._seq, fn, args, daemon, label)
+        heapq.heappush(self._queue, timer)
+        if not daemon:
+            self._busy += 1
+        return timer
+
+    # -- running -------------------------------------------------------------------------
+    def peek(self) -> int | None:
+        """Time of the next pending event, or None if the queue is empty."""
+        queue = self._queue
+        while queue and queue[0].cancelled:
+            heapq.heappop(queue)._sim = None
+        return queue[0].time_ms if queue else None
+
+    def step(self) -> bool:
+        """Run exactly one pending event. Returns False if there was none."""
+        queue = self._queue
+        while queue:
+            timer = heapq.heappop(queue)
+            if timer.cancelled:
+                timer._sim = None
+                continue
+            self._now = timer.time_ms
+            timer._sim = None
+            if not timer.daemon:
+                self._busy -= 1
+            self.events_run += 1
+            timer.fn(*timer.args)
+            return True
+        return False
+
+    def run(self, until: int | None = None, *, max_events: int | None = None) -> int:
+        """Run events until the queue is empty, or up to time ``until`` (inclusive).
+
+        Afterwards ``now`` is ``until`` when given (time passes even with nothing to do).
+        Returns the number of events run.
+        """
+        if until is not None:
+            until = check_non_negative_int("until", until)
+            if until < self._now:
+                raise ConfigError(f"until={until} is in the past (now is {self._now})")
+        if max_events is not None:
+            max_events = check_non_negative_int("max_events", max_events)
+        queue = self._queue
+        ran = 0
+        pop = heapq.heappop
+        while queue:
+            timer = queue[0]
+            if timer.cancelled:
+                pop(queue)._sim = None
+                continue
+            if until is not None and timer.time_ms > until:
+                break
+            if max_events is not None and ran >= max_events:
+                return ran
+            pop(queue)
+            self._now = timer.time_ms
+            timer._sim = None
+            if not timer.daemon:
+                self._busy -= 1
+            ran += 1
+            timer.fn(*timer.args)
+        self.events_run += ran
+        if until is not None and (max_events is None or ran < max_events):
+            self._now = until
+        return ran
+
+    def run_for(self, ms: int) -> int:
+        """Run for ``ms`` simulated milliseconds from now."""
+        ms = check_non_negative_int("ms", ms)
+        return self.run(until=self._now + ms)
+
+    @property
+    def idle(self) -> bool:
+        """True when no non-daemon event is pending (only heartbeats and the like remain)."""
+        return self._busy == 0
+
+    def run_until_idle(self, *, max_events: int = 1_000_000) -> int:
+        """Run until only daemon timers remain (or the queue is empty).
+
+        Raises:
+            SimulationError: more than ``max_events`` events ran without getting idle, which
+                means something keeps scheduling non-daemon work forever.
+        """
+        ran = 0
+        while self._busy > 0:
+            if ran >= max_events:
+                raise SimulationError(
+                    f"run_until_idle ran {max_events} events and the simulation is still busy "
+                    f"(now={self._now} ms): something reschedules work forever; "
+                    f"use run_for(ms) or run(until=...) instead")
+            if not self.step():
+                break
+            ran += 1
+        return ran
+
+    def run_until(self, predicate: Callable[[], bool], *, timeout_ms: int | None = None,
+                  max_events: int = 10_000_000) -> bool:
+        """Run events until ``predicate()`` is true; give up at ``now + timeout_ms``.
+
+        Returns whether the predicate became true.
+        """
+        deadline = None if timeout_ms is None else self._now + check_non_negative_int(
+            "timeout_ms", timeout_ms)
+        ran = 0
+        while not predicate():
+            nxt = self.peek()
+            if nxt is None or (deadline is not None and nxt > deadline):
+                if deadline is not None:
+                    self._now = max(self._now, deadline)
+                return predicate()
+            if ran >= max_events:
+                raise SimulationError(f"run_until gave up after {max_events} events")
+            self.step()
+            ran += 1
+        return True
+
+    @property
+    def pending(self) -> int:
+        """Number of pending (not cancelled) events."""
+        return sum(1 for t in self._queue if not t.cancelled)
