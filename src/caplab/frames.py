@@ -1,0 +1,108 @@
+"""History, trace and replica state as pandas DataFrames: the stable bridge from the model to
+everything that draws (views, tables, notebooks). Column names are part of the public API.
+
+* :func:`history_frame`: ``id, client, op, key, value, invoke_ms, complete_ms, outcome, node,
+  error`` (one row per operation; in-flight operations are ``info`` with no ``complete_ms``).
+* :func:`trace_frame`: ``time_ms, kind, node, peer, msg_id, msg_kind, msg, detail``.
+* :func:`messages_frame`: one row per message: ``msg_id, src, dst, kind, sent_ms, outcome
+  (delivered|dropped|in flight), end_ms, reason, msg``.
+* :func:`replica_state_frame`: node x key -> value, with versions in ``.attrs["version"]``.
+* :func:`snapshots_frame`: ``time_ms, node, key, value`` samples from ``Cluster.watch``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .history.record import COLUMNS
+
+__all__ = ["history_frame", "trace_frame", "messages_frame", "replica_state_frame",
+           "replica_long_frame", "snapshots_frame", "records_frame"]
+
+
+def records_frame(records, columns=None) -> pd.DataFrame:
+    """A DataFrame from a list of dicts (keeps column order; empty lists keep ``columns``)."""
+    frame = pd.DataFrame.from_records(list(records), columns=columns)
+    return frame
+
+
+def history_frame(history) -> pd.DataFrame:
+    """A history (``History``, or list of dicts) as a DataFrame with the history columns."""
+    records = history.records() if hasattr(history, "records") else list(history)
+    frame = pd.DataFrame.from_records(records, columns=list(COLUMNS))
+    for col in ("invoke_ms", "complete_ms"):
+        frame[col] = frame[col].astype("Int64")
+    return frame
+
+
+def trace_frame(trace, *, kinds=None, since_ms=None, until_ms=None) -> pd.DataFrame:
+    """A trace (``Trace`` or list of ``TraceEvent``) as a DataFrame, optionally filtered."""
+    rows = []
+    wanted = set(kinds) if kinds else None
+    for e in trace:
+        if wanted is not None and e.kind not in wanted:
+            continue
+        if since_ms is not None and e.time_ms < since_ms:
+            continue
+        if until_ms is not None and e.time_ms > until_ms:
+            continue
+        rows.append((e.time_ms, e.kind, e.node, e.peer, e.msg_id,
+                     e.msg.kind if e.msg is not None else None,
+                     repr(e.msg) if e.msg is not None else None, e.detail))
+    frame = pd.DataFrame(rows, columns=["time_ms", "kind", "node", "peer", "msg_id", "msg_kind",
+                                        "msg", "detail"])
+    frame["msg_id"] = frame["msg_id"].astype("Int64")
+    return frame
+
+
+def messages_frame(trace, *, since_ms=None, until_ms=None) -> pd.DataFrame:
+    """One row per message sent, with what became of it (for sequence diagrams)."""
+    rows: dict[int, dict] = {}
+    for e in trace:
+        if e.msg_id is None:
+            continue
+        if e.kind == "send":
+            rows[e.msg_id] = {"msg_id": e.msg_id, "src": e.node, "dst": e.peer,
+                              "kind": e.msg.kind if e.msg is not None else None,
+                              "sent_ms": e.time_ms, "outcome": "in flight", "end_ms": None,
+                              "reason": None, "msg": repr(e.msg)}
+        elif e.msg_id in rows:
+            row = rows[e.msg_id]
+            if e.kind == "deliver" and row["outcome"] != "delivered":
+                row.update(outcome="delivered", end_ms=e.time_ms)
+            elif e.kind == "drop":
+                row.update(outcome="dropped", end_ms=e.time_ms, reason=e.detail)
+    out = [r for r in rows.values()
+           if (since_ms is None or (r["end_ms"] if r["end_ms"] is not None else r["sent_ms"])
+               >= since_ms)
+           and (until_ms is None or r["sent_ms"] <= until_ms)]
+    frame = pd.DataFrame.from_records(out, columns=["msg_id", "src", "dst", "kind", "sent_ms",
+                                                    "outcome", "end_ms", "reason", "msg"])
+    frame["end_ms"] = frame["end_ms"].astype("Int64")
+    return frame
+
+
+def replica_long_frame(records) -> pd.DataFrame:
+    """Replica records (node, key, value, version, ...) as a long DataFrame."""
+    return pd.DataFrame.from_records(list(records), columns=None if records else
+                                     ["node", "key", "value", "version"])
+
+
+def replica_state_frame(records, nodes=None) -> pd.DataFrame:
+    """node x key -> value. ``frame.attrs["version"]`` holds node x key -> version."""
+    records = list(records)
+    nodes = list(nodes) if nodes is not None else sorted({r["node"] for r in records})
+    keys = sorted({r["key"] for r in records})
+    values = pd.DataFrame(index=pd.Index(nodes, name="node"), columns=keys, dtype=object)
+    versions = pd.DataFrame(index=pd.Index(nodes, name="node"), columns=keys, dtype=object)
+    for r in records:
+        values.at[r["node"], r["key"]] = r["value"]
+        versions.at[r["node"], r["key"]] = r.get("version")
+    values.columns.name = "key"
+    values.attrs["version"] = versions
+    return values
+
+
+def snapshots_frame(snapshots) -> pd.DataFrame:
+    """Samples ``(time_ms, node, key, value)`` as a DataFrame."""
+    return pd.DataFrame(list(snapshots), columns=["time_ms", "node", "key", "value"])

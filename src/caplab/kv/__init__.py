@@ -1,0 +1,6 @@
+"""The replicated key-value store: the Cluster facade, clients, and the two modes."""
+
+from .client import Client, OpHandle, Result
+from .cluster import MODES, Cluster
+
+__all__ = ["Cluster", "Client", "OpHandle", "Result", "MODES"]

@@ -1,0 +1,111 @@
+"""The contract between the :class:`~caplab.kv.Cluster` facade and a mode (CP or AP).
+
+A mode is a :class:`Backend` (the servers) with a :class:`Driver` (the client library: which
+node to ask, retries, what replies mean). Both are plain Python on the simulation kernel.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ConfigError, UnknownNameError
+
+__all__ = ["Backend", "Driver", "validate_options"]
+
+
+def validate_options(what: str, given: dict, defaults: dict) -> dict:
+    """Merge ``given`` into ``defaults``; unknown names raise, listing the allowed ones."""
+    for name in given:
+        if name not in defaults:
+            raise UnknownNameError(f"{what} option", name, sorted(defaults))
+    merged = dict(defaults)
+    merged.update(given)
+    return merged
+
+
+class Driver:
+    """Client-side protocol of a mode. Subclasses implement :meth:`start` and :meth:`receive`."""
+
+    #: allowed per-operation options and their defaults (None: use the cluster's setting)
+    PUT_OPTIONS: dict = {"timeout_ms": None}
+    GET_OPTIONS: dict = {"timeout_ms": None}
+
+    def __init__(self, backend) -> None:
+        self.backend = backend
+
+    def validate_options(self, op: str, options: dict) -> dict:
+        """Check per-operation options; return them complete (no None left but timeout)."""
+        allowed = self.PUT_OPTIONS if op != "get" else self.GET_OPTIONS
+        for name in options:
+            if name not in allowed:
+                raise UnknownNameError(f"{op} option", name, sorted(allowed))
+        opts = {k: v for k, v in options.items()}
+        if opts.get("timeout_ms") is None:
+            opts.pop("timeout_ms", None)
+        else:
+            t = opts["timeout_ms"]
+            if isinstance(t, bool) or not isinstance(t, int) or t <= 0:
+                raise ConfigError(f"timeout_ms must be a whole number of ms > 0, got {t!r}")
+        return self.complete_options(op, opts)
+
+    def complete_options(self, op: str, options: dict) -> dict:
+        """Fill in defaults and validate values (mode-specific). Must not change any state."""
+        return options
+
+    def start(self, client, handle) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def receive(self, client, msg, src: str) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def on_finish(self, client, handle) -> None:
+        """Called after an operation completes (clean up driver state)."""
+
+
+class Backend:
+    """Servers of a mode.
+
+    Attributes a subclass sets: ``mode`` ("cp" or "ap"), ``OPTIONS`` (cluster options with
+    defaults), ``driver`` (a :class:`Driver`), ``nodes`` (name -> node endpoint).
+    """
+
+    mode: str = ""
+    OPTIONS: dict = {}
+    #: mode-specific public methods the Cluster exposes (e.g. "rollbacks", "replicas_for")
+    PUBLIC: tuple = ()
+
+    def __init__(self, cluster, node_names: list[str], options: dict) -> None:
+        self.cluster = cluster
+        self.options = options
+        self.nodes: dict = {}
+
+    # What the facade and the views read -------------------------------------------------
+    def roles(self) -> dict[str, str]:
+        """node -> role ("primary", "secondary", "candidate", "replica", "down", ...)."""
+        return {name: ("replica" if node.up else "down") for name, node in self.nodes.items()}
+
+    @property
+    def primary(self) -> str | None:
+        return None
+
+    def node_info(self) -> list[dict]:
+        """One dict per node for tables and views (role, term, counters ...)."""
+        roles = self.roles()
+        return [{"node": n, "role": roles[n], "up": self.nodes[n].up} for n in self.nodes]
+
+    def replica_records(self) -> list[dict]:  # pragma: no cover - abstract
+        """One dict per (node, key) a node holds: node, key, value, version."""
+        raise NotImplementedError
+
+    def export_data(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        """key -> current value, the data to carry into another mode."""
+        raise NotImplementedError
+
+    def import_data(self, data: dict[str, Any]) -> None:  # pragma: no cover - abstract
+        """Load ``data`` (key -> value) into every replica as already-replicated state."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop the backend's timers (called when the cluster switches mode)."""
+        for node in self.nodes.values():
+            node.incarnation += 1   # invalidates every timer the node set

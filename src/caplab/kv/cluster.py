@@ -1,0 +1,298 @@
+"""The ``Cluster`` facade: one replicated key-value store with two switchable modes.
+
+``mode="cp"`` is a MongoDB-style replica set (:mod:`caplab.kv.cp`); ``mode="ap"`` is a
+Cassandra/Dynamo-style ring (:mod:`caplab.kv.ap`). Both run on one seeded simulation and one
+network, and record every client operation in one :class:`~caplab.history.History`.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ..errors import ConfigError, UnknownNameError, check_non_negative_int
+from ..history.record import History
+from ..net.latency import Uniform
+from ..net.nemesis import Nemesis
+from ..net.network import Network
+from ..sim.kernel import Simulation
+from .client import Client
+
+__all__ = ["Cluster", "MODES"]
+
+#: mode -> (module, backend class name)
+MODES = {"cp": ("caplab.kv.cp", "ReplicaSet"), "ap": ("caplab.kv.ap", "Ring")}
+
+
+def _backend_class(mode):
+    if mode not in MODES:
+        raise UnknownNameError("mode", mode, sorted(MODES))
+    module, name = MODES[mode]
+    return getattr(importlib.import_module(module), name)
+
+
+class Cluster:
+    """A replicated key-value store on a deterministic simulated network.
+
+    Args:
+        mode: ``"cp"`` (replica set) or ``"ap"`` (ring).
+        nodes: how many nodes (named ``n1`` .. ``nN``) or a list of names.
+        seed: the one seed of all randomness (same seed, same history).
+        latency: default one-way network latency (model, ms, or spec tuple).
+        loss: default message loss probability.
+        op_timeout_ms: how long a client waits before an operation is ``info`` (unknown).
+        trace: keep a trace of every event (switch off for long benchmarks).
+        **mode_options: options of the mode (see ``Cluster.options_for(mode)``).
+
+    Example:
+        >>> c = Cluster(mode="cp", nodes=3, seed=1)       # doctest: +SKIP
+        >>> alice = c.client("alice", near="n1")           # doctest: +SKIP
+        >>> alice.put("x", "1").ok                         # doctest: +SKIP
+        True
+    """
+
+    def __init__(self, mode: str = "cp", nodes=3, *, seed: int = 0, latency=Uniform(1, 5),
+                 loss: float = 0.0, op_timeout_ms: int = 2000, trace: bool = True,
+                 **mode_options) -> None:
+        backend_cls = _backend_class(mode)
+        names = self._node_names(nodes)
+        options = self._mode_options(backend_cls, mode, mode_options)
+        self.op_timeout_ms = check_non_negative_int("op_timeout_ms", op_timeout_ms)
+        if self.op_timeout_ms == 0:
+            raise ConfigError("op_timeout_ms must be > 0")
+        self.sim = Simulation(seed, trace=trace)
+        self.network = Network(self.sim, latency=latency, loss=loss)
+        self.history = History()
+        self.clients: dict[str, Client] = {}
+        self.mode = mode
+        self.snapshots: list[tuple[int, str, str, object]] = []
+        self._watch_timer = None
+        self.backend = backend_cls(self, names, options)
+        self.sim.trace.record(0, "note", None, None, None, None,
+                              f"cluster mode={mode} nodes={','.join(names)} seed={seed}")
+
+    # -- construction helpers ----------------------------------------------------------------
+    @staticmethod
+    def _node_names(nodes) -> list[str]:
+        if isinstance(nodes, bool):
+            raise ConfigError(f"nodes must be a count >= 1 or a list of names, got {nodes!r}")
+        if isinstance(nodes, int):
+            if nodes < 1 or nodes > 50:
+                raise ConfigError(f"nodes must be between 1 and 50, got {nodes}")
+            return [f"n{i}" for i in range(1, nodes + 1)]
+        try:
+            names = list(nodes)
+        except TypeError:
+            raise ConfigError(f"nodes must be a count or a list of names, got {nodes!r}") from None
+        if not names or not all(isinstance(n, str) and n for n in names):
+            raise ConfigError(f"node names must be non-empty strings, got {nodes!r}")
+        if len(set(names)) != len(names):
+            raise ConfigError(f"node names must be distinct, got {names!r}")
+        return names
+
+    @staticmethod
+    def _mode_options(backend_cls, mode, given) -> dict:
+        allowed = backend_cls.OPTIONS
+        for name in given:
+            if name not in allowed:
+                raise UnknownNameError(f"option for mode {mode!r}", name, sorted(allowed))
+        merged = dict(allowed)
+        merged.update(given)
+        return merged
+
+    @staticmethod
+    def options_for(mode: str) -> dict:
+        """The options a mode accepts, with their defaults."""
+        return dict(_backend_class(mode).OPTIONS)
+
+    # -- membership ----------------------------------------------------------------------------
+    @property
+    def nodes(self) -> list[str]:
+        """Node names, in order."""
+        return list(self.backend.nodes)
+
+    def client(self, name: str, near: str | None = None) -> Client:
+        """The client called ``name``, created near node ``near`` (default: the first node).
+
+        Asking again for an existing client returns it (``near`` must then match or be None).
+        """
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"client name must be a non-empty string, got {name!r}")
+        existing = self.clients.get(name)
+        if existing is not None:
+            if near is not None and near != existing.near:
+                raise ConfigError(f"client {name!r} already exists near {existing.near!r}, not "
+                                  f"{near!r}")
+            return existing
+        if name in self.network.endpoints:
+            raise ConfigError(f"{name!r} is a node name; choose another name for the client")
+        near = self.nodes[0] if near is None else near
+        if near not in self.backend.nodes:
+            raise UnknownNameError("node", near, self.nodes)
+        client = Client(name, self)
+        self.network.add(client, near=near)
+        self.clients[name] = client
+        return client
+
+    # -- faults (delegated to the network; every change is traced) ------------------------------
+    def partition(self, *groups) -> None:
+        """Split the network: ``c.partition(["n1", "alice"], ["n2", "n3"])``."""
+        self.network.partition(*groups)
+
+    def isolate(self, name: str) -> None:
+        """Cut ``name`` (and clients near it) off from everyone else."""
+        self.network.isolate(name)
+
+    def cut(self, src: str, dst: str) -> None:
+        """One-way cut: ``src``'s messages to ``dst`` are lost."""
+        self.network.cut(src, dst)
+
+    def heal(self) -> None:
+        """Remove all partitions and cuts."""
+        self.network.heal()
+
+    def crash(self, name: str) -> None:
+        """Crash a node: volatile state is lost, durable state is kept."""
+        self._require_node(name)
+        self.network.crash(name)
+
+    def restart(self, name: str) -> None:
+        """Restart a crashed node."""
+        self._require_node(name)
+        self.network.restart(name)
+
+    def skew_clock(self, name: str, *, offset_ms: int = 0, drift: float = 0.0) -> None:
+        """Skew a node's clock (used by timestamp-based conflict resolution)."""
+        self._require_node(name)
+        self.network.skew_clock(name, offset_ms=offset_ms, drift=drift)
+
+    def _require_node(self, name):
+        if name not in self.backend.nodes:
+            raise UnknownNameError("node", name, self.nodes)
+
+    def nemesis(self, schedule=None, **random_options) -> Nemesis:
+        """Start a fault schedule: scripted ``[(time_ms, action, *args)]`` or random.
+
+        ``c.nemesis([(100, "isolate", "n1"), (900, "heal")])`` or
+        ``c.nemesis(duration_ms=5000, faults=("partition", "crash"))``.
+        """
+        if schedule is not None:
+            if random_options:
+                raise ConfigError("give either a schedule or random options, not both")
+            return Nemesis(self, schedule).start()
+        return Nemesis.random(self, nodes=self.nodes, **random_options).start()
+
+    # -- time -------------------------------------------------------------------------------
+    @property
+    def now(self) -> int:
+        """Simulated time in milliseconds."""
+        return self.sim.now
+
+    def run_for(self, ms: int) -> None:
+        """Let ``ms`` simulated milliseconds pass."""
+        self.sim.run_for(ms)
+
+    def run(self, until: int) -> None:
+        """Run until simulated time ``until``."""
+        self.sim.run(until=until)
+
+    def step(self) -> bool:
+        """Run one event."""
+        return self.sim.step()
+
+    def run_until_idle(self, *, max_events: int = 1_000_000) -> int:
+        """Run until no client operation or message is pending (heartbeats don't count)."""
+        return self.sim.run_until_idle(max_events=max_events)
+
+    # -- state ------------------------------------------------------------------------------
+    @property
+    def primary(self) -> str | None:
+        """The node that is primary (CP mode), or None."""
+        return self.backend.primary
+
+    def roles(self) -> dict[str, str]:
+        """node -> role (``primary``, ``secondary``, ``candidate``, ``replica``, ``down``)."""
+        return self.backend.roles()
+
+    def node_info(self):
+        """A DataFrame with one row per node (role, term, ... depending on the mode)."""
+        from ..frames import records_frame
+        return records_frame(self.backend.node_info())
+
+    def replica_records(self) -> list[dict]:
+        """What every node holds: dicts with node, key, value, version."""
+        return self.backend.replica_records()
+
+    def replica_state(self):
+        """A DataFrame node x key -> value (and a ``version`` frame as ``.attrs['version']``)."""
+        from ..frames import replica_state_frame
+        return replica_state_frame(self.backend.replica_records(), self.nodes)
+
+    def watch(self, every_ms: int = 50) -> None:
+        """Sample replica state every ``every_ms`` into ``snapshots`` (for convergence curves)."""
+        every_ms = check_non_negative_int("every_ms", every_ms)
+        if every_ms == 0:
+            raise ConfigError("every_ms must be > 0")
+        if self._watch_timer is not None:
+            self._watch_timer.cancel()
+        self._sample(every_ms)
+
+    def _sample(self, every_ms: int) -> None:
+        now = self.sim.now
+        for rec in self.backend.replica_records():
+            self.snapshots.append((now, rec["node"], rec["key"], rec["value"]))
+        self._watch_timer = self.sim.schedule(every_ms, self._sample, every_ms, daemon=True)
+
+    def snapshots_frame(self):
+        """The sampled replica state as a DataFrame: time_ms, node, key, value."""
+        from ..frames import snapshots_frame
+        return snapshots_frame(self.snapshots)
+
+    # -- mode switching ---------------------------------------------------------------------
+    def switch_mode(self, mode: str, **mode_options) -> None:
+        """Switch to ``mode`` keeping the nodes, clients, network state and current data.
+
+        Operations still in flight end as ``info`` (unknown); the history goes on.
+        """
+        backend_cls = _backend_class(mode)
+        options = self._mode_options(backend_cls, mode, mode_options)
+        names = self.nodes
+        data = self.backend.export_data()
+        down = [n for n in names if not self.backend.nodes[n].up]
+        for client in self.clients.values():
+            for handle in sorted(client.pending.values(), key=lambda h: h.id):
+                client.finish(handle, "info", error="cluster switched mode: outcome unknown "
+                                                    "(indefinite)")
+        self.backend.close()
+        for name in names:
+            self.network.endpoints.pop(name)
+        self.mode = mode
+        self.backend = backend_cls(self, names, options)   # clients keep their 'near' node
+        self.backend.import_data(data)
+        for name in down:
+            self.network.crash(name)
+        self.sim.trace.record(self.sim.now, "note", None, None, None, None,
+                              f"switched to mode={mode} carrying {len(data)} keys")
+
+    # -- mode-specific features -----------------------------------------------------------
+    def __getattr__(self, name):
+        # Called only for attributes not found normally: mode-specific features such as
+        # rollbacks() (CP) or replicas_for() (AP) live on the backend.
+        if name.startswith("_") or "backend" not in self.__dict__:
+            raise AttributeError(name)
+        backend = self.__dict__["backend"]
+        if name in backend.PUBLIC:
+            return getattr(backend, name)
+        for other, (module, cls_name) in MODES.items():
+            if other != self.mode:
+                try:
+                    other_public = _backend_class(other).PUBLIC
+                except ImportError:
+                    continue
+                if name in other_public:
+                    raise ConfigError(f"{name}() is a {other.upper()}-mode feature; this cluster "
+                                      f"is in {self.mode!r} mode (switch_mode({other!r}) to use it)")
+        raise AttributeError(f"'Cluster' object has no attribute {name!r}")
+
+    def __repr__(self) -> str:
+        return (f"<Cluster mode={self.mode} nodes={len(self.nodes)} now={self.now} ms "
+                f"ops={len(self.history)}>")
