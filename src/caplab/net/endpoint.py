@@ -68,7 +68,8 @@ class Endpoint:
         self.network.send(self.name, dst, msg)
 
     def receive(self, msg, src: str) -> None:
-        handler = getattr(self, handler_name(msg.kind), None)
+        name = _HANDLER_NAMES.get(msg.kind) or handler_name(msg.kind)
+        handler = getattr(self, name, None)
         if handler is None:
             raise NotImplementedError(f"{type(self).__name__} {self.name!r} has no handler "
                                       f"{handler_name(msg.kind)}() for {msg.kind}")

@@ -29,4 +29,6 @@ def message(cls):
     """Class decorator: make ``cls`` a frozen, slotted dataclass deriving from :class:`Message`."""
     if not issubclass(cls, Message):
         cls = type(cls.__name__, (cls, Message), dict(cls.__dict__))
-    return dataclass(frozen=True, slots=True)(cls)
+    cls = dataclass(frozen=True, slots=True)(cls)
+    cls.kind = cls.__name__   # a plain class attribute: cheaper than the property on the hot path
+    return cls

@@ -14,6 +14,7 @@ Reachability rules (Jepsen-style partitions):
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 from ..errors import ConfigError, UnknownNameError, check_probability
 from .latency import LatencyModel, Uniform, latency_model
@@ -21,18 +22,15 @@ from .latency import LatencyModel, Uniform, latency_model
 __all__ = ["Network", "InFlight"]
 
 
-class InFlight:
+class InFlight(NamedTuple):
     """A message on the wire (for views of messages in flight)."""
 
-    __slots__ = ("msg_id", "src", "dst", "msg", "sent_ms", "arrive_ms")
-
-    def __init__(self, msg_id, src, dst, msg, sent_ms, arrive_ms):
-        self.msg_id, self.src, self.dst, self.msg = msg_id, src, dst, msg
-        self.sent_ms, self.arrive_ms = sent_ms, arrive_ms
-
-    def __repr__(self) -> str:
-        return (f"InFlight(#{self.msg_id} {self.src}->{self.dst} {self.msg.kind} "
-                f"{self.sent_ms}->{self.arrive_ms})")
+    msg_id: int
+    src: str
+    dst: str
+    msg: object
+    sent_ms: int
+    arrive_ms: int
 
 
 class _Rules:
@@ -56,6 +54,8 @@ class _Rules:
         self._cache.clear()
 
     def get(self, src, dst, kind):
+        if not self.rules:
+            return self.default
         key = (src, dst, kind)
         value = self._cache.get(key, _MISSING)
         if value is _MISSING:
@@ -97,7 +97,7 @@ class Network:
         self._offset_ms: dict[str, int] = {}
         self._drift: dict[str, float] = {}
         self._next_msg_id = 0
-        self.in_flight: dict[int, InFlight] = {}
+        self._in_flight: dict[int, tuple] = {}
         self.sent = 0
         self.delivered = 0
         self.dropped = 0
@@ -193,7 +193,7 @@ class Network:
 
     def reachable(self, src: str, dst: str) -> bool:
         """Whether a message from ``src`` to ``dst`` would get through the partitions/cuts now."""
-        if src == dst:
+        if src == dst or (self._groups is None and not self._cuts):
             return True
         lsrc, ldst = self._location(src), self._location(dst)
         groups = self._groups
@@ -328,6 +328,11 @@ class Network:
             return now
         return now + offset + int(self._drift.get(name, 0.0) * now)
 
+    @property
+    def in_flight(self) -> list[InFlight]:
+        """Messages on the wire now, oldest first."""
+        return [InFlight(i, *t) for i, t in sorted(self._in_flight.items())]
+
     # -- messages ------------------------------------------------------------------------
     def send(self, src: str, dst: str, msg) -> None:
         """Send ``msg`` from ``src`` to ``dst`` through the current network conditions."""
@@ -337,32 +342,38 @@ class Network:
         sim = self.sim
         now = sim._now
         trace = sim.trace
+        tracing = trace.enabled
         self._next_msg_id += 1
         msg_id = self._next_msg_id
         self.sent += 1
         kind = msg.kind
-        trace.record(now, "send", src, dst, msg_id, msg)
+        if tracing:
+            trace.record(now, "send", src, dst, msg_id, msg)
         loss = self._loss.get(src, dst, kind)
         if loss and self._rng_loss.random() < loss:
             self.dropped += 1
-            trace.record(now, "drop", src, dst, msg_id, msg, "loss")
+            if tracing:
+                trace.record(now, "drop", src, dst, msg_id, msg, "loss")
             return
         if not self.reachable(src, dst):
             self.dropped += 1
-            trace.record(now, "drop", src, dst, msg_id, msg, "partition")
+            if tracing:
+                trace.record(now, "drop", src, dst, msg_id, msg, "partition")
             return
         model = self._latency.get(src, dst, kind)
-        delay = max(0, math.ceil(model.sample(self._rng_latency) - 1e-9))
-        self.in_flight[msg_id] = InFlight(msg_id, src, dst, msg, now, now + delay)
-        sim.schedule(delay, self._deliver, src, dst, msg_id, msg)
+        delay = math.ceil(model.sample(self._rng_latency) - 1e-9)
+        if delay < 0:
+            delay = 0
+        self._in_flight[msg_id] = (src, dst, msg, now, now + delay)
+        sim._push_event(now + delay, self._deliver, (src, dst, msg_id, msg))
         dup = self._dup.get(src, dst, kind)
         if dup and self._rng_loss.random() < dup:
             delay2 = max(0, math.ceil(model.sample(self._rng_latency) - 1e-9))
             trace.record(now, "duplicate", src, dst, msg_id, msg)
-            sim.schedule(delay2, self._deliver, src, dst, msg_id, msg)
+            sim._push_event(now + max(0, delay2), self._deliver, (src, dst, msg_id, msg))
 
     def _deliver(self, src, dst, msg_id, msg) -> None:
-        self.in_flight.pop(msg_id, None)
+        self._in_flight.pop(msg_id, None)
         sim = self.sim
         endpoint = self.endpoints.get(dst)
         if endpoint is None or not endpoint.up:
@@ -374,5 +385,7 @@ class Network:
             sim.trace.record(sim._now, "drop", src, dst, msg_id, msg, "partition")
             return
         self.delivered += 1
-        sim.trace.record(sim._now, "deliver", src, dst, msg_id, msg)
+        trace = sim.trace
+        if trace.enabled:
+            trace.record(sim._now, "deliver", src, dst, msg_id, msg)
         endpoint.receive(msg, src)

@@ -36,9 +36,6 @@ class Timer:
         self.daemon = daemon
         self.label = label
 
-    def __lt__(self, other: "Timer") -> bool:  # heap order: (time, seq)
-        return (self.time_ms, self.seq) < (other.time_ms, other.seq)
-
     @property
     def pending(self) -> bool:
         return not self.cancelled and self._sim is not None
@@ -76,7 +73,10 @@ class Simulation:
             raise ConfigError(f"seed must be an integer, got {seed!r}")
         self.seed = seed
         self._now = 0
-        self._queue: list[Timer] = []
+        # Heap entries are (time_ms, seq, fn, args, timer) tuples: ordered by time, ties
+        # first-in first-out, compared in C (a Python __lt__ would dominate the run time).
+        # ``timer`` is None for internal, non-cancellable events (message deliveries).
+        self._queue: list[tuple] = []
         self._seq = 0
         self._busy = 0           # pending non-daemon timers
         self.events_run = 0
@@ -116,33 +116,41 @@ class Simulation:
     def _push(self, time_ms, fn, args, daemon, label) -> Timer:
         self._seq += 1
         timer = Timer(self, time_ms, self._seq, fn, args, daemon, label)
-        heapq.heappush(self._queue, timer)
+        heapq.heappush(self._queue, (time_ms, self._seq, fn, args, timer))
         if not daemon:
             self._busy += 1
         return timer
+
+    def _push_event(self, time_ms: int, fn, args) -> None:
+        """Fast path for internal events that are never cancelled (message deliveries)."""
+        self._seq += 1
+        heapq.heappush(self._queue, (time_ms, self._seq, fn, args, None))
+        self._busy += 1
 
     # -- running -------------------------------------------------------------------------
     def peek(self) -> int | None:
         """Time of the next pending event, or None if the queue is empty."""
         queue = self._queue
-        while queue and queue[0].cancelled:
-            heapq.heappop(queue)._sim = None
-        return queue[0].time_ms if queue else None
+        while queue and queue[0][4] is not None and queue[0][4].cancelled:
+            heapq.heappop(queue)[4]._sim = None
+        return queue[0][0] if queue else None
 
     def step(self) -> bool:
         """Run exactly one pending event. Returns False if there was none."""
         queue = self._queue
         while queue:
-            timer = heapq.heappop(queue)
-            if timer.cancelled:
+            time_ms, _, fn, args, timer = heapq.heappop(queue)
+            if timer is not None:
                 timer._sim = None
-                continue
-            self._now = timer.time_ms
-            timer._sim = None
-            if not timer.daemon:
+                if timer.cancelled:
+                    continue
+                if not timer.daemon:
+                    self._busy -= 1
+            else:
                 self._busy -= 1
+            self._now = time_ms
             self.events_run += 1
-            timer.fn(*timer.args)
+            fn(*args)
             return True
         return False
 
@@ -162,21 +170,27 @@ class Simulation:
         ran = 0
         pop = heapq.heappop
         while queue:
-            timer = queue[0]
-            if timer.cancelled:
-                pop(queue)._sim = None
+            entry = queue[0]
+            timer = entry[4]
+            if timer is not None and timer.cancelled:
+                pop(queue)
+                timer._sim = None
                 continue
-            if until is not None and timer.time_ms > until:
+            if until is not None and entry[0] > until:
                 break
             if max_events is not None and ran >= max_events:
+                self.events_run += ran
                 return ran
             pop(queue)
-            self._now = timer.time_ms
-            timer._sim = None
-            if not timer.daemon:
+            self._now = entry[0]
+            if timer is None:
                 self._busy -= 1
+            else:
+                timer._sim = None
+                if not timer.daemon:
+                    self._busy -= 1
             ran += 1
-            timer.fn(*timer.args)
+            entry[2](*entry[3])
         self.events_run += ran
         if until is not None and (max_events is None or ran < max_events):
             self._now = until
@@ -235,4 +249,4 @@ class Simulation:
     @property
     def pending(self) -> int:
         """Number of pending (not cancelled) events."""
-        return sum(1 for t in self._queue if not t.cancelled)
+        return sum(1 for e in self._queue if e[4] is None or not e[4].cancelled)
