@@ -1,0 +1,41 @@
+"""The browser stack itself: a plotly FigureWidget and an ipywidgets button render and update in
+JupyterLab in Debian's chromium (catches a missing anywidget front end, which headless notebook
+execution cannot)."""
+
+import json
+
+from conftest import open_notebook_and_run_all
+
+PROBE = {
+    "cells": [
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": ["import ipywidgets as w, plotly.graph_objects as go\n",
+                    "fig = go.FigureWidget(go.Scatter(x=[0, 1], y=[0, 1], name='probe'))\n",
+                    "fig.layout.title.text = 'before'\n",
+                    "b = w.Button(description='Add point')\n",
+                    "def add(_):\n",
+                    "    with fig.batch_update():\n",
+                    "        fig.data[0].x = list(fig.data[0].x) + [len(fig.data[0].x)]\n",
+                    "        fig.data[0].y = list(fig.data[0].y) + [5]\n",
+                    "        fig.layout.title.text = 'after'\n",
+                    "b.on_click(add)\n",
+                    "w.VBox([b, fig])"]}],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                "language": "python"}},
+    "nbformat": 4, "nbformat_minor": 5}
+
+
+def test_figurewidget_and_button_work_in_jupyterlab(page, lab_server, artifacts_dir):
+    """Clicking a widget button updates a FigureWidget in place in the real browser."""
+    (lab_server["root"] / "notebooks" / "probe.ipynb").write_text(json.dumps(PROBE))
+    open_notebook_and_run_all(page, lab_server, "probe.ipynb")
+    plot = page.locator(".js-plotly-plot").first
+    plot.wait_for(timeout=60_000)
+    assert "Click to show javascript error" not in page.content()
+    n_before = page.evaluate("() => document.querySelector('.js-plotly-plot').data[0].x.length")
+    page.get_by_role("button", name="Add point").click()
+    page.wait_for_function(
+        "() => document.querySelector('.js-plotly-plot').data[0].x.length === 3", timeout=20_000)
+    assert n_before == 2
+    assert page.locator(".gtitle").first.text_content() == "after"
+    page.screenshot(path=str(artifacts_dir / "lab-probe.png"))
