@@ -1,0 +1,122 @@
+"""The exercise machinery: run a grader on the student's answer and report the outcome."""
+
+from __future__ import annotations
+
+import html
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable
+
+__all__ = ["Exercise", "Outcome", "Incorrect", "CORRECT", "INCORRECT", "NOT_ATTEMPTED"]
+
+CORRECT, INCORRECT, NOT_ATTEMPTED = "Correct", "Incorrect", "Not attempted"
+_COLOURS = {CORRECT: "#009E73", INCORRECT: "#D55E00", NOT_ATTEMPTED: "#0072B2"}
+
+
+class Incorrect(Exception):
+    """Raised by a grader: the answer is wrong. ``seed`` replays the failing run."""
+
+    def __init__(self, reason: str, *, seed: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.seed = seed
+
+
+class NotAttempted(Exception):
+    """Raised by a grader when the answer is still the skeleton's placeholder."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The verdict of one ``check()``: status, a message, and a seed to replay a failure."""
+
+    exercise: str
+    status: str
+    message: str
+    seed: int | None = None
+
+    def __bool__(self) -> bool:
+        return self.status == CORRECT
+
+    @property
+    def correct(self) -> bool:
+        return self.status == CORRECT
+
+    def text(self) -> str:
+        out = f"{self.exercise}: {self.status}. {self.message}"
+        if self.seed is not None and self.status == INCORRECT:
+            out += f" (replay with seed={self.seed})"
+        return out
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def _repr_html_(self) -> str:
+        colour = _COLOURS[self.status]
+        seed = (f"<br><small>replay with <code>seed={self.seed}</code></small>"
+                if self.seed is not None and self.status == INCORRECT else "")
+        return (f'<div style="border-left:6px solid {colour};padding:6px 10px;font-size:1.05em">'
+                f'<b style="color:{colour}">{html.escape(self.status)}</b> '
+                f'<span>({html.escape(self.exercise)})</span><br>{html.escape(self.message)}'
+                f"{seed}</div>")
+
+    def __repr__(self) -> str:
+        return f"Outcome({self.text()!r})"
+
+
+class Exercise:
+    """One auto-checked exercise.
+
+    Args:
+        name: shown in outcomes, e.g. ``"Lab 1, question 1"``.
+        answer_name: the name the student's answer has in the notebook (``check()`` with no
+            argument looks it up in the caller's globals).
+        grader: ``grader(answer) -> str`` (a message on success); raises :class:`Incorrect`
+            (with a reason and a seed) or :class:`NotAttempted`.
+        hint: text for ``hint()``.
+        solution: the reference solution (source text) for ``solution()``.
+        reference: the reference solution object, used by the tests to prove the grader passes
+            it.
+    """
+
+    def __init__(self, name: str, *, answer_name: str, grader: Callable[[Any], str], hint: str,
+                 solution: str, reference: Any = None) -> None:
+        self.name = name
+        self.answer_name = answer_name
+        self.grader = grader
+        self._hint = hint
+        self._solution = solution
+        self.reference = reference
+
+    def check(self, answer: Any = None) -> Outcome:
+        """Grade ``answer`` (or the caller's global ``answer_name``) and return the outcome."""
+        if answer is None:
+            frame = inspect.currentframe()
+            caller = frame.f_back.f_globals if frame is not None and frame.f_back else {}
+            answer = caller.get(self.answer_name)
+        if answer is None:
+            return Outcome(self.name, NOT_ATTEMPTED,
+                           f"define {self.answer_name} in the cell above, then run check() again")
+        try:
+            message = self.grader(answer)
+        except NotAttempted as exc:
+            return Outcome(self.name, NOT_ATTEMPTED, str(exc) or "replace the placeholder")
+        except Incorrect as exc:
+            return Outcome(self.name, INCORRECT, exc.reason, exc.seed)
+        except Exception as exc:  # the student's code raised: that is an answer too, a wrong one
+            return Outcome(self.name, INCORRECT,
+                           f"your code raised {type(exc).__name__}: {exc}")
+        return Outcome(self.name, CORRECT, message)
+
+    def hint(self) -> str:
+        """A hint (printed, and returned)."""
+        print(f"Hint: {self._hint}")
+        return self._hint
+
+    def solution(self) -> str:
+        """The reference solution (printed, and returned)."""
+        print(self._solution)
+        return self._solution
+
+    def __repr__(self) -> str:
+        return f"<Exercise {self.name!r}: check({self.answer_name}), hint(), solution()>"
