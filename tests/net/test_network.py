@@ -157,3 +157,16 @@ def test_sending_to_an_unknown_endpoint_is_an_error(net):
     """A protocol bug (unknown destination) is reported, not silently dropped."""
     with pytest.raises(UnknownNameError, match="'nope'"):
         net.send("n1", "nope", Ping(1))
+
+
+def test_message_to_a_replaced_endpoint_is_dropped(sim, net):
+    """If an endpoint is replaced while a message to it is in flight, the message is dropped."""
+    from conftest import Recorder
+    net.set_latency(Constant(10))
+    net.send("n1", "n2", Ping(1))
+    sim.run(until=5)
+    old = net.endpoints.pop("n2")
+    new = net.add(Recorder("n2"))
+    sim.run()
+    assert old.got == [] and new.got == []
+    assert [e.detail for e in sim.trace if e.kind == "drop"] == ["endpoint replaced"]

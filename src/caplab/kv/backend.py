@@ -74,6 +74,10 @@ class Backend:
     #: mode-specific public methods the Cluster exposes (e.g. "rollbacks", "replicas_for")
     PUBLIC: tuple = ()
 
+    @classmethod
+    def check_options(cls, options: dict, node_names: list[str]) -> None:
+        """Validate option values without building anything (raise ConfigError naming them)."""
+
     def __init__(self, cluster, node_names: list[str], options: dict) -> None:
         self.cluster = cluster
         self.options = options

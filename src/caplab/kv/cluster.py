@@ -256,6 +256,7 @@ class Cluster:
         backend_cls = _backend_class(mode)
         options = self._mode_options(backend_cls, mode, mode_options)
         names = self.nodes
+        backend_cls.check_options(options, names)   # refuse bad values before anything changes
         data = self.backend.export_data()
         down = [n for n in names if not self.backend.nodes[n].up]
         for client in self.clients.values():

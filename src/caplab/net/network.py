@@ -365,18 +365,26 @@ class Network:
         if delay < 0:
             delay = 0
         self._in_flight[msg_id] = (src, dst, msg, now, now + delay)
-        sim._push_event(now + delay, self._deliver, (src, dst, msg_id, msg))
+        # The receiving endpoint object travels with the message: if the endpoint is replaced
+        # before arrival (Cluster.switch_mode), the message is dropped, not handed to a stranger.
+        target = endpoints[dst]
+        sim._push_event(now + delay, self._deliver, (src, dst, msg_id, msg, target))
         dup = self._dup.get(src, dst, kind)
         if dup and self._rng_loss.random() < dup:
             delay2 = max(0, math.ceil(model.sample(self._rng_latency) - 1e-9))
             trace.record(now, "duplicate", src, dst, msg_id, msg)
-            sim._push_event(now + max(0, delay2), self._deliver, (src, dst, msg_id, msg))
+            sim._push_event(now + max(0, delay2), self._deliver,
+                            (src, dst, msg_id, msg, target))
 
-    def _deliver(self, src, dst, msg_id, msg) -> None:
+    def _deliver(self, src, dst, msg_id, msg, target) -> None:
         self._in_flight.pop(msg_id, None)
         sim = self.sim
         endpoint = self.endpoints.get(dst)
-        if endpoint is None or not endpoint.up:
+        if endpoint is not target:
+            self.dropped += 1
+            sim.trace.record(sim._now, "drop", src, dst, msg_id, msg, "endpoint replaced")
+            return
+        if not endpoint.up:
             self.dropped += 1
             sim.trace.record(sim._now, "drop", src, dst, msg_id, msg, "crashed")
             return

@@ -1,0 +1,91 @@
+"""The client library of the ring (a Cassandra/Dynamo driver, simplified).
+
+* The client asks its ``near`` node to coordinate; if no answer comes within
+  ``coordinator_timeout_ms`` it tries the next node (cluster order, wrapping round), like a
+  driver's retry on another host. A write retried this way may be applied twice (same value,
+  new timestamp), which is what real drivers do for idempotent writes.
+* ``consistency=`` overrides the cluster's level for one operation: ``"one"``, ``"two"``,
+  ``"three"``, ``"quorum"``, ``"all"`` or an integer 1..RF.
+* Siblings mode: the driver remembers, per client and key, the context (vector clock) of the
+  last read or acknowledged write, and sends it with the next put, so a put after a get that
+  returned siblings *supersedes* them (the Dynamo read-modify-write cycle). Pass
+  ``context=()`` for a blind write, or ``context=c.context("alice", "k")`` explicitly.
+"""
+
+from __future__ import annotations
+
+from ..backend import Driver
+from .messages import ClientGet, ClientPut, ClientReply
+from .vclock import check_clock
+
+__all__ = ["RingDriver"]
+
+
+class RingDriver(Driver):
+    PUT_OPTIONS = {"timeout_ms": None, "consistency": None, "context": None}
+    GET_OPTIONS = {"timeout_ms": None, "consistency": None}
+
+    def __init__(self, backend) -> None:
+        super().__init__(backend)
+        self.contexts: dict[tuple[str, str], tuple] = {}
+
+    def complete_options(self, op: str, options: dict) -> dict:
+        from .ring import check_level   # ring imports this module
+        b = self.backend
+        default = b.options["write_consistency" if op != "get" else "read_consistency"]
+        level = options.get("consistency")
+        options["consistency"] = check_level("consistency", default if level is None
+                                             else level, b.rf)
+        if op != "get" and options.get("context") is not None:
+            options["context"] = check_clock(options["context"])
+        return options
+
+    def candidates(self, client) -> list[str]:
+        """Coordinators to try: the near node first, then the others in cluster order."""
+        nodes = list(self.backend.nodes)
+        near = client.near
+        if near in nodes:
+            i = nodes.index(near)
+            return nodes[i:] + nodes[:i]
+        return nodes
+
+    def start(self, client, handle) -> None:
+        handle.state["order"] = self.candidates(client)
+        handle.state["try"] = 0
+        self._send(client, handle)
+
+    def _send(self, client, handle) -> None:
+        op = handle.operation
+        node = handle.state["order"][handle.state["try"]]
+        handle.state["node"] = node
+        level = handle.options["consistency"]
+        if op.op == "get":
+            msg = ClientGet(op.id, op.key, level)
+        else:
+            context = handle.options.get("context")
+            if context is None:
+                context = self.contexts.get((client.name, op.key), ())
+            msg = ClientPut(op.id, op.key, op.value, level, context)
+        client.send(node, msg)
+        client.set_timer(self.backend.options["coordinator_timeout_ms"], self._on_no_answer,
+                         client, handle, handle.state["try"])
+
+    def _on_no_answer(self, client, handle, attempt: int) -> None:
+        if handle.done or handle.state["try"] != attempt:
+            return
+        if attempt + 1 >= len(handle.state["order"]):
+            return   # every node tried: the client's own timeout ends it as info
+        handle.state["try"] = attempt + 1
+        client.trace("client", f"#{handle.id} no answer from {handle.state['node']}; "
+                               f"trying {handle.state['order'][attempt + 1]}")
+        self._send(client, handle)
+
+    def receive(self, client, msg, src: str) -> None:
+        if not isinstance(msg, ClientReply):
+            return
+        handle = client.pending.get(msg.op_id)
+        if handle is None:
+            return   # a late answer from a coordinator given up on
+        if msg.outcome == "ok" and self.backend.options["conflict"] == "siblings":
+            self.contexts[(client.name, handle.operation.key)] = msg.context
+        client.finish(handle, msg.outcome, value=msg.value, node=src, error=msg.error)

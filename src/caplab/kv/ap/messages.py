@@ -1,0 +1,117 @@
+"""Messages of the ring. The four PBS legs (Bailis et al. 2012: W, A, R, S) are distinct kinds,
+so ``network.set_latency(model, kind=...)`` can give each its own distribution:
+``Mutation`` (W: coordinator -> replica), ``MutationAck`` (A), ``ReadRequest`` (R),
+``ReadResponse`` (S).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...net.message import message
+
+__all__ = ["ClientPut", "ClientGet", "ClientReply", "Mutation", "MutationAck", "ReadRequest",
+           "ReadResponse", "ReadRepair", "HintReplay", "HintAck", "Heartbeat", "MerkleTree",
+           "MerkleDiff", "AntiEntropyPush", "LEG_KINDS"]
+
+#: PBS leg -> message kind
+LEG_KINDS = {"w": "Mutation", "a": "MutationAck", "r": "ReadRequest", "s": "ReadResponse"}
+
+
+# -- client <-> coordinator -----------------------------------------------------------------
+@message
+class ClientPut:
+    op_id: int
+    key: str
+    value: Any
+    consistency: Any
+    context: tuple
+
+
+@message
+class ClientGet:
+    op_id: int
+    key: str
+    consistency: Any
+
+
+@message
+class ClientReply:
+    op_id: int
+    outcome: str            # ok | fail | info
+    value: Any = None
+    context: tuple = ()
+    error: str | None = None
+
+
+# -- coordinator <-> replica ----------------------------------------------------------------
+@message
+class Mutation:
+    req_id: int
+    key: str
+    version: Any
+    intended: str | None = None   # sloppy quorum: the owner this stand-in holds the write for
+
+
+@message
+class MutationAck:
+    req_id: int
+    key: str
+
+
+@message
+class ReadRequest:
+    req_id: int
+    key: str
+
+
+@message
+class ReadResponse:
+    req_id: int
+    key: str
+    versions: tuple
+
+
+@message
+class ReadRepair:
+    key: str
+    versions: tuple
+
+
+@message
+class HintReplay:
+    hint_id: int
+    key: str
+    version: Any
+
+
+@message
+class HintAck:
+    hint_id: int
+
+
+# -- gossip and anti-entropy ----------------------------------------------------------------
+@message
+class Heartbeat:
+    beat: int
+
+
+@message
+class MerkleTree:
+    session: int
+    levels: tuple
+
+
+@message
+class MerkleDiff:
+    session: int
+    leaves: tuple
+    digests: tuple          # ((key, digest), ...) of the responder's keys in differing leaves
+    compared: int
+
+
+@message
+class AntiEntropyPush:
+    session: int
+    entries: tuple          # ((key, versions), ...)
+    want: tuple = ()        # keys the sender asks for

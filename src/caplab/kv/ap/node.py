@@ -1,0 +1,244 @@
+"""A ring node: a replica (stores versions, answers reads), a coordinator (see coordinator.py),
+a gossiping failure detector, a holder of hints, and an anti-entropy partner.
+
+Failure detection: every node heartbeats every peer each ``gossip_interval_ms`` and thinks a
+peer down when it has heard nothing from it for ``failure_timeout_ms``. This is Cassandra's phi
+accrual detector simplified to a fixed timeout (phi grows with the silence; a threshold on phi
+is a threshold on silence for a given heartbeat rate).
+
+Durable (kept across a crash): the store, hints, and the vector-clock counters this node issued.
+Volatile: the detector's view, in-flight coordinator requests, anti-entropy sessions.
+"""
+
+from __future__ import annotations
+
+from ...net.endpoint import Endpoint
+from . import merkle
+from .coordinator import CoordinatorMixin
+from .messages import (AntiEntropyPush, Heartbeat, HintAck, HintReplay, MerkleDiff, MerkleTree,
+                       MutationAck, ReadResponse)
+from .versions import Store, digest
+
+__all__ = ["RingNode", "Hint"]
+
+
+class Hint:
+    """A write held for a replica that could not take it (Cassandra hinted handoff)."""
+
+    __slots__ = ("id", "target", "key", "version", "created_ms", "sent_ms")
+
+    def __init__(self, hint_id, target, key, version, created_ms):
+        self.id, self.target, self.key, self.version = hint_id, target, key, version
+        self.created_ms, self.sent_ms = created_ms, None
+
+
+class RingNode(CoordinatorMixin, Endpoint):
+    """One node of the ring. Created by :class:`~caplab.kv.ap.Ring`."""
+
+    def __init__(self, name: str, backend) -> None:
+        super().__init__(name)
+        self.backend = backend
+        self.store = Store(backend.options["conflict"])   # durable
+        self.hints: list[Hint] = []                       # durable (Cassandra: hints on disk)
+        self.issued: dict[str, int] = {}                  # durable vector-clock counters
+        self._next_id = 0                                 # durable: ids never reused
+        self._reset_volatile()
+
+    def _reset_volatile(self) -> None:
+        self.last_heard: dict[str, int] = {}
+        self.believed_up: set[str] = set()
+        self.requests: dict = {}
+        self.beat = 0
+        self.ae_cursor = 0
+        for hint in self.hints:
+            hint.sent_ms = None
+
+    def new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self, index: int = 0) -> None:
+        """Trust every current peer to be up (as at cluster start) and start the timers."""
+        now = self.now
+        for peer in self.backend.nodes:
+            if peer != self.name:
+                self.last_heard[peer] = now
+                self.believed_up.add(peer)
+        opts = self.backend.options
+        gossip = opts["gossip_interval_ms"]
+        self.set_timer(1 + index % gossip, self.on_gossip_timer, daemon=True)
+        ae = opts["anti_entropy_ms"]
+        if ae:
+            count = max(1, len(self.backend.nodes))
+            self.set_timer(ae + ae * index // count, self.on_anti_entropy_timer, daemon=True)
+
+    def on_crash(self) -> None:
+        self._reset_volatile()
+
+    def on_restart(self) -> None:
+        self._reset_volatile()
+        self.start(list(self.backend.nodes).index(self.name))
+
+    # -- failure detector --------------------------------------------------------------------
+    def is_alive(self, peer: str) -> bool:
+        """Whether this node's failure detector believes ``peer`` is up."""
+        if peer == self.name:
+            return True
+        heard = self.last_heard.get(peer)
+        return heard is not None and self.now - heard <= self.backend.options["failure_timeout_ms"]
+
+    def on_gossip_timer(self) -> None:
+        self.beat += 1
+        for peer in self.backend.nodes:
+            if peer != self.name:
+                self.send(peer, Heartbeat(self.beat))
+        for peer in sorted(self.believed_up):
+            if not self.is_alive(peer):
+                self.believed_up.discard(peer)
+                self.trace("detector", f"{self.name} sees {peer} down", peer)
+        self.expire_hints()
+        self.replay_hints()
+        self.set_timer(self.backend.options["gossip_interval_ms"], self.on_gossip_timer,
+                       daemon=True)
+
+    def handle_heartbeat(self, msg, src: str) -> None:
+        if src not in self.backend.nodes:
+            return   # a late heartbeat from a removed node
+        self.last_heard[src] = self.now
+        if src not in self.believed_up:
+            self.believed_up.add(src)
+            self.trace("detector", f"{self.name} sees {src} up", src)
+            self.replay_hints(src)   # Cassandra: hints are replayed when the target is seen up
+
+    # -- hints -------------------------------------------------------------------------------
+    def store_hint(self, target: str, key: str, version, why: str) -> None:
+        if not self.backend.options["hinted_handoff"]:
+            return
+        hint = Hint(self.new_id(), target, key, version, self.now)
+        self.hints.append(hint)
+        self.backend.counters["hints_stored"] += 1
+        self.trace("hint", f"store hint {key}={version.value!r} for {target} ({why})", target)
+
+    def expire_hints(self) -> None:
+        window = self.backend.options["hint_window_ms"]
+        keep = []
+        for hint in self.hints:
+            if self.now - hint.created_ms > window:
+                self.backend.counters["hints_expired"] += 1
+                self.trace("hint", f"expired hint {hint.key} for {hint.target} "
+                                   f"(older than hint_window_ms={window})", hint.target)
+            else:
+                keep.append(hint)
+        self.hints = keep
+
+    def replay_hints(self, target: str | None = None) -> None:
+        retry_ms = self.backend.options["request_timeout_ms"]
+        for hint in self.hints:
+            if target is not None and hint.target != target:
+                continue
+            if not self.is_alive(hint.target):
+                continue
+            if hint.sent_ms is not None and self.now - hint.sent_ms < retry_ms:
+                continue
+            hint.sent_ms = self.now
+            self.send(hint.target, HintReplay(hint.id, hint.key, hint.version))
+
+    def handle_hint_replay(self, msg, src: str) -> None:
+        self.apply(msg.key, (msg.version,), report_loss=False)
+        self.send(src, HintAck(msg.hint_id))
+
+    def handle_hint_ack(self, msg, src: str) -> None:
+        for i, hint in enumerate(self.hints):
+            if hint.id == msg.hint_id:
+                del self.hints[i]
+                self.backend.counters["hints_replayed"] += 1
+                self.trace("hint", f"replayed hint {hint.key}={hint.version.value!r} to {src}",
+                           src)
+                return
+
+    # -- replica -----------------------------------------------------------------------------
+    def apply(self, key: str, versions, *, report_loss: bool) -> bool:
+        changed, lost = self.store.apply(key, versions)
+        if lost and report_loss and self.store.conflict == "lww":
+            self.backend.record_lww_loss(self, key, lost, self.store.get(key)[0])
+        return changed
+
+    def handle_mutation(self, msg, src: str) -> None:
+        if msg.intended is not None and msg.intended != self.name:
+            # Dynamo 4.6: a stand-in keeps the write aside with a hint naming the owner.
+            self.backend.counters["sloppy_writes"] += 1
+            self.store_hint(msg.intended, msg.key, msg.version, f"sloppy stand-in for {src}")
+        else:
+            self.apply(msg.key, (msg.version,), report_loss=True)
+        self.send(src, MutationAck(msg.req_id, msg.key))
+
+    def handle_read_request(self, msg, src: str) -> None:
+        self.send(src, ReadResponse(msg.req_id, msg.key, self.store.get(msg.key)))
+
+    def handle_read_repair(self, msg, src: str) -> None:
+        self.apply(msg.key, msg.versions, report_loss=False)
+
+    # -- anti-entropy (Dynamo 4.7, Cassandra repair) -------------------------------------------
+    def shared_digests(self, peer: str) -> dict[str, str]:
+        """Digests of the keys this node holds for which ``peer`` is a replica too."""
+        b = self.backend
+        out = {}
+        for key, versions in self.store.data.items():
+            owners = b.hashring.preference_list(key, b.rf)
+            if self.name in owners and peer in owners:
+                out[key] = digest(versions)
+        return out
+
+    def on_anti_entropy_timer(self) -> None:
+        b = self.backend
+        peers = [n for n in b.nodes if n != self.name]
+        for i in range(len(peers)):
+            peer = peers[(self.ae_cursor + i) % len(peers)]
+            if self.is_alive(peer):
+                self.ae_cursor = (self.ae_cursor + i + 1) % len(peers)
+                tree = merkle.build(self.shared_digests(peer), b.options["merkle_depth"])
+                b.ae_stats["rounds"] += 1
+                self.send(peer, MerkleTree(self.new_id(), tree))
+                break
+        self.set_timer(b.options["anti_entropy_ms"], self.on_anti_entropy_timer, daemon=True)
+
+    def handle_merkle_tree(self, msg, src: str) -> None:
+        b = self.backend
+        mine = merkle.build(self.shared_digests(src), len(msg.levels) - 1)
+        leaves, compared = merkle.diff(msg.levels, mine)
+        b.ae_stats["tree_nodes_compared"] += compared
+        b.ae_stats["leaves_differing"] += len(leaves)
+        if not leaves:
+            b.ae_stats["in_sync"] += 1
+            return
+        depth = len(msg.levels) - 1
+        wanted = set(leaves)
+        digests = tuple((k, d) for k, d in sorted(self.shared_digests(src).items())
+                        if merkle.bucket(k, depth) in wanted)
+        self.trace("anti_entropy", f"{src}~{self.name}: {len(leaves)} of {1 << depth} leaves "
+                                   f"differ ({compared} tree nodes compared)", src)
+        self.send(src, MerkleDiff(msg.session, tuple(leaves), digests, compared))
+
+    def handle_merkle_diff(self, msg, src: str) -> None:
+        depth = self.backend.options["merkle_depth"]
+        leaves = set(msg.leaves)
+        theirs = dict(msg.digests)
+        mine = {k: d for k, d in self.shared_digests(src).items()
+                if merkle.bucket(k, depth) in leaves}
+        differing = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+        push = tuple((k, self.store.get(k)) for k in differing if k in mine)
+        want = tuple(k for k in differing if k in theirs)
+        self.backend.ae_stats["keys_exchanged"] += len(push)
+        self.send(src, AntiEntropyPush(msg.session, push, want))
+
+    def handle_anti_entropy_push(self, msg, src: str) -> None:
+        for key, versions in msg.entries:
+            self.apply(key, versions, report_loss=False)
+        if msg.entries:
+            self.trace("anti_entropy", f"received {len(msg.entries)} keys from {src}: "
+                                       f"{','.join(k for k, _ in msg.entries)}", src)
+        if msg.want:
+            entries = tuple((k, self.store.get(k)) for k in msg.want)
+            self.backend.ae_stats["keys_exchanged"] += len(entries)
+            self.send(src, AntiEntropyPush(msg.session, entries, ()))
