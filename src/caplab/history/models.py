@@ -63,6 +63,9 @@ class Model:
         describe_state: ``(state) -> str``.
         partition: ``(record) -> key`` of the independent sub-history the row belongs to, or
             ``None`` to check the whole history at once.
+        read_only: ``(input, output) -> bool``: True if the operation changes no state in any
+            state where it is accepted (a read). Optional; it lets the checker commit such
+            operations without trying alternatives, which must be sound, so when unsure: False.
     """
 
     name: str
@@ -72,6 +75,7 @@ class Model:
     describe_operation: Callable[[Any, Any], str]
     describe_state: Callable[[Any], str] = repr
     partition: Callable[[dict], Hashable] | None = None
+    read_only: Callable[[Any, Any], bool] | None = None
 
 
 def _single(value):
@@ -168,6 +172,11 @@ def _step(state, inp, out):
     return not matches, state
 
 
+def _read_only(inp, out) -> bool:
+    # A read, or a cas that observed another value (it compared and wrote nothing).
+    return inp[0] == "get" or (inp[0] == "cas" and out is False)
+
+
 def _init_none():
     return None
 
@@ -183,8 +192,9 @@ def register_model() -> Model:
         >>> m.step(m.init(), ("put", None, 1), True)
         (True, 1)
     """
-    return Model("register", _init_none, _step, _make_encode(("get", "put"), fail_cas_observes=False),
-                 _describe)
+    return Model("register", _init_none, _step,
+                 _make_encode(("get", "put"), fail_cas_observes=False), _describe,
+                 read_only=_read_only)
 
 
 def cas_register_model() -> Model:
@@ -205,7 +215,8 @@ def cas_register_model() -> Model:
         (True, 1)
     """
     return Model("cas-register", _init_none, _step,
-                 _make_encode(("get", "put", "cas"), fail_cas_observes=True), _describe)
+                 _make_encode(("get", "put", "cas"), fail_cas_observes=True), _describe,
+                 read_only=_read_only)
 
 
 def kv_model(*, initial: Any = None) -> Model:
@@ -232,7 +243,7 @@ def kv_model(*, initial: Any = None) -> Model:
 
     return Model("kv", init, _step,
                  _make_encode(("get", "put", "append", "cas"), fail_cas_observes=False),
-                 _describe, partition=_key_of)
+                 _describe, partition=_key_of, read_only=_read_only)
 
 
 def _key_of(record: dict):

@@ -1,0 +1,149 @@
+"""Stale reads: a read that returned a value already overwritten before the read began.
+
+A read ``r`` of key ``k`` is *stale* when the value it returned was definitely replaced before
+``r`` was invoked: some acknowledged write ``w'`` began after the write of the value read had
+completed, and ``w'`` itself completed before ``r`` began (real time, so no clock can excuse it).
+A read of an absent key (``None``) is stale once any write to the key has completed before it
+began. How stale: in *versions*, the number of such superseding writes; in *ms*, the time from
+the first of them completing to ``r`` being invoked.
+
+Assumes every value written to a key is unique (Jepsen's register workloads do the same), so a
+value names its write. Keys written with ``append`` are left to the linearizability checker; a
+read returning concurrent siblings (a tuple) is stale only if every sibling is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .records import normalize_history
+from .versions import values_of, versions_by_key
+
+__all__ = ["StaleRead", "StaleReadResult", "check_stale_reads"]
+
+
+@dataclass(frozen=True)
+class StaleRead:
+    """One stale read: op ``id`` read ``value`` though ``versions_behind`` newer writes had
+    completed, the first of them ``stale_ms`` before the read began."""
+
+    id: object
+    client: object
+    key: object
+    value: object
+    invoke_ms: int
+    versions_behind: int
+    stale_ms: int
+    newer_write_ids: tuple
+    latest_value: object
+
+
+@dataclass(frozen=True)
+class StaleReadResult:
+    """Result of :func:`check_stale_reads`: ``.stale`` lists every stale read, in history order."""
+
+    stale: tuple
+    reads_checked: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.stale
+
+    @property
+    def verdict(self) -> str:
+        return "ok" if self.ok else "violated"
+
+    @property
+    def bad_ops(self) -> tuple:
+        return tuple(s.id for s in self.stale)
+
+    @property
+    def max_versions_behind(self) -> int:
+        return max((s.versions_behind for s in self.stale), default=0)
+
+    @property
+    def max_stale_ms(self) -> int:
+        return max((s.stale_ms for s in self.stale), default=0)
+
+    def explain(self) -> str:
+        if self.ok:
+            return f"no stale reads among {self.reads_checked} reads."
+        lines = [f"{len(self.stale)} stale read(s) among {self.reads_checked} reads "
+                 f"(worst: {self.max_versions_behind} version(s), {self.max_stale_ms} ms):"]
+        for s in self.stale:
+            lines.append(f"  - op {s.id!r} by {s.client!r} read {s.key!r}={s.value!r} at "
+                         f"{s.invoke_ms} ms, but {s.versions_behind} newer write(s) had "
+                         f"completed (ids {list(s.newer_write_ids)}), the first {s.stale_ms} ms "
+                         f"earlier; latest value {s.latest_value!r}")
+        return "\n".join(lines)
+
+    def to_frame(self):
+        import pandas as pd
+        cols = ["id", "client", "key", "value", "invoke_ms", "versions_behind", "stale_ms",
+                "newer_write_ids", "latest_value"]
+        return pd.DataFrame([{c: getattr(s, c) for c in cols} for s in self.stale], columns=cols)
+
+
+def check_stale_reads(history) -> StaleReadResult:
+    """Find reads that returned a value overwritten before they began, and how stale they were.
+
+    Args:
+        history: a :class:`~caplab.history.History`, a list of record dicts, or a DataFrame.
+
+    Returns:
+        A :class:`StaleReadResult` (``.ok``, ``.stale``, ``.bad_ops``, ``.explain()``,
+        ``.to_frame()``).
+
+    Raises:
+        HistoryError: the history is malformed.
+
+    Example:
+        >>> h = [dict(client="a", op="put", key="x", value=1, invoke_ms=0, complete_ms=5,
+        ...           outcome="ok"),
+        ...      dict(client="a", op="put", key="x", value=2, invoke_ms=10, complete_ms=15,
+        ...           outcome="ok"),
+        ...      dict(client="b", op="get", key="x", value=1, invoke_ms=40, complete_ms=45,
+        ...           outcome="ok")]
+        >>> check_stale_reads(h).stale[0].stale_ms
+        25
+    """
+    records = normalize_history(history)
+    versions = versions_by_key(records)
+    stale = []
+    checked = 0
+    for rec in records:
+        if rec["op"] != "get" or rec["outcome"] != "ok":
+            continue
+        kv = versions[rec["key"]]
+        if kv.appends:
+            continue
+        checked += 1
+        found = None
+        for value in values_of(rec["value"]):
+            newer = _superseding(kv, value, rec["invoke_ms"])
+            if newer is None or not newer:
+                found = None
+                break
+            if found is None or len(newer) < len(found[1]):
+                found = (value, newer)
+        if found is None:
+            continue
+        newer = found[1]
+        latest = max(newer, key=lambda w: (w["complete_ms"], w["row"]))
+        stale.append(StaleRead(rec["id"], rec["client"], rec["key"], rec["value"],
+                               rec["invoke_ms"], len(newer),
+                               rec["invoke_ms"] - min(w["complete_ms"] for w in newer),
+                               tuple(w["id"] for w in newer), kv.written_value(latest)))
+    return StaleReadResult(tuple(stale), checked)
+
+
+def _superseding(kv, value, read_invoke_ms):
+    """The acknowledged writes that definitely replaced ``value`` before ``read_invoke_ms``,
+    or ``None`` if ``value`` was not written by a known acknowledged write."""
+    done_before = [w for w in kv.writes if w["complete_ms"] < read_invoke_ms]
+    if value is None:
+        return done_before
+    w = kv.write_of(value)
+    if w is None or w["outcome"] != "ok":
+        return None  # unknown value, or a timed-out write that may have landed at any time
+    return [x for x in done_before if x["invoke_ms"] > w["complete_ms"]]
