@@ -1,0 +1,52 @@
+"""CP mode: a MongoDB-style replica set (elections, oplog replication, write and read concerns,
+rollback) under partitions, one-way cuts, crashes and restarts.
+
+One primary accepts writes; secondaries apply its oplog in optime ``(term, index)`` order.
+Members heartbeat each other; a secondary that misses the primary for the election timeout
+calls an election; a voter grants one vote per term and refuses a candidate whose oplog is
+older than its own; a majority of the configured members elects. A primary that cannot see a
+majority steps down. When a former primary rejoins, its writes that never reached a majority
+are rolled back (:meth:`ReplicaSet.rollbacks`). Majority-committed writes are never lost.
+
+Options (``Cluster(mode="cp", ..., option=value)``), MongoDB's defaults scaled by 1/10:
+
+==================== ========= ===========================================================
+option               default   MongoDB
+==================== ========= ===========================================================
+heartbeat_ms         200       heartbeats every 2 s
+election_timeout_ms  1000      ``settings.electionTimeoutMillis`` = 10 000 ms
+election_jitter_ms   150       random offset up to 15% of the election timeout
+priorities           None      ``members[n].priority`` (default 1; 0 = never primary)
+write_concern        majority  5.0+ implicit default write concern ``{w: "majority"}``
+wtimeout_ms          None      no ``wtimeout``: wait for the write concern indefinitely
+read_preference      primary   default read preference
+read_concern         local     default read concern
+retry_backoff_ms     50        drivers' ``minHeartbeatFrequencyMS`` = 500 ms
+==================== ========= ===========================================================
+
+Per operation: ``put(key, value, w=..., wtimeout_ms=..., timeout_ms=...)`` and
+``get(key, read_preference=..., read_concern=..., timeout_ms=...)``.
+
+Example:
+    >>> from caplab.kv import Cluster
+    >>> c = Cluster(mode="cp", nodes=3, seed=1, write_concern=1)
+    >>> alice = c.client("alice", near="n1")
+    >>> alice.put("x", "1").ok, alice.get("x").value
+    (True, '1')
+
+Deviations from MongoDB, chosen for a small deterministic lab: the primary pushes its oplog
+(MongoDB secondaries pull from a sync source, possibly chained); there is no catch-up phase,
+catch-up takeover or election handoff; priority takeover needs the member to be fully caught up
+(MongoDB: within ``priorityTakeoverFreshnessWindowSeconds``); a dry-run vote is refused while
+the voter still hears a healthy primary (Raft's pre-vote; it keeps a rejoining member from
+deposing a healthy primary); rollbacks have no size limit; there are no arbiters, hidden or
+non-voting members.
+"""
+
+from .node import ReplicaNode
+from .oplog import Oplog, OplogEntry
+from .options import READ_CONCERNS, READ_PREFERENCES
+from .replicaset import ReplicaSet
+
+__all__ = ["ReplicaSet", "ReplicaNode", "Oplog", "OplogEntry", "READ_PREFERENCES",
+           "READ_CONCERNS"]

@@ -1,0 +1,185 @@
+"""The client library of the replica set: server selection, redirects and what replies mean.
+
+Like a MongoDB driver:
+
+* writes and primary reads go to the primary the client knows of (at first its ``near`` node);
+  a member that is not primary answers "not primary" (definite) naming the primary it knows,
+  and the driver retries once there (retryable writes retry once);
+* while no member knows a primary (an election), the driver waits ``retry_backoff_ms`` and asks
+  again, until the operation's timeout (server selection); if no write was ever accepted the
+  outcome is a definite failure;
+* a network timeout makes the driver forget the primary it knew (the server becomes Unknown);
+  a read with no answer within the election timeout plus two heartbeats (time for a deposed
+  primary to step down and say so) is retried once at another member (retryable reads);
+* ``secondary`` reads go to a secondary (the near node first), ``nearest`` to the near node.
+"""
+
+from __future__ import annotations
+
+from ..backend import Driver
+from .messages import ReadReply, ReadRequest, WriteReply, WriteRequest
+from .options import (check_linearizable, check_read_concern, check_read_preference, check_w,
+                      check_wtimeout)
+
+__all__ = ["ReplicaSetDriver"]
+
+
+class ReplicaSetDriver(Driver):
+    """Driver of :class:`~caplab.kv.cp.ReplicaSet`."""
+
+    PUT_OPTIONS = {"timeout_ms": None, "w": None, "wtimeout_ms": None}
+    GET_OPTIONS = {"timeout_ms": None, "read_preference": None, "read_concern": None}
+
+    def __init__(self, backend) -> None:
+        super().__init__(backend)
+        self.known_primary: dict[str, str] = {}   # client -> the primary it last learned of
+
+    # -- options ---------------------------------------------------------------------------
+    def complete_options(self, op: str, options: dict) -> dict:
+        config = self.backend.config
+        opts = dict(options)
+        if op == "get":
+            pref = opts.get("read_preference")
+            pref = config["read_preference"] if pref is None else check_read_preference(pref)
+            concern = opts.get("read_concern")
+            concern = config["read_concern"] if concern is None else check_read_concern(concern)
+            check_linearizable(pref, concern)
+            opts["read_preference"], opts["read_concern"] = pref, concern
+        else:
+            w = opts.get("w")
+            opts["w"] = config["write_concern"] if w is None else check_w(
+                w, len(self.backend.member_names))
+            wtimeout = opts.get("wtimeout_ms")
+            opts["wtimeout_ms"] = (config["wtimeout_ms"] if wtimeout is None
+                                   else check_wtimeout(wtimeout))
+        return opts
+
+    # -- sending ---------------------------------------------------------------------------
+    def start(self, client, handle) -> None:
+        handle.state.update(attempt=0, redirected=False, tried=[])
+        if handle.operation.op == "get":
+            pref = handle.options["read_preference"]
+            if pref in ("secondary", "secondaryPreferred"):
+                target = self._next_secondary(client, handle)
+            elif pref == "nearest":
+                target = client.near
+            else:
+                target = self.known_primary.get(client.name, client.near)
+        else:
+            target = self.known_primary.get(client.name, client.near)
+        self._send(client, handle, target)
+
+    def _send(self, client, handle, node: str) -> None:
+        if handle.done:
+            return
+        state = handle.state
+        state["attempt"] += 1
+        state["node"] = node
+        state["tried"].append(node)
+        op = handle.operation
+        opts = handle.options
+        if op.op == "get":
+            msg = ReadRequest(op.id, state["attempt"], op.key, opts["read_preference"],
+                              opts["read_concern"])
+            if not state.get("read_retried"):
+                config = self.backend.config
+                wait_ms = config["election_timeout_ms"] + 2 * config["heartbeat_ms"]
+                client.set_timer(wait_ms, self._no_answer,
+                                 client, handle, state["attempt"])
+        else:
+            msg = WriteRequest(op.id, state["attempt"], op.key, op.value, opts["w"],
+                               opts["wtimeout_ms"])
+        client.send(node, msg)
+
+    def _no_answer(self, client, handle, attempt: int) -> None:
+        """A read got no answer: forget that member as primary and retry once elsewhere."""
+        state = handle.state
+        if handle.done or state["attempt"] != attempt or state.get("read_retried"):
+            return
+        state["read_retried"] = True
+        silent = state["node"]
+        if self.known_primary.get(client.name) == silent:
+            del self.known_primary[client.name]
+        pref = handle.options["read_preference"]
+        if pref in ("secondary", "secondaryPreferred"):
+            target = self._next_secondary(client, handle)
+        else:
+            members = self.backend.member_names
+            target = client.near if client.near != silent else \
+                members[(members.index(silent) + 1) % len(members)]
+        if target is not None:
+            self._send(client, handle, target)
+
+    def _next_secondary(self, client, handle) -> str | None:
+        """The near node, then the other members in order; never the known primary."""
+        members = self.backend.member_names
+        start = members.index(client.near)
+        primary = self.known_primary.get(client.name)
+        tried = handle.state["tried"]
+        for i in range(len(members)):
+            node = members[(start + i) % len(members)]
+            if node != primary and node not in tried:
+                return node
+        return None
+
+    # -- replies ---------------------------------------------------------------------------
+    def receive(self, client, msg, src: str) -> None:
+        handle = client.pending.get(msg.op_id)
+        if handle is None or msg.attempt != handle.state["attempt"]:
+            return  # a late answer to an earlier attempt
+        status = msg.status
+        if status == "ok":
+            if isinstance(msg, WriteReply) or handle.options.get("read_preference") == "primary":
+                self.known_primary[client.name] = src
+            client.finish(handle, "ok", value=msg.value if isinstance(msg, ReadReply) else None,
+                          node=src)
+        elif status == "not_primary":
+            self._not_primary(client, handle, msg, src)
+        elif status == "not_secondary":
+            self.known_primary[client.name] = src
+            target = self._next_secondary(client, handle)
+            if target is None and handle.options["read_preference"] == "secondaryPreferred":
+                target = src   # MongoDB: secondaryPreferred falls back to the primary
+                handle.options = dict(handle.options, read_preference="primary")
+            if target is None:
+                client.finish(handle, "fail", node=src,
+                              error="no secondary available for read_preference='secondary' "
+                                    "(definite: nothing was read)")
+            else:
+                self._send(client, handle, target)
+        elif status in ("wtimeout", "stepped_down"):
+            if status == "stepped_down":
+                self.known_primary.pop(client.name, None)
+            client.finish(handle, "info", node=src, error=msg.error)
+        else:   # "failed": a read that could not be served; it changed nothing
+            self.known_primary.pop(client.name, None)
+            client.finish(handle, "fail", node=src, error=msg.error)
+
+    def _not_primary(self, client, handle, msg, src: str) -> None:
+        if self.known_primary.get(client.name) == src:
+            del self.known_primary[client.name]
+        hint = msg.primary
+        state = handle.state
+        if hint is not None and hint != src:
+            self.known_primary[client.name] = hint
+            if not state["redirected"]:
+                state["redirected"] = True      # retry once at the primary we learned of
+                self._send(client, handle, hint)
+                return
+            client.finish(handle, "fail", node=src, error=msg.error)
+            return
+        # No member knows a primary (an election is on): wait and ask again (server selection).
+        backoff = self.backend.config["retry_backoff_ms"]
+        deadline = handle.timer.time_ms if handle.timer is not None else None
+        if deadline is not None and client.now + backoff >= deadline:
+            client.finish(handle, "fail", node=src,
+                          error=f"no primary found before the operation timeout (server "
+                                f"selection; last answer: {msg.error})")
+            return
+        client.set_timer(backoff, self._send, client, handle, src)
+
+    def on_finish(self, client, handle) -> None:
+        result = handle.result
+        if result.outcome == "info" and (result.error or "").startswith("timeout"):
+            # A network timeout: the driver marks the server Unknown and rediscovers.
+            self.known_primary.pop(client.name, None)

@@ -1,0 +1,328 @@
+"""A replica-set member: roles, heartbeats and elections (MongoDB protocol version 1).
+
+Rules, each one function, guard first (RaftScope style), with the MongoDB rule cited:
+
+* heartbeats: every member pings every other member every ``heartbeat_ms``; the primary's
+  heartbeat is its (possibly empty) oplog push, :class:`Replicate`.
+* ``on_election_timeout``: a secondary that has not heard from a primary for the election
+  timeout (plus a random offset) calls an election, first as a *dry run* that changes no term.
+* ``handle_request_vote``: one vote per term (durable); refuse a candidate whose last optime
+  is older than ours; a dry run is also refused while we still see a healthy primary.
+* ``become_primary`` on a majority of the *configured* members; the new primary writes a no-op.
+* ``step_down`` when a higher term is seen, or when the primary cannot see a majority for the
+  election timeout.
+* ``maybe_priority_takeover``: a caught-up member with a higher priority than the primary calls
+  an election to take over.
+
+Durable (survives a crash, as MongoDB journals it): ``term``, ``voted_for``, the oplog and data.
+Volatile: role, timers, the known primary, heartbeat and replication progress, waiting writes.
+"""
+
+from __future__ import annotations
+
+from ...net.endpoint import Endpoint
+from .messages import Heartbeat, HeartbeatReply, RequestVote, VoteReply
+from .oplog import Oplog
+from .replication import ReplicationRules
+from .serving import ServingRules
+
+__all__ = ["ReplicaNode", "PRIMARY", "SECONDARY", "CANDIDATE"]
+
+PRIMARY, SECONDARY, CANDIDATE = "primary", "secondary", "candidate"
+
+
+class ReplicaNode(ReplicationRules, ServingRules, Endpoint):
+    """One member of a :class:`~caplab.kv.cp.ReplicaSet`."""
+
+    def __init__(self, name: str, rs) -> None:
+        super().__init__(name)
+        self.rs = rs
+        config = rs.config
+        self.members: list[str] = list(rs.member_names)
+        self.peers: list[str] = [m for m in self.members if m != name]
+        self.majority = len(self.members) // 2 + 1   # of the *configured* members
+        self.priority = config["priorities"][name]
+        self.heartbeat_ms = config["heartbeat_ms"]
+        self.election_timeout_ms = config["election_timeout_ms"]
+        self.election_jitter_ms = config["election_jitter_ms"]
+        # -- durable -----------------------------------------------------------------------
+        self.term = 0
+        self.voted_for: str | None = None
+        self.oplog = Oplog()
+        self._reset_volatile()
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def _reset_volatile(self) -> None:
+        self.role = SECONDARY
+        self.primary_name: str | None = None    # the primary this member knows of
+        self.primary_term = 0
+        self.last_primary_contact_ms: int | None = None
+        self.caught_up = False                  # our oplog reached the primary's last optime
+        self.election_deadline_ms = 0
+        self.election = None                    # dict of the dry run / election in progress
+        self.last_heard: dict[str, int] = {}
+        self.next_index: dict[str, int] = {}
+        self.match_index: dict[str, int] = {}
+        self.sent_upto: dict[str, int] = {}
+        self.waiters: list = []
+
+    def start(self) -> None:
+        """Start the heartbeat and election timers (at construction and after a restart)."""
+        self.reset_election_deadline(draw=True)
+        self.set_timer(self.heartbeat_ms, self.on_heartbeat_timer, daemon=True)
+        self.set_timer(self.election_deadline_ms - self.now, self.on_election_timer, daemon=True)
+
+    def on_crash(self) -> None:
+        # Waiting writes are lost with the connections: their clients time out (indefinite).
+        self._reset_volatile()
+
+    def on_restart(self) -> None:
+        # MongoDB: a restarted member comes back in SECONDARY state (never as primary) and
+        # catches up from the primary; term, vote and oplog come back from the journal.
+        self._reset_volatile()
+        self.trace("role", f"secondary term={self.term} (restarted)")
+        self.start()
+
+    @property
+    def last_optime(self) -> tuple[int, int]:
+        return self.oplog.last_optime
+
+    # -- timers ----------------------------------------------------------------------------
+    def reset_election_deadline(self, *, draw: bool = False) -> None:
+        if draw or not hasattr(self, "_jitter_ms"):
+            jitter = self.election_jitter_ms
+            self._jitter_ms = self.rng("election").randint(0, jitter) if jitter else 0
+        self.election_deadline_ms = self.now + self.election_timeout_ms + self._jitter_ms
+
+    def on_heartbeat_timer(self) -> None:
+        if self.role == PRIMARY:
+            for peer in self.peers:
+                self.send_replicate(peer)        # the primary's heartbeat carries its oplog
+            self.maybe_step_down_no_majority()
+        else:
+            beat = Heartbeat(self.term, self.role, self.last_optime)
+            for peer in self.peers:
+                self.send(peer, beat)
+            self.maybe_priority_takeover()
+        self.set_timer(self.heartbeat_ms, self.on_heartbeat_timer, daemon=True)
+
+    def on_election_timer(self) -> None:
+        now = self.now
+        if self.role != PRIMARY and now >= self.election_deadline_ms:
+            self.on_election_timeout()
+        if self.role == PRIMARY or self.election_deadline_ms <= now:
+            self.reset_election_deadline()
+        self.set_timer(self.election_deadline_ms - now, self.on_election_timer, daemon=True)
+
+    def on_election_timeout(self) -> None:
+        """MongoDB: a secondary that misses the primary for electionTimeoutMillis calls an
+        election (after a random offset, so members rarely run at once)."""
+        if self.role == PRIMARY:
+            return
+        self.primary_name = None
+        if self.role == CANDIDATE:
+            self.become_secondary("election timed out")
+        self.reset_election_deadline(draw=True)
+        if self.priority <= 0:
+            return  # MongoDB: a priority 0 member never seeks election
+        self.start_dry_run(takeover=False)
+
+    # -- terms -----------------------------------------------------------------------------
+    def observe_term(self, term: int, src: str) -> bool:
+        """MongoDB: any member that sees a higher term adopts it and steps down."""
+        if term <= self.term:
+            return False
+        self.term = term
+        self.voted_for = None
+        self.election = None
+        if self.role in (PRIMARY, CANDIDATE):
+            self.step_down(f"saw term {term} from {src}")
+        self.primary_name = None
+        return True
+
+    # -- heartbeats ------------------------------------------------------------------------
+    def handle_heartbeat(self, msg: Heartbeat, src: str) -> None:
+        self.observe_term(msg.term, src)
+        self.last_heard[src] = self.now
+        self.send(src, HeartbeatReply(self.term, self.role, self.last_optime, self.primary_name))
+
+    def handle_heartbeat_reply(self, msg: HeartbeatReply, src: str) -> None:
+        self.observe_term(msg.term, src)
+        self.last_heard[src] = self.now
+
+    def maybe_step_down_no_majority(self) -> None:
+        """MongoDB: a primary that cannot see a majority of the set for the election timeout
+        steps down (it can no longer commit writes, and a new primary may exist)."""
+        if self.role != PRIMARY:
+            return
+        horizon = self.now - self.election_timeout_ms
+        seen = 1 + sum(1 for p in self.peers if self.last_heard.get(p, -1) > horizon)
+        if seen < self.majority:
+            self.step_down(f"cannot see a majority ({seen}/{len(self.members)} members)")
+
+    def maybe_priority_takeover(self) -> None:
+        """MongoDB: a member with a higher priority than the primary that has caught up with
+        the primary's oplog calls an election to take over (priority takeover)."""
+        primary = self.primary_name
+        if (self.role != SECONDARY or primary is None or primary == self.name
+                or (self.election is not None
+                    and self.now - self.election["start_ms"] < self.election_timeout_ms)
+                or not self.caught_up
+                or self.primary_term != self.term
+                or self.priority <= self.rs.config["priorities"][primary]):
+            return
+        self.start_dry_run(takeover=True)
+
+    # -- elections -------------------------------------------------------------------------
+    def start_dry_run(self, *, takeover: bool) -> None:
+        """MongoDB pv1: ask for votes for ``term + 1`` without changing anyone's term, so an
+        isolated member cannot inflate terms and depose a healthy primary when it returns."""
+        if self.role != SECONDARY or self.priority <= 0:
+            return
+        term = self.term + 1
+        self.election = {"phase": "dry_run", "term": term, "votes": {self.name},
+                         "refusals": set(), "takeover": takeover, "start_ms": self.now}
+        self.trace("election", f"dry run for term={term}"
+                               + (" (priority takeover)" if takeover else ""))
+        if len(self.election["votes"]) >= self.majority:
+            self.start_election()
+            return
+        ask = RequestVote(term, self.name, self.last_optime, True, takeover)
+        for peer in self.peers:
+            self.send(peer, ask)
+
+    def start_election(self) -> None:
+        """Increment the term, vote for ourselves (durably) and ask every member."""
+        election = self.election
+        if self.role != SECONDARY or election is None or election["term"] != self.term + 1:
+            return
+        self.term += 1
+        self.voted_for = self.name
+        self.role = CANDIDATE
+        self.primary_name = None
+        election.update(phase="election", votes={self.name}, refusals=set())
+        self.reset_election_deadline(draw=True)
+        self.trace("role", f"candidate term={self.term}")
+        if len(election["votes"]) >= self.majority:
+            self.become_primary()
+            return
+        ask = RequestVote(self.term, self.name, self.last_optime, False, election["takeover"])
+        for peer in self.peers:
+            self.send(peer, ask)
+
+    def handle_request_vote(self, msg: RequestVote, src: str) -> None:
+        if msg.dry_run:
+            granted, reason = self.dry_run_verdict(msg)
+        else:
+            self.observe_term(msg.term, src)
+            granted, reason = self.vote_verdict(msg)
+            if granted:
+                self.voted_for = msg.candidate     # durable: one vote per term
+                self.reset_election_deadline()
+        self.trace("election", f"{'grant' if granted else 'refuse'} "
+                               f"{'dry run ' if msg.dry_run else ''}vote to {msg.candidate} "
+                               f"for term={msg.term}: {reason}", peer=src)
+        self.send(src, VoteReply(self.term, msg.term, granted, msg.dry_run, reason))
+
+    def vote_verdict(self, msg: RequestVote) -> tuple[bool, str]:
+        if msg.term < self.term:
+            return False, f"candidate's term {msg.term} is older than mine ({self.term})"
+        if self.voted_for not in (None, msg.candidate):
+            return False, f"already voted for {self.voted_for} in term {self.term}"
+        # MongoDB: a voter refuses a candidate whose last optime is older than its own.
+        if tuple(msg.last_optime) < self.last_optime:
+            return False, (f"candidate's last optime {tuple(msg.last_optime)} is older than "
+                           f"mine {self.last_optime}")
+        return True, "ok"
+
+    def dry_run_verdict(self, msg: RequestVote) -> tuple[bool, str]:
+        if msg.term <= self.term:
+            return False, f"term {msg.term} is not newer than mine ({self.term})"
+        if tuple(msg.last_optime) < self.last_optime:
+            return False, (f"candidate's last optime {tuple(msg.last_optime)} is older than "
+                           f"mine {self.last_optime}")
+        if not msg.takeover and self.sees_healthy_primary():
+            return False, f"I still see primary {self.primary_name}"
+        return True, "ok"
+
+    def sees_healthy_primary(self) -> bool:
+        if self.role == PRIMARY:
+            return True
+        contact = self.last_primary_contact_ms
+        return (self.primary_name is not None and contact is not None
+                and self.now - contact < self.election_timeout_ms)
+
+    def handle_vote_reply(self, msg: VoteReply, src: str) -> None:
+        if self.observe_term(msg.term, src):
+            return
+        election = self.election
+        if election is None or election["term"] != msg.for_term:
+            return
+        if msg.dry_run != (election["phase"] == "dry_run"):
+            return
+        (election["votes"] if msg.granted else election["refusals"]).add(src)
+        if len(election["votes"]) >= self.majority:
+            if msg.dry_run:
+                self.start_election()
+            elif self.role == CANDIDATE:
+                self.become_primary()
+        elif len(election["refusals"]) > len(self.members) - self.majority:
+            self.lose_election(f"refused by {', '.join(sorted(election['refusals']))}")
+
+    def lose_election(self, reason: str) -> None:
+        election = self.election
+        self.election = None
+        self.trace("election", f"lost {election['phase'].replace('_', ' ')} for "
+                               f"term={election['term']}: {reason}")
+        if self.role == CANDIDATE:
+            self.become_secondary("lost the election")
+
+    def become_primary(self) -> None:
+        """Won a majority of the configured members: become primary and write a no-op.
+
+        MongoDB: a newly elected primary writes a no-op oplog entry in its term; once that is
+        majority-committed, every earlier entry it holds is committed too.
+        """
+        election = self.election
+        if self.role != CANDIDATE or election is None:
+            return
+        self.election = None
+        self.role = PRIMARY
+        self.primary_name = self.name
+        self.primary_term = self.term
+        last = self.oplog.last_index
+        now = self.now
+        for peer in self.peers:
+            self.next_index[peer] = last + 1
+            self.match_index[peer] = 0
+            self.sent_upto[peer] = last
+            self.last_heard[peer] = now     # a fresh primary gets a full timeout of grace
+        self.oplog.append_new(self.term, "noop", None, "new primary", now)
+        self.trace("role", f"primary term={self.term}")
+        self.trace("election", f"won term={self.term} with {len(election['votes'])}/"
+                               f"{len(self.members)} votes ({', '.join(sorted(election['votes']))})")
+        self.rs.record_election(election["start_ms"], now, self.name, self.term)
+        self.advance_commit()
+        self.replicate_all()
+
+    def step_down(self, reason: str) -> None:
+        """Primary or candidate -> secondary. Writes waiting for their write concern get an
+        error that says they may still have been applied (MongoDB: the primary closes client
+        connections on step-down)."""
+        if self.role not in (PRIMARY, CANDIDATE):
+            return
+        was_primary = self.role == PRIMARY
+        self.role = SECONDARY
+        self.election = None
+        if self.primary_name == self.name:
+            self.primary_name = None
+        self.reset_election_deadline(draw=True)
+        self.trace("role", f"secondary term={self.term} (stepped down: {reason})")
+        if was_primary:
+            self.fail_waiters(reason)
+            self.next_index.clear()
+            self.match_index.clear()
+            self.sent_upto.clear()
+
+    def become_secondary(self, reason: str) -> None:
+        self.step_down(reason)

@@ -1,0 +1,113 @@
+"""Options of the replica set and of its operations, validated at the public boundary.
+
+Every check raises :class:`~caplab.errors.ConfigError` (or ``UnknownNameError``) naming the value
+given and what is allowed, before anything changes.
+"""
+
+from __future__ import annotations
+
+from ...errors import ConfigError, UnknownNameError
+
+__all__ = ["DEFAULTS", "READ_PREFERENCES", "READ_CONCERNS", "check_w", "check_wtimeout",
+           "check_read_preference", "check_read_concern", "validate_cluster_options"]
+
+#: MongoDB's defaults scaled by 1/10 for the lab (see the package docstring).
+DEFAULTS = {
+    "heartbeat_ms": 200,            # MongoDB: heartbeats every 2 s
+    "election_timeout_ms": 1000,    # MongoDB: settings.electionTimeoutMillis = 10 000 ms
+    "election_jitter_ms": 150,      # MongoDB: random offset up to 15% of the election timeout
+    "priorities": None,             # {"n3": 0, ...}; default priority 1 for every member
+    "write_concern": "majority",    # MongoDB 5.0+: implicit default write concern w: "majority"
+    "wtimeout_ms": None,            # MongoDB: no wtimeout unless given (wait forever)
+    "read_preference": "primary",   # MongoDB default read preference
+    "read_concern": "local",        # MongoDB default read concern (reads on the primary)
+    "retry_backoff_ms": 50,         # drivers: minHeartbeatFrequencyMS = 500 ms
+}
+
+READ_PREFERENCES = ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")
+READ_CONCERNS = ("local", "majority", "linearizable")
+
+
+def check_w(w, members: int, *, name: str = "w"):
+    """``"majority"`` or an integer 1..members (MongoDB refuses w greater than the set size)."""
+    if w == "majority" and isinstance(w, str):
+        return w
+    if isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= members:
+        return w
+    raise ConfigError(f"{name}={w!r} is not a write concern this replica set can satisfy; use "
+                      f"w='majority' or an integer 1 <= w <= {members} (the set has {members} "
+                      f"members)")
+
+
+def check_wtimeout(value, *, name: str = "wtimeout_ms"):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{name} must be a whole number of ms > 0 (or None: wait forever), "
+                          f"got {value!r}")
+    return value
+
+
+def check_read_preference(value):
+    if value not in READ_PREFERENCES:
+        raise UnknownNameError("read_preference", value, READ_PREFERENCES)
+    return value
+
+
+def check_read_concern(value):
+    if value not in READ_CONCERNS:
+        raise UnknownNameError("read_concern", value, READ_CONCERNS)
+    return value
+
+
+def check_linearizable(read_preference, read_concern) -> None:
+    # MongoDB: read concern "linearizable" is only available for read operations on the primary.
+    if read_concern == "linearizable" and read_preference != "primary":
+        raise ConfigError(f"read_concern='linearizable' needs read_preference='primary', got "
+                          f"read_preference={read_preference!r}: MongoDB serves linearizable "
+                          f"reads on the primary only")
+
+
+def _positive_ms(options, name) -> int:
+    value = options[name]
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{name} must be a whole number of ms > 0, got {value!r}")
+    return value
+
+
+def validate_cluster_options(options: dict, names: list[str]) -> dict:
+    """Check the replica set's options; return them with ``priorities`` filled for every node."""
+    heartbeat_ms = _positive_ms(options, "heartbeat_ms")
+    election_timeout_ms = _positive_ms(options, "election_timeout_ms")
+    if election_timeout_ms <= heartbeat_ms:
+        raise ConfigError(f"election_timeout_ms={election_timeout_ms} must be greater than "
+                          f"heartbeat_ms={heartbeat_ms} (MongoDB: 10 000 ms vs 2 000 ms), or "
+                          f"a healthy primary would be voted out between heartbeats")
+    jitter = options["election_jitter_ms"]
+    if isinstance(jitter, bool) or not isinstance(jitter, int) or jitter < 0:
+        raise ConfigError(f"election_jitter_ms must be a whole number of ms >= 0, got {jitter!r}")
+    _positive_ms(options, "retry_backoff_ms")
+    check_w(options["write_concern"], len(names), name="write_concern")
+    check_wtimeout(options["wtimeout_ms"])
+    check_read_preference(options["read_preference"])
+    check_read_concern(options["read_concern"])
+    check_linearizable(options["read_preference"], options["read_concern"])
+    given = options["priorities"] or {}
+    if not isinstance(given, dict):
+        raise ConfigError(f"priorities must be a dict node -> number >= 0, e.g. {{'n3': 0}}, "
+                          f"got {given!r}")
+    priorities = {name: 1 for name in names}
+    for node, priority in given.items():
+        if node not in priorities:
+            raise UnknownNameError("node in priorities", node, names)
+        if isinstance(priority, bool) or not isinstance(priority, (int, float)) \
+                or not 0 <= priority <= 1000:
+            raise ConfigError(f"priority of {node!r} must be a number 0..1000 (MongoDB's range; "
+                              f"0 = never primary), got {priority!r}")
+        priorities[node] = priority
+    if not any(p > 0 for p in priorities.values()):
+        raise ConfigError("every member has priority 0, so no member could ever become "
+                          "primary; give at least one member a priority > 0")
+    merged = dict(options)
+    merged["priorities"] = priorities
+    return merged

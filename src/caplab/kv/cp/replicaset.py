@@ -1,0 +1,138 @@
+"""The replica set backend behind ``Cluster(mode="cp")``: members, config, and what views read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backend import Backend
+from .driver import ReplicaSetDriver
+from .node import PRIMARY, ReplicaNode
+from .options import DEFAULTS, validate_cluster_options
+
+__all__ = ["ReplicaSet"]
+
+
+class ReplicaSet(Backend):
+    """A MongoDB-style replica set (see :mod:`caplab.kv.cp` for the rules and options).
+
+    Attributes:
+        elections: ``(start_ms, end_ms, winner, term)`` for every election won; ``start_ms`` is
+            when the winner started its (dry-run) election, ``end_ms`` when it became primary.
+        rollback_log: what :meth:`rollbacks` returns.
+
+    Example:
+        >>> from caplab.kv import Cluster
+        >>> c = Cluster(mode="cp", nodes=3, seed=1)
+        >>> c.client("alice", near="n1").put("x", "1").ok
+        True
+        >>> c.primary is not None
+        True
+    """
+
+    mode = "cp"
+    OPTIONS = dict(DEFAULTS)
+    PUBLIC = ("rollbacks", "elections", "step_down")
+
+    def __init__(self, cluster, node_names: list[str], options: dict) -> None:
+        config = validate_cluster_options(options, list(node_names))  # before any change
+        super().__init__(cluster, node_names, config)
+        self.config = config
+        self.member_names: list[str] = list(node_names)
+        self.elections: list[tuple[int, int, str, int]] = []
+        self.rollback_log: list[dict] = []
+        self.driver = ReplicaSetDriver(self)
+        for name in node_names:
+            node = ReplicaNode(name, self)
+            cluster.network.add(node)
+            self.nodes[name] = node
+        for node in self.nodes.values():
+            node.start()
+
+    # -- records the members write ---------------------------------------------------------
+    def record_election(self, start_ms: int, end_ms: int, winner: str, term: int) -> None:
+        self.elections.append((start_ms, end_ms, winner, term))
+
+    def record_rollback(self, node: str, time_ms: int, entry) -> None:
+        self.rollback_log.append({"node": node, "time_ms": time_ms, "key": entry.key,
+                                  "value": entry.value, "optime": entry.optime,
+                                  "term": entry.term})
+
+    # -- public, mode-specific -------------------------------------------------------------
+    def rollbacks(self) -> list[dict]:
+        """Writes removed by rollbacks: dicts ``node, time_ms, key, value, optime, term``.
+
+        Example:
+            >>> c.rollbacks()                                    # doctest: +SKIP
+            [{'node': 'n1', 'time_ms': 2310, 'key': 'x', 'value': 'lost', ...}]
+        """
+        return [dict(r) for r in self.rollback_log]
+
+    def step_down(self, node: str) -> None:
+        """Ask primary ``node`` to step down (``rs.stepDown()``); it then waits an election
+        timeout before it may stand again, so another member usually wins.
+
+        Raises:
+            UnknownNameError: ``node`` is not a member.
+            ConfigError: ``node`` is down or not primary.
+        """
+        from ...errors import ConfigError, UnknownNameError
+        if node not in self.nodes:
+            raise UnknownNameError("node", node, self.member_names)
+        member = self.nodes[node]
+        if not member.up or member.role != PRIMARY:
+            raise ConfigError(f"{node!r} is not primary (it is {self.roles()[node]}); "
+                              f"step_down() applies to the primary, now {self.primary!r}")
+        member.step_down("rs.stepDown()")
+
+    # -- what the facade and views read ----------------------------------------------------
+    def roles(self) -> dict[str, str]:
+        return {name: (node.role if node.up else "down") for name, node in self.nodes.items()}
+
+    @property
+    def primary(self) -> str | None:
+        """The primary of the highest term among members that are up, or None."""
+        best = None
+        for name, node in self.nodes.items():
+            if node.up and node.role == PRIMARY and (best is None or node.term > best[0]):
+                best = (node.term, name)
+        return best[1] if best else None
+
+    def node_info(self) -> list[dict]:
+        rows = []
+        for name, node in self.nodes.items():
+            rows.append({"node": name, "role": node.role if node.up else "down",
+                         "term": node.term, "voted_for": node.voted_for,
+                         "last_optime": node.oplog.last_optime,
+                         "commit_optime": node.oplog.commit_optime,
+                         "priority": node.priority, "primary": node.primary_name,
+                         "oplog_len": node.oplog.last_index, "up": node.up})
+        return rows
+
+    def replica_records(self) -> list[dict]:
+        rows = []
+        for name, node in self.nodes.items():
+            oplog = node.oplog
+            for key in oplog.keys():
+                value, optime = oplog.get(key)
+                rows.append({"node": name, "key": key, "value": value, "version": optime})
+        return rows
+
+    def oplog(self, node: str) -> list:
+        """The oplog entries of ``node`` (``OplogEntry`` named tuples), oldest first."""
+        return list(self.nodes[node].oplog.entries)
+
+    def export_data(self) -> dict[str, Any]:
+        source = self.primary
+        if source is None:
+            up = [n for n in self.nodes.values() if n.up] or list(self.nodes.values())
+            source = max(up, key=lambda n: n.oplog.last_optime).name
+        oplog = self.nodes[source].oplog
+        return {key: oplog.get(key)[0] for key in oplog.keys()}
+
+    def import_data(self, data: dict[str, Any]) -> None:
+        """Load ``data`` into every member as already majority-committed term-0 entries."""
+        for node in self.nodes.values():
+            oplog = node.oplog
+            for key in sorted(data):
+                oplog.append_new(0, "put", key, data[key], self.cluster.now)
+            oplog.commit_index = oplog.last_index
