@@ -4,32 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from caplab.net import Endpoint, Network, message
+from caplab.net import Network
 from caplab.sim import Simulation
-
-
-@message
-class Ping:
-    n: int
-
-
-class Recorder(Endpoint):
-    """Records every message it receives; answers Ping(n) with Ping(n + 1) if asked to."""
-
-    def __init__(self, name, echo=False):
-        super().__init__(name)
-        self.echo = echo
-        self.got = []
-        self.timers_fired = []
-
-    def handle_ping(self, msg, src):
-        self.got.append((self.now, src, msg.n))
-        if self.echo:
-            self.send(src, Ping(msg.n + 1))
-
-
-class RecorderClient(Recorder):
-    is_client = True
+from netkit import Recorder, RecorderClient
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ execution cannot)."""
 
 import json
 
-from conftest import open_notebook_and_run_all
+from browserkit import open_notebook_and_run_all
 
 PROBE = {
     "cells": [

@@ -49,7 +49,7 @@ def test_random_schedules_from_equal_seeds_are_equal():
     """Two simulations with the same seed draw the same random schedule."""
     from caplab.net import Network
     from caplab.sim import Simulation
-    from conftest import Recorder
+    from netkit import Recorder
 
     def make():
         net = Network(Simulation(9), latency=1)

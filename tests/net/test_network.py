@@ -5,7 +5,7 @@ import pytest
 from caplab.errors import ConfigError, UnknownNameError
 from caplab.net import Constant
 
-from conftest import Ping
+from netkit import Ping
 
 
 def _drops(sim, reason):
@@ -161,7 +161,7 @@ def test_sending_to_an_unknown_endpoint_is_an_error(net):
 
 def test_message_to_a_replaced_endpoint_is_dropped(sim, net):
     """If an endpoint is replaced while a message to it is in flight, the message is dropped."""
-    from conftest import Recorder
+    from netkit import Recorder
     net.set_latency(Constant(10))
     net.send("n1", "n2", Ping(1))
     sim.run(until=5)
