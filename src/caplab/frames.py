@@ -32,6 +32,10 @@ def history_frame(history) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(records, columns=list(COLUMNS))
     for col in ("invoke_ms", "complete_ms"):
         frame[col] = frame[col].astype("Int64")
+    # Keep values as the Python objects they are: an all-None column would otherwise become
+    # float NaN, and integer values 1.0.
+    for col in ("value", "node", "error"):
+        frame[col] = pd.Series([r[col] for r in records], index=frame.index, dtype=object)
     return frame
 
 

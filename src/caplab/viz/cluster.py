@@ -1,0 +1,292 @@
+"""The cluster graph: nodes and clients, who is primary, which links a partition cut (both ways
+or one way), which nodes are down, the messages on the wire right now, and what each node holds
+for one key.
+
+Reads the cluster (``roles()``, ``primary``, ``network``, ``replica_records()``); changes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+
+from ._common import (CUT_COLOUR, FONT_SIZE, LINK_COLOUR, MESSAGE_COLOUR, ROLE_COLOURS,
+                      base_layout, make_figure, short)
+
+__all__ = ["cluster_graph", "cluster_graph_data", "node_positions", "ROLE_ORDER"]
+
+#: Roles drawn (one trace each, always present, so a live figure keeps its trace count).
+ROLE_ORDER = ("primary", "secondary", "candidate", "replica", "down", "other")
+
+_CLIENT_COLOUR = "#FFFFFF"
+
+
+def node_positions(nodes, *, primary=None, mode="ap", clients=None) -> dict:
+    """Deterministic positions: a circle of nodes (AP), or the primary at the centre (CP).
+
+    Args:
+        nodes: node names, in order (the circle starts at 12 o'clock and goes clockwise).
+        primary: the primary's name (CP mode: drawn at the centre), or None.
+        mode: ``"cp"`` or ``"ap"``.
+        clients: ``{client: near_node}``; each client is drawn just outside its node.
+
+    Returns:
+        ``{name: (x, y)}`` for nodes and clients.
+
+    Example:
+        >>> node_positions(["n1", "n2", "n3"], primary="n1", mode="cp")["n1"]
+        (0.0, 0.0)
+    """
+    nodes = list(nodes)
+    centre = primary if (mode == "cp" and primary in nodes and len(nodes) > 2) else None
+    around = [n for n in nodes if n != centre]
+    pos: dict[str, tuple[float, float]] = {}
+    if around:
+        # networkx's circle starts at 3 o'clock counter-clockwise; turn it to 12, clockwise.
+        raw = nx.circular_layout(around) if len(around) > 1 else {around[0]: (1.0, 0.0)}
+        for name in around:
+            x, y = raw[name]
+            pos[name] = (round(float(y), 6), round(float(x), 6)) if len(around) > 1 \
+                else (0.0, 1.0)
+    if centre is not None:
+        pos[centre] = (0.0, 0.0)
+    by_node: dict[str, list[str]] = {}
+    for client, near in (clients or {}).items():
+        by_node.setdefault(near, []).append(client)
+    for near, names in by_node.items():
+        if near not in pos:
+            continue
+        x, y = pos[near]
+        r = math.hypot(x, y)
+        if r > 1e-9:
+            base = math.atan2(y, x)
+        else:   # the centre node: between two spokes near the bottom, clear of the links
+            m = max(1, len(around))
+            base = math.pi / 2 - 2 * math.pi * (m // 2 + 0.5) / m
+        for i, client in enumerate(names):
+            angle = base + (i - (len(names) - 1) / 2) * 0.35
+            dist = 0.38
+            pos[client] = (round(x + dist * math.cos(angle), 6),
+                           round(y + dist * math.sin(angle), 6))
+    return pos
+
+
+def cluster_graph_data(cluster, *, key=None, layout=None) -> dict:
+    """Everything :func:`cluster_graph` draws, as plain data (cheap; for live redraws and tests).
+
+    Args:
+        cluster: a :class:`caplab.kv.Cluster` (or anything with ``nodes``, ``mode``, ``now``,
+            ``primary``, ``roles()``, ``network`` and ``replica_records()``).
+        key: if given, each node's value and version of this key.
+        layout: ``{name: (x, y)}`` to override positions (e.g. to keep them fixed across
+            elections), or None for :func:`node_positions`.
+
+    Returns:
+        A dict: ``mode``, ``now``, ``primary``, ``nodes``, ``clients`` (client -> near node),
+        ``roles`` (node -> role), ``positions``, ``links`` (open pairs), ``cut_pairs`` (pairs
+        cut both ways), ``one_way_cuts`` (``(src, dst)``: src cannot reach dst, dst reaches src),
+        ``in_flight`` (dicts ``msg_id, src, dst, kind, sent_ms, arrive_ms, fraction, x, y``),
+        ``key``, ``values`` (node -> ``(value, version)``, missing nodes hold nothing).
+
+    Example:
+        >>> data = cluster_graph_data(c)           # doctest: +SKIP
+        >>> data["cut_pairs"]                      # doctest: +SKIP
+        [('n1', 'n2'), ('n1', 'n3')]
+    """
+    net = cluster.network
+    nodes = list(cluster.nodes)
+    roles = dict(cluster.roles())
+    primary = cluster.primary
+    mode = getattr(cluster, "mode", "")
+    now = cluster.now
+    clients = {c: net.near(c) for c in net.client_names}
+    if layout is None:
+        positions = node_positions(nodes, primary=primary, mode=mode, clients=clients)
+    else:
+        positions = dict(node_positions(nodes, primary=None, mode=mode, clients=clients))
+        positions.update({k: tuple(v) for k, v in layout.items()})
+    # Links: every pair of nodes, and each client to its node. A link is cut when a message
+    # sent now would be lost (network.reachable), checked in each direction.
+    pairs = [(a, b) for i, a in enumerate(nodes) for b in nodes[i + 1:]]
+    pairs += [(c, near) for c, near in clients.items() if near in roles]
+    links, cut_pairs, one_way = [], [], []
+    partitioned = net.partitioned
+    for a, b in pairs:
+        ab = (not partitioned) or net.reachable(a, b)
+        ba = (not partitioned) or net.reachable(b, a)
+        if ab and ba:
+            links.append((a, b))
+        elif not ab and not ba:
+            cut_pairs.append((a, b))
+        elif not ab:
+            one_way.append((a, b))
+        else:
+            one_way.append((b, a))
+    flights = []
+    for f in net.in_flight:
+        if f.src not in positions or f.dst not in positions:
+            continue
+        span = f.arrive_ms - f.sent_ms
+        frac = 1.0 if span <= 0 else min(1.0, max(0.0, (now - f.sent_ms) / span))
+        (x0, y0), (x1, y1) = positions[f.src], positions[f.dst]
+        flights.append({"msg_id": f.msg_id, "src": f.src, "dst": f.dst,
+                        "kind": getattr(f.msg, "kind", type(f.msg).__name__),
+                        "sent_ms": f.sent_ms, "arrive_ms": f.arrive_ms, "fraction": frac,
+                        "x": x0 + frac * (x1 - x0), "y": y0 + frac * (y1 - y0),
+                        "angle": _angle(x0, y0, x1, y1)})
+    values = {}
+    if key is not None:
+        for rec in cluster.replica_records():
+            if rec.get("key") == key:
+                values[rec["node"]] = (rec.get("value"), rec.get("version"))
+    return {"mode": mode, "now": now, "primary": primary, "nodes": nodes, "clients": clients,
+            "roles": roles, "positions": positions, "links": links, "cut_pairs": cut_pairs,
+            "one_way_cuts": one_way, "in_flight": flights, "key": key, "values": values}
+
+
+def _angle(x0, y0, x1, y1) -> float:
+    """Marker angle (degrees clockwise from 12 o'clock) pointing from (x0,y0) to (x1,y1)."""
+    return round(math.degrees(math.atan2(x1 - x0, y1 - y0)), 2)
+
+
+def _segments(pairs, pos):
+    xs, ys = [], []
+    for a, b in pairs:
+        xs += [pos[a][0], pos[b][0], None]
+        ys += [pos[a][1], pos[b][1], None]
+    return xs, ys
+
+
+def cluster_graph(cluster=None, *, key=None, layout=None, data=None, height=560):
+    """Draw the cluster: roles, partitions, crashed nodes, messages in flight, a key's values.
+
+    Args:
+        cluster: the cluster (see :func:`cluster_graph_data`); not needed if ``data`` is given.
+        key: show each node's value of this key in its label and hover text.
+        layout: fixed positions ``{name: (x, y)}``.
+        data: a dict from :func:`cluster_graph_data` (to draw without re-reading the cluster).
+        height: figure height in px.
+
+    Returns:
+        A ``go.Figure`` whose traces are, in this order and always all present:
+        ``"link"`` (open links), ``"cut link"`` (dashed red; ``meta["pairs"]``), ``"one-way
+        cut"`` (the blocked direction; ``meta["cuts"]`` lists ``[src, dst]``), ``"cut marker"``
+        (red X on each cut; ``customdata`` = ``[src, dst, "both"|"one-way"]``), ``"messages in
+        flight"`` (``customdata`` = ``[msg_id, src, dst, kind, sent_ms, arrive_ms]``), one
+        trace per role in :data:`ROLE_ORDER` (name = role, colour ``ROLE_COLOURS[role]``,
+        ``customdata`` = ``[node, role, value, version]``), and ``"clients"``. ``layout.meta``
+        holds ``mode``, ``now``, ``primary``.
+
+    Example:
+        >>> from caplab.kv import Cluster                         # doctest: +SKIP
+        >>> c = Cluster(mode="cp", nodes=5, seed=1); c.run_for(500)  # doctest: +SKIP
+        >>> c.isolate("n1"); cluster_graph(c, key="x").show()       # doctest: +SKIP
+    """
+    d = data if data is not None else cluster_graph_data(cluster, key=key, layout=layout)
+    pos, roles = d["positions"], d["roles"]
+    traces = []
+    xs, ys = _segments(d["links"], pos)
+    traces.append({"type": "scatter", "name": "link", "x": xs, "y": ys, "mode": "lines",
+                   "line": {"color": LINK_COLOUR, "width": 2}, "hoverinfo": "skip",
+                   "showlegend": False})
+    xs, ys = _segments(d["cut_pairs"], pos)
+    traces.append({"type": "scatter", "name": "cut link", "x": xs, "y": ys, "mode": "lines",
+                   "line": {"color": CUT_COLOUR, "width": 3, "dash": "dash"},
+                   "hoverinfo": "skip", "showlegend": bool(d["cut_pairs"]),
+                   "meta": {"pairs": [list(p) for p in d["cut_pairs"]]}})
+    xs, ys = _segments(d["one_way_cuts"], pos)
+    traces.append({"type": "scatter", "name": "one-way cut", "x": xs, "y": ys, "mode": "lines",
+                   "line": {"color": CUT_COLOUR, "width": 3, "dash": "dot"},
+                   "hoverinfo": "skip", "showlegend": bool(d["one_way_cuts"]),
+                   "meta": {"cuts": [list(p) for p in d["one_way_cuts"]]}})
+    # Cut markers: an X at the middle of a two-way cut; for a one-way cut an X a third of the
+    # way from the sender (the blocked direction) and an arrow near the receiver end showing
+    # the direction that still works.
+    mx, my, mtext, mdata, msym, mangle = [], [], [], [], [], []
+    for a, b in d["cut_pairs"]:
+        (x0, y0), (x1, y1) = pos[a], pos[b]
+        mx.append((x0 + x1) / 2)
+        my.append((y0 + y1) / 2)
+        mtext.append(f"{a} ✕ {b}: cut both ways")
+        mdata.append([a, b, "both"])
+        msym.append("x")
+        mangle.append(0)
+    for src, dst in d["one_way_cuts"]:
+        (x0, y0), (x1, y1) = pos[src], pos[dst]
+        mx += [x0 + (x1 - x0) / 3, x0 + 2 * (x1 - x0) / 3]
+        my += [y0 + (y1 - y0) / 3, y0 + 2 * (y1 - y0) / 3]
+        mtext += [f"{src} → {dst}: cut (lost)", f"{dst} → {src}: still delivered"]
+        mdata += [[src, dst, "one-way"], [dst, src, "open"]]
+        msym += ["x", "arrow"]
+        mangle += [0, _angle(x1, y1, x0, y0)]
+    traces.append({"type": "scatter", "name": "cut marker", "x": mx, "y": my, "mode": "markers",
+                   "marker": {"symbol": msym, "size": 18, "color": CUT_COLOUR,
+                              "angle": mangle, "line": {"width": 1, "color": CUT_COLOUR}},
+                   "hovertext": mtext, "hoverinfo": "text", "customdata": mdata,
+                   "showlegend": False})
+    fl = d["in_flight"]
+    traces.append({"type": "scatter", "name": "messages in flight",
+                   "x": [f["x"] for f in fl], "y": [f["y"] for f in fl], "mode": "markers",
+                   "marker": {"symbol": "arrow", "size": 14, "color": MESSAGE_COLOUR,
+                              "angle": [f["angle"] for f in fl]},
+                   "customdata": [[f["msg_id"], f["src"], f["dst"], f["kind"], f["sent_ms"],
+                                   f["arrive_ms"]] for f in fl],
+                   "hovertext": [f"#{f['msg_id']} {f['kind']} {f['src']}→{f['dst']}<br>sent "
+                                 f"{f['sent_ms']} ms, arrives {f['arrive_ms']} ms" for f in fl],
+                   "hoverinfo": "text", "showlegend": bool(fl)})
+    values, key = d["values"], d["key"]
+    for role in ROLE_ORDER:
+        members = [n for n in d["nodes"]
+                   if (roles.get(n) if roles.get(n) in ROLE_COLOURS else "other") == role]
+        text, hover, custom = [], [], []
+        for n in members:
+            label = f"<b>{n}</b>"
+            hv = f"{n}: {roles.get(n)}"
+            value = version = None
+            if key is not None:
+                value, version = values.get(n, (None, None))
+                held = short(value) if n in values else "—"
+                label += f"<br>{key}={held}"
+                hv += f"<br>{key} = {value!r}" + (f" (version {version})" if n in values
+                                                  else " (holds nothing)")
+            text.append(label)
+            hover.append(hv)
+            custom.append([n, roles.get(n), None if value is None else repr(value),
+                           None if version is None else str(version)])
+        traces.append({"type": "scatter", "name": role, "mode": "markers+text",
+                       "x": [pos[n][0] for n in members], "y": [pos[n][1] for n in members],
+                       "marker": {"size": 46, "color": ROLE_COLOURS[role],
+                                  "symbol": "circle-x" if role == "down" else "circle",
+                                  "line": {"width": 2, "color": "#333333"}},
+                       "text": text, "textposition": "middle center",
+                       "textfont": {"size": FONT_SIZE - 2,
+                                    "color": "#000000" if role in ("secondary", "replica",
+                                                                  "candidate", "down")
+                                    else "#FFFFFF"},
+                       "hovertext": hover, "hoverinfo": "text", "customdata": custom,
+                       "showlegend": bool(members), "legendgroup": "roles"})
+    clients = d["clients"]
+    cl = [c for c in clients if c in pos]
+    traces.append({"type": "scatter", "name": "clients", "mode": "markers+text",
+                   "x": [pos[c][0] for c in cl], "y": [pos[c][1] for c in cl],
+                   "marker": {"size": 22, "color": _CLIENT_COLOUR, "symbol": "square",
+                              "line": {"width": 2, "color": "#333333"}},
+                   "text": cl, "textposition": "bottom center",
+                   "customdata": [[c, clients[c]] for c in cl],
+                   "hovertext": [f"client {c} (near {clients[c]})" for c in cl],
+                   "hoverinfo": "text", "showlegend": bool(cl)})
+    mode = (d["mode"] or "").upper()
+    title = f"{mode} cluster · t = {d['now']} ms"
+    if d["mode"] == "cp":
+        title += f" · primary: {d['primary'] or 'none'}"
+    if key is not None:
+        title += f" · key {key!r}"
+    axis = {"visible": False, "range": [-1.75, 1.75], "fixedrange": True}
+    layout = base_layout(title, height=height, xaxis=dict(axis),
+                         yaxis=dict(axis, scaleanchor="x", scaleratio=1),
+                         meta={"mode": d["mode"], "now": d["now"], "primary": d["primary"],
+                               "key": key},
+                         legend={"font": {"size": FONT_SIZE - 2}, "itemsizing": "constant"},
+                         hovermode="closest")
+    return make_figure(traces, layout)

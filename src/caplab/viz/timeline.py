@@ -1,0 +1,179 @@
+"""The operation timeline (Porcupine's visualiser, in spirit): one row per client, one bar per
+operation from invocation to completion, coloured by outcome, with the operations a checker
+flagged highlighted and its reason in the hover text.
+
+``info`` operations (outcome unknown) may take effect at any time after their invocation, so
+their bar runs dotted to the right edge: that is the interval a linearizability checker uses.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ._common import (FONT_SIZE, OUTCOME_COLOURS, VIOLATION_COLOUR, bad_ops_of, base_layout,
+                      make_figure, natural_key, op_label, wrap_hover)
+
+__all__ = ["timeline", "timeline_data"]
+
+_BAR_WIDTH = 14
+
+
+def _frame(history) -> pd.DataFrame:
+    if isinstance(history, pd.DataFrame):
+        return history
+    from ..frames import history_frame
+    return history_frame(history)
+
+
+def _none(v):
+    return None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
+
+
+def timeline_data(history, *, check_result=None, highlight=None, end_ms=None) -> dict:
+    """The bars of :func:`timeline` as plain data.
+
+    Args:
+        history: a history frame (``caplab.frames.history_frame`` / ``History.to_frame()``), a
+            :class:`~caplab.history.History`, or a list of history dicts.
+        check_result: what to mark as violating: a checker result from :mod:`caplab.check`
+            (anything with ``bad_ops``; reasons from ``reasons`` or the per-op records), a dict
+            ``{op_id: reason}`` or a list of op ids.
+        highlight: op ids to outline (e.g. the operation a student selected).
+        end_ms: where open-ended (``info``) bars stop; default a little after the last event.
+
+    Returns:
+        A dict: ``clients`` (row order), ``ops`` (dicts ``id, client, row, y, label, start,
+        end, open_ended, outcome, hover, bad, reason``), ``end_ms``, ``bad`` (op id ->
+        reason), ``highlight`` (op ids).
+    """
+    frame = _frame(history)
+    bad = bad_ops_of(check_result)
+    high = set(highlight or ())
+    cols = list(frame.columns)
+    rows = [dict(zip(cols, t)) for t in frame.itertuples(index=False, name=None)]
+    times = [t for r in rows for t in (_none(r["invoke_ms"]), _none(r.get("complete_ms")))
+             if t is not None]
+    last = max(times) if times else 0
+    first = min(times) if times else 0
+    if end_ms is None:
+        end_ms = last + max(10, (last - first) // 20)
+    clients = sorted({r["client"] for r in rows}, key=natural_key)
+    index = {c: i for i, c in enumerate(clients)}
+    lanes_end: dict = {}   # (client, lane) -> end time, to stack overlapping ops of a client
+    ops = []
+    for r in sorted(rows, key=lambda r: (r["invoke_ms"], r["id"])):
+        outcome = r.get("outcome") or "info"
+        start = int(r["invoke_ms"])
+        complete = _none(r.get("complete_ms"))
+        open_ended = outcome == "info" or complete is None
+        end = end_ms if open_ended else int(complete)
+        lane = 0
+        while lanes_end.get((r["client"], lane), -1) >= start:
+            lane += 1
+        lanes_end[(r["client"], lane)] = end
+        label = op_label(r["op"], r["key"], _none(r.get("value")), outcome)
+        reason = bad.get(r["id"])
+        hover = (f"op {r['id']} · {r['client']} · {label}<br>{outcome} "
+                 f"[{start}, {complete if complete is not None else '…'}] ms"
+                 f"{' at ' + str(r['node']) if _none(r.get('node')) else ''}")
+        if _none(r.get("error")):
+            hover += "<br>" + wrap_hover(f"error: {r['error']}")
+        if reason is not None:
+            hover += "<br><b>violation</b>: " + wrap_hover(reason)
+        ops.append({"id": r["id"], "client": r["client"], "row": index[r["client"]],
+                    "y": index[r["client"]] + 0.28 * lane, "label": label, "start": start,
+                    "end": end, "open_ended": open_ended, "outcome": outcome, "hover": hover,
+                    "bad": reason is not None, "reason": reason})
+    return {"clients": clients, "ops": ops, "end_ms": end_ms, "bad": bad,
+            "highlight": sorted(high, key=natural_key)}
+
+
+def _bars(ops):
+    xs, ys, sizes = [], [], []
+    for o in ops:
+        xs += [o["start"], o["end"], None]
+        ys += [o["y"], o["y"], None]
+        sizes += [18, 0 if o["open_ended"] else 18, 0]
+    return xs, ys, sizes
+
+
+def timeline(history=None, *, check_result=None, highlight=None, end_ms=None, data=None,
+             height=None):
+    """Draw the operation timeline.
+
+    Args:
+        history, check_result, highlight, end_ms: as in :func:`timeline_data`.
+        data: a dict from :func:`timeline_data`.
+        height: figure height in px (default grows with the number of clients).
+
+    Returns:
+        A ``go.Figure`` with traces ``"violation"`` (a halo behind each flagged bar;
+        ``meta["ops"]``), ``"highlight"`` (``meta["ops"]``), ``"ok"``, ``"fail"``, ``"info"``
+        (one bar per op, ``meta["ops"]`` lists their ids in order; ``info`` dotted and
+        open-ended), ``"labels"`` (one text per op, ``customdata`` = ``[op_id, outcome,
+        flagged]``, hover text with the reason) and ``"violating ops"`` (a star per flagged op,
+        ``customdata`` = ``[op_id, reason]``). The y axis lists clients.
+
+    Example:
+        >>> from caplab.check import check_linearizability        # doctest: +SKIP
+        >>> r = check_linearizability(c.history)                   # doctest: +SKIP
+        >>> timeline(c.history.to_frame(), check_result=r).show()  # doctest: +SKIP
+    """
+    d = data if data is not None else timeline_data(history, check_result=check_result,
+                                                    highlight=highlight, end_ms=end_ms)
+    ops = d["ops"]
+    traces = []
+    flagged = [o for o in ops if o["bad"]]
+    xs, ys, _ = _bars(flagged)
+    traces.append({"type": "scatter", "name": "violation", "x": xs, "y": ys, "mode": "lines",
+                   "line": {"color": VIOLATION_COLOUR, "width": _BAR_WIDTH + 14},
+                   "hoverinfo": "skip", "showlegend": bool(flagged),
+                   "meta": {"ops": [o["id"] for o in flagged]}})
+    high = set(d["highlight"])
+    hl = [o for o in ops if o["id"] in high]
+    xs, ys, _ = _bars(hl)
+    traces.append({"type": "scatter", "name": "highlight", "x": xs, "y": ys, "mode": "lines",
+                   "line": {"color": "#000000", "width": _BAR_WIDTH + 8},
+                   "hoverinfo": "skip", "showlegend": bool(hl),
+                   "meta": {"ops": [o["id"] for o in hl]}})
+    for outcome in ("ok", "fail", "info"):
+        mine = [o for o in ops if o["outcome"] == outcome]
+        xs, ys, sizes = _bars(mine)
+        traces.append({"type": "scatter", "name": outcome, "x": xs, "y": ys,
+                       "mode": "lines+markers",
+                       "line": {"color": OUTCOME_COLOURS[outcome], "width": _BAR_WIDTH,
+                                "dash": "dot" if outcome == "info" else "solid"},
+                       "marker": {"symbol": "line-ns-open", "size": sizes,
+                                  "color": "#333333", "line": {"width": 2}},
+                       "hoverinfo": "skip", "meta": {"ops": [o["id"] for o in mine]},
+                       "legendgroup": "outcome", "showlegend": True})
+    mid = [((o["start"] + o["end"]) / 2, o["y"]) for o in ops]
+    traces.append({"type": "scatter", "name": "labels", "mode": "text",
+                   "x": [m[0] for m in mid], "y": [m[1] - 0.2 for m in mid],
+                   "text": [o["label"] for o in ops],
+                   "textfont": {"size": FONT_SIZE - 3, "color": "#000000"},
+                   "hovertext": [o["hover"] for o in ops], "hoverinfo": "text",
+                   "customdata": [[o["id"], o["outcome"], o["bad"]] for o in ops],
+                   "showlegend": False})
+    traces.append({"type": "scatter", "name": "violating ops", "mode": "markers",
+                   "x": [(o["start"] + o["end"]) / 2 for o in flagged],
+                   "y": [o["y"] for o in flagged],
+                   "marker": {"symbol": "star", "size": 20, "color": VIOLATION_COLOUR,
+                              "line": {"width": 1.5, "color": "#000000"}},
+                   "customdata": [[o["id"], o["reason"]] for o in flagged],
+                   "hovertext": [o["hover"] for o in flagged], "hoverinfo": "text",
+                   "showlegend": False})
+    clients = d["clients"]
+    n_bad = len(d["bad"])
+    title = f"Operations · {len(ops)} ops · {len(clients)} clients"
+    if n_bad:
+        title += f" · {n_bad} flagged"
+    height = height or max(260, 130 + 70 * len(clients))
+    layout = base_layout(title, height=height,
+                         xaxis={"title": {"text": "simulated time (ms)"}, "zeroline": False},
+                         yaxis={"tickvals": list(range(len(clients))), "ticktext": clients,
+                                "autorange": "reversed", "zeroline": False},
+                         legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right",
+                                 "yanchor": "bottom"},
+                         hovermode="closest", meta={"bad_ops": sorted(d["bad"], key=natural_key)})
+    return make_figure(traces, layout)

@@ -1,0 +1,119 @@
+"""Cluster graph: roles, cuts, crashes, messages in flight, a key's values."""
+
+from __future__ import annotations
+
+from caplab.viz import ROLE_COLOURS, ROLE_ORDER, cluster_graph, cluster_graph_data
+
+from helpers_viz import trace_named, valid
+
+
+def _where(fig, name):
+    """role -> set of node names drawn in that role's trace."""
+    return {row[0] for row in (trace_named(fig, name).customdata or ())}
+
+
+def test_primary_drawn_at_the_centre_in_cp(cp):
+    """In CP mode the primary sits at (0, 0), coloured as primary."""
+    fig = valid(cluster_graph(cp))
+    t = trace_named(fig, "primary")
+    assert list(t.customdata[0][:1]) == [cp.primary]
+    assert (t.x[0], t.y[0]) == (0.0, 0.0)
+    assert t.marker.color == ROLE_COLOURS["primary"]
+    assert fig.layout.meta["primary"] == cp.primary
+    assert cp.primary in fig.layout.title.text
+
+
+def test_every_role_trace_has_its_colour(cp):
+    """One trace per role, always present, coloured from ROLE_COLOURS."""
+    fig = cluster_graph(cp)
+    for role in ROLE_ORDER:
+        assert trace_named(fig, role).marker.color == ROLE_COLOURS[role]
+    assert _where(fig, "secondary") == set(cp.nodes) - {cp.primary}
+
+
+def test_partition_draws_cut_links(cp):
+    """Links across a partition are in the 'cut link' trace, and the rest stay open."""
+    p = cp.primary
+    others = [n for n in cp.nodes if n != p]
+    cp.partition([p, others[0]], others[1:])
+    d = cluster_graph_data(cp)
+    fig = valid(cluster_graph(cp, data=d))
+    pairs = {frozenset(x) for x in trace_named(fig, "cut link").meta["pairs"]}
+    for a in (p, others[0]):
+        for b in others[1:]:
+            assert frozenset((a, b)) in pairs
+    assert frozenset((p, others[0])) not in pairs
+    markers = trace_named(fig, "cut marker")
+    assert sum(1 for row in markers.customdata if row[2] == "both") == len(d["cut_pairs"])
+
+
+def test_one_way_cut_is_drawn_with_its_direction(cp):
+    """A one-way cut is its own trace naming the blocked direction, with an X and an arrow."""
+    a, b = cp.nodes[1], cp.nodes[2]
+    cp.cut(a, b)
+    fig = valid(cluster_graph(cp))
+    assert trace_named(fig, "one-way cut").meta["cuts"] == [[a, b]]
+    assert trace_named(fig, "cut link").meta["pairs"] == []
+    rows = [list(r) for r in trace_named(fig, "cut marker").customdata]
+    assert [a, b, "one-way"] in rows and [b, a, "open"] in rows
+    assert list(trace_named(fig, "cut marker").marker.symbol) == ["x", "arrow"]
+
+
+def test_crashed_node_drawn_as_down(cp):
+    """A crashed node is in the 'down' trace and nowhere else."""
+    victim = next(n for n in cp.nodes if n != cp.primary)
+    cp.crash(victim)
+    fig = cluster_graph(cp)
+    assert _where(fig, "down") == {victim}
+    assert victim not in _where(fig, "secondary")
+
+
+def test_messages_in_flight_drawn_along_their_link(cp):
+    """Each message on the wire is a marker part of the way from sender to receiver."""
+    cp.sim.run_until(lambda: len(cp.network.in_flight) > 0, timeout_ms=2000)
+    flights = cp.network.in_flight
+    assert flights
+    d = cluster_graph_data(cp)
+    fig = cluster_graph(cp, data=d)
+    t = trace_named(fig, "messages in flight")
+    assert [row[0] for row in t.customdata] == [f.msg_id for f in flights]
+    pos = d["positions"]
+    for f, x, y in zip(d["in_flight"], t.x, t.y):
+        (x0, y0), (x1, y1) = pos[f["src"]], pos[f["dst"]]
+        assert min(x0, x1) - 1e-9 <= x <= max(x0, x1) + 1e-9
+        assert min(y0, y1) - 1e-9 <= y <= max(y0, y1) + 1e-9
+        assert 0.0 <= f["fraction"] <= 1.0
+
+
+def test_key_values_shown_per_node(cp):
+    """With key=, each node's label and customdata carry its value of the key."""
+    assert cp.clients["alice"].put("x", "7").ok
+    cp.run_for(300)
+    fig = cluster_graph(cp, key="x")
+    rows = [row for role in ROLE_ORDER for row in (trace_named(fig, role).customdata or ())]
+    assert {row[0]: row[2] for row in rows} == {n: "'7'" for n in cp.nodes}
+    assert "x=7" in trace_named(fig, "primary").text[0]
+
+
+def test_clients_placed_beside_their_node(cp):
+    """Each client is drawn close to the node it is near."""
+    d = cluster_graph_data(cp)
+    for client, near in d["clients"].items():
+        (x, y), (nx_, ny) = d["positions"][client], d["positions"][near]
+        assert ((x - nx_) ** 2 + (y - ny) ** 2) ** 0.5 < 0.5
+
+
+def test_ap_nodes_on_a_circle(ap):
+    """In AP mode every node is on the unit circle, coloured as replica."""
+    d = cluster_graph_data(ap)
+    for n in ap.nodes:
+        x, y = d["positions"][n]
+        assert abs((x * x + y * y) ** 0.5 - 1) < 1e-6
+    assert _where(cluster_graph(ap), "replica") == set(ap.nodes)
+
+
+def test_drawing_changes_nothing(cp):
+    """Building the view leaves the simulation untouched (time, trace, history)."""
+    before = (cp.now, len(cp.sim.trace), len(cp.history), cp.roles())
+    cluster_graph(cp, key="x")
+    assert (cp.now, len(cp.sim.trace), len(cp.history), cp.roles()) == before

@@ -1,0 +1,66 @@
+"""Replica heatmap and table: who holds which version, stale cells marked."""
+
+from __future__ import annotations
+
+from helpers_viz import trace_named, valid
+
+from caplab.viz import replica_heatmap, replica_heatmap_data, replica_table
+
+
+def test_stale_cell_marked_from_records():
+    """A replica holding an older version than the newest is in the 'stale' trace."""
+    recs = [{"node": "n1", "key": "x", "value": "2", "version": 2},
+            {"node": "n2", "key": "x", "value": "1", "version": 1},
+            {"node": "n3", "key": "x", "value": "2", "version": 2},
+            {"node": "n1", "key": "y", "value": "a", "version": 1},
+            {"node": "n2", "key": "y", "value": "a", "version": 1}]
+    fig = valid(replica_heatmap(recs))
+    assert [list(r) for r in trace_named(fig, "stale").customdata] == [["n2", "x"]]
+    heat = trace_named(fig, "versions")
+    assert list(heat.y) == ["n1", "n2", "n3"] and list(heat.x) == ["x", "y"]
+    assert heat.z[1][0] < heat.z[0][0] == 1.0
+    assert heat.text[2][1] == "—"          # n3 holds nothing for y: not stale without a mode
+
+
+def test_stale_secondary_after_partition(cp):
+    """A CP secondary cut off from a write holds nothing/old for it and is marked stale."""
+    alice = cp.clients["alice"]
+    assert alice.put("x", "1").ok
+    cp.run_for(300)
+    lagging = next(n for n in cp.nodes if n not in (cp.primary, cp.network.near("alice")))
+    cp.isolate(lagging)
+    assert alice.put("x", "2").ok
+    cp.run_for(200)
+    d = replica_heatmap_data(cp)
+    assert (lagging, "x") in d["stale"]
+    assert "x" in d["divergent_keys"]
+    fig = replica_heatmap(cp, data=d)
+    assert [list(r) for r in trace_named(fig, "stale").customdata] == [list(c)
+                                                                      for c in d["stale"]]
+
+
+def test_missing_key_counts_as_stale_in_cp_mode():
+    """With missing=True a node that holds nothing for a key others hold is stale."""
+    recs = [{"node": "n1", "key": "x", "value": 1, "version": (1, 1)},
+            {"node": "n2", "key": "x", "value": 1, "version": (1, 1)}]
+    d = replica_heatmap_data(recs + [{"node": "n3", "key": "y", "value": 0, "version": (1, 0)}],
+                             missing=True)
+    assert ("n3", "x") in d["stale"]
+
+
+def test_ap_lww_timestamps_ordered(ap):
+    """AP version labels (timestamps) order the cells; a fresh ring has no stale cells."""
+    d = replica_heatmap_data(ap)
+    assert all(d["orderable"].values())
+    assert d["stale"] == []
+
+
+def test_table_marks_stale_cells():
+    """The table shows value @ version and a ✗ on stale cells."""
+    recs = [{"node": "n1", "key": "x", "value": "2", "version": 2},
+            {"node": "n2", "key": "x", "value": "1", "version": 1}]
+    table = replica_table(recs)
+    assert table.loc["n1", "x"] == "2 @ 2"
+    assert table.loc["n2", "x"] == "1 @ 1 ✗"
+    assert table.attrs["stale"] == [("n2", "x")]
+    assert replica_table(recs, styled=True).to_html()

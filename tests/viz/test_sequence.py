@@ -1,0 +1,55 @@
+"""Sequence diagram: lifelines, arrows, drops marked with their reason, faults."""
+
+from __future__ import annotations
+
+from helpers_viz import trace_named, valid
+
+from caplab.frames import messages_frame
+from caplab.viz import sequence_diagram, sequence_diagram_data
+
+
+def test_dropped_message_marked_with_reason(cp):
+    """A message lost to a partition gets an X with 'partition' as its reason."""
+    start = cp.now
+    p = cp.primary
+    cp.isolate(p)
+    cp.run_for(200)
+    fig = valid(sequence_diagram(cp.sim.trace, since_ms=start))
+    drops = trace_named(fig, "drop").customdata
+    assert drops and all(row[4] == "partition" for row in drops)
+    assert any(row[1] == p or row[2] == p for row in drops)
+    assert [s.name for s in fig.layout.shapes] == ["partition"]
+
+
+def test_crash_shown_on_the_lifeline(cp):
+    """A crash greys the node's lifeline from the crash on and is listed as a fault."""
+    victim = next(n for n in cp.nodes if n != cp.primary)
+    cp.crash(victim)
+    t0 = cp.now
+    cp.run_for(100)
+    fig = sequence_diagram(cp.sim.trace, since_ms=t0 - 10)
+    down = trace_named(fig, "down")
+    assert down.customdata[0][0] == victim and down.customdata[0][1] == t0
+    assert ["crash", victim, None] in [list(r) for r in trace_named(fig, "faults").customdata]
+
+
+def test_window_kinds_and_nodes_filter(cp):
+    """since/until, kinds and nodes keep only the matching messages."""
+    frame = messages_frame(cp.sim.trace)
+    kind = frame["kind"].iloc[0]
+    a, b = cp.nodes[:2]
+    d = sequence_diagram_data(frame, since_ms=100, until_ms=400, kinds=[kind], nodes=[a, b])
+    assert d["lifelines"] == [a, b]
+    assert all(m["kind"] == kind and {m["src"], m["dst"]} <= {a, b} for m in d["messages"])
+    assert all(m["sent_ms"] <= 400 for m in d["messages"])
+
+
+def test_delivered_arrow_from_send_to_delivery(cp):
+    """A delivered message is a segment from (src, sent) to (dst, delivered)."""
+    d = sequence_diagram_data(cp.sim.trace, until_ms=300)
+    fig = sequence_diagram(data=d)
+    t = trace_named(fig, "delivered")
+    first = next(m for m in d["messages"] if m["outcome"] == "delivered")
+    x = {n: i for i, n in enumerate(d["lifelines"])}
+    assert (t.x[0], t.y[0], t.x[1], t.y[1]) == (x[first["src"]], first["sent_ms"],
+                                                x[first["dst"]], first["end_ms"])
