@@ -107,14 +107,17 @@ def _snapshot_rows(snapshots) -> list[dict]:
     return rows
 
 
-def check_convergence(snapshots, *, heal_ms: int | None = None,
-                      nodes: list | None = None) -> ConvergenceResult:
+def check_convergence(snapshots, *, heal_ms: int | None = None, nodes: list | None = None,
+                      replicas=None) -> ConvergenceResult:
     """Measure replica divergence over time and the time from ``heal_ms`` to agreement.
 
     Args:
         snapshots: DataFrame or list of dicts with columns ``time_ms, node, key, value``.
         heal_ms: when the network healed; convergence is looked for from then on.
-        nodes: the replicas; default: the nodes named in each snapshot.
+        nodes: the replicas; default: the nodes named in each snapshot. Pass ``c.nodes`` so a
+            node that holds no key at all still counts as disagreeing.
+        replicas: which nodes should hold each key, when not every node holds every key: a
+            callable ``key -> nodes`` (AP with RF < N: ``c.replicas_for``) or a dict.
 
     Returns:
         A :class:`ConvergenceResult` (``.divergent_keys``, ``.time_to_converge_ms``,
@@ -136,13 +139,17 @@ def check_convergence(snapshots, *, heal_ms: int | None = None,
         cell = by_time.setdefault(row["time_ms"], {})
         cell.setdefault(row["node"], {})[row["key"]] = _canon(row.get("value"))
     times = sorted(by_time)
+    owners = None
+    if replicas is not None:
+        owners = replicas if callable(replicas) else (lambda k: replicas.get(k, ()))
     divergent, keys_by_time = [], {}
     for t in times:
         held = by_time[t]
-        replicas = sorted(nodes if nodes is not None else held, key=repr)
+        everyone = sorted(nodes if nodes is not None else held, key=repr)
         keys = sorted({k for n in held for k, v in held[n].items() if v != _ABSENT}, key=repr)
         bad = [k for k in keys
-               if len({held.get(n, {}).get(k, _ABSENT) for n in replicas}) > 1]
+               if len({held.get(n, {}).get(k, _ABSENT)
+                       for n in (owners(k) if owners is not None else everyone)}) > 1]
         divergent.append(len(bad))
         keys_by_time[t] = bad
     converged = None
