@@ -14,10 +14,13 @@ __all__ = ["Backend", "Driver", "validate_options"]
 
 
 def validate_options(what: str, given: dict, defaults: dict) -> dict:
-    """Merge ``given`` into ``defaults``; unknown names raise, listing the allowed ones."""
+    """Merge ``given`` into ``defaults``; unknown names raise, listing the allowed ones.
+
+    ``what`` names the kind of option in the message, e.g. ``"option for mode 'cp'"``.
+    """
     for name in given:
         if name not in defaults:
-            raise UnknownNameError(f"{what} option", name, sorted(defaults))
+            raise UnknownNameError(what, name, sorted(defaults))
     merged = dict(defaults)
     merged.update(given)
     return merged

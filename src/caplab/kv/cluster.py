@@ -15,6 +15,7 @@ from ..net.latency import Uniform
 from ..net.nemesis import Nemesis
 from ..net.network import Network
 from ..sim.kernel import Simulation
+from .backend import validate_options
 from .client import Client
 
 __all__ = ["Cluster", "MODES"]
@@ -91,13 +92,7 @@ class Cluster:
 
     @staticmethod
     def _mode_options(backend_cls, mode, given) -> dict:
-        allowed = backend_cls.OPTIONS
-        for name in given:
-            if name not in allowed:
-                raise UnknownNameError(f"option for mode {mode!r}", name, sorted(allowed))
-        merged = dict(allowed)
-        merged.update(given)
-        return merged
+        return validate_options(f"option for mode {mode!r}", given, backend_cls.OPTIONS)
 
     @staticmethod
     def options_for(mode: str) -> dict:
