@@ -1,0 +1,305 @@
+"""Scenarios of notebook 03 (CP in depth): the unavailability window of an election, write
+concern and ``wtimeout``, stale secondary reads, the rollback of a ``w:1`` write after failover,
+and why ``w:"majority"`` writes survive it.
+
+Each function builds a fresh seeded 3-node replica set, runs one experiment and returns its
+facts as a frozen dataclass (plus the cluster, for drawing). ``tests/course/test_cp.py``
+asserts every fact the notebook states.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import median
+
+from ..check import check_linearizability, check_lost_writes
+from ..kv import Cluster
+
+__all__ = ["ElectionWindow", "election_window", "WriteConcernFacts", "write_concern",
+           "StaleSecondaryRead", "stale_secondary_read", "FailoverFacts", "failover"]
+
+
+def _started(seed: int, **options) -> Cluster:
+    """A fresh seeded replica set that has elected its first primary."""
+    c = Cluster(mode="cp", nodes=3, seed=seed, **options)
+    c.sim.run_until(lambda: c.primary is not None, timeout_ms=5000)
+    return c
+
+
+def _wait_for_new_primary(c, old: str, timeout_ms: int = 3000) -> str | None:
+    c.sim.run_until(lambda: c.primary not in (None, old), timeout_ms=timeout_ms)
+    return c.primary if c.primary != old else None
+
+
+# -- elections: the unavailability window ------------------------------------------------------
+@dataclass(frozen=True)
+class ElectionWindow:
+    """What :func:`election_window` measured (simulated ms)."""
+
+    seed: int
+    fault: str                 # "crash" or "isolate"
+    old_primary: str
+    new_primary: str
+    term: int
+    fault_ms: int              # when the primary crashed or was cut off
+    election_start_ms: int     # when the winner started its (dry-run) election
+    elected_ms: int            # when it became primary
+    first_ok_ms: int           # first write acknowledged after the fault
+    refused: int               # writes invoked after the fault and not acknowledged
+    refused_definite: int      # ... of which definite failures (not applied)
+    refused_indefinite: int    # ... of which unknown (timed out: may have been applied)
+    first_errors: list         # a few of their error messages
+    attempts: int              # writes invoked after the fault
+    cluster: object = None
+
+    @property
+    def window_ms(self) -> int:
+        """From the fault to the first acknowledged write: writes were refused meanwhile."""
+        return self.first_ok_ms - self.fault_ms
+
+    @property
+    def detection_ms(self) -> int:
+        """From the fault to the start of the election (the election timeout at work)."""
+        return self.election_start_ms - self.fault_ms
+
+    @property
+    def election_ms(self) -> int:
+        """The election itself: dry run, real vote, victory."""
+        return self.elected_ms - self.election_start_ms
+
+
+def election_window(seed: int = 3, *, fault: str = "crash", duration_ms: int = 3000,
+                    every_ms: int = 20) -> ElectionWindow:
+    """Crash (or isolate) the primary while a client on the majority side writes every
+    ``every_ms``; measure from the history how long writes were refused.
+
+    Each write has a 300 ms timeout, so an unanswered write ends as ``info`` and the writer
+    moves on (a driver would retry).
+
+    Example:
+        >>> w = election_window(seed=3)                # doctest: +SKIP
+        >>> w.window_ms                                # doctest: +SKIP
+        1186
+    """
+    if fault not in ("crash", "isolate"):
+        raise ValueError(f"fault must be 'crash' or 'isolate', got {fault!r}")
+    c = _started(seed)
+    old = c.primary
+    near = [n for n in c.nodes if n != old][0]
+    writer = c.client("writer", near=near)
+    writer.put("k", 0)
+    fault_ms = c.now
+    getattr(c, fault)(old)
+    i = 1
+    while c.now < fault_ms + duration_ms:
+        writer.put("k", i, timeout_ms=300)
+        i += 1
+        c.run_for(every_ms)
+    frame = c.history.to_frame()
+    after = frame[(frame.invoke_ms >= fault_ms) & (frame.op == "put")]
+    ok = after[after.outcome == "ok"]
+    first_ok_ms = int(ok.complete_ms.min())
+    before_ok = after[after.invoke_ms < first_ok_ms]
+    refused = before_ok[before_ok.outcome != "ok"]
+    start_ms, end_ms, winner, term = c.backend.elections[-1]
+    return ElectionWindow(
+        seed=seed, fault=fault, old_primary=old, new_primary=winner, term=term,
+        fault_ms=fault_ms, election_start_ms=start_ms, elected_ms=end_ms,
+        first_ok_ms=first_ok_ms, refused=len(refused),
+        refused_definite=int((refused.outcome == "fail").sum()),
+        refused_indefinite=int((refused.outcome == "info").sum()),
+        first_errors=list(dict.fromkeys(refused.error.tolist()))[:3], attempts=len(after),
+        cluster=c)
+
+
+# -- write concern -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WriteConcernFacts:
+    """What :func:`write_concern` measured."""
+
+    seed: int
+    primary: str
+    median_latency_ms: dict    # w -> median latency of healthy writes (w=1, 2, 3, "majority")
+    wtimeout_ms: int
+    timed_out: object          # Result of the w:"majority" write while the primary was cut off
+    held_by_during: list       # nodes holding its value while cut off (just the primary)
+    read_after_heal: object    # Result of a majority read of the key after the heal
+    held_by_after: list        # nodes holding its value after the heal
+    committed_after: bool      # its value is majority-committed after the heal
+    cluster: object = None
+
+
+def write_concern(seed: int = 1, *, writes: int = 20, wtimeout_ms: int = 200,
+                  cut_ms: int = 500) -> WriteConcernFacts:
+    """Latency of w=1 / 2 / 3 / "majority" writes; then a ``wtimeout`` that is not a failure.
+
+    The primary (and the writer, near it) is cut off for ``cut_ms`` (shorter than the election
+    timeout, so no election happens); a ``w:"majority"`` write with ``wtimeout_ms`` times out
+    with an indefinite error; after the heal the same write replicates and commits.
+
+    Example:
+        >>> f = write_concern(seed=1)                  # doctest: +SKIP
+        >>> f.timed_out.outcome, f.committed_after    # doctest: +SKIP
+        ('info', True)
+    """
+    c = _started(seed)
+    p = c.primary
+    alice = c.client("alice", near=p)
+    latency = {}
+    for w in (1, 2, 3, "majority"):
+        results = [alice.put(f"w{w}", i, w=w) for i in range(writes)]
+        latency[w] = median(r.latency_ms for r in results)
+    c.run_for(300)
+    c.isolate(p)
+    timed_out = alice.put("y", "maybe", w="majority", wtimeout_ms=wtimeout_ms)
+    during = sorted(r["node"] for r in c.replica_records()
+                    if r["key"] == "y" and r["value"] == "maybe")
+    c.run_for(max(0, cut_ms - wtimeout_ms))
+    c.heal()
+    c.run_for(500)
+    read = alice.get("y", read_concern="majority")
+    after = sorted(r["node"] for r in c.replica_records()
+                   if r["key"] == "y" and r["value"] == "maybe")
+    node = c.backend.nodes[c.primary]
+    committed = node.oplog.get_committed("y")[0] == "maybe"
+    return WriteConcernFacts(seed=seed, primary=p, median_latency_ms=latency,
+                             wtimeout_ms=wtimeout_ms, timed_out=timed_out, held_by_during=during,
+                             read_after_heal=read, held_by_after=after,
+                             committed_after=committed, cluster=c)
+
+
+# -- stale secondary reads ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class StaleSecondaryRead:
+    """What :func:`stale_secondary_read` observed."""
+
+    seed: int
+    primary: str
+    lagging: str               # the secondary the primary cannot reach
+    fresh: str                 # the other secondary
+    write: object              # Result of the w:"majority" write of "new"
+    lagging_read: object       # Result of read_preference="secondary" near the lagging node
+    fresh_read: object         # ... near the fresh node
+    primary_read: object       # Result of a default (primary) read
+    cluster: object = None
+
+
+def stale_secondary_read(seed: int = 1) -> StaleSecondaryRead:
+    """One secondary stops receiving the oplog (a one-way cut from the primary); a majority
+    write still succeeds; a secondary read there returns the old value.
+
+    Example:
+        >>> s = stale_secondary_read(seed=1)           # doctest: +SKIP
+        >>> s.lagging_read.value, s.primary_read.value  # doctest: +SKIP
+        ('old', 'new')
+    """
+    c = _started(seed)
+    p = c.primary
+    lag, fresh = [n for n in c.nodes if n != p]
+    a = c.client("alice", near=p)
+    a.put("x", "old")
+    c.run_for(300)
+    c.cut(p, lag)
+    write = a.put("x", "new")
+    c.run_for(50)                        # the readers come a little later
+    lagging_read = c.client("reader", near=lag).get("x", read_preference="secondary")
+    fresh_read = c.client("reader2", near=fresh).get("x", read_preference="secondary")
+    primary_read = a.get("x")
+    return StaleSecondaryRead(seed=seed, primary=p, lagging=lag, fresh=fresh, write=write,
+                              lagging_read=lagging_read, fresh_read=fresh_read,
+                              primary_read=primary_read, cluster=c)
+
+
+# -- failover: rollback of w:1 writes, survival of w:"majority" writes -------------------------
+@dataclass(frozen=True)
+class FailoverFacts:
+    """What :func:`failover` observed."""
+
+    seed: int
+    w: object                  # the write concern of alice's write on the cut-off primary
+    old_primary: str
+    new_primary: str
+    base: object               # Result of the w:"majority" write of "base" before the cut
+    isolate_ms: int
+    write: object              # Result of alice's write of "lost" on the cut-off primary
+    local_read: object         # alice's read_concern="local" read on the cut-off primary
+    majority_read: object      # alice's read_concern="majority" read there
+    linearizable_read: object  # alice's read_concern="linearizable" read there
+    state_before_heal: list    # replica records (node, key, value, version) before the heal
+    heal_ms: int
+    state_after_heal: list     # ... after the heal and the rollback
+    rollbacks: list            # c.rollbacks()
+    read_after: object         # bob's read after the heal
+    lost_writes: object        # caplab.check.check_lost_writes result
+    linearizability: object    # caplab.check.check_linearizability result
+    cluster: object = None
+
+    @property
+    def rolled_back_values(self) -> list:
+        return [r["value"] for r in self.rollbacks if r["key"] == "x"]
+
+
+def failover(seed: int = 1, *, w=1) -> FailoverFacts:
+    """Alice, near the primary, writes ``x="base"`` (majority). The primary is cut off with
+    her; she writes ``x="lost"`` with write concern ``w`` and reads it back with three read
+    concerns. The majority elects a new primary; the network heals; the old primary rolls back
+    what the majority never had. Bob, on the majority side, reads ``x`` at the end.
+
+    Example:
+        >>> f = failover(seed=1, w=1)                  # doctest: +SKIP
+        >>> f.write.ok, f.rolled_back_values, f.read_after.value   # doctest: +SKIP
+        (True, ['lost'], 'base')
+    """
+    c = _started(seed)
+    old = c.primary
+    rest = [n for n in c.nodes if n != old]
+    alice = c.client("alice", near=old)
+    bob = c.client("bob", near=rest[0])
+    base = alice.put("x", "base", w="majority")
+    c.run_for(300)
+    isolate_ms = c.now
+    c.isolate(old)
+    if w == 1:
+        write = alice.put("x", "lost", w=1)
+        local = alice.get("x", read_concern="local")
+        majority = alice.get("x", read_concern="majority")
+        linear = alice.get("x", read_concern="linearizable")
+    else:
+        write = alice.put("x", "lost", w=w)
+        local = majority = linear = None
+    new = _wait_for_new_primary(c, old)
+    before = c.replica_records()
+    heal_ms = c.now
+    c.heal()
+    c.run_for(1500)
+    after = c.replica_records()
+    read_after = bob.get("x")
+    final_state = {"x": sorted({r["value"] for r in after if r["key"] == "x"})}
+    return FailoverFacts(
+        seed=seed, w=w, old_primary=old, new_primary=new, base=base, isolate_ms=isolate_ms,
+        write=write, local_read=local, majority_read=majority, linearizable_read=linear,
+        state_before_heal=before, heal_ms=heal_ms, state_after_heal=after,
+        rollbacks=c.rollbacks(), read_after=read_after,
+        lost_writes=check_lost_writes(c.history, final_state=final_state),
+        linearizability=check_linearizability(c.history), cluster=c)
+
+
+# -- exercise ----------------------------------------------------------------------------------
+def exercise_write_concern(seeds=(1, 2, 3)):
+    """Notebook 03: choose a write concern under which no acknowledged write is rolled back."""
+    from ..labkit import Exercise, Incorrect
+
+    def grade(answer):
+        for seed in seeds:
+            f = failover(seed=seed, w=answer)
+            acked = f.write.ok
+            if acked and "lost" in f.rolled_back_values:
+                raise Incorrect(f"with w={answer!r} the cut-off primary acknowledged the write "
+                                f"and it was rolled back after the failover", seed=seed)
+        return (f"with w={answer!r} the cut-off primary never acknowledged a write that the "
+                f"majority did not have (seeds {list(seeds)})")
+
+    return Exercise("Notebook 03, question 1", answer_name="safe_w", grader=grade,
+                    hint="An acknowledged write must already be on a majority of the 3 members.",
+                    solution='safe_w = "majority"   # or 2 (a majority of 3), or 3',
+                    reference="majority")

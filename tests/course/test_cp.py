@@ -1,0 +1,208 @@
+"""Every claim of notebook 03 (CP in depth), with the seeds it uses, and on more seeds where
+the claim holds in general."""
+
+from __future__ import annotations
+
+import pytest
+
+from caplab.check import check_linearizability, check_lost_writes, check_stale_reads
+from caplab.course.cp import election_window, failover, stale_secondary_read, write_concern
+
+SEEDS = [1, 2, 3, 4, 5]
+
+
+@pytest.fixture(scope="module")
+def window():
+    return election_window(seed=3)
+
+
+@pytest.fixture(scope="module")
+def wc():
+    return write_concern(seed=1)
+
+
+@pytest.fixture(scope="module")
+def stale():
+    return stale_secondary_read(seed=1)
+
+
+@pytest.fixture(scope="module")
+def w1():
+    return failover(seed=1, w=1)
+
+
+@pytest.fixture(scope="module")
+def wmaj():
+    return failover(seed=1, w="majority")
+
+
+# -- elections and the unavailability window -------------------------------------------------
+def test_a_new_primary_is_elected_after_the_crash(window):
+    """'A secondary becomes primary in term 2.'"""
+    assert window.new_primary != window.old_primary and window.term == 2
+
+
+def test_election_starts_after_the_election_timeout(window):
+    """'The election starts about one election timeout after the crash; it takes a few ms.'"""
+    assert 800 <= window.detection_ms <= 1400
+    assert window.election_ms < 50
+
+
+def test_writes_are_refused_during_the_window(window):
+    """'Writes were refused from the crash until the first acknowledged write, > 1 s later.'"""
+    assert window.refused >= 1
+    assert window.window_ms >= window.elected_ms - window.fault_ms >= 800
+    frame = window.cluster.history.to_frame()
+    during = frame[(frame.invoke_ms >= window.fault_ms) & (frame.complete_ms < window.first_ok_ms)
+                   & (frame.op == "put")]
+    assert (during.outcome != "ok").all()
+
+
+def test_refused_writes_are_indefinite_timeouts(window):
+    """'The writer's requests to the dead primary time out: indefinite, not definite.'"""
+    assert window.refused_indefinite == window.refused and window.refused_definite == 0
+    assert all("indefinite" in e for e in window.first_errors)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_unavailability_window_on_other_seeds(seed):
+    """The window is between one and two election timeouts for every seed."""
+    w = election_window(seed=seed)
+    assert 1000 <= w.window_ms <= 2000 and w.refused >= 1 and w.term == 2
+
+
+# -- write concern ------------------------------------------------------------------------------
+def test_majority_writes_cost_a_round_trip_more(wc):
+    """'w=1 is answered after the primary applies the write; w="majority" waits for a
+    secondary too, so it is slower.'"""
+    lat = wc.median_latency_ms
+    assert lat[1] < lat["majority"] and lat[1] < lat[2] <= lat[3]
+
+
+def test_wtimeout_is_an_indefinite_error(wc):
+    """'The w:"majority" write with wtimeout returns an error that says it may have happened.'"""
+    r = wc.timed_out
+    assert r.outcome == "info" and "wtimeout" in r.error and "indefinite" in r.error
+    assert "not undone" in r.error
+
+
+def test_wtimeout_does_not_undo_the_write(wc):
+    """'During the cut the primary holds the value; after the heal every node does and it is
+    majority-committed; a majority read returns it.'"""
+    assert wc.held_by_during == [wc.primary]
+    assert wc.held_by_after == sorted(wc.cluster.nodes)
+    assert wc.committed_after
+    assert wc.read_after_heal.ok and wc.read_after_heal.value == "maybe"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_wtimeout_then_commit_on_other_seeds(seed):
+    """A wtimeout followed by a short heal commits the write, for every seed."""
+    f = write_concern(seed=seed, writes=5)
+    assert f.timed_out.outcome == "info" and f.committed_after
+
+
+# -- stale secondary reads ---------------------------------------------------------------------
+def test_majority_write_succeeds_without_the_lagging_secondary(stale):
+    """'The write of "new" is majority-acknowledged by the primary and the fresh secondary.'"""
+    assert stale.write.ok
+
+
+def test_lagging_secondary_serves_the_old_value(stale):
+    """'A secondary read at the lagging node returns "old"; at the fresh one, "new".'"""
+    assert stale.lagging_read.ok and stale.lagging_read.node == stale.lagging
+    assert stale.lagging_read.value == "old"
+    assert stale.fresh_read.value == "new" and stale.fresh_read.node == stale.fresh
+    assert stale.primary_read.value == "new" and stale.primary_read.node == stale.primary
+
+
+def test_stale_secondary_read_is_not_linearizable(stale):
+    """'The checker: the secondary read is stale and the history is not linearizable.'"""
+    assert check_linearizability(stale.cluster.history).verdict == "not linearizable"
+    assert [r.value for r in check_stale_reads(stale.cluster.history).stale] == ["old"]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_stale_secondary_read_on_other_seeds(seed):
+    """The lagging secondary serves "old" for every seed."""
+    s = stale_secondary_read(seed=seed)
+    assert s.lagging_read.value == "old" and s.primary_read.value == "new"
+
+
+# -- rollback of a w:1 write ---------------------------------------------------------------------
+def test_w1_write_is_acknowledged_by_the_cut_off_primary(w1):
+    """'The cut-off primary acknowledges Alice's w:1 write of "lost".'"""
+    assert w1.base.ok and w1.write.ok and w1.write.node == w1.old_primary
+
+
+def test_read_concerns_on_the_cut_off_primary(w1):
+    """'local returns "lost"; majority returns "base"; linearizable fails (definite).'"""
+    assert w1.local_read.ok and w1.local_read.value == "lost"
+    assert w1.majority_read.ok and w1.majority_read.value == "base"
+    assert w1.linearizable_read.outcome == "fail"
+    assert "stepped down" in w1.linearizable_read.error
+
+
+def test_state_before_heal_diverges(w1):
+    """'Before the heal the old primary holds "lost"; the two others hold "base".'"""
+    x = {r["node"]: r["value"] for r in w1.state_before_heal if r["key"] == "x"}
+    assert x[w1.old_primary] == "lost"
+    assert {v for n, v in x.items() if n != w1.old_primary} == {"base"}
+
+
+def test_w1_write_is_rolled_back(w1):
+    """'After the heal the old primary rolls back "lost"; every node holds "base".'"""
+    assert [(r["node"], r["key"], r["value"]) for r in w1.rollbacks] == \
+        [(w1.old_primary, "x", "lost")]
+    assert w1.rollbacks[0]["time_ms"] >= w1.heal_ms
+    assert {r["value"] for r in w1.state_after_heal if r["key"] == "x"} == {"base"}
+    assert w1.read_after.value == "base"
+
+
+def test_checkers_catch_the_lost_w1_write(w1):
+    """'check_lost_writes finds the acknowledged write lost; the history is not linearizable.'"""
+    assert w1.lost_writes.verdict == "violated"
+    assert [x.value for x in w1.lost_writes.lost] == ["lost"]
+    assert w1.linearizability.verdict == "not linearizable"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_w1_rollback_on_other_seeds(seed):
+    """An acknowledged w:1 write on a cut-off primary is rolled back for every seed."""
+    f = failover(seed=seed, w=1)
+    assert f.write.ok and f.rolled_back_values == ["lost"] and f.read_after.value == "base"
+    assert not check_lost_writes(f.cluster.history,
+                                 final_state={"x": [f.read_after.value]}).ok
+
+
+# -- w:"majority" survives -------------------------------------------------------------------------
+def test_majority_write_on_cut_off_primary_is_never_acknowledged(wmaj):
+    """'With w:"majority" the cut-off primary cannot acknowledge: the answer is indefinite.'"""
+    assert wmaj.write.outcome == "info" and "indefinite" in wmaj.write.error
+
+
+def test_majority_rollback_breaks_no_promise(wmaj):
+    """'The unacknowledged write is rolled back too, but no acknowledged write is lost and the
+    history is linearizable.'"""
+    assert wmaj.rolled_back_values == ["lost"]
+    assert wmaj.lost_writes.ok
+    assert wmaj.linearizability.verdict == "linearizable"
+    assert wmaj.read_after.value == "base"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_majority_acknowledged_writes_survive_on_other_seeds(seed):
+    """No w:"majority"-acknowledged write is rolled back, for every seed."""
+    f = failover(seed=seed, w="majority")
+    frame = f.cluster.history.to_frame()
+    acked = set(frame[(frame.op == "put") & (frame.outcome == "ok")].value)
+    assert not acked & set(f.rolled_back_values)
+    assert f.lost_writes.ok and f.linearizability.ok
+
+
+def test_exercise_write_concern_grades():
+    """Notebook 03's exercise passes w="majority" (and w=2) and fails w=1."""
+    from caplab.course.cp import exercise_write_concern
+    q = exercise_write_concern()
+    assert q.check(q.reference).correct and q.check(2).correct
+    assert q.check(1).status == "Incorrect"
