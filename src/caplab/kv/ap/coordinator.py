@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from . import vclock
 from .messages import ClientReply, Mutation, ReadRepair, ReadRequest
+from .repair_hook import run_repair_hook
 from .versions import Version, context_of, reconcile, values_of
 
 __all__ = ["CoordinatorMixin", "LEVELS", "required_replicas"]
@@ -178,10 +179,14 @@ class CoordinatorMixin:
     def read_repair(self, st) -> None:
         """Send the newest version to every replica that answered with an older one.
 
-        Dynamo 5 / Cassandra read repair, done after the reply (asynchronously).
+        Dynamo 5 / Cassandra read repair, done after the reply (asynchronously). With the
+        ``read_repair_fn`` option, that function decides instead (see :mod:`.repair_hook`).
         """
         b = self.backend
         if not b.options["read_repair"] or len(st.responses) < 2:
+            return
+        if b.options["read_repair_fn"] is not None:
+            self.read_repair_by_hook(st)
             return
         merged = reconcile([v for vs in st.responses.values() for v in vs],
                            b.options["conflict"])
@@ -190,3 +195,12 @@ class CoordinatorMixin:
                 b.counters["read_repairs"] += 1
                 self.trace("repair", f"read repair {st.key} -> {node}", node)
                 self.send(node, ReadRepair(st.key, merged))
+
+    def read_repair_by_hook(self, st) -> None:
+        """Ask ``read_repair_fn(key, replies)`` which replicas to update with which version."""
+        b = self.backend
+        plan = run_repair_hook(b.options["read_repair_fn"], st.key, st.responses)
+        for node, version in plan:
+            b.counters["read_repairs"] += 1
+            self.trace("repair", f"read repair {st.key} -> {node} (read_repair_fn)", node)
+            self.send(node, ReadRepair(st.key, (version,)))

@@ -23,6 +23,8 @@ gossip_interval_ms       100        heartbeat period (Cassandra gossips every se
 failure_timeout_ms       400        silence before a peer is thought down (phi ~8 simplified)
 request_timeout_ms       400        coordinator waits for replicas (write_request_timeout 2 s)
 coordinator_timeout_ms   600        driver waits for a coordinator before trying the next
+read_repair_fn           None       a function deciding read repairs instead of the built-in
+                                    rule (labs; LWW only; see caplab.kv.ap.repair_hook)
 =======================  =========  ===========================================================
 
 Example:
@@ -43,6 +45,7 @@ from .driver import RingDriver
 from .hashring import HashRing
 from .messages import LEG_KINDS
 from .node import RingNode
+from .repair_hook import check_repair_hook
 from .versions import Version, reconcile, values_of, version_label
 from ..backend import Backend
 
@@ -92,7 +95,7 @@ class Ring(Backend):
                "read_repair": True, "anti_entropy_ms": None, "merkle_depth": 4,
                "conflict": "lww", "sloppy_quorum": False, "gossip_interval_ms": 100,
                "failure_timeout_ms": 400, "request_timeout_ms": 400,
-               "coordinator_timeout_ms": 600}
+               "coordinator_timeout_ms": 600, "read_repair_fn": None}
     PUBLIC = ("replicas_for", "ring", "add_node", "remove_node", "load", "ownership", "hints",
               "stats", "anti_entropy_stats", "lww_losses", "context", "set_leg_latency",
               "detector_view")
@@ -126,6 +129,7 @@ class Ring(Backend):
         for name in ("hinted_handoff", "read_repair", "sloppy_quorum"):
             if not isinstance(opts[name], bool):
                 raise ConfigError(f"{name} must be True or False, got {opts[name]!r}")
+        check_repair_hook(opts["read_repair_fn"], opts["read_repair"], opts["conflict"])
         if opts["sloppy_quorum"] and not opts["hinted_handoff"]:
             raise ConfigError("sloppy_quorum=True needs hinted_handoff=True (stand-ins hand "
                               "the write back to its owner with a hint)")

@@ -22,6 +22,8 @@ wtimeout_ms          None      no ``wtimeout``: wait for the write concern indef
 read_preference      primary   default read preference
 read_concern         local     default read concern
 retry_backoff_ms     50        drivers' ``minHeartbeatFrequencyMS`` = 500 ms
+vote_rule            None      MongoDB's voting rule; or ``fn(ballot) -> (granted, reason)``
+                               (:mod:`caplab.kv.cp.voting`; for labs: try a wrong rule)
 ==================== ========= ===========================================================
 
 Per operation: ``put(key, value, w=..., wtimeout_ms=..., timeout_ms=...)`` and
@@ -47,6 +49,7 @@ from .node import ReplicaNode
 from .oplog import Oplog, OplogEntry
 from .options import READ_CONCERNS, READ_PREFERENCES
 from .replicaset import ReplicaSet
+from .voting import Ballot, mongodb_vote_rule
 
 __all__ = ["ReplicaSet", "ReplicaNode", "Oplog", "OplogEntry", "READ_PREFERENCES",
-           "READ_CONCERNS"]
+           "READ_CONCERNS", "Ballot", "mongodb_vote_rule"]

@@ -7,7 +7,9 @@ Rules, each one function, guard first (RaftScope style), with the MongoDB rule c
 * ``on_election_timeout``: a secondary that has not heard from a primary for the election
   timeout (plus a random offset) calls an election, first as a *dry run* that changes no term.
 * ``handle_request_vote``: one vote per term (durable); refuse a candidate whose last optime
-  is older than ours; a dry run is also refused while we still see a healthy primary.
+  is older than ours; a dry run is also refused while we still see a healthy primary. The
+  verdict comes from the cluster's ``vote_rule`` (default: MongoDB's rule, see
+  :mod:`caplab.kv.cp.voting`), so a lab can replace it.
 * ``become_primary`` on a majority of the *configured* members; the new primary writes a no-op.
 * ``step_down`` when a higher term is seen, or when the primary cannot see a majority for the
   election timeout.
@@ -25,6 +27,7 @@ from .messages import Heartbeat, HeartbeatReply, RequestVote, VoteReply
 from .oplog import Oplog
 from .replication import ReplicationRules
 from .serving import ServingRules
+from .voting import Ballot, apply_vote_rule
 
 __all__ = ["ReplicaNode", "PRIMARY", "SECONDARY", "CANDIDATE"]
 
@@ -224,26 +227,27 @@ class ReplicaNode(ReplicationRules, ServingRules, Endpoint):
                                f"for term={msg.term}: {reason}", peer=src)
         self.send(src, VoteReply(self.term, msg.term, granted, msg.dry_run, reason))
 
+    def ballot(self, msg: RequestVote) -> Ballot:
+        """The plain data the vote rule decides on (see :mod:`caplab.kv.cp.voting`)."""
+        # A dry run asks about term msg.term > ours, in which we have not voted yet.
+        voted_for = None if msg.dry_run else self.voted_for
+        return Ballot(self.name, self.term, voted_for, self.last_optime, msg.candidate,
+                      msg.term, tuple(msg.last_optime), msg.dry_run)
+
     def vote_verdict(self, msg: RequestVote) -> tuple[bool, str]:
-        if msg.term < self.term:
-            return False, f"candidate's term {msg.term} is older than mine ({self.term})"
-        if self.voted_for not in (None, msg.candidate):
-            return False, f"already voted for {self.voted_for} in term {self.term}"
-        # MongoDB: a voter refuses a candidate whose last optime is older than its own.
-        if tuple(msg.last_optime) < self.last_optime:
-            return False, (f"candidate's last optime {tuple(msg.last_optime)} is older than "
-                           f"mine {self.last_optime}")
-        return True, "ok"
+        # The cluster's vote_rule (default: MongoDB's, caplab.kv.cp.voting.mongodb_vote_rule):
+        # older term refused, one vote per term, a candidate with an older last optime refused.
+        return apply_vote_rule(self.rs.vote_rule, self.ballot(msg))
 
     def dry_run_verdict(self, msg: RequestVote) -> tuple[bool, str]:
         if msg.term <= self.term:
             return False, f"term {msg.term} is not newer than mine ({self.term})"
-        if tuple(msg.last_optime) < self.last_optime:
-            return False, (f"candidate's last optime {tuple(msg.last_optime)} is older than "
-                           f"mine {self.last_optime}")
+        granted, reason = apply_vote_rule(self.rs.vote_rule, self.ballot(msg))
+        if not granted:
+            return False, reason
         if not msg.takeover and self.sees_healthy_primary():
             return False, f"I still see primary {self.primary_name}"
-        return True, "ok"
+        return True, reason
 
     def sees_healthy_primary(self) -> bool:
         if self.role == PRIMARY:

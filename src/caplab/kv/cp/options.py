@@ -7,6 +7,7 @@ given and what is allowed, before anything changes.
 from __future__ import annotations
 
 from ...errors import ConfigError, UnknownNameError
+from .voting import check_vote_rule
 
 __all__ = ["DEFAULTS", "READ_PREFERENCES", "READ_CONCERNS", "check_w", "check_wtimeout",
            "check_read_preference", "check_read_concern", "validate_cluster_options"]
@@ -22,6 +23,7 @@ DEFAULTS = {
     "read_preference": "primary",   # MongoDB default read preference
     "read_concern": "local",        # MongoDB default read concern (reads on the primary)
     "retry_backoff_ms": 50,         # drivers: minHeartbeatFrequencyMS = 500 ms
+    "vote_rule": None,              # None: MongoDB's rule; a lab may plug in its own function
 }
 
 READ_PREFERENCES = ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")
@@ -110,4 +112,5 @@ def validate_cluster_options(options: dict, names: list[str]) -> dict:
                           "primary; give at least one member a priority > 0")
     merged = dict(options)
     merged["priorities"] = priorities
+    merged["vote_rule"] = check_vote_rule(options["vote_rule"])
     return merged

@@ -37,6 +37,7 @@ class ReplicaSet(Backend):
         config = validate_cluster_options(options, list(node_names))  # before any change
         super().__init__(cluster, node_names, config)
         self.config = config
+        self.vote_rule = config["vote_rule"]    # ballot -> (granted, reason); see voting.py
         self.member_names: list[str] = list(node_names)
         self.elections: list[tuple[int, int, str, int]] = []
         self.rollback_log: list[dict] = []

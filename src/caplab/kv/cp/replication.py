@@ -15,6 +15,7 @@ the majority commit point are never rolled back.
 from __future__ import annotations
 
 from .messages import Replicate, ReplicateAck
+from .voting import mongodb_vote_rule
 
 __all__ = ["ReplicationRules", "BATCH"]
 
@@ -129,12 +130,19 @@ class ReplicationRules:
         """Remove the entries after the common point and restore the data to it.
 
         MongoDB: writes that never reached a majority are rolled back when their member
-        rejoins; majority-committed writes never are (asserted here).
+        rejoins; majority-committed writes never are (asserted here). Only a non-standard
+        ``vote_rule`` (a lab's wrong rule) can elect a primary lacking committed entries: then
+        the loss is traced as a ``safety`` event instead of stopping the simulation.
         """
         oplog = self.oplog
-        assert common_index >= oplog.commit_index, (
-            f"{self.name} would roll back committed entries ({common_index} < "
-            f"{oplog.commit_index})")
+        if common_index < oplog.commit_index:
+            assert self.rs.vote_rule is not mongodb_vote_rule, (
+                f"{self.name} would roll back committed entries ({common_index} < "
+                f"{oplog.commit_index})")
+            self.trace("safety", f"rolling back majority-committed entries "
+                                 f"{common_index + 1}..{oplog.commit_index}: {source} was "
+                                 f"elected without them (vote_rule)", source)
+            oplog.commit_index = common_index
         removed = oplog.truncate_after(common_index)
         now = self.now
         common = (oplog.term_at(common_index), common_index)

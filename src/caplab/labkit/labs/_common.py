@@ -1,0 +1,90 @@
+"""Helpers shared by the lab graders: placeholders, seeds, fault schedules, trace facts."""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+
+from ..exercise import Incorrect, NotAttempted
+
+__all__ = ["SEEDS", "skeleton_is_not_attempted", "require_attempt", "random_partitions", "primaries_by_term",
+           "source_of", "Incorrect", "NotAttempted"]
+
+#: the seeds every grader tries, in order (the first failing one is reported for replay)
+SEEDS = (1, 2, 3, 4, 5, 6, 7, 8)
+
+
+def skeleton_is_not_attempted(grader):
+    """Wrap a grader: a skeleton function that still raises NotImplementedError (wherever the
+    simulator calls it) counts as *Not attempted*, not as a wrong answer."""
+    import functools
+
+    @functools.wraps(grader)
+    def wrapped(answer):
+        try:
+            return grader(answer)
+        except NotImplementedError:
+            raise NotAttempted("your function still raises NotImplementedError: write its body, "
+                               "then run check() again") from None
+    return wrapped
+
+
+def require_attempt(answer, what: str) -> None:
+    """Raise NotAttempted while ``answer`` (or a value in it) is the placeholder ``...``/None."""
+    if answer is None or answer is Ellipsis:
+        raise NotAttempted(f"replace the placeholder ... with {what}")
+    if isinstance(answer, dict) and any(v is Ellipsis or v is None for v in answer.values()):
+        missing = [k for k, v in answer.items() if v is Ellipsis or v is None]
+        raise NotAttempted(f"fill in {', '.join(map(str, missing))} (still ...)")
+
+
+def require_function(answer, what: str, params: int) -> None:
+    """Raise NotAttempted for the placeholder, Incorrect for something not callable."""
+    require_attempt(answer, what)
+    if not callable(answer):
+        raise Incorrect(f"expected a function ({what}), got {answer!r}")
+    try:
+        inspect.signature(answer).bind(*range(params))
+    except TypeError:
+        raise Incorrect(f"{getattr(answer, '__name__', 'your function')} must take {params} "
+                        f"argument(s): {what}") from None
+    except ValueError:
+        pass   # builtins without a signature: let the run decide
+
+
+def random_partitions(cluster, *, start_ms: int, duration_ms: int, stream: str,
+                      gap_ms=(300, 1500), max_minority: int | None = None, heal: bool = True):
+    """Start a nemesis that re-partitions the nodes at random every ``gap_ms`` (no heal in
+    between, so a member that was cut off and fell behind can land in the majority), healing
+    at the end. Drawn from the cluster's ``stream`` (same seed, same schedule)."""
+    rng = cluster.sim.rng(stream)
+    names = cluster.nodes
+    largest_minority = max_minority or len(names) // 2
+    t, end, schedule = start_ms, start_ms + duration_ms, []
+    while True:
+        t += rng.randint(*gap_ms)
+        if t >= end:
+            break
+        shuffled = sorted(names)
+        rng.shuffle(shuffled)
+        k = rng.randint(1, largest_minority)
+        schedule.append((t, "partition", sorted(shuffled[:k]), sorted(shuffled[k:])))
+    if heal:
+        schedule.append((end, "heal"))
+    return cluster.nemesis(schedule)
+
+
+def primaries_by_term(cluster) -> dict[int, list[str]]:
+    """term -> the members that became primary in it, read from the trace's ``role`` events."""
+    out: dict[int, list[str]] = {}
+    for event in cluster.sim.trace.of_kind("role"):
+        if event.detail.startswith("primary term="):
+            term = int(event.detail.split("=")[1].split()[0])
+            if event.node not in out.setdefault(term, []):
+                out[term].append(event.node)
+    return out
+
+
+def source_of(*objects) -> str:
+    """The source text of reference functions, for ``solution()``."""
+    return "\n\n".join(textwrap.dedent(inspect.getsource(o)).strip() for o in objects)

@@ -1,0 +1,123 @@
+"""Lab 3 (voting): write the voting rule of a replica-set election and let the checker catch a
+wrong one.
+
+The student writes ``vote_rule(ballot) -> (granted, reason)`` (see
+:class:`caplab.kv.cp.voting.Ballot`); the grader plugs it into ``Cluster(mode="cp",
+vote_rule=...)`` and runs two seeded scenarios per seed with ``w: "majority"`` writes:
+
+* *simultaneous candidates*: no election jitter, so members time out together and several
+  candidates ask for votes in the same term (a rule that votes twice elects two primaries);
+* *shifting partitions*: the network is re-partitioned at random without healing in between, so
+  a member that fell behind in a minority can land in a majority without the primary (a rule
+  that votes for staler candidates elects a primary that lacks majority-acknowledged writes,
+  which are then rolled back).
+
+Verdicts come from the trace (primaries per term, rollbacks) and from :mod:`caplab.check`
+(stale reads with linearizable reads, lost writes).
+"""
+
+from __future__ import annotations
+
+from ...check import check_lost_writes, check_stale_reads
+from ...kv import Cluster
+from ...kv.workload import Workload
+from ..exercise import Exercise
+from ._common import (SEEDS, Incorrect, skeleton_is_not_attempted, primaries_by_term, random_partitions, require_function,
+                      source_of)
+
+__all__ = ["q1", "run_election_scenario", "reference_vote_rule"]
+
+
+def reference_vote_rule(ballot):
+    """MongoDB's rule: never an older term, one vote per term, never a staler candidate."""
+    if ballot.candidate_term < ballot.voter_term:
+        return False, f"term {ballot.candidate_term} is older than mine ({ballot.voter_term})"
+    if ballot.voted_for is not None and ballot.voted_for != ballot.candidate:
+        return False, f"already voted for {ballot.voted_for} in term {ballot.voter_term}"
+    if ballot.candidate_last_optime < ballot.voter_last_optime:
+        return False, (f"candidate's oplog {ballot.candidate_last_optime} is behind mine "
+                       f"{ballot.voter_last_optime}")
+    return True, "ok"
+
+
+SCENARIOS = {
+    # name: (cluster options, fault schedule drawn by random_partitions)
+    "simultaneous candidates": {"election_jitter_ms": 0},
+    "shifting partitions": {"election_jitter_ms": 1000},
+}
+
+
+def run_election_scenario(vote_rule, seed: int, scenario: str = "shifting partitions", *,
+                          nodes: int = 5, duration_ms: int = 8000) -> dict:
+    """Run one seeded scenario with ``vote_rule`` and return its facts.
+
+    Returns:
+        a dict: ``cluster``, ``two_primaries`` ({term: [members]} with more than one),
+        ``lost_acknowledged`` (rolled-back writes that had been acknowledged with w:majority),
+        ``stale`` (:func:`~caplab.check.check_stale_reads` result), ``lost``
+        (:func:`~caplab.check.check_lost_writes` result), ``elections`` (count).
+    """
+    c = Cluster(mode="cp", nodes=nodes, seed=seed, vote_rule=vote_rule,
+                **SCENARIOS[scenario])
+    c.run_for(1500)
+    random_partitions(c, start_ms=c.now, duration_ms=duration_ms, stream="lab03.partitions")
+    w = Workload(c, clients=nodes, keys=3, read_fraction=0.3, mean_think_ms=30,
+                 put_options={"w": "majority"}, get_options={"read_concern": "linearizable"})
+    w.run(duration_ms=duration_ms)
+    c.run_for(4000)   # healed: let the set settle and roll back what it must
+    acknowledged = {(op.key, op.value) for op in c.history
+                    if op.op == "put" and op.outcome == "ok"}
+    lost_ack = [r for r in c.rollbacks() if (r["key"], r["value"]) in acknowledged]
+    two = {t: m for t, m in primaries_by_term(c).items() if len(m) > 1}
+    return {"cluster": c, "two_primaries": two, "lost_acknowledged": lost_ack,
+            "stale": check_stale_reads(c.history),
+            "lost": check_lost_writes(c.history, final_state=c.backend.export_data()),
+            "elections": len(c.backend.elections)}
+
+
+def _grade(vote_rule) -> str:
+    require_function(vote_rule, "a function vote_rule(ballot) -> (granted, reason)", 1)
+    runs = 0
+    for seed in SEEDS:
+        for scenario in SCENARIOS:
+            facts = run_election_scenario(vote_rule, seed, scenario)
+            runs += 1
+            if facts["elections"] == 0:
+                raise Incorrect(f"[{scenario}] no primary was ever elected: your rule refuses "
+                                f"every candidate, so the set never accepts a write", seed=seed)
+            if facts["two_primaries"]:
+                term, members = next(iter(sorted(facts["two_primaries"].items())))
+                who = ", ".join(members[:-1]) + " and " + members[-1]
+                raise Incorrect(f"[{scenario}] {len(members)} primaries in term {term}: "
+                                f"{who} each won a majority; a voter must grant at most one "
+                                f"vote per term", seed=seed)
+            if facts["lost_acknowledged"]:
+                r = facts["lost_acknowledged"][0]
+                raise Incorrect(f"[{scenario}] the majority-acknowledged write {r['key']}="
+                                f"{r['value']!r} was rolled back on {r['node']} at "
+                                f"{r['time_ms']} ms: a primary was elected without it (a voter "
+                                f"granted a candidate whose oplog was behind its own)", seed=seed)
+            if not facts["lost"].ok:
+                raise Incorrect(f"[{scenario}] {facts['lost'].explain()}", seed=seed)
+            if not facts["stale"].ok:
+                s = facts["stale"].stale[0]
+                raise Incorrect(f"[{scenario}] a linearizable read of {s.key!r} returned "
+                                f"{s.value!r}, {s.versions_behind} acknowledged write(s) old: "
+                                f"an elected primary lacked majority-committed writes",
+                                seed=seed)
+    return (f"{runs} runs ({len(SEEDS)} seeds x {len(SCENARIOS)} scenarios) under random "
+            f"partitions: one primary per term, no majority-acknowledged write lost, no stale "
+            f"linearizable read.")
+
+
+q1 = Exercise(
+    "Lab 3, question 1: the voting rule",
+    answer_name="vote_rule",
+    grader=skeleton_is_not_attempted(_grade),
+    hint=("Three guards, in order: refuse a candidate whose term is older than yours; refuse "
+          "if you already voted for someone else in this term (ballot.voted_for); refuse a "
+          "candidate whose last optime (term, index) is older than yours (tuples compare in "
+          "order). Otherwise grant."),
+    solution=source_of(reference_vote_rule),
+    reference=reference_vote_rule,
+)
