@@ -37,7 +37,7 @@ browser:
 	else echo "NOTE: /usr/bin/chromium is absent and cannot be installed (not root): browser tests will be skipped"; fi
 
 lab: setup
-	@echo "Opening JupyterLab on http://$(HOST):$(PORT)/lab/tree/notebooks/01-start-here.ipynb"
+	@echo "Starting JupyterLab on $(HOST):$(PORT) with notebooks/01-start-here.ipynb; open the http://$(HOST):$(PORT)/lab?token=... URL it prints below"
 	$(VENV)/bin/jupyter lab --ip=$(HOST) --port=$(PORT) --no-browser $$( [ "$$(id -u)" = "0" ] && echo --allow-root ) \
 	  --ServerApp.root_dir=$(CURDIR) notebooks/01-start-here.ipynb
 
