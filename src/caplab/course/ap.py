@@ -1,0 +1,424 @@
+"""Scenarios of notebook 04 (AP in depth): the ring and its preference lists, tunable
+consistency (R + W > N), hinted handoff, read repair, Merkle anti-entropy, last-write-wins under
+clock skew, and Dynamo's shopping cart with vector-clock siblings.
+
+Each function builds a fresh seeded AP :class:`~caplab.kv.Cluster`, runs one experiment and
+returns its facts as a frozen dataclass (with the cluster, for drawing). The notebook prints the
+facts; ``tests/course/test_ap.py`` asserts them.
+
+Example:
+    >>> from caplab.course.ap import lww_under_skew
+    >>> facts = lww_under_skew(seed=1)
+    >>> facts.final_value == facts.early_value          # the later write lost
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..check import check_stale_reads
+from ..kv import Cluster
+from ..net.latency import Uniform
+
+__all__ = ["RingFacts", "ring_tour", "vnode_balance", "LevelFacts", "tunable_consistency",
+           "HandoffFacts", "hinted_handoff", "RepairFacts", "read_repair", "AntiEntropyFacts",
+           "anti_entropy", "LwwFacts", "lww_under_skew", "CartFacts", "shopping_cart",
+           "cart_items", "merge_carts", "key_where"]
+
+
+def key_where(cluster, pred, prefix: str = "k") -> str:
+    """The first key ``k0``, ``k1``, ... whose preference list satisfies ``pred``."""
+    for i in range(10_000):
+        key = f"{prefix}{i}"
+        if pred(cluster.replicas_for(key)):
+            return key
+    raise ValueError("no key satisfies the predicate among 10,000 candidates")
+
+
+def _holders(cluster, key) -> dict:
+    """node -> value for every node storing ``key``."""
+    return {r["node"]: r["value"] for r in cluster.replica_records() if r["key"] == key}
+
+
+# -- the ring ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RingFacts:
+    """Where a key lives. ``preference_list``: RF distinct nodes clockwise from the key."""
+
+    key: str
+    preference_list: tuple
+    tokens: int
+    tokens_per_node: dict
+    ownership: dict
+    rf: int
+    cluster: Any = field(repr=False, compare=False)
+
+
+def ring_tour(seed: int = 1, *, nodes: int = 5, vnodes: int = 8, rf: int = 3,
+              key: str = "cart") -> RingFacts:
+    """A ring of ``nodes`` nodes with ``vnodes`` tokens each, and the preference list of ``key``.
+
+    Example:
+        >>> ring_tour(seed=1).preference_list                # doctest: +SKIP
+        ('n2', 'n5', 'n4')
+    """
+    c = Cluster(mode="ap", nodes=nodes, seed=seed, vnodes=vnodes, replication_factor=rf)
+    entries = c.ring()
+    per_node = {n: sum(1 for e in entries if e["node"] == n) for n in c.nodes}
+    return RingFacts(key, tuple(c.replicas_for(key)), len(entries), per_node,
+                     {n: round(s, 3) for n, s in c.ownership().items()}, rf, c)
+
+
+def vnode_balance(seed: int = 1, *, nodes: int = 5, vnodes_options=(1, 4, 16, 64, 256)):
+    """How evenly the ring is shared as the number of vnodes per node grows.
+
+    Returns:
+        A DataFrame: ``vnodes``, ``max_share``, ``min_share``, ``max_over_fair`` (the largest
+        share divided by the fair share ``1/nodes``).
+    """
+    import pandas as pd
+    rows = []
+    for v in vnodes_options:
+        c = Cluster(mode="ap", nodes=nodes, seed=seed, vnodes=v)
+        shares = c.ownership()
+        rows.append({"vnodes": v, "max_share": round(max(shares.values()), 3),
+                     "min_share": round(min(shares.values()), 3),
+                     "max_over_fair": round(max(shares.values()) * nodes, 2)})
+    return pd.DataFrame(rows)
+
+
+# -- tunable consistency ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class LevelFacts:
+    """One run of the read-after-write experiment at one pair of consistency levels."""
+
+    write_level: str
+    read_level: str
+    n: int
+    w: int
+    r: int
+    strict: bool            # R + W > N
+    rounds: int
+    writes_ok: int
+    reads_ok: int
+    stale_reads: int
+    first_stale: Any        # a caplab.check.StaleRead, or None
+    cluster: Any = field(repr=False, compare=False)
+
+
+_LEVEL_COUNT = {"one": 1, "two": 2, "three": 3, "all": None, "quorum": None}
+
+
+def tunable_consistency(seed: int = 1, *, write_level: str = "one", read_level: str = "one",
+                        rounds: int = 30, slow_write_ms: tuple = (1, 40),
+                        read_after_ms: int = 2) -> LevelFacts:
+    """Alice writes ``x`` (1, 2, 3, ...), and each time, as soon as her write is acknowledged,
+    Bob (near another node) reads it ``read_after_ms`` later. Writes reach replicas slowly and unevenly (the write leg
+    takes ``Uniform(*slow_write_ms)`` ms, like a disk), everything else 1-5 ms.
+
+    With R + W > N every read overlaps the acknowledged replicas and is fresh; with ONE/ONE a
+    read can ask a replica the write has not reached yet: a stale read.
+
+    Returns:
+        :class:`LevelFacts`; ``stale_reads`` counted by :func:`caplab.check.check_stale_reads`.
+    """
+    c = Cluster(mode="ap", nodes=3, seed=seed, replication_factor=3)
+    c.set_leg_latency(w=Uniform(*slow_write_ms))
+    alice = c.client("alice", near="n1")
+    bob = c.client("bob", near="n3")
+    writes = reads = 0
+    for i in range(1, rounds + 1):
+        writes += alice.put("x", i, consistency=write_level).ok
+        c.run_for(read_after_ms)   # strictly after the ack, so the write precedes the read
+        reads += bob.get("x", consistency=read_level).ok
+        c.run_for(60)   # let the slow write land everywhere before the next round
+    stale = check_stale_reads(c.history)
+    n = 3
+    w = n // 2 + 1 if write_level == "quorum" else (n if write_level == "all"
+                                                    else _LEVEL_COUNT[write_level])
+    r = n // 2 + 1 if read_level == "quorum" else (n if read_level == "all"
+                                                   else _LEVEL_COUNT[read_level])
+    return LevelFacts(write_level, read_level, n, w, r, r + w > n, rounds, writes, reads,
+                      len(stale.stale), stale.stale[0] if stale.stale else None, c)
+
+
+# -- hinted handoff ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HandoffFacts:
+    """A write while one replica is cut off: the hint, and its replay after the heal."""
+
+    key: str
+    value: Any
+    target: str             # the replica that was cut off
+    write_ok: bool
+    hints_during: tuple     # hint dicts held while the replica was away
+    target_had_before_heal: bool
+    heal_ms: int
+    target_value_after: Any
+    hints_after: tuple
+    hints_replayed: int
+    replayed_ms: int | None   # when the hint was replayed (trace), or None
+    cluster: Any = field(repr=False, compare=False)
+
+
+def hinted_handoff(seed: int = 1, *, fault: str = "partition", hinted: bool = True,
+                   away_ms: int = 1500) -> HandoffFacts:
+    """One replica of a key goes away (``fault="partition"`` isolates it, ``"crash"`` crashes
+    it); Alice writes the key at QUORUM through another node; the replica comes back.
+
+    With ``hinted=True`` the coordinator keeps a hint and replays it when its failure detector
+    sees the replica up again; with ``hinted=False`` the replica stays stale (until a read
+    repair or anti-entropy fixes it).
+    """
+    c = Cluster(mode="ap", nodes=5, seed=seed, hinted_handoff=hinted, read_repair=False)
+    alice = c.client("alice", near="n1")
+    key = key_where(c, lambda p: "n1" not in p, prefix="user:")
+    target = c.replicas_for(key)[0]
+    if fault == "crash":
+        c.crash(target)
+    else:
+        c.isolate(target)
+    c.run_for(600)                      # the failure detector notices (failure_timeout 400 ms)
+    ok = alice.put(key, "v1", consistency="quorum").ok
+    during = tuple(c.hints())
+    had = target in _holders(c, key)
+    c.run_for(max(0, away_ms - 600))
+    if fault == "crash":
+        c.restart(target)
+    else:
+        c.heal()
+    heal_ms = c.now
+    c.run_for(1000)
+    replayed = [e.time_ms for e in c.sim.trace.of_kind("hint") if e.detail.startswith("replayed")]
+    return HandoffFacts(key, "v1", target, ok, during, had, heal_ms,
+                        _holders(c, key).get(target), tuple(c.hints()),
+                        c.stats()["hints_replayed"], replayed[0] if replayed else None, c)
+
+
+# -- read repair ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RepairFacts:
+    """A stale replica, a read at ALL that sees it, and the repair that follows the reply."""
+
+    key: str
+    stale_node: str
+    before: dict            # node -> value before the read
+    read_value: Any
+    after: dict             # node -> value shortly after the read
+    read_repairs: int
+    cluster: Any = field(repr=False, compare=False)
+
+
+def read_repair(seed: int = 1, *, read_level: str = "all") -> RepairFacts:
+    """With hints off, a replica that was down during a write stays stale after it restarts,
+    until a read asks it: the coordinator answers with the newest version, then sends it to
+    the replica that answered with an older one (Dynamo section 5; Cassandra read repair)."""
+    c = Cluster(mode="ap", nodes=5, seed=seed, hinted_handoff=False, read_repair=True)
+    alice = c.client("alice", near="n1")
+    key = key_where(c, lambda p: "n1" not in p, prefix="user:")
+    stale = c.replicas_for(key)[2]
+    alice.put(key, "old", consistency="all")
+    c.crash(stale)
+    c.run_for(600)
+    alice.put(key, "new", consistency="quorum")
+    c.restart(stale)
+    c.run_for(600)
+    before = _holders(c, key)
+    value = alice.get(key, consistency=read_level).value
+    c.run_for(50)
+    return RepairFacts(key, stale, before, value, _holders(c, key), c.stats()["read_repairs"],
+                       c)
+
+
+# -- anti-entropy --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AntiEntropyFacts:
+    """Merkle-tree anti-entropy after a replica missed a few writes."""
+
+    stale_node: str
+    keys_total: int
+    keys_on_stale: int      # keys the stale node is a replica of
+    changed: tuple          # keys written while it was down (it is a replica of each)
+    stale_before: dict      # changed key -> value on the stale node before the repair
+    stale_after: dict       # changed key -> value on the stale node at the end
+    keys_received: tuple    # keys the stale node received from anti-entropy (trace)
+    stats: dict             # anti_entropy_stats() of the repair period
+    cluster: Any = field(repr=False, compare=False)
+
+
+def anti_entropy(seed: int = 1, *, keys: int = 60, changed: int = 3, period_ms: int = 200,
+                 repair_ms: int = 3000) -> AntiEntropyFacts:
+    """Load ``keys`` keys everywhere, crash ``n3``, write ``changed`` of its keys, restart it
+    (hints and read repair off), and let Merkle-tree anti-entropy (every ``period_ms``) find
+    and exchange only what differs."""
+    c = Cluster(mode="ap", nodes=5, seed=seed, hinted_handoff=False, read_repair=False,
+                anti_entropy_ms=period_ms)
+    alice = c.client("alice", near="n1")
+    names = [f"k{i}" for i in range(keys)]
+    c.backend.import_data({k: 0 for k in names})   # a loaded table, in sync everywhere
+    stale = "n3"
+    c.crash(stale)
+    c.run_for(600)
+    mine = [k for k in names if stale in c.replicas_for(k)]
+    chosen = mine[:changed]
+    for key in chosen:
+        alice.put(key, "new", consistency="one")
+    c.run_for(100)
+    c.restart(stale)
+    before_stats = c.anti_entropy_stats()
+    state = {r["key"]: r["value"] for r in c.replica_records() if r["node"] == stale}
+    before = {k: state.get(k) for k in chosen}
+    c.run_for(repair_ms)
+    state = {r["key"]: r["value"] for r in c.replica_records() if r["node"] == stale}
+    received = set()
+    for e in c.sim.trace.of_kind("anti_entropy"):
+        if e.detail.startswith("received") and e.node == stale:
+            received |= set(e.detail.split(": ")[1].split(","))
+    after_stats = c.anti_entropy_stats()
+    stats = {k: after_stats[k] - before_stats[k] for k in after_stats}
+    return AntiEntropyFacts(stale, keys, len(mine), tuple(chosen), before,
+                            {k: state.get(k) for k in chosen}, tuple(sorted(received)), stats, c)
+
+
+# -- last-write-wins -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class LwwFacts:
+    """Two acknowledged writes, the second later in true time, and which one survived."""
+
+    skew_ms: int
+    early_value: Any
+    late_value: Any
+    early_at_ms: int
+    late_at_ms: int
+    late_acknowledged: bool
+    final_value: Any
+    losses: tuple           # c.lww_losses()
+    cluster: Any = field(repr=False, compare=False)
+
+
+def lww_under_skew(seed: int = 1, *, skew_ms: int = 1000, gap_ms: int = 100) -> LwwFacts:
+    """``n1``'s clock runs ``skew_ms`` ahead. Alice writes ``x="early"`` through ``n1``;
+    ``gap_ms`` later Bob writes ``x="late"`` through ``n2`` (accurate clock). Both writes are
+    acknowledged at ALL, yet last-write-wins keeps the earlier one: its timestamp is larger."""
+    c = Cluster(mode="ap", nodes=3, seed=seed)
+    alice = c.client("alice", near="n1")
+    bob = c.client("bob", near="n2")
+    if skew_ms:
+        c.skew_clock("n1", offset_ms=skew_ms)
+    alice.put("x", "early", consistency="all")
+    c.run_for(gap_ms)
+    r2 = bob.put("x", "late", consistency="all")
+    ops = c.history.ops
+    final = bob.get("x", consistency="all").value
+    return LwwFacts(skew_ms, "early", "late", ops[0].invoke_ms, ops[1].invoke_ms, r2.ok,
+                    final, tuple(c.lww_losses()), c)
+
+
+# -- the shopping cart (Dynamo section 4.4) ------------------------------------------------
+def cart_items(value) -> list[str]:
+    """A cart stored as ``"eggs,milk"`` -> ``["eggs", "milk"]`` (``None`` is empty)."""
+    return [] if not value else sorted(value.split(","))
+
+
+def merge_carts(siblings) -> str:
+    """Dynamo's cart merge: the union of the siblings' items (an add is never lost)."""
+    items = set()
+    for value in siblings:
+        items |= set(cart_items(value))
+    return ",".join(sorted(items))
+
+
+@dataclass(frozen=True)
+class CartFacts:
+    """Two concurrent cart updates under a partition, and what the merge made of them."""
+
+    conflict: str
+    initial: str
+    alice_cart: str         # Alice (minority side) added an item
+    bob_cart: str           # Bob (majority side) removed an item
+    added: str
+    removed: str
+    read_after_heal: Any    # a tuple of siblings (siblings mode) or one value (lww)
+    siblings: int
+    merged: str | None      # merge_carts(siblings) written back (siblings mode)
+    final: Any              # what a read at ALL returns at the end
+    cluster: Any = field(repr=False, compare=False)
+
+
+def shopping_cart(seed: int = 1, *, conflict: str = "siblings", add: str = "tea",
+                  remove: str = "eggs") -> CartFacts:
+    """Dynamo's shopping cart. The cart ``"eggs,milk"`` is written everywhere; a partition
+    separates Alice (with ``n1``) from Bob (with ``n2``, ``n3``); each reads the cart and
+    writes it back at ONE: Alice adds ``add``, Bob removes ``remove``. After the heal:
+
+    * ``conflict="siblings"``: a read returns both versions (concurrent vector clocks); the
+      application merges them by union and writes the merge back with the read's context, so
+      the add survives and the removed item comes back.
+    * ``conflict="lww"``: one version silently wins; one of the two updates is lost.
+    """
+    c = Cluster(mode="ap", nodes=3, seed=seed, conflict=conflict)
+    alice = c.client("alice", near="n1")
+    bob = c.client("bob", near="n3")
+    initial = "eggs,milk"
+    alice.put("cart", initial, consistency="all")
+    c.partition(["n1", "alice"], ["n2", "n3", "bob"])
+    c.run_for(600)
+    a_items = cart_items(alice.get("cart", consistency="one").value) + [add]
+    alice_cart = ",".join(sorted(set(a_items)))
+    alice.put("cart", alice_cart, consistency="one")
+    c.run_for(50)
+    b_items = [i for i in cart_items(bob.get("cart", consistency="one").value) if i != remove]
+    bob_cart = ",".join(b_items)
+    bob.put("cart", bob_cart, consistency="one")
+    c.heal()
+    c.run_for(1000)
+    read = alice.get("cart", consistency="all").value
+    merged = None
+    siblings = len(read) if isinstance(read, tuple) else 1
+    if isinstance(read, tuple):
+        merged = merge_carts(read)
+        alice.put("cart", merged, consistency="all")   # with the read's context: supersedes both
+        c.run_for(100)
+    final = bob.get("cart", consistency="all").value
+    return CartFacts(conflict, initial, alice_cart, bob_cart, add, remove, read, siblings,
+                     merged, final, c)
+
+
+# -- exercise ------------------------------------------------------------------------------
+def _grade_levels(answer) -> str:
+    from ..labkit.exercise import Incorrect, NotAttempted
+    if answer is Ellipsis:
+        raise NotAttempted("replace ... with a pair (write_level, read_level)")
+    try:
+        write_level, read_level = answer
+    except (TypeError, ValueError):
+        raise Incorrect(f"give a pair (write_level, read_level), e.g. ('quorum', 'one'); got "
+                        f"{answer!r}") from None
+    for seed in (1, 2, 3):
+        facts = tunable_consistency(seed, write_level=write_level, read_level=read_level)
+        if facts.stale_reads:
+            raise Incorrect(f"W={facts.w}, R={facts.r}: R + W = {facts.r + facts.w} is not more "
+                            f"than N = 3, and Bob read stale {facts.stale_reads} time(s)",
+                            seed=seed)
+    if facts.w != 1:
+        raise Incorrect(f"no stale reads, but every write waits for W = {facts.w} "
+                        f"acknowledgements; the question asks for writes at ONE")
+    return (f"W = 1 and R = {facts.r}: R + W = {facts.r + facts.w} > N = 3, so every read "
+            f"meets the replica that acknowledged the write; no stale read in seeds 1-3")
+
+
+def _make_exercise():
+    from ..labkit import Exercise
+    return Exercise(
+        "Notebook 04, exercise", answer_name="levels", grader=_grade_levels,
+        hint="Writes at ONE reach only one replica for sure. Which read level is sure to "
+             "ask that replica, whichever it is?",
+        solution="levels = ('one', 'all')   # W = 1, R = 3: R + W = 4 > N = 3",
+        reference=("one", "all"))
+
+
+#: Writes must be acknowledged by a single replica (fast writes): which read level makes every
+#: read fresh? ``levels = (write_level, read_level)``; ``exercise.check(levels)``.
+exercise = _make_exercise()

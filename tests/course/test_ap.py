@@ -1,0 +1,177 @@
+"""Every claim of notebook 04 (AP in depth), with the seeds the notebook uses, and a second seed
+where the claim should hold in general."""
+
+from __future__ import annotations
+
+import pytest
+
+from caplab.check import check_linearizability, check_stale_reads
+from caplab.course import ap
+
+SEEDS = (1, 2, 3, 4, 5)
+
+
+# -- the ring --------------------------------------------------------------------------------
+def test_preference_list_is_rf_distinct_nodes():
+    """"The preference list of 'cart' names RF = 3 distinct nodes, each with 8 tokens.\""""
+    facts = ap.ring_tour(seed=1)
+    assert len(facts.preference_list) == 3 == len(set(facts.preference_list))
+    assert facts.tokens == 40 and set(facts.tokens_per_node.values()) == {8}
+    assert abs(sum(facts.ownership.values()) - 1) < 0.01
+
+
+def test_ring_placement_does_not_depend_on_the_seed():
+    """"Placement is a stable hash, not a random draw: another seed gives the same ring.\""""
+    assert ap.ring_tour(seed=1).preference_list == ap.ring_tour(seed=2).preference_list
+
+
+def test_more_vnodes_balance_the_ring():
+    """"With 1 vnode a node owns far more than its fair share; with 256 it is within 10%.\""""
+    table = ap.vnode_balance(seed=1)
+    over = dict(zip(table["vnodes"], table["max_over_fair"]))
+    assert over[1] > 1.5 and over[256] <= 1.1
+    assert over[256] < over[16] < over[1]
+
+
+# -- tunable consistency -----------------------------------------------------------------------
+def test_one_one_reads_stale():
+    """"At ONE/ONE (R + W = 2 <= N = 3) some of Bob's reads are stale.\""""
+    facts = ap.tunable_consistency(seed=1, write_level="one", read_level="one")
+    assert not facts.strict and facts.stale_reads > 0
+    assert facts.writes_ok == facts.reads_ok == facts.rounds
+    s = facts.first_stale
+    assert s.value < s.latest_value   # he read an older write than the latest acknowledged
+
+
+def test_quorum_quorum_never_reads_stale():
+    """"At QUORUM/QUORUM (R + W = 4 > N = 3), the same scenario gives no stale read.\""""
+    facts = ap.tunable_consistency(seed=1, write_level="quorum", read_level="quorum")
+    assert facts.strict and facts.stale_reads == 0
+    assert facts.writes_ok == facts.reads_ok == facts.rounds
+    assert check_linearizability(facts.cluster.history).ok
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_tunable_consistency_in_general(seed):
+    """ONE/ONE reads stale and QUORUM/QUORUM does not, for seeds 1..5."""
+    assert ap.tunable_consistency(seed=seed).stale_reads > 0
+    strict = ap.tunable_consistency(seed=seed, write_level="quorum", read_level="quorum")
+    assert check_stale_reads(strict.cluster.history).ok
+
+
+@pytest.mark.parametrize("levels", [("all", "one"), ("one", "all")])
+def test_other_strict_pairs_read_fresh(levels):
+    """"ALL/ONE and ONE/ALL are strict quorums too (R + W = 4 > 3): no stale read.\""""
+    facts = ap.tunable_consistency(seed=1, write_level=levels[0], read_level=levels[1])
+    assert facts.strict and facts.stale_reads == 0
+
+
+# -- hinted handoff --------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("fault", ["partition", "crash"])
+def test_hint_stored_then_replayed(seed, fault):
+    """"The coordinator stores a hint for the missing replica; after the heal it replays it,
+    and the replica holds the write.\""""
+    facts = ap.hinted_handoff(seed=seed, fault=fault)
+    assert facts.write_ok
+    assert [h["target"] for h in facts.hints_during] == [facts.target]
+    assert not facts.target_had_before_heal
+    assert facts.target_value_after == facts.value
+    assert facts.hints_after == () and facts.hints_replayed == 1
+    assert facts.replayed_ms is not None and facts.replayed_ms > facts.heal_ms
+
+
+def test_without_hints_the_replica_stays_stale():
+    """"Without hinted handoff the returning replica does not have the write.\""""
+    facts = ap.hinted_handoff(seed=1, hinted=False)
+    assert facts.write_ok and facts.hints_during == ()
+    assert facts.target_value_after is None
+
+
+# -- read repair -----------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", [1, 2])
+def test_read_repair_fixes_the_stale_replica(seed):
+    """"The stale replica holds 'old' until a read sees it; the read returns 'new' and the
+    replica is repaired right after.\""""
+    facts = ap.read_repair(seed=seed)
+    assert facts.before[facts.stale_node] == "old"
+    assert facts.read_value == "new"
+    assert facts.after[facts.stale_node] == "new"
+    assert facts.read_repairs == 1
+
+
+# -- anti-entropy ----------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", [1, 2])
+def test_anti_entropy_exchanges_only_the_differing_keys(seed):
+    """"Anti-entropy repairs the 3 changed keys and only those: most rounds stop at the
+    root of the Merkle tree.\""""
+    facts = ap.anti_entropy(seed=seed)
+    assert all(v == 0 for v in facts.stale_before.values())
+    assert all(v == "new" for v in facts.stale_after.values())
+    assert facts.keys_received == tuple(sorted(facts.changed))
+    assert facts.keys_on_stale > 10 * len(facts.changed)
+    stats = facts.stats
+    assert stats["in_sync"] > stats["rounds"] // 2
+    assert len(facts.changed) <= stats["keys_exchanged"] <= 2 * len(facts.changed) * 2
+
+
+# -- last-write-wins -------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_lww_loses_the_later_write_under_skew(seed):
+    """"With n1's clock 1 s ahead, the later write 'late' is acknowledged and then lost:
+    every replica keeps 'early'.\""""
+    facts = ap.lww_under_skew(seed=seed)
+    assert facts.late_at_ms > facts.early_at_ms and facts.late_acknowledged
+    assert facts.final_value == "early"
+    assert facts.losses and facts.losses[0]["lost_value"] == "late"
+    assert all(loss["later_write_lost"] for loss in facts.losses)
+    values = {r["value"] for r in facts.cluster.replica_records() if r["key"] == "x"}
+    assert values == {"early"}
+
+
+def test_lww_without_skew_keeps_the_later_write():
+    """"With accurate clocks the later write wins, and nothing is lost.\""""
+    facts = ap.lww_under_skew(seed=1, skew_ms=0)
+    assert facts.final_value == "late" and facts.losses == ()
+
+
+# -- shopping cart ---------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_cart_siblings_keep_the_add_and_resurrect_the_delete(seed):
+    """"Two concurrent cart updates give two siblings; the union merge keeps Alice's add and
+    brings back the item Bob removed.\""""
+    facts = ap.shopping_cart(seed=seed)
+    assert facts.siblings == 2
+    assert sorted(facts.read_after_heal) == sorted([facts.alice_cart, facts.bob_cart])
+    assert facts.removed not in ap.cart_items(facts.bob_cart)
+    merged = ap.cart_items(facts.merged)
+    assert facts.added in merged          # an add is never lost
+    assert facts.removed in merged        # a delete can come back
+    assert facts.final == facts.merged    # the merge, written with the context, supersedes both
+    recs = [r for r in facts.cluster.replica_records() if r["key"] == "cart"]
+    assert all(r["siblings"] == 1 and r["value"] == facts.merged for r in recs)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_cart_under_lww_loses_an_update(seed):
+    """"Under last-write-wins the same story keeps one cart: Alice's add is lost.\""""
+    facts = ap.shopping_cart(seed=seed, conflict="lww")
+    assert facts.siblings == 1 and facts.merged is None
+    assert facts.final == facts.bob_cart
+    assert facts.added not in ap.cart_items(facts.final)
+
+
+def test_merge_carts_is_a_union():
+    """merge_carts unions the items of the siblings."""
+    assert ap.merge_carts(("milk", "eggs,milk,tea")) == "eggs,milk,tea"
+    assert ap.cart_items(None) == []
+
+
+# -- exercise --------------------------------------------------------------------------------
+def test_exercise_passes_the_reference_and_fails_wrong_answers():
+    """The exercise grader accepts ('one', 'all') and refuses ONE/ONE and QUORUM/QUORUM."""
+    assert ap.exercise.check(ap.exercise.reference).correct
+    wrong = ap.exercise.check(("one", "one"))
+    assert wrong.status == "Incorrect" and wrong.seed == 1
+    assert ap.exercise.check(("quorum", "quorum")).status == "Incorrect"
+    assert ap.exercise.check(...).status == "Not attempted"
