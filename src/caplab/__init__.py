@@ -11,8 +11,7 @@ Layers (each imports only those below it): ``sim`` (kernel) <- ``net`` (network,
 """
 
 from .errors import CaplabError, ConfigError, HistoryError, SimulationError, UnknownNameError
-from .kv import Cluster, Result
-from .kv.workload import Workload
+from .kv import Cluster, Result, Workload
 from .net import Nemesis
 from .sim import Simulation
 

@@ -2,5 +2,6 @@
 
 from .client import Client, OpHandle, Result
 from .cluster import MODES, Cluster
+from .workload import Workload
 
-__all__ = ["Cluster", "Client", "OpHandle", "Result", "MODES"]
+__all__ = ["Cluster", "Client", "OpHandle", "Result", "Workload", "MODES"]
