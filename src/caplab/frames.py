@@ -35,7 +35,7 @@ def history_frame(history) -> pd.DataFrame:
     # Keep values as the Python objects they are: an all-None column would otherwise become
     # float NaN, and integer values 1.0.
     for col in ("value", "node", "error"):
-        frame[col] = pd.Series([r[col] for r in records], index=frame.index, dtype=object)
+        frame[col] = pd.Series([r.get(col) for r in records], index=frame.index, dtype=object)
     return frame
 
 
