@@ -68,6 +68,7 @@ class ReplicaNode(ReplicationRules, ServingRules, Endpoint):
         self.match_index: dict[str, int] = {}
         self.sent_upto: dict[str, int] = {}
         self.waiters: list = []
+        self.ineligible_until_ms = 0            # rs.stepDown(): may not stand before this
 
     def start(self) -> None:
         """Start the heartbeat and election timers (at construction and after a restart)."""
@@ -182,6 +183,8 @@ class ReplicaNode(ReplicationRules, ServingRules, Endpoint):
         isolated member cannot inflate terms and depose a healthy primary when it returns."""
         if self.role != SECONDARY or self.priority <= 0:
             return
+        if self.now < self.ineligible_until_ms:
+            return  # MongoDB: after rs.stepDown() a member is not electable for stepDownSecs
         term = self.term + 1
         self.election = {"phase": "dry_run", "term": term, "votes": {self.name},
                          "refusals": set(), "takeover": takeover, "start_ms": self.now}

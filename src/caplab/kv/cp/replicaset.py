@@ -68,22 +68,56 @@ class ReplicaSet(Backend):
         """
         return [dict(r) for r in self.rollback_log]
 
-    def step_down(self, node: str) -> None:
-        """Ask primary ``node`` to step down (``rs.stepDown()``); it then waits an election
-        timeout before it may stand again, so another member usually wins.
+    def step_down(self, node: str, *, step_down_ms: int = 6000,
+                  catch_up_ms: int = 1000) -> None:
+        """Ask primary ``node`` to step down, as ``rs.stepDown()`` does.
+
+        MongoDB's ``rs.stepDown(stepDownSecs=60, secondaryCatchUpPeriodSecs=10)``, at lab scale
+        (1/10): the primary waits up to ``catch_up_ms`` for an electable secondary (priority > 0,
+        heard from recently) to catch up with its oplog, then steps down and may not stand for
+        election for ``step_down_ms``, so a caught-up secondary wins. This call runs the
+        simulation for that wait, as the shell's ``rs.stepDown()`` blocks.
 
         Raises:
             UnknownNameError: ``node`` is not a member.
-            ConfigError: ``node`` is down or not primary.
+            ConfigError: ``node`` is down or not primary, or a bad duration (nothing changes).
+            SimulationError: no electable secondary caught up within ``catch_up_ms``; the
+                primary stays primary (MongoDB answers ``ExceededTimeLimit``).
+
+        Example:
+            >>> c.step_down(c.primary); c.run_for(1500); c.primary   # doctest: +SKIP
+            'n2'
         """
-        from ...errors import ConfigError, UnknownNameError
+        from ...errors import (ConfigError, SimulationError, UnknownNameError,
+                               check_non_negative_int)
         if node not in self.nodes:
             raise UnknownNameError("node", node, self.member_names)
+        step_down_ms = check_non_negative_int("step_down_ms", step_down_ms)
+        catch_up_ms = check_non_negative_int("catch_up_ms", catch_up_ms)
         member = self.nodes[node]
         if not member.up or member.role != PRIMARY:
             raise ConfigError(f"{node!r} is not primary (it is {self.roles()[node]}); "
                               f"step_down() applies to the primary, now {self.primary!r}")
-        member.step_down("rs.stepDown()")
+        sim = self.cluster.sim
+        sim.run_until(lambda: member.role != PRIMARY or self._electable_caught_up(member),
+                      timeout_ms=catch_up_ms)
+        if member.role != PRIMARY:
+            return  # it lost the primary role by itself meanwhile
+        if not self._electable_caught_up(member):
+            raise SimulationError(
+                f"step_down({node!r}): no electable secondary caught up within {catch_up_ms} ms "
+                f"(MongoDB: ExceededTimeLimit); {node!r} stays primary")
+        member.ineligible_until_ms = sim.now + step_down_ms
+        member.step_down(f"rs.stepDown(), not electable for {step_down_ms} ms")
+
+    def _electable_caught_up(self, primary) -> bool:
+        """A secondary with priority > 0, heard from within the election timeout, whose oplog
+        matches the primary's last entry."""
+        horizon = primary.now - primary.election_timeout_ms
+        last = primary.oplog.last_index
+        priorities = self.config["priorities"]
+        return any(priorities[p] > 0 and primary.match_index.get(p, 0) >= last
+                   and primary.last_heard.get(p, -1) > horizon for p in primary.peers)
 
     # -- what the facade and views read ----------------------------------------------------
     def roles(self) -> dict[str, str]:
