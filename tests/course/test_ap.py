@@ -40,7 +40,8 @@ def test_one_one_reads_stale():
     assert not facts.strict and facts.stale_reads > 0
     assert facts.writes_ok == facts.reads_ok == facts.rounds
     s = facts.first_stale
-    assert s.value < s.latest_value   # he read an older write than the latest acknowledged
+    # he read an older write than the latest acknowledged (None: the replica had none yet)
+    assert s.value is None or s.value < s.latest_value
 
 
 def test_quorum_quorum_never_reads_stale():
@@ -98,6 +99,36 @@ def test_read_repair_fixes_the_stale_replica(seed):
     assert facts.read_value == "new"
     assert facts.after[facts.stale_node] == "new"
     assert facts.read_repairs == 1
+    assert facts.at_answer[facts.stale_node] == "new"   # blocking: repaired before the answer
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_async_read_repair_fixes_the_stale_replica_after_answering(seed):
+    """"Async (Dynamo): the read returns 'new' and the replica is repaired shortly after.\""""
+    facts = ap.read_repair(seed=seed, mode="async")
+    assert facts.before[facts.stale_node] == "old" and facts.read_value == "new"
+    assert facts.after[facts.stale_node] == "new" and facts.read_repairs == 1
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_blocking_read_repair_keeps_quorum_reads_monotonic(seed):
+    """"With blocking read repair, Bob's QUORUM read makes n2 hold 'new' before he sees it, so
+    Carol's QUORUM read right after also returns 'new'.\""""
+    facts = ap.monotonic_quorum_reads(seed=seed, mode="blocking")
+    assert facts.before == {"n1": "new", "n2": "old", "n3": "old"}
+    assert facts.bob.ok and facts.bob.value == "new"
+    assert facts.bob_repaired["n2"] == "new"
+    assert facts.carol.ok and facts.carol.value == "new" and facts.monotonic
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_async_read_repair_lets_a_quorum_read_go_back_in_time(seed):
+    """"With async read repair, Bob reads 'new' at QUORUM and Carol, after him, reads 'old' at
+    QUORUM: not monotonic.\""""
+    facts = ap.monotonic_quorum_reads(seed=seed, mode="async")
+    assert facts.bob.ok and facts.bob.value == "new"
+    assert facts.bob_repaired["n2"] == "old"
+    assert facts.carol.ok and facts.carol.value == "old" and not facts.monotonic
 
 
 # -- anti-entropy ----------------------------------------------------------------------------

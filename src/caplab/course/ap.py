@@ -1,5 +1,6 @@
 """Scenarios of notebook 04 (AP in depth): the ring and its preference lists, tunable
-consistency (R + W > N), hinted handoff, read repair, Merkle anti-entropy, last-write-wins under
+consistency (R + W > N), hinted handoff, read repair (blocking, and monotonic quorum reads),
+Merkle anti-entropy, last-write-wins under
 clock skew, and Dynamo's shopping cart with vector-clock siblings.
 
 Each function builds a fresh seeded AP :class:`~caplab.kv.Cluster`, runs one experiment and
@@ -23,7 +24,8 @@ from ..kv import Cluster
 from ..net.latency import Uniform
 
 __all__ = ["RingFacts", "ring_tour", "vnode_balance", "LevelFacts", "tunable_consistency",
-           "HandoffFacts", "hinted_handoff", "RepairFacts", "read_repair", "AntiEntropyFacts",
+           "HandoffFacts", "hinted_handoff", "RepairFacts", "read_repair", "MonotonicFacts",
+           "monotonic_quorum_reads", "AntiEntropyFacts",
            "anti_entropy", "LwwFacts", "lww_under_skew", "CartFacts", "shopping_cart",
            "cart_items", "merge_carts", "key_where"]
 
@@ -200,7 +202,7 @@ def hinted_handoff(seed: int = 1, *, fault: str = "partition", hinted: bool = Tr
 # -- read repair ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RepairFacts:
-    """A stale replica, a read at ALL that sees it, and the repair that follows the reply."""
+    """A stale replica, a read at ALL that sees it, and its read repair."""
 
     key: str
     stale_node: str
@@ -208,14 +210,18 @@ class RepairFacts:
     read_value: Any
     after: dict             # node -> value shortly after the read
     read_repairs: int
+    at_answer: dict         # node -> value the moment the read returned
     cluster: Any = field(repr=False, compare=False)
 
 
-def read_repair(seed: int = 1, *, read_level: str = "all") -> RepairFacts:
+def read_repair(seed: int = 1, *, read_level: str = "all",
+                mode: str = "blocking") -> RepairFacts:
     """With hints off, a replica that was down during a write stays stale after it restarts,
-    until a read asks it: the coordinator answers with the newest version, then sends it to
-    the replica that answered with an older one (Dynamo section 5; Cassandra read repair)."""
-    c = Cluster(mode="ap", nodes=5, seed=seed, hinted_handoff=False, read_repair=True)
+    until a read asks it. ``mode="blocking"`` (Cassandra 4): the coordinator sends the newest
+    version to the replica that answered with an older one and waits for its acknowledgement
+    before answering; ``"async"`` (Dynamo section 5): it answers first and repairs after.
+    ``after`` is read 50 ms after the answer."""
+    c = Cluster(mode="ap", nodes=5, seed=seed, hinted_handoff=False, read_repair=mode)
     alice = c.client("alice", near="n1")
     key = key_where(c, lambda p: "n1" not in p, prefix="user:")
     stale = c.replicas_for(key)[2]
@@ -227,9 +233,57 @@ def read_repair(seed: int = 1, *, read_level: str = "all") -> RepairFacts:
     c.run_for(600)
     before = _holders(c, key)
     value = alice.get(key, consistency=read_level).value
+    at_answer = _holders(c, key)
     c.run_for(50)
     return RepairFacts(key, stale, before, value, _holders(c, key), c.stats()["read_repairs"],
-                       c)
+                       at_answer, c)
+
+
+@dataclass(frozen=True)
+class MonotonicFacts:
+    """Two successive QUORUM reads after a write that reached only a minority."""
+
+    mode: str               # the read_repair option
+    key: str
+    before: dict            # node -> value after the failed write
+    bob: Any                # Result of Bob's QUORUM read (via n2)
+    bob_repaired: dict      # node -> value the moment Bob got his answer
+    carol: Any              # Result of Carol's QUORUM read (via n3), right after Bob's
+    monotonic: bool         # Carol did not read older than Bob
+    cluster: Any = field(repr=False, compare=False)
+
+
+def monotonic_quorum_reads(seed: int = 1, *, mode: str = "blocking") -> MonotonicFacts:
+    """The case Cassandra's blocking read repair exists for. Three nodes, RF 3, hints off.
+    A QUORUM write of ``"new"`` reaches only ``n1`` (its messages to ``n2``, ``n3`` are cut) and
+    times out: ``n1`` holds new, ``n2``/``n3`` old. ``n3`` crashes, not yet noticed. Bob reads
+    at QUORUM via ``n2``; then ``n3`` restarts, ``n1 -> n3`` is cut, and Carol reads at QUORUM
+    via ``n3``.
+
+    ``mode="blocking"``: Bob's read asks ``n2`` and ``n1``, writes new to ``n2`` and waits for it
+    before answering, so a quorum holds what Bob saw and Carol (asking ``n3`` and ``n2``)
+    reads new. ``mode="async"``: Bob's answer comes after 2 of 3 replies; the repair waits for
+    the crashed ``n3``, so Carol (hearing ``n2`` and ``n3``) reads old: time went backwards.
+    """
+    c = Cluster(mode="ap", nodes=3, seed=seed, hinted_handoff=False, read_repair=mode)
+    key = key_where(c, lambda p: p == ["n2", "n1", "n3"], prefix="user:")
+    writer = c.client("writer", near="n1")
+    bob, carol = c.client("bob", near="n2"), c.client("carol", near="n3")
+    writer.put(key, "old", consistency="all")
+    c.cut("n1", "n2")
+    c.cut("n1", "n3")
+    writer.put(key, "new", consistency="quorum")     # times out: applied on n1 only
+    c.heal()
+    c.run_for(100)
+    before = _holders(c, key)
+    c.crash("n3")
+    b = bob.get(key, consistency="quorum")
+    repaired = _holders(c, key)
+    c.restart("n3")
+    c.cut("n1", "n3")
+    r = carol.get(key, consistency="quorum")
+    monotonic = not (b.ok and r.ok and b.value == "new" and r.value == "old")
+    return MonotonicFacts(mode, key, before, b, repaired, r, monotonic, c)
 
 
 # -- anti-entropy --------------------------------------------------------------------------

@@ -28,13 +28,19 @@ __all__ = ["MECHANISMS", "ConvergenceFacts", "convergence_after_heal", "compare_
            "visibility_table", "scale_model", "scale_legs", "SimVisibility",
            "simulated_t_visibility"]
 
-#: mechanism preset -> AP options. "none" leaves replicas to diverge for good.
+#: mechanism preset -> AP options. "none" leaves replicas to diverge for good. The clients read
+#: at ONE, so read repair is the *asynchronous* kind (Dynamo section 5; Cassandra before 4.0 with
+#: ``read_repair_chance`` = 1): every read asks all live replicas and repairs the stale ones in
+#: the background. Cassandra 4's blocking read repair ("blocking read repair") asks one replica
+#: at ONE and repairs nothing (see :mod:`caplab.kv.ap.coordinator`).
 MECHANISMS = {
-    "none": {"hinted_handoff": False, "read_repair": False, "anti_entropy_ms": None},
-    "hints": {"hinted_handoff": True, "read_repair": False, "anti_entropy_ms": None},
-    "read repair": {"hinted_handoff": False, "read_repair": True, "anti_entropy_ms": None},
-    "anti-entropy": {"hinted_handoff": False, "read_repair": False, "anti_entropy_ms": 500},
-    "all": {"hinted_handoff": True, "read_repair": True, "anti_entropy_ms": 500},
+    "none": {"hinted_handoff": False, "read_repair": "off", "anti_entropy_ms": None},
+    "hints": {"hinted_handoff": True, "read_repair": "off", "anti_entropy_ms": None},
+    "read repair": {"hinted_handoff": False, "read_repair": "async", "anti_entropy_ms": None},
+    "blocking read repair": {"hinted_handoff": False, "read_repair": "blocking",
+                             "anti_entropy_ms": None},
+    "anti-entropy": {"hinted_handoff": False, "read_repair": "off", "anti_entropy_ms": 500},
+    "all": {"hinted_handoff": True, "read_repair": "async", "anti_entropy_ms": 500},
 }
 
 
@@ -54,7 +60,7 @@ class ConvergenceFacts:
     converged: bool
     time_to_converge_ms: int | None
     hints_stored: int
-    hints_expired: int
+    hints_not_stored: int   # writes not hinted: the target was down longer than the window
     hints_replayed: int
     read_repairs: int
     keys_exchanged: int     # by anti-entropy
@@ -71,14 +77,17 @@ def convergence_after_heal(seed: int = 1, *, mechanisms: str = "all", keys: int 
     keys at ONE; ``n3`` and its client are partitioned away for ``partition_ms``, and both
     sides keep accepting writes. Then the network heals, writing stops, and (with
     ``reads_after_heal``) the clients keep *reading* at ONE, which is what lets read repair
-    work. Replica state is sampled every ``sample_ms``.
+    work (read repair here is the asynchronous, Dynamo-style kind: see :data:`MECHANISMS`).
+    Replica state is sampled every ``sample_ms``.
 
     Args:
         mechanisms: a key of :data:`MECHANISMS` (``"none"``, ``"hints"``, ``"read repair"``,
-            ``"anti-entropy"``, ``"all"``).
-        hint_window_ms: hints older than this are dropped (Cassandra max_hint_window).
-        quiet_before_heal_ms: the partition lasts this much longer with no writes at all
-            (so a long outage can outlast the hint window).
+            ``"blocking read repair"``, ``"anti-entropy"``, ``"all"``).
+        partition_ms: how long the clients keep writing while ``n3`` is cut off (longer than
+            ``hint_window_ms`` plus the detector's 400 ms: the later writes are not hinted).
+        hint_window_ms: a coordinator stores no new hints for a node it has seen down longer
+            than this (Cassandra max_hint_window); hints stored before are still replayed.
+        quiet_before_heal_ms: the partition lasts this much longer with no writes at all.
 
     Returns:
         :class:`ConvergenceFacts`, with the :class:`caplab.check.ConvergenceResult` as
@@ -116,7 +125,7 @@ def convergence_after_heal(seed: int = 1, *, mechanisms: str = "all", keys: int 
     return ConvergenceFacts(
         mechanisms, options, start, heal, end, result.max_divergent_keys,
         int(at_heal.iloc[-1]) if len(at_heal) else 0, int(result.divergent_keys[-1]),
-        result.ok, result.time_to_converge_ms, stats["hints_stored"], stats["hints_expired"],
+        result.ok, result.time_to_converge_ms, stats["hints_stored"], stats["hints_not_stored"],
         stats["hints_replayed"], stats["read_repairs"], stats["ae_keys_exchanged"], result, c)
 
 
@@ -126,14 +135,15 @@ def compare_mechanisms(seed: int = 1, *, names=tuple(MECHANISMS), **options):
     Returns:
         ``(table, facts)``: a DataFrame with one row per preset (``mechanisms``,
         ``divergent_at_heal``, ``divergent_at_end``, ``converged``, ``time_to_converge_ms``,
-        ``hints_replayed``, ``read_repairs``, ``keys_exchanged``) and a dict name -> facts.
+        ``hints_replayed``, ``hints_not_stored``, ``read_repairs``, ``keys_exchanged``) and a
+        dict name -> facts.
     """
     import pandas as pd
     facts = {name: convergence_after_heal(seed, mechanisms=name, **options) for name in names}
     rows = [{"mechanisms": f.mechanisms, "divergent_at_heal": f.divergent_at_heal,
              "divergent_at_end": f.divergent_at_end, "converged": f.converged,
              "time_to_converge_ms": f.time_to_converge_ms, "hints_replayed": f.hints_replayed,
-             "hints_expired": f.hints_expired, "read_repairs": f.read_repairs,
+             "hints_not_stored": f.hints_not_stored, "read_repairs": f.read_repairs,
              "keys_exchanged": f.keys_exchanged} for f in facts.values()]
     return pd.DataFrame(rows), facts
 
@@ -218,8 +228,10 @@ def simulated_t_visibility(seed: int = 1, *, preset: str = "lnkd-disk", scale: f
     (``c.set_leg_latency``), and the client's own messages take 0 ms, so the client learns of
     the commit the instant the coordinator does and its read reaches the coordinator ``t`` ms
     later. Each trial writes a fresh key at W, waits, reads it at R through the same
-    coordinator and records whether the read returned the write. Hints and read repair are off
-    and timeouts long, so nothing but the four legs decides (PBS's WARS model).
+    coordinator and records whether the read returned the write. As in PBS's WARS model (and
+    Dynamo), a read asks every replica and returns the newest of the first R replies: the
+    ring's ``read_repair="async"`` mode (its background repairs touch only a key no later trial
+    reads). Hints are off and timeouts long, so nothing but the four legs decides.
 
     Why ``scale``: the simulator rounds every delay *up* to whole milliseconds. LNKD's
     acknowledgement and read legs are sub-millisecond, so unscaled they would all become 1 ms
@@ -240,7 +252,7 @@ def simulated_t_visibility(seed: int = 1, *, preset: str = "lnkd-disk", scale: f
         raise UnknownNameError("latency preset", preset, list(PRESETS))
     legs = scale_legs(PRESETS[preset.lower()], scale)
     c = Cluster(mode="ap", nodes=3, seed=seed, replication_factor=3, hinted_handoff=False,
-                read_repair=False, request_timeout_ms=600_000, coordinator_timeout_ms=1_200_000,
+                read_repair="async", request_timeout_ms=600_000, coordinator_timeout_ms=1_200_000,
                 failure_timeout_ms=6_000_000, op_timeout_ms=2_400_000)
     c.set_leg_latency(w=legs.w, a=legs.a, r=legs.r, s=legs.s)
     for kind in ("ClientPut", "ClientGet", "ClientReply"):

@@ -67,9 +67,51 @@ def test_hints_replay_after_restart_with_original_timestamp():
     assert rec["value"] == "v" and rec["version"] == str(ts)
 
 
-def test_hints_expire_after_hint_window():
-    """A hint older than hint_window_ms is dropped, so the replica stays stale."""
+def test_no_new_hints_once_the_target_is_down_longer_than_the_hint_window():
+    """Cassandra max_hint_window: a write while the target has been seen down for less than
+    hint_window_ms is hinted; a write after that is not (counted, traced); the hint stored
+    earlier is still replayed when the target returns, so it gets the first write only."""
     c = ap(hint_window_ms=1000, read_repair=False)
+    alice = c.client("alice", near="n1")
+    key = key_where(c, lambda p: "n1" not in p)
+    target = c.replicas_for(key)[0]
+    c.crash(target)
+    c.run_for(600)                       # the detector sees it down at about 400 ms
+    assert alice.put(key, "v1").ok
+    c.run_for(1500)                      # now down for more than 1000 ms
+    assert alice.put(key, "v2").ok
+    assert [h["value"] for h in c.hints()] == ["v1"]
+    assert c.stats()["hints_stored"] == 1 and c.stats()["hints_not_stored"] == 1
+    assert any(e.detail.startswith(f"no hint {key}='v2' for {target}: down ")
+               for e in c.sim.trace.of_kind("hint"))
+    c.restart(target)
+    c.run_for(500)
+    assert holders(c, key)[target] == "v1"   # replayed; v2 needs repair
+    assert c.stats()["hints_replayed"] == 1 and c.hints() == []
+
+
+def test_hint_window_restarts_when_the_target_is_seen_up():
+    """Once the detector hears the target again, its downtime resets: the next outage gets
+    hints again."""
+    c = ap(hint_window_ms=1000, read_repair=False)
+    alice = c.client("alice", near="n1")
+    key = key_where(c, lambda p: "n1" not in p)
+    target = c.replicas_for(key)[0]
+    c.isolate(target)
+    c.run_for(2000)
+    assert alice.put(key, "v1").ok and c.stats()["hints_not_stored"] == 1
+    c.heal()
+    c.run_for(300)
+    c.isolate(target)
+    c.run_for(600)
+    assert alice.put(key, "v2").ok
+    assert [h["value"] for h in c.hints()] == ["v2"]
+
+
+def test_hints_expire_after_their_ttl():
+    """A stored hint not replayed within hint_ttl_ms (Cassandra: gc_grace_seconds) is
+    dropped, so the replica stays stale."""
+    c = ap(hint_ttl_ms=1000, read_repair=False)
     alice = c.client("alice", near="n1")
     key = key_where(c, lambda p: "n1" not in p)
     target = c.replicas_for(key)[0]
@@ -81,6 +123,22 @@ def test_hints_expire_after_hint_window():
     c.restart(target)
     c.run_for(500)
     assert target not in holders(c, key)
+
+
+def test_a_long_quiet_outage_keeps_its_hints():
+    """Hints are not dropped by age within their TTL: an outage far longer than the hint
+    window, with the writes early on, still ends with the hints replayed."""
+    c = ap(hint_window_ms=1000, read_repair=False)
+    alice = c.client("alice", near="n1")
+    key = key_where(c, lambda p: "n1" not in p)
+    target = c.replicas_for(key)[0]
+    c.crash(target)
+    c.run_for(600)
+    assert alice.put(key, "v").ok
+    c.run_for(5000)
+    c.restart(target)
+    c.run_for(500)
+    assert holders(c, key)[target] == "v" and c.stats()["hints_replayed"] == 1
 
 
 def test_sloppy_quorum_stand_in_counts_and_hands_back():

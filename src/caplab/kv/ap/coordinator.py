@@ -1,6 +1,24 @@
 """The coordinator role (any node can play it): send a client's write to every replica and wait
-for as many acknowledgements as the consistency level asks; read from every live replica, answer
-with the newest version once enough replied, then read-repair the stale ones.
+for as many acknowledgements as the consistency level asks; read from replicas, answer with the
+newest version, and read-repair the stale ones, in one of three ways (option ``read_repair``):
+
+* ``"blocking"`` (Cassandra 4.0+, the default): read from as many live replicas as the level
+  needs (the coordinator's own replica first, then preference-list order); if their versions
+  differ, write the resolved version to the out-of-date ones among them and wait for their
+  acknowledgements *before* answering. That is what guarantees monotonic quorum reads: once a
+  QUORUM read returned a version, a quorum holds it. At ONE one replica is asked: no repair.
+  If the repair is not acknowledged within ``request_timeout_ms`` the read fails (Cassandra:
+  ReadTimeoutException).
+* ``"async"`` (Dynamo section 5; Cassandra before 4.0 with ``read_repair_chance`` = 1, an option
+  4.0 removed): read from every live replica, answer after R replies, and repair the stale ones
+  in the background once all replied (or the timeout fired). Every read, even at ONE, repairs;
+  but a second quorum read can miss a version the first returned.
+* ``"off"`` (Cassandra 4.0 ``read_repair = 'NONE'``): read from as many replicas as the level
+  needs, answer with the newest, repair nothing.
+
+With ``read_repair_fn`` (lab 4) that function decides the repairs in both repairing modes: in
+``"blocking"`` mode it sees the replicas the read contacted and the coordinator waits for the
+repairs it asks for; in ``"async"`` mode it sees every replica that answered.
 
 Rules and their sources:
 * Cassandra: QUORUM = floor(RF/2) + 1; with fewer live replicas than the level needs (as the
@@ -40,7 +58,7 @@ class _Write:
 
 class _Read:
     __slots__ = ("key", "client", "op_id", "required", "targets", "responses", "replied",
-                 "timer")
+                 "timer", "mode", "merged", "awaiting")
 
 
 class CoordinatorMixin:
@@ -126,6 +144,16 @@ class CoordinatorMixin:
                 self.store_hint(node, st.key, st.version, "no ack in time")
 
     # -- reads -------------------------------------------------------------------------------
+    def read_targets(self, alive: list[str], required: int, mode: str) -> list[str]:
+        """The replicas a read asks: every live one (async, Dynamo), or as many as the level
+        needs, this node's own replica first, then preference-list order (Cassandra reads the
+        closest replicas; the snitch ranks the local node first)."""
+        if mode == "async":
+            return alive
+        ordered = ([self.name] if self.name in alive else []) + \
+                  [n for n in alive if n != self.name]
+        return ordered[:required]
+
     def handle_client_get(self, msg, src: str) -> None:
         b = self.backend
         key, rf = msg.key, b.rf
@@ -141,66 +169,102 @@ class CoordinatorMixin:
             return
         st = _Read()
         st.key, st.client, st.op_id, st.required = key, src, msg.op_id, required
-        st.targets, st.responses, st.replied = alive, {}, False
+        st.mode = b.options["read_repair"]
+        st.targets = self.read_targets(alive, required, st.mode)
+        st.responses, st.replied, st.merged, st.awaiting = {}, False, None, set()
         req_id = self.new_id()
         self.requests[req_id] = st
-        # Dynamo 5: the read goes to every healthy replica and returns after R answers.
-        for node in alive:
+        for node in st.targets:
             self.send(node, ReadRequest(req_id, key))
         st.timer = self.set_timer(b.options["request_timeout_ms"], self.on_read_timeout, req_id)
 
     def handle_read_response(self, msg, src: str) -> None:
         st = self.requests.get(msg.req_id)
-        if not isinstance(st, _Read):
+        if not isinstance(st, _Read) or src in st.responses:
             return
         st.responses[src] = msg.versions
-        if not st.replied and len(st.responses) >= st.required:
-            st.replied = True
-            merged = reconcile([v for vs in st.responses.values() for v in vs],
-                               self.backend.options["conflict"])
-            self.send(st.client, ClientReply(st.op_id, "ok", value=values_of(merged),
-                                             context=context_of(merged)))
-        if len(st.responses) == len(st.targets):
-            st.timer.cancel()
-            del self.requests[msg.req_id]
-            self.read_repair(st)
+        if st.mode == "async":
+            # Dynamo 5: answer after R replies; repair once every replica asked has answered.
+            if not st.replied and len(st.responses) >= st.required:
+                self.answer_read(st, self.resolve(st))
+            if len(st.responses) == len(st.targets):
+                st.timer.cancel()
+                del self.requests[msg.req_id]
+                self.send_repairs(st, self.repair_plan(st))
+            return
+        if st.merged is not None or len(st.responses) < st.required:
+            return
+        st.merged = self.resolve(st)
+        plan = self.repair_plan(st) if st.mode == "blocking" else []
+        if not plan:
+            self.finish_read(msg.req_id, st)
+            return
+        # Cassandra 4 blocking read repair: write the resolved version to the out-of-date
+        # replicas contacted, and answer only when they have acknowledged it.
+        st.awaiting = {node for node, _ in plan}
+        self.send_repairs(st, plan, req_id=msg.req_id)
+
+    def handle_read_repair_ack(self, msg, src: str) -> None:
+        st = self.requests.get(msg.req_id)
+        if not isinstance(st, _Read) or src not in st.awaiting:
+            return
+        st.awaiting.discard(src)
+        if not st.awaiting:
+            self.finish_read(msg.req_id, st)
+
+    def resolve(self, st):
+        """The reconciled versions of every reply so far (LWW winner, or siblings)."""
+        return reconcile([v for vs in st.responses.values() for v in vs],
+                         self.backend.options["conflict"])
+
+    def answer_read(self, st, merged) -> None:
+        st.replied = True
+        self.send(st.client, ClientReply(st.op_id, "ok", value=values_of(merged),
+                                         context=context_of(merged)))
+
+    def finish_read(self, req_id: int, st) -> None:
+        st.timer.cancel()
+        del self.requests[req_id]
+        self.answer_read(st, st.merged)
 
     def on_read_timeout(self, req_id: int) -> None:
         st = self.requests.pop(req_id, None)
         if st is None:
             return
+        limit = self.backend.options["request_timeout_ms"]
+        if st.awaiting:
+            self.send(st.client, ClientReply(st.op_id, "fail", error=(
+                f"timeout: blocking read repair of {st.key} not acknowledged by "
+                f"{','.join(sorted(st.awaiting))} within {limit} ms (definite: the read "
+                f"returned nothing; the repair may have been applied)")))
+            return
         if not st.replied:
             self.send(st.client, ClientReply(st.op_id, "fail", error=(
                 f"timeout: {len(st.responses)} of {st.required} required replicas answered "
-                f"within {self.backend.options['request_timeout_ms']} ms (definite: a read "
-                f"changes nothing)")))
-        self.read_repair(st)
+                f"within {limit} ms (definite: a read changes nothing)")))
+        if st.mode == "async":
+            self.send_repairs(st, self.repair_plan(st))
 
-    def read_repair(self, st) -> None:
-        """Send the newest version to every replica that answered with an older one.
+    def repair_plan(self, st) -> list[tuple[str, tuple]]:
+        """``[(node, versions)]``: which replicas that answered get which versions.
 
-        Dynamo 5 / Cassandra read repair, done after the reply (asynchronously). With the
-        ``read_repair_fn`` option, that function decides instead (see :mod:`.repair_hook`).
+        Built in: the reconciled versions to every replica that answered with something else.
+        With the ``read_repair_fn`` option, that function decides (see :mod:`.repair_hook`).
         """
         b = self.backend
-        if not b.options["read_repair"] or len(st.responses) < 2:
-            return
+        if b.options["read_repair"] == "off" or len(st.responses) < 2:
+            return []
         if b.options["read_repair_fn"] is not None:
-            self.read_repair_by_hook(st)
-            return
-        merged = reconcile([v for vs in st.responses.values() for v in vs],
-                           b.options["conflict"])
-        for node, versions in st.responses.items():
-            if tuple(versions) != merged:
-                b.counters["read_repairs"] += 1
-                self.trace("repair", f"read repair {st.key} -> {node}", node)
-                self.send(node, ReadRepair(st.key, merged))
+            plan = run_repair_hook(b.options["read_repair_fn"], st.key, st.responses)
+            return [(node, (version,)) for node, version in plan]
+        merged = self.resolve(st)
+        return [(node, merged) for node, versions in st.responses.items()
+                if tuple(versions) != merged]
 
-    def read_repair_by_hook(self, st) -> None:
-        """Ask ``read_repair_fn(key, replies)`` which replicas to update with which version."""
-        b = self.backend
-        plan = run_repair_hook(b.options["read_repair_fn"], st.key, st.responses)
-        for node, version in plan:
-            b.counters["read_repairs"] += 1
-            self.trace("repair", f"read repair {st.key} -> {node} (read_repair_fn)", node)
-            self.send(node, ReadRepair(st.key, (version,)))
+    def send_repairs(self, st, plan, req_id: int | None = None) -> None:
+        """Send each planned repair (``req_id``: blocking, the replica acknowledges it)."""
+        hook = " (read_repair_fn)" if self.backend.options["read_repair_fn"] else ""
+        for node, versions in plan:
+            self.backend.counters["read_repairs"] += 1
+            self.trace("repair", f"{st.mode} read repair {st.key} -> {node}{hook}", node)
+            self.send(node, ReadRepair(st.key, versions, req_id))

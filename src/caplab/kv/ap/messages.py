@@ -11,7 +11,7 @@ from typing import Any
 from ...net.message import message
 
 __all__ = ["ClientPut", "ClientGet", "ClientReply", "Mutation", "MutationAck", "ReadRequest",
-           "ReadResponse", "ReadRepair", "HintReplay", "HintAck", "Heartbeat", "MerkleTree",
+           "ReadResponse", "ReadRepair", "ReadRepairAck", "HintReplay", "HintAck", "Heartbeat", "MerkleTree",
            "MerkleDiff", "AntiEntropyPush", "LEG_KINDS"]
 
 #: PBS leg -> message kind
@@ -76,6 +76,13 @@ class ReadResponse:
 class ReadRepair:
     key: str
     versions: tuple
+    req_id: int | None = None     # blocking read repair: acknowledge with ReadRepairAck
+
+
+@message
+class ReadRepairAck:
+    req_id: int
+    key: str
 
 
 @message

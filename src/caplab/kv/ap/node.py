@@ -6,8 +6,17 @@ peer down when it has heard nothing from it for ``failure_timeout_ms``. This is 
 accrual detector simplified to a fixed timeout (phi grows with the silence; a threshold on phi
 is a threshold on silence for a given heartbeat rate).
 
+Hints (Cassandra hinted handoff): a coordinator keeps a hint for a replica it sees down, or
+that did not acknowledge in time, and replays it when its detector sees the replica up again.
+``hint_window_ms`` is Cassandra's ``max_hint_window``: the longest a coordinator *generates* hints
+for a node its detector has seen down (``down_since``); after that it stores no new hints for it
+(counted as ``hints_not_stored``), but the hints it already holds are still replayed when the
+node returns. Stored hints expire only after ``hint_ttl_ms`` (Cassandra: the table's
+``gc_grace_seconds``, 10 days), counted as ``hints_expired``.
+
 Durable (kept across a crash): the store, hints, and the vector-clock counters this node issued.
-Volatile: the detector's view, in-flight coordinator requests, anti-entropy sessions.
+Volatile: the detector's view (including ``down_since``, as Cassandra's gossip state is in
+memory), in-flight coordinator requests, anti-entropy sessions.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from ...net.endpoint import Endpoint
 from . import merkle
 from .coordinator import CoordinatorMixin
 from .messages import (AntiEntropyPush, Heartbeat, HintAck, HintReplay, MerkleDiff, MerkleTree,
-                       MutationAck, ReadResponse)
+                       MutationAck, ReadRepairAck, ReadResponse)
 from .versions import Store, digest
 
 __all__ = ["RingNode", "Hint"]
@@ -47,6 +56,7 @@ class RingNode(CoordinatorMixin, Endpoint):
     def _reset_volatile(self) -> None:
         self.last_heard: dict[str, int] = {}
         self.believed_up: set[str] = set()
+        self.down_since: dict[str, int] = {}   # peer -> when this detector first saw it down
         self.requests: dict = {}
         self.beat = 0
         self.ae_cursor = 0
@@ -96,6 +106,7 @@ class RingNode(CoordinatorMixin, Endpoint):
         for peer in sorted(self.believed_up):
             if not self.is_alive(peer):
                 self.believed_up.discard(peer)
+                self.down_since[peer] = self.now
                 self.trace("detector", f"{self.name} sees {peer} down", peer)
         self.expire_hints()
         self.replay_hints()
@@ -106,28 +117,53 @@ class RingNode(CoordinatorMixin, Endpoint):
         if src not in self.backend.nodes:
             return   # a late heartbeat from a removed node
         self.last_heard[src] = self.now
+        self.down_since.pop(src, None)
         if src not in self.believed_up:
             self.believed_up.add(src)
             self.trace("detector", f"{self.name} sees {src} up", src)
             self.replay_hints(src)   # Cassandra: hints are replayed when the target is seen up
 
     # -- hints -------------------------------------------------------------------------------
-    def store_hint(self, target: str, key: str, version, why: str) -> None:
-        if not self.backend.options["hinted_handoff"]:
+    def downtime(self, peer: str) -> int:
+        """How long this node's failure detector has seen ``peer`` down (0 if it sees it up)."""
+        since = self.down_since.get(peer)
+        return 0 if since is None else self.now - since
+
+    def store_hint(self, target: str, key: str, version, why: str, *,
+                   window: bool = True) -> None:
+        """Keep a hint for ``target``, unless it has been down longer than the hint window.
+
+        Cassandra: max_hint_window is the longest a coordinator generates hints for a node it
+        sees down; past it no new hints are written (the node needs repair when it returns).
+        ``window=False`` (a sloppy-quorum stand-in, whose copy is the only one it holds for the
+        owner; Dynamo has no hint window) always keeps the hint.
+        """
+        b = self.backend
+        if not b.options["hinted_handoff"]:
+            return
+        limit = b.options["hint_window_ms"]
+        down_ms = self.downtime(target)
+        if window and down_ms > limit:
+            b.counters["hints_not_stored"] += 1
+            self.trace("hint", f"no hint {key}={version.value!r} for {target}: down {down_ms} ms "
+                               f"> hint_window_ms={limit} ({why})", target)
             return
         hint = Hint(self.new_id(), target, key, version, self.now)
         self.hints.append(hint)
-        self.backend.counters["hints_stored"] += 1
+        b.counters["hints_stored"] += 1
         self.trace("hint", f"store hint {key}={version.value!r} for {target} ({why})", target)
 
     def expire_hints(self) -> None:
-        window = self.backend.options["hint_window_ms"]
+        """Drop hints older than ``hint_ttl_ms`` (Cassandra: gc_grace_seconds); None keeps them."""
+        ttl = self.backend.options["hint_ttl_ms"]
+        if ttl is None:
+            return
         keep = []
         for hint in self.hints:
-            if self.now - hint.created_ms > window:
+            if self.now - hint.created_ms > ttl:
                 self.backend.counters["hints_expired"] += 1
                 self.trace("hint", f"expired hint {hint.key} for {hint.target} "
-                                   f"(older than hint_window_ms={window})", hint.target)
+                                   f"(older than hint_ttl_ms={ttl})", hint.target)
             else:
                 keep.append(hint)
         self.hints = keep
@@ -168,7 +204,8 @@ class RingNode(CoordinatorMixin, Endpoint):
         if msg.intended is not None and msg.intended != self.name:
             # Dynamo 4.6: a stand-in keeps the write aside with a hint naming the owner.
             self.backend.counters["sloppy_writes"] += 1
-            self.store_hint(msg.intended, msg.key, msg.version, f"sloppy stand-in for {src}")
+            self.store_hint(msg.intended, msg.key, msg.version, f"sloppy stand-in for {src}",
+                            window=False)
         else:
             self.apply(msg.key, (msg.version,), report_loss=True)
         self.send(src, MutationAck(msg.req_id, msg.key))
@@ -178,6 +215,8 @@ class RingNode(CoordinatorMixin, Endpoint):
 
     def handle_read_repair(self, msg, src: str) -> None:
         self.apply(msg.key, msg.versions, report_loss=False)
+        if msg.req_id is not None:   # blocking read repair: the coordinator waits for this
+            self.send(src, ReadRepairAck(msg.req_id, msg.key))
 
     # -- anti-entropy (Dynamo 4.7, Cassandra repair) -------------------------------------------
     def shared_digests(self, peer: str) -> dict[str, str]:

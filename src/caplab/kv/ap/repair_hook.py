@@ -7,12 +7,18 @@ pairs ``(node, version)``), each version one of those in the replies. The coordi
 a ``ReadRepair``; the replica merges it by last-write-wins, as for any write. With anti-entropy
 and hinted handoff off, this is the only way replicas that missed a write converge.
 
+The hook applies in both repairing modes of the ``read_repair`` option. With ``"async"``
+(Dynamo) it is called once every live replica answered (or the timeout fired), after the client
+got its answer. With ``"blocking"`` (Cassandra 4) it is called as soon as the replicas the
+consistency level needs answered, with those replies only, and the coordinator waits for the
+repairs it asks for before answering (at ONE it is never called: one reply, nothing to compare).
+
 Example:
     >>> def repair(key, replies):                       # the built-in rule, as a function
     ...     newest = max(r.version for r in replies if r.version is not None)
     ...     return {r.node: newest for r in replies if r.version != newest}
     >>> from caplab.kv import Cluster
-    >>> c = Cluster(mode="ap", nodes=3, seed=1, read_repair_fn=repair)
+    >>> c = Cluster(mode="ap", nodes=3, seed=1, read_repair="async", read_repair_fn=repair)
 """
 
 from __future__ import annotations
@@ -40,8 +46,9 @@ class Reply(NamedTuple):
     value: Any
 
 
-def check_repair_hook(fn, read_repair: bool, conflict: str) -> None:
-    """Validate the ``read_repair_fn`` option (None, or a function, with LWW and read repair on).
+def check_repair_hook(fn, read_repair: str, conflict: str) -> None:
+    """Validate the ``read_repair_fn`` option (None, or a function, with LWW and read repair on;
+    ``read_repair`` is the normalised mode).
 
     Raises:
         ConfigError: naming the value and what is allowed.
@@ -51,9 +58,9 @@ def check_repair_hook(fn, read_repair: bool, conflict: str) -> None:
     if not callable(fn):
         raise ConfigError(f"read_repair_fn must be a function (key, replies) -> {{node: "
                           f"version}} or None (the built-in read repair), got {fn!r}")
-    if not read_repair:
-        raise ConfigError("read_repair_fn needs read_repair=True (with read_repair=False no "
-                          "read repair runs at all)")
+    if read_repair == "off":
+        raise ConfigError("read_repair_fn needs read_repair='blocking' or 'async' (with "
+                          "read_repair='off' no read repair runs at all)")
     if conflict != "lww":
         raise ConfigError(f"read_repair_fn works with conflict='lww' only (one version per "
                           f"replica), got conflict={conflict!r}")

@@ -12,9 +12,18 @@ vnodes                   8          tokens per node (Cassandra num_tokens; 16 in
 write_consistency        "quorum"   acks a write waits for (Cassandra CL; Dynamo W)
 read_consistency         "quorum"   answers a read waits for (Cassandra CL; Dynamo R)
 hinted_handoff           True       keep hints for unreachable replicas (Cassandra)
-hint_window_ms           3000       hints older than this are dropped (Cassandra
-                                    max_hint_window: 3 hours -> 3 lab-seconds)
-read_repair              True       fix stale replicas seen by a read (Dynamo 5; Cassandra)
+hint_window_ms           3000       a coordinator stores no new hints for a node its detector
+                                    has seen down longer than this; hints already stored are
+                                    still replayed (Cassandra max_hint_window: 3 hours -> 3
+                                    lab-seconds)
+hint_ttl_ms              240000     a stored hint not replayed by then is dropped (Cassandra:
+                                    hints live gc_grace_seconds, 10 days); None = never
+read_repair              blocking   "blocking": read the replicas the level needs, repair the
+                                    stale ones among them before answering (Cassandra 4.0+);
+                                    "async": read every live replica, answer after R, repair
+                                    in the background (Dynamo 5; Cassandra < 4.0 with
+                                    read_repair_chance=1); "off" (Cassandra 4.0 'NONE').
+                                    True means "blocking", False "off". See coordinator.py
 anti_entropy_ms          None       Merkle-tree repair period per node; None = off
 merkle_depth             4          2**depth leaves per tree (Cassandra repairs at depth 15)
 conflict                 "lww"      "lww" (Cassandra) or "siblings" (Dynamo vector clocks)
@@ -24,8 +33,45 @@ failure_timeout_ms       400        silence before a peer is thought down (phi ~
 request_timeout_ms       400        coordinator waits for replicas (write_request_timeout 2 s)
 coordinator_timeout_ms   600        driver waits for a coordinator before trying the next
 read_repair_fn           None       a function deciding read repairs instead of the built-in
-                                    rule (labs; LWW only; see caplab.kv.ap.repair_hook)
+                                    rule, in "blocking" and "async" modes (labs; LWW only; see
+                                    caplab.kv.ap.repair_hook)
 =======================  =========  ===========================================================
+
+Counters (``c.stats()``): ``hints_stored``, ``hints_not_stored`` (the target had been down
+longer than ``hint_window_ms``), ``hints_replayed``, ``hints_expired`` (past ``hint_ttl_ms``),
+``read_repairs`` (repair messages sent), ``sloppy_writes``, ``lww_losses``, and ``ae_*`` for
+anti-entropy.
+
+Deviations from Cassandra/Dynamo, chosen for a small deterministic lab:
+
+* Failure detection is a fixed silence timeout (``failure_timeout_ms``), not Cassandra's phi
+  accrual detector (whose threshold adapts to the observed heartbeat intervals); every node
+  heartbeats every peer directly instead of gossiping state through a few random peers.
+* Bootstrap and decommission stream data instantaneously (``add_node``/``remove_node``); real
+  streaming takes time, during which the joining node takes writes but serves no reads.
+* With ``sloppy_quorum`` stand-ins count towards W, but reads never consult them: reads go to
+  the key's own preference list only (Dynamo reads from the first N *healthy* nodes, so a read
+  can find a stand-in's copy). A stand-in always keeps its hint (Dynamo has no hint window).
+* One ``request_timeout_ms`` for reads and writes (Cassandra: ``write_request_timeout`` 2 s,
+  ``read_request_timeout`` 5 s). No speculative retry: a blocking or "off" read that asked a
+  replica which then stays silent times out instead of asking another one.
+* Reads fetch full data from every replica asked (no digest requests) and the blocking repair
+  writes the whole reconciled value (Cassandra merges per column/cell, and may also send the
+  repair to extra replicas when one is slow to acknowledge it).
+* Last-write-wins orders by timestamp, then (as Cassandra does for cells) by the larger
+  value, compared here as its ``repr`` (Cassandra compares the serialised bytes), then by the
+  coordinator's name.
+* The coordinator reaches its own replica through the network (a message to itself, with the
+  network's latency and faults) instead of a local read or write.
+* Vector clocks are keyed by server (Dynamo 4.4): a write based on a stale read, coordinated
+  by the node that issued the newer version, can supersede a version its client never saw
+  (a lost update the clock cannot flag); dotted version vectors fix this (see
+  ``labs/lab02-cart-merge/README.md``). Clocks are never truncated.
+* Hints are kept per coordinator with no size limit or delivery throttle; replay is retried
+  every ``request_timeout_ms`` while the target is seen up; the hint window is measured on
+  the coordinator's own detector (Cassandra uses gossip's downtime of the endpoint).
+* The failure detector's view is the only membership: there is no seed list, no schema, no
+  tombstones (deletes are not modelled) and no per-table options.
 
 Example:
     >>> from caplab.kv import Cluster
@@ -49,9 +95,27 @@ from .repair_hook import check_repair_hook
 from .versions import Version, reconcile, values_of, version_label
 from ..backend import Backend
 
-__all__ = ["Ring", "check_level"]
+__all__ = ["Ring", "check_level", "check_read_repair", "READ_REPAIR_MODES"]
 
 CONFLICT_MODES = ("lww", "siblings")
+READ_REPAIR_MODES = ("blocking", "async", "off")
+
+
+def check_read_repair(value) -> str:
+    """Normalise the ``read_repair`` option: a mode name, or True ("blocking") / False ("off").
+
+    Raises:
+        ConfigError: any other value, naming it and the allowed ones.
+    """
+    if value is True:
+        return "blocking"
+    if value is False:
+        return "off"
+    if isinstance(value, str) and value in READ_REPAIR_MODES:
+        return value
+    raise ConfigError(f"read_repair={value!r} is not a read repair mode; choose 'blocking' "
+                      f"(Cassandra 4), 'async' (Dynamo, Cassandra < 4) or 'off' (True means "
+                      f"'blocking', False 'off')")
 
 
 def check_level(name: str, level, rf: int):
@@ -92,7 +156,7 @@ class Ring(Backend):
     mode = "ap"
     OPTIONS = {"replication_factor": 3, "vnodes": 8, "write_consistency": "quorum",
                "read_consistency": "quorum", "hinted_handoff": True, "hint_window_ms": 3000,
-               "read_repair": True, "anti_entropy_ms": None, "merkle_depth": 4,
+               "hint_ttl_ms": 240_000, "read_repair": "blocking", "anti_entropy_ms": None, "merkle_depth": 4,
                "conflict": "lww", "sloppy_quorum": False, "gossip_interval_ms": 100,
                "failure_timeout_ms": 400, "request_timeout_ms": 400,
                "coordinator_timeout_ms": 600, "read_repair_fn": None}
@@ -123,10 +187,12 @@ class Ring(Backend):
                      "request_timeout_ms", "coordinator_timeout_ms"):
             _positive_int(name, opts[name])
         _positive_int("anti_entropy_ms", opts["anti_entropy_ms"], allow_none=True)
+        _positive_int("hint_ttl_ms", opts["hint_ttl_ms"], allow_none=True)
         depth = opts["merkle_depth"]
         if isinstance(depth, bool) or not isinstance(depth, int) or not 0 <= depth <= 12:
             raise ConfigError(f"merkle_depth must be a whole number in 0..12, got {depth!r}")
-        for name in ("hinted_handoff", "read_repair", "sloppy_quorum"):
+        opts["read_repair"] = check_read_repair(opts["read_repair"])
+        for name in ("hinted_handoff", "sloppy_quorum"):
             if not isinstance(opts[name], bool):
                 raise ConfigError(f"{name} must be True or False, got {opts[name]!r}")
         check_repair_hook(opts["read_repair_fn"], opts["read_repair"], opts["conflict"])
@@ -140,8 +206,8 @@ class Ring(Backend):
         super().__init__(cluster, node_names, options)
         self.rf = options["replication_factor"]
         self.hashring = HashRing(node_names, options["vnodes"])
-        self.counters = {"hints_stored": 0, "hints_replayed": 0, "hints_expired": 0,
-                         "read_repairs": 0, "sloppy_writes": 0, "lww_losses": 0}
+        self.counters = {"hints_stored": 0, "hints_not_stored": 0, "hints_replayed": 0,
+                         "hints_expired": 0, "read_repairs": 0, "sloppy_writes": 0, "lww_losses": 0}
         self.ae_stats = {"rounds": 0, "in_sync": 0, "tree_nodes_compared": 0,
                          "leaves_differing": 0, "keys_exchanged": 0}
         self._lww_losses: list[dict] = []
@@ -332,6 +398,7 @@ class Ring(Backend):
             other.hints = [h for h in other.hints if h.target != name]
             other.last_heard.pop(name, None)
             other.believed_up.discard(name)
+            other.down_since.pop(name, None)
         node.incarnation += 1       # its timers die
         node.up = False
         for client in sorted(network.client_names):
@@ -352,8 +419,9 @@ class Ring(Backend):
                 for n, node in self.nodes.items() for h in node.hints]
 
     def stats(self) -> dict:
-        """Counters: hints stored / replayed / expired, read repairs, sloppy writes, LWW
-        losses, and the anti-entropy counters."""
+        """Counters: hints stored / not stored (target down longer than the hint window) /
+        replayed / expired (past ``hint_ttl_ms``), read repairs, sloppy writes, LWW losses, and
+        the anti-entropy counters (``ae_*``)."""
         out = dict(self.counters)
         out.update({f"ae_{k}": v for k, v in self.ae_stats.items()})
         return out

@@ -2,11 +2,16 @@
 
 The student writes ``repair(key, replies) -> {node: version}`` (see
 :mod:`caplab.kv.ap.repair_hook`): after a read has heard from the replicas, which replicas get
-which version. The grader plugs it into ``Cluster(mode="ap", read_repair_fn=...)`` with hinted
-handoff and anti-entropy *off*, writes at consistency ONE under random partitions (so replicas
-miss writes), heals, reads every key twice, and checks with
+which version. The grader plugs it into ``Cluster(mode="ap", read_repair="async",
+read_repair_fn=...)`` with hinted handoff and anti-entropy *off*, writes at consistency ONE
+under random partitions (so replicas miss writes), heals, reads every key twice, and checks with
 :func:`caplab.check.check_convergence` that the replicas of every key agree on the newest
 acknowledged value: only read repair can have fixed them.
+
+The read repair modelled is Dynamo's (section 5), also Cassandra's before 4.0 with
+``read_repair_chance`` = 1: every read asks every live replica, the client gets its answer
+after R replies, and the repair follows in the background. (Cassandra 4's blocking read repair
+asks only the replicas the consistency level needs, so a read at ONE would compare nothing.)
 """
 
 from __future__ import annotations
@@ -54,7 +59,8 @@ def run_repair_scenario(repair, seed: int, *, nodes: int = 5, duration_ms: int =
         return plan
 
     c = Cluster(mode="ap", nodes=nodes, seed=seed, hinted_handoff=False, anti_entropy_ms=None,
-                write_consistency="one", read_consistency="one", read_repair_fn=recorded)
+                write_consistency="one", read_consistency="one", read_repair="async",
+                read_repair_fn=recorded)
     heal_ms = 100 + duration_ms      # the nemesis heals here
     # One coordinator's clock runs ahead: last-write-wins order is not real-time order.
     rng = c.sim.rng("lab04.skew")
