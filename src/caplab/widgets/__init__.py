@@ -1,0 +1,16 @@
+"""Panels: ipywidgets that wire buttons and sliders to cluster actions and redraw the views of
+:mod:`caplab.viz` in place. No protocol logic and no drawing logic lives here; every callback's
+error is shown in the panel's status area, never swallowed.
+
+Example:
+    >>> from caplab.widgets import ClusterPanel        # doctest: +SKIP
+    >>> ClusterPanel(mode="cp", nodes=5, seed=1)       # doctest: +SKIP
+"""
+
+from .cluster_panel import ClusterPanel
+from .compare import CompareAndContrast, SideBySidePanel
+from .replay import Action, ActionLog, replay
+from .staleness_panel import StalenessPanel
+
+__all__ = ["ClusterPanel", "SideBySidePanel", "CompareAndContrast", "StalenessPanel",
+           "ActionLog", "Action", "replay"]

@@ -1,0 +1,172 @@
+"""Shared pieces of the panels: the status area that shows callback errors, in-place figure
+widgets, a readable event log and the checker summary as a small HTML table.
+
+Nothing here knows a protocol; the panels only wire widgets to :mod:`caplab.kv` actions and to
+the views of :mod:`caplab.viz`.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import traceback
+
+import ipywidgets as w
+
+from ..errors import CaplabError
+
+__all__ = ["Status", "figure_widget", "redraw", "sync_for_display", "format_event",
+           "event_log_html", "summary_html", "PANEL_CSS", "panel_style"]
+
+#: Larger fonts and controls, readable on a projector (applied to every panel's root box).
+PANEL_CSS = """
+<style>
+.caplab-panel { --jp-widgets-font-size: 16px; --jp-widgets-inline-height: 34px;
+                --jp-widgets-inline-label-width: 130px; font-size: 16px; }
+.caplab-panel .widget-button, .caplab-panel .widget-toggle-button { font-size: 16px; }
+.caplab-panel h3 { margin: 4px 0 2px 0; font-size: 20px; }
+.caplab-panel table.caplab-table { border-collapse: collapse; font-size: 15px; }
+.caplab-panel table.caplab-table td, .caplab-panel table.caplab-table th {
+    border-bottom: 1px solid #ddd; padding: 2px 8px; text-align: left; }
+.caplab-panel .caplab-log { font-family: monospace; font-size: 14px; white-space: pre;
+                            line-height: 1.35; }
+</style>
+"""
+
+_VERDICT_COLOURS = {"ok": "#007a4d", "linearizable": "#007a4d", "converged": "#007a4d",
+                    "not linearizable": "#c0392b", "violated": "#c0392b", "stale": "#c0392b",
+                    "lost": "#c0392b", "unknown": "#b36b00"}
+
+
+def panel_style() -> w.HTML:
+    """The stylesheet widget; a panel includes it so its fonts are large wherever it is shown."""
+    return w.HTML(PANEL_CSS, layout=w.Layout(height="0px", margin="0", padding="0"))
+
+
+class Status:
+    """One line of feedback in a panel: what the last action did, or the error it raised.
+
+    ``guard(fn)`` wraps a widget callback so that an exception is shown here in red, never
+    swallowed: a caplab error (bad input) shows the library's own message; any other exception
+    shows its type, message and the end of its traceback.
+    """
+
+    def __init__(self) -> None:
+        self.widget = w.HTML(value="", layout=w.Layout(min_height="28px", width="100%"))
+        self.widget.add_class("caplab-status")
+        self.error: BaseException | None = None
+
+    @property
+    def text(self) -> str:
+        """The status text without markup (for tests)."""
+        import re
+        return html.unescape(re.sub(r"<[^>]+>", "", self.widget.value))
+
+    def info(self, message: str) -> None:
+        self.error = None
+        self.widget.value = (f"<span style='color:#1f4e79' data-status='ok'>"
+                             f"{html.escape(message)}</span>")
+
+    def show_error(self, exc: BaseException) -> None:
+        self.error = exc
+        name = type(exc).__name__
+        body = f"<b>{html.escape(name)}</b>: {html.escape(str(exc))}"
+        if not isinstance(exc, CaplabError):
+            tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)[-3:])
+            body += (f"<details><summary>traceback</summary><pre>{html.escape(tb)}</pre>"
+                     f"</details>")
+        self.widget.value = (f"<div style='color:#c0392b;font-weight:500' data-status='error'>"
+                             f"{body}</div>")
+
+    def guard(self, fn):
+        """Wrap a callback: its exception is shown in this status area (and kept in ``error``)."""
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except Exception as exc:   # shown to the user, never swallowed
+                self.show_error(exc)
+                return None
+        return wrapper
+
+
+def figure_widget(fig):
+    """A ``go.FigureWidget`` initialised from a built figure (drawn once, then updated).
+
+    It is a :class:`caplab.widgets._figure.Figure`, which loads plotly's browser code once per
+    page instead of once per figure (see that module for why this matters)."""
+    from ._figure import Figure
+    return Figure(fig)
+
+
+def sync_for_display(widgets) -> None:
+    """Copy each FigureWidget's current figure into the state a new browser view starts from.
+
+    plotly refreshes that state only when a FigureWidget is displayed on its own; inside a
+    VBox, a view created later would start from the figure as it was at construction (in
+    JupyterLab it rendered empty), so a panel calls this whenever it is displayed.
+    """
+    from copy import deepcopy
+    for fig in widgets:
+        fig._widget_layout = deepcopy(fig._layout_obj._props)
+        fig._widget_data = deepcopy(fig._data)
+
+
+def redraw(widget, new_fig) -> None:
+    """Update ``widget`` in place to show ``new_fig`` (one ``batch_update``, never rebuilt)."""
+    from ..viz import update_figure
+    update_figure(widget, new_fig)
+
+
+def _kind(msg) -> str:
+    return getattr(msg, "kind", type(msg).__name__)
+
+
+def format_event(e) -> str:
+    """One trace event as a readable line: ``'  1520 ms  n4 -> n1  Heartbeat'``."""
+    t = f"{e.time_ms:>7} ms  "
+    if e.kind == "send":
+        return f"{t}{e.node} → {e.peer}  sends {_kind(e.msg)}"
+    if e.kind == "deliver":
+        return f"{t}{e.peer} ← {e.node}  receives {_kind(e.msg)}"
+    if e.kind == "drop":
+        return f"{t}{e.node} → {e.peer}  {_kind(e.msg)} DROPPED ({e.detail})"
+    if e.kind == "duplicate":
+        return f"{t}{e.node} → {e.peer}  {_kind(e.msg)} duplicated"
+    who = " ".join(str(x) for x in (e.node, e.peer) if x)
+    detail = "" if e.detail is None else str(e.detail)
+    return f"{t}{e.kind.upper():<9} {who}{'  ' if who and detail else ''}{detail}"
+
+
+_MESSAGE_KINDS = frozenset({"send", "deliver", "drop", "duplicate"})
+_QUIET_KINDS = frozenset({"timer", "latency", "loss"})
+
+
+def event_log_html(events, *, last: int = 14, messages: bool = False) -> str:
+    """The last ``last`` trace events as a monospace block (timers always left out; message
+    sends and deliveries only with ``messages=True``, dropped messages always shown)."""
+    chosen = []
+    for e in reversed(events):
+        if e.kind in _QUIET_KINDS:
+            continue
+        if not messages and e.kind in ("send", "deliver", "duplicate"):
+            continue
+        chosen.append(e)
+        if len(chosen) >= last:
+            break
+    lines = [html.escape(format_event(e)) for e in reversed(chosen)]
+    if not lines:
+        lines = ["(nothing yet)"]
+    return "<div class='caplab-log'>" + "\n".join(lines) + "</div>"
+
+
+def summary_html(frame) -> str:
+    """The ``caplab.check.summarize`` table as small HTML, verdicts coloured."""
+    rows = []
+    for r in frame.itertuples(index=False):
+        colour = _VERDICT_COLOURS.get(str(r.verdict), "#333333")
+        rows.append(f"<tr><td>{html.escape(str(r.check))}</td>"
+                    f"<td style='color:{colour};font-weight:600'>{html.escape(str(r.verdict))}"
+                    f"</td><td>{r.count}</td><td>{html.escape(str(r.detail))}</td></tr>")
+    return ("<table class='caplab-table'><tr><th>check</th><th>verdict</th><th>#</th>"
+            "<th>detail</th></tr>" + "".join(rows) + "</table>")

@@ -1,0 +1,314 @@
+"""ClusterPanel driven like a student would (button clicks, form values), checked against both
+the cluster and the data of the figures it shows."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import pytest
+
+from caplab.errors import ConfigError
+from caplab.widgets import ClusterPanel
+
+
+def trace(fig, name):
+    return next(t for t in fig.data if t.name == name)
+
+
+def nodes_in_role(panel, role):
+    t = trace(panel.figures["graph"], role)
+    return sorted(row[0] for row in (t.customdata or ()))
+
+
+def button(panel, description):
+    for b in panel.node_buttons.values():
+        if b.description == description:
+            return b
+    for b in panel.preset_buttons:
+        if b.description == description:
+            return b
+    raise LookupError(description)
+
+
+@pytest.fixture
+def cp():
+    return ClusterPanel(mode="cp", nodes=5, seed=1)
+
+
+@pytest.fixture
+def ap():
+    return ClusterPanel(mode="ap", nodes=5, seed=1)
+
+
+def test_new_cp_panel_has_a_primary_and_shows_it(cp):
+    """A new CP panel warms up until a primary is elected and the graph's title names it."""
+    primary = cp.cluster.primary
+    assert primary is not None
+    assert nodes_in_role(cp, "primary") == [primary]
+    assert f"primary: {primary}" in cp.figures["graph"].layout.title.text
+
+
+def test_crash_button_crashes_the_node_and_the_graph_shows_it_down(cp):
+    """Clicking 'crash n2' takes n2 down in the cluster and in the cluster graph."""
+    graph = cp.figures["graph"]
+    button(cp, "crash n2").click()
+    assert cp.status.error is None
+    assert not cp.cluster.network.is_up("n2")
+    assert cp.cluster.roles()["n2"] == "down"
+    assert "n2" in nodes_in_role(cp, "down")
+    assert cp.figures["graph"] is graph          # updated in place, never rebuilt
+    assert cp.node_buttons["n2"].description == "restart n2"
+
+
+def test_crash_button_toggles_back_to_restart(cp):
+    """A second click on the same button restarts the node."""
+    cp.node_buttons["n2"].click()
+    cp.node_buttons["n2"].click()
+    assert cp.cluster.network.is_up("n2")
+    assert "n2" not in nodes_in_role(cp, "down")
+    assert cp.node_buttons["n2"].description == "crash n2"
+
+
+def test_isolate_primary_preset_draws_the_cut_links(cp):
+    """'isolate primary' cuts every link of the primary, and the graph draws those cuts."""
+    primary = cp.cluster.primary
+    assert cp.figures["graph"].data[1].meta["pairs"] == []
+    button(cp, "isolate primary").click()
+    pairs = trace(cp.figures["graph"], "cut link").meta["pairs"]
+    others = [n for n in cp.cluster.nodes if n != primary]
+    assert sorted(tuple(sorted(p)) for p in pairs if "alice" not in p) == sorted(
+        tuple(sorted((primary, n))) for n in others)
+    assert not cp.cluster.network.reachable(primary, others[0])
+    assert "isolated" in cp.status.text
+
+
+def test_split_preset_puts_the_primary_in_the_minority(cp):
+    """'split 2|3' separates two nodes (one of them the primary) from three."""
+    primary = cp.cluster.primary
+    button(cp, "split 2|3").click()
+    groups = [g for g in cp.cluster.network.groups() if any(n.startswith("n") for n in g)]
+    sizes = sorted(len([n for n in g if n in cp.cluster.nodes]) for g in groups)
+    assert sizes == [2, 3]
+    minority = next(g for g in groups if len([n for n in g if n in cp.cluster.nodes]) == 2)
+    assert primary in minority
+    assert trace(cp.figures["graph"], "cut link").meta["pairs"]
+
+
+def test_heal_preset_removes_the_cuts(cp):
+    """'heal' removes every cut from the cluster and from the graph."""
+    button(cp, "isolate primary").click()
+    button(cp, "heal").click()
+    assert not cp.cluster.network.partitioned
+    assert trace(cp.figures["graph"], "cut link").meta["pairs"] == []
+
+
+def test_free_sides_partition_the_chosen_nodes(cp):
+    """Choosing sides A/B per node and clicking 'apply sides' partitions exactly so."""
+    for node, side in zip(cp.cluster.nodes, "AABBB"):
+        cp.side_buttons[node].value = side
+    cp.sides_apply.click()
+    net = cp.cluster.network
+    assert net.reachable("n1", "n2") and net.reachable("n3", "n5")
+    assert not net.reachable("n1", "n3") and not net.reachable("n4", "n2")
+
+
+def test_free_sides_with_one_empty_side_is_refused_in_the_status(cp):
+    """All nodes on one side is answered in the status area and changes nothing."""
+    for node in cp.cluster.nodes:
+        cp.side_buttons[node].value = "A"
+    cp.sides_apply.click()
+    assert "each side" in cp.status.text
+    assert not cp.cluster.network.partitioned
+
+
+def test_put_and_get_from_the_form(cp):
+    """The form's put and get reach the cluster, show the result and feed the timeline."""
+    cp.key_box.value, cp.value_box.value = "x", "7"
+    cp.put_button.click()
+    assert cp.status.error is None
+    assert "ok" in cp.result_box.value
+    assert cp.value_box.value == "8"             # the next write is a new value
+    cp.get_button.click()
+    assert "value=7" in cp.result_box.value
+    ops = cp.cluster.history.ops
+    assert [(o.op, o.key, o.outcome) for o in ops] == [("put", "x", "ok"), ("get", "x", "ok")]
+    ok_bars = trace(cp.figures["timeline"], "ok")
+    assert sorted(ok_bars.meta["ops"]) == [0, 1]
+    assert "x=7" in "".join(trace(cp.figures["graph"], "primary").text)
+
+
+def test_form_passes_the_modes_options(cp):
+    """CP write concern and read preference typed in the form reach the operation."""
+    cp.option_boxes["w"].value = "1"
+    cp.option_boxes["wtimeout_ms"].value = "300"
+    cp.put_button.click()
+    cp.option_boxes["read_preference"].value = "secondary"
+    cp.get_button.click()
+    put, get = cp.cluster.history.ops
+    assert put.options["w"] == 1 and put.options["wtimeout_ms"] == 300
+    assert get.options["read_preference"] == "secondary"
+
+
+def test_bad_write_concern_shows_the_library_message_and_changes_nothing(cp):
+    """w=9 on five nodes: the panel shows caplab's own message; nothing ran or was logged."""
+    before = (cp.cluster.now, len(cp.cluster.history), len(cp.log), len(cp.cluster.sim.trace))
+    cp.option_boxes["w"].value = "9"
+    cp.put_button.click()
+    with pytest.raises(ConfigError) as expected:
+        cp.cluster.client("alice", near="n1").put("x", 1, w=9)
+    assert str(expected.value) in cp.status.text
+    assert "ConfigError" in cp.status.widget.value and "c0392b" in cp.status.widget.value
+    assert (cp.cluster.now, len(cp.cluster.history), len(cp.log)) == before[:3]
+
+
+def test_bad_linearizable_read_shows_the_library_message(cp):
+    """read_concern linearizable with a secondary read preference is refused with the reason."""
+    cp.option_boxes["read_preference"].value = "secondary"
+    cp.option_boxes["read_concern"].value = "linearizable"
+    cp.get_button.click()
+    assert "MongoDB serves linearizable reads on the primary only" in cp.status.text
+    assert len(cp.cluster.history) == 0
+
+
+def test_empty_key_shows_the_library_message(cp):
+    """An empty key is refused with caplab's message."""
+    cp.key_box.value = ""
+    cp.put_button.click()
+    assert "key must be a non-empty string" in cp.status.text
+
+
+def test_ap_form_has_consistency_and_refuses_a_bad_level(ap):
+    """AP mode: the form offers consistency; a bad level shows the allowed ones."""
+    assert list(ap.option_boxes) == ["consistency"]
+    ap.option_boxes["consistency"].value = "most"
+    ap.put_button.click()
+    assert "unknown consistency level 'most'" in ap.status.text
+    ap.option_boxes["consistency"].value = "one"
+    ap.put_button.click()
+    assert ap.cluster.history.ops[-1].options["consistency"] in ("one", 1)
+    assert [b.description for b in ap.preset_buttons] == ["isolate n1", "split 2|3", "heal"]
+
+
+def test_callback_exception_is_shown_not_swallowed(cp, monkeypatch):
+    """An unexpected exception inside a callback appears in the status area, with its type."""
+    def boom(*args, **kwargs):
+        raise RuntimeError("simulated bug in a callback")
+
+    monkeypatch.setattr(cp.cluster, "step", boom)
+    cp.step_button.click()
+    assert isinstance(cp.status.error, RuntimeError)
+    assert "RuntimeError" in cp.status.text and "simulated bug in a callback" in cp.status.text
+    assert "traceback" in cp.status.widget.value
+
+
+def test_public_methods_raise_instead_of_hiding_errors(cp):
+    """Driven from Python, a bad action raises (the status area is for button clicks)."""
+    with pytest.raises(ConfigError):
+        cp.crash("n9")
+    with pytest.raises(ConfigError):
+        cp.partition_preset("split everything")
+
+
+def test_time_controls_advance_the_simulation(cp):
+    """'run for' runs the ms in the box; 'step' and 'run until idle' advance time too."""
+    t0 = cp.cluster.now
+    cp.run_ms.value = 700
+    cp.run_button.click()
+    assert cp.cluster.now == t0 + 700
+    assert cp.time_slider.max == cp.cluster.now == cp.time_slider.value
+    cp.step_button.click()
+    cp.idle_button.click()
+    assert cp.status.error is None
+    assert f"t = {cp.cluster.now} ms" in cp.figures["graph"].layout.title.text
+
+
+def test_scrubbing_back_shows_the_earlier_state(cp):
+    """Dragging the slider to before a crash shows the node up again; back at the end, down."""
+    t_before = cp.cluster.now
+    cp.run_for(300)
+    cp.crash("n2")
+    cp.run_for(1000)
+    now = cp.cluster.now
+    cp.time_slider.value = t_before + 100
+    assert cp.status.error is None
+    assert cp.view_time == t_before + 100
+    assert "n2" not in nodes_in_role(cp, "down")
+    assert f"t = {t_before + 100} ms" in cp.figures["graph"].layout.title.text
+    assert not cp.cluster.network.is_up("n2")     # the live cluster is untouched
+    assert cp.cluster.now == now
+    cp.time_slider.value = now
+    assert cp.view_time is None
+    assert "n2" in nodes_in_role(cp, "down")
+
+
+def test_scrubbing_into_an_operation_shows_it_in_flight(cp):
+    """Scrubbed into the middle of a put, the timeline shows it open (not yet answered)."""
+    start = cp.cluster.now
+    result = cp.put("x", 1)
+    assert result.latency_ms >= 2
+    cp.scrub_to(start + 1)
+    ops = cp.view.history.ops
+    assert len(ops) == 1 and ops[0].outcome is None
+    assert cp.view.now == start + 1
+
+
+def test_actions_while_scrubbed_act_on_the_live_cluster(cp):
+    """Clicking crash while looking at the past goes back to live and crashes there."""
+    cp.run_for(500)
+    cp.scrub_to(100)
+    cp.node_buttons["n3"].click()
+    assert cp.view_time is None
+    assert not cp.cluster.network.is_up("n3")
+    assert "n3" in nodes_in_role(cp, "down")
+
+
+def test_new_cluster_button_rebuilds_controls_for_the_new_mode(cp):
+    """'New cluster' with mode ap and 3 nodes gives 3 node buttons and the AP form."""
+    old_graph = cp.figures["graph"]
+    cp.mode_box.value, cp.nodes_box.value, cp.seed_box.value = "ap", 3, 7
+    cp.new_button.click()
+    assert cp.status.error is None
+    assert cp.cluster.mode == "ap" and cp.cluster.nodes == ["n1", "n2", "n3"]
+    assert list(cp.node_buttons) == ["n1", "n2", "n3"]
+    assert list(cp.option_boxes) == ["consistency"]
+    assert cp.figures["graph"] is old_graph
+    assert cp.figures["graph"].layout.title.text.startswith("AP cluster")
+
+
+def test_new_cluster_with_bad_nodes_keeps_the_old_cluster(cp):
+    """nodes=0 is refused with caplab's message and the current cluster stays."""
+    old = cp.cluster
+    cp.nodes_box.value = 0
+    cp.new_button.click()
+    assert "nodes must be between 1 and 50, got 0" in cp.status.text
+    assert cp.cluster is old
+
+
+def test_event_log_and_checker_summary_follow_the_actions(cp):
+    """The event log shows the crash; the checker table shows the linearizability verdict."""
+    cp.crash("n4" if cp.cluster.primary != "n4" else "n5")
+    assert "CRASH" in cp.log_box.value
+    cp.put("x", 1)
+    assert "linearizability" in cp.summary_box.value
+    assert list(cp.summary["check"])[0] == "linearizability"
+    cp.show_messages.value = True
+    assert "receives" in cp.log_box.value
+
+
+def test_panel_is_displayable_and_uses_figure_widgets(cp):
+    """The panel renders as a widget and its figures are FigureWidgets."""
+    bundle = cp._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert all(isinstance(f, go.FigureWidget) for f in cp.figures.values())
+
+
+def test_given_cluster_is_driven_but_cannot_be_rewound():
+    """A panel on a ready-made cluster acts on it; the slider is disabled (no recipe)."""
+    from caplab.kv import Cluster
+    c = Cluster(mode="ap", nodes=3, seed=2)
+    panel = ClusterPanel(c)
+    panel.node_buttons["n1"].click()
+    assert not c.network.is_up("n1")
+    assert panel.time_slider.disabled
+    panel.run_for(100)
+    with pytest.raises(ConfigError, match="cannot rewind"):
+        panel.scrub_to(50)

@@ -1,0 +1,107 @@
+"""SideBySidePanel (CP vs AP under one workload and one fault schedule) and StalenessPanel
+(t-visibility sliders), driven through their widgets."""
+
+from __future__ import annotations
+
+import pytest
+
+from caplab.staleness import t_at_probability
+from caplab.widgets import CompareAndContrast, SideBySidePanel, StalenessPanel
+
+
+@pytest.fixture(scope="module")
+def compared():
+    return SideBySidePanel(seed=1, nodes=5, fault="split minority|majority",
+                           ap_consistency="one")
+
+
+def bar_values(fig, label):
+    return {t.meta["metric"]: t.meta["value"] for t in fig.data
+            if t.meta and t.meta.get("label") == label}
+
+
+def test_both_clusters_got_the_same_fault_schedule(compared):
+    """The nemesis applied the same faults at the same times on CP and AP."""
+    assert compared.schedule[0][1] == "partition" and compared.schedule[1][1] == "heal"
+    cp_faults = [(e.time_ms, e.detail) for e in compared.cp.sim.trace.events
+                 if e.kind == "nemesis"]
+    ap_faults = [(e.time_ms, e.detail) for e in compared.ap.sim.trace.events
+                 if e.kind == "nemesis"]
+    assert cp_faults == ap_faults and len(cp_faults) == 2
+
+
+def test_cp_stays_consistent_and_ap_stays_available_under_a_split(compared):
+    """Under a minority|majority split, CP's history is linearizable and AP (ONE) answers
+    (nearly) every operation but serves stale reads."""
+    cp, ap = compared.summaries["CP"], compared.summaries["AP"]
+    assert cp["linearizable"] is True and cp["stale_reads"] == 0
+    assert ap["ok"] >= 0.95 * ap["ops"]
+    assert ap["stale_reads"] > 0 and ap["linearizable"] is False
+    bars = compared.figures["bars"]
+    assert bar_values(bars, "AP")["stale_reads"] == ap["stale_reads"]
+    assert bar_values(bars, "CP")["stale_reads"] == 0
+    assert "NOT linearizable" in compared.verdicts.value
+
+
+def test_timelines_show_both_histories_with_ap_violations(compared):
+    """Both timelines are drawn; AP's marks the operations that break linearizability."""
+    cp_tl, ap_tl = compared.figures["cp_timeline"], compared.figures["ap_timeline"]
+    assert cp_tl.layout.title.text.startswith("CP")
+    assert ap_tl.layout.title.text.startswith("AP")
+    violating = next(t for t in ap_tl.data if t.name == "violating ops")
+    assert len(violating.x) > 0
+
+
+def test_run_button_reruns_with_the_dropdown_choices():
+    """Changing the fault dropdown and clicking run redraws the same figure objects."""
+    panel = CompareAndContrast(seed=2, nodes=3, duration_ms=1000, run=False)
+    bars = panel.figures["bars"]
+    panel.fault_box.value = "crash primary"
+    panel.run_button.click()
+    assert panel.status.error is None
+    assert panel.schedule[0][1] == "crash"
+    assert panel.figures["bars"] is bars and len(bars.data) > 0
+    assert panel.summaries["CP"]["ops"] > 0
+
+
+def test_bad_setting_is_shown_in_the_panel():
+    """A duration too short is answered in the status area; nothing runs."""
+    panel = SideBySidePanel(seed=1, nodes=3, run=False)
+    panel.duration_box.value = 5
+    panel.run_button.click()
+    assert "duration_ms must be" in panel.status.text
+    assert panel.cp is None
+
+
+def test_bad_node_count_shows_the_library_message():
+    """nodes=0 is answered with caplab's own message."""
+    panel = SideBySidePanel(seed=1, nodes=3, run=False)
+    panel.nodes_box.value = 0
+    panel.run_button.click()
+    assert "nodes must be between 1 and 50, got 0" in panel.status.text
+
+
+def test_staleness_sliders_redraw_the_curve_and_the_answer():
+    """Moving W redraws the t-visibility curve in place and updates 't at 99.9%'."""
+    panel = StalenessPanel(n=3, r=1, w=1, preset="lnkd-disk", trials=5_000)
+    fig = panel.figure
+    first = panel.t_at_p
+    assert first == pytest.approx(t_at_probability(0.999, 3, 1, 1, latency="lnkd-disk",
+                                                   trials=5_000, seed=1))
+    assert "N=3, R=1, W=1" in fig.data[0].name
+    panel.w_slider.value = 3
+    assert panel.status.error is None
+    assert panel.figure is fig
+    assert "W=3" in fig.data[0].name
+    assert panel.t_at_p == 0.0                       # R + W > N: a strict quorum
+    assert "strict quorum" in panel.answer.value
+
+
+def test_staleness_shrinking_n_keeps_r_and_w_valid():
+    """Lowering N below R pulls R down with it."""
+    panel = StalenessPanel(n=5, r=4, w=1, trials=2_000)
+    panel.n_slider.value = 2
+    assert panel.status.error is None
+    assert panel.r_slider.value == 2 and panel.r_slider.max == 2
+    panel.preset_box.value = "wan"
+    assert "wan" in panel.figure.data[0].name
