@@ -74,3 +74,21 @@ def test_rows_per_client_from_a_real_history(cp):
     fig = timeline(frame)
     assert list(fig.layout.yaxis.ticktext) == ["alice", "bob"]
     assert sorted(_ids(fig, "ok") + _ids(fig, "fail") + _ids(fig, "info")) == list(frame["id"])
+
+
+def test_long_history_labels_only_flagged_highlighted_and_wide_bars():
+    """Beyond LABEL_ALL_UP_TO ops, short unflagged bars lose their text but keep their hover."""
+    from caplab.viz.timeline import LABEL_ALL_UP_TO
+    n = LABEL_ALL_UP_TO + 10
+    ops = [dict(id=i, client=f"c{i % 3}", op="put", key="x", value=i, invoke_ms=10 * i,
+                complete_ms=10 * i + 5, outcome="ok") for i in range(n)]
+    # One long operation (a third of the span) and one the checker flags.
+    ops[3]["complete_ms"] = ops[3]["invoke_ms"] + 10 * n // 3
+    fig = timeline(ops, check_result=[7], highlight=[9])
+    labels = trace_named(fig, "labels")
+    shown = {row[0] for row, text in zip(labels.customdata, labels.text) if text}
+    assert shown == {3, 7, 9}
+    assert len(labels.hovertext) == n and all(labels.hovertext)
+    # A short history keeps every label.
+    few = timeline(ops[:LABEL_ALL_UP_TO])
+    assert all(trace_named(few, "labels").text)

@@ -97,6 +97,23 @@ def _bars(ops):
     return xs, ys, sizes
 
 
+#: Up to this many operations every bar is labelled; beyond it only the ones worth reading.
+LABEL_ALL_UP_TO = 40
+
+
+def _visible_labels(ops, high) -> list[str]:
+    """Label text per op. A long history labels only flagged and highlighted operations and bars
+    wide enough to hold a label (at least 1/25 of the time span); the rest keep their hover
+    text, so a few hundred operations stay readable instead of a smear of overlapping text."""
+    if len(ops) <= LABEL_ALL_UP_TO:
+        return [o["label"] for o in ops]
+    start = min(o["start"] for o in ops)
+    end = max(o["end"] for o in ops)
+    wide = (end - start) / 25
+    return [o["label"] if (o["bad"] or o["id"] in high or o["end"] - o["start"] >= wide) else ""
+            for o in ops]
+
+
 def timeline(history=None, *, check_result=None, highlight=None, end_ms=None, data=None,
              height=None):
     """Draw the operation timeline.
@@ -110,7 +127,8 @@ def timeline(history=None, *, check_result=None, highlight=None, end_ms=None, da
         A ``go.Figure`` with traces ``"violation"`` (a halo behind each flagged bar;
         ``meta["ops"]``), ``"highlight"`` (``meta["ops"]``), ``"ok"``, ``"fail"``, ``"info"``
         (one bar per op, ``meta["ops"]`` lists their ids in order; ``info`` dotted and
-        open-ended), ``"labels"`` (one text per op, ``customdata`` = ``[op_id, outcome,
+        open-ended), ``"labels"`` (one point per op; beyond ``LABEL_ALL_UP_TO`` ops only flagged,
+        highlighted and wide bars show their text; ``customdata`` = ``[op_id, outcome,
         flagged]``, hover text with the reason) and ``"violating ops"`` (a star per flagged op,
         ``customdata`` = ``[op_id, reason]``). The y axis lists clients.
 
@@ -150,7 +168,7 @@ def timeline(history=None, *, check_result=None, highlight=None, end_ms=None, da
     mid = [((o["start"] + o["end"]) / 2, o["y"]) for o in ops]
     traces.append({"type": "scatter", "name": "labels", "mode": "text",
                    "x": [m[0] for m in mid], "y": [m[1] - 0.2 for m in mid],
-                   "text": [o["label"] for o in ops],
+                   "text": _visible_labels(ops, high),
                    "textfont": {"size": FONT_SIZE - 3, "color": "#000000"},
                    "hovertext": [o["hover"] for o in ops], "hoverinfo": "text",
                    "customdata": [[o["id"], o["outcome"], o["bad"]] for o in ops],
