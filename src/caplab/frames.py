@@ -69,7 +69,7 @@ def messages_frame(trace, *, since_ms=None, until_ms=None) -> pd.DataFrame:
             rows[e.msg_id] = {"msg_id": e.msg_id, "src": e.node, "dst": e.peer,
                               "kind": e.msg.kind if e.msg is not None else None,
                               "sent_ms": e.time_ms, "outcome": "in flight", "end_ms": None,
-                              "reason": None, "msg": repr(e.msg)}
+                              "reason": None, "msg": e.msg}
         elif e.msg_id in rows:
             row = rows[e.msg_id]
             if e.kind == "deliver" and row["outcome"] != "delivered":
@@ -80,6 +80,8 @@ def messages_frame(trace, *, since_ms=None, until_ms=None) -> pd.DataFrame:
            if (since_ms is None or (r["end_ms"] if r["end_ms"] is not None else r["sent_ms"])
                >= since_ms)
            and (until_ms is None or r["sent_ms"] <= until_ms)]
+    for r in out:   # repr only the rows kept: a dataclass repr is the slowest part
+        r["msg"] = repr(r["msg"])
     frame = pd.DataFrame.from_records(out, columns=["msg_id", "src", "dst", "kind", "sent_ms",
                                                     "outcome", "end_ms", "reason", "msg"])
     frame["end_ms"] = frame["end_ms"].astype("Int64")

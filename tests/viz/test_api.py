@@ -55,3 +55,27 @@ def test_same_seed_same_figure():
     """Views are deterministic: the same seeded scenario gives the same figure data."""
     a, b = cp_cluster(seed=3), cp_cluster(seed=3)
     assert cluster_graph(a).to_dict()["data"] == cluster_graph(b).to_dict()["data"]
+
+
+def test_update_figure_changes_resets_keeps_and_leaves_the_source_alone():
+    """A redraw changes the differing properties, resets trace properties the new figure lacks,
+    keeps layout keys it lacks (a panel's autosize), leaves an unchanged trace untouched, and
+    never modifies the figure it copies from (it reads it without copying)."""
+    fig = go.Figure([go.Scatter(x=[0, 1], y=[0, 1], name="a", text=["p", "q"]),
+                     go.Bar(x=["u"], y=[3], name="b")],
+                    layout={"title": {"text": "before"}, "height": 300})
+    fig.layout.autosize = True            # set by a panel, absent from the builders' figures
+    new = go.Figure([go.Scatter(x=[0, 1], y=[5, 6], name="a"),
+                     go.Bar(x=["u"], y=[3], name="b")],
+                    layout={"title": {"text": "after"}, "height": 300,
+                            "template": "plotly_white"})
+    new_before = new.to_dict()
+    changes = []
+    fig.data[0].on_change(lambda trace, *values: changes.append(("a", values)), "y", "text",
+                          "name")
+    fig.data[1].on_change(lambda trace, *values: changes.append(("b", values)), "y")
+    update_figure(fig, new)
+    assert list(fig.data[0].y) == [5, 6] and fig.data[0].text is None   # changed; reset
+    assert fig.layout.title.text == "after" and fig.layout.autosize is True
+    assert [who for who, _ in changes] == ["a"]                          # the bar was untouched
+    assert new.to_dict() == new_before

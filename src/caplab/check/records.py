@@ -66,6 +66,12 @@ def _time(value: Any, row: int, rid: Any, column: str) -> int | float | None:
     return int(value) if float(value).is_integer() else value
 
 
+class NormalizedHistory(list):
+    """What :func:`normalize_history` returns: a list of validated record dicts. Passing it to
+    a checker again skips the validation (``summarize`` validates once for all checkers).
+    Treat it as read-only."""
+
+
 def normalize_history(history) -> list[dict]:
     """Validate a history and return it as a list of plain dicts with all :data:`COLUMNS`.
 
@@ -90,7 +96,9 @@ def normalize_history(history) -> list[dict]:
         ...                     "invoke_ms": 0, "complete_ms": 5, "outcome": "ok"}])[0]["id"]
         0
     """
-    out: list[dict] = []
+    if isinstance(history, NormalizedHistory):
+        return history
+    out: list[dict] = NormalizedHistory()
     seen_ids: dict[Any, int] = {}
     for i, raw in enumerate(_rows(history)):
         rid = _clean(raw.get("id", i))

@@ -21,7 +21,7 @@ SUMMARY_COLUMNS = ("check", "verdict", "count", "detail")
 
 
 def summarize(history, *, final_state=None, snapshots=None, heal_ms=None, model=None,
-              max_steps: int = DEFAULT_MAX_STEPS):
+              max_steps: int = DEFAULT_MAX_STEPS, linearizability=None):
     """Run every checker on ``history`` and return a small DataFrame of verdicts.
 
     Args:
@@ -32,6 +32,8 @@ def summarize(history, *, final_state=None, snapshots=None, heal_ms=None, model=
         heal_ms: when the network healed, for the time to converge.
         model: the sequential model for linearizability (default: key-value map).
         max_steps: linearizability search budget per key.
+        linearizability: a result of ``check_linearizability`` on this same history, to reuse
+            instead of searching again (a panel that already drew the violations passes it).
 
     Returns:
         A pandas DataFrame with columns ``check, verdict, count, detail``: ``count`` is the
@@ -49,9 +51,11 @@ def summarize(history, *, final_state=None, snapshots=None, heal_ms=None, model=
     """
     import pandas as pd
 
-    records = normalize_history(history)  # validate once; the checkers re-validate cheaply
+    records = normalize_history(history)  # validated once; the checkers reuse it as it is
     rows = []
-    lin = check_linearizability(records, model, max_steps=max_steps)
+    lin = linearizability
+    if lin is None:
+        lin = check_linearizability(records, model, max_steps=max_steps)
     rows.append(("linearizability", lin.verdict, len(lin.bad_ops),
                  _first_line(lin.explain())))
     stale = check_stale_reads(records)

@@ -340,14 +340,15 @@ class ClusterPanel:
         return built
 
     def _history_views(self, c) -> dict:
-        from ..check import check_linearizability, summarize
+        from ..check import check_linearizability, normalize_history, summarize
         from ..viz import timeline
-        frame = c.history.to_frame()
+        records = normalize_history(c.history)
+        lin = check_linearizability(records)
         # The checkers judge the whole history; the timeline draws only the latest operations
         # (readable on a projector, and fast to redraw), violations still highlighted.
-        recent = frame.tail(self.timeline_ops)
-        return {"timeline": timeline(recent, check_result=check_linearizability(c.history)),
-                "summary": summarize(c.history)}
+        recent = records[-self.timeline_ops:] if self.timeline_ops else []
+        return {"timeline": timeline(recent, check_result=lin),
+                "summary": summarize(records, linearizability=lin)}
 
     def refresh(self) -> None:
         """Redraw every view in place from the cluster (or the scrubbed-to replay)."""
