@@ -15,7 +15,7 @@ import ipywidgets as w
 
 from ..errors import CaplabError
 
-__all__ = ["Status", "figure_widget", "redraw", "sync_for_display", "format_event",
+__all__ = ["Panel", "Status", "figure_widget", "redraw", "sync_for_display", "format_event",
            "event_log_html", "summary_html", "PANEL_CSS", "panel_style"]
 
 #: Larger fonts and controls, readable on a projector (applied to every panel's root box).
@@ -88,6 +88,25 @@ class Status:
                 self.show_error(exc)
                 return None
         return wrapper
+
+
+class Panel:
+    """What every panel shares: its root box ``_root`` and its figures (``_figure_widgets()``),
+    displayed so that a browser view created now starts from the figures' current state."""
+
+    _root = None
+
+    def _figure_widgets(self):
+        return [f for f in getattr(self, "figures", {}).values() if f is not None]
+
+    @property
+    def widget(self):
+        """The panel as one ipywidgets box (display it, or put it in your own layout)."""
+        sync_for_display(self._figure_widgets())
+        return self._root
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
 
 
 def figure_widget(fig):

@@ -15,8 +15,8 @@ import html
 import ipywidgets as w
 
 from ..errors import ConfigError
-from ._common import (Status, event_log_html, figure_widget, panel_style, redraw, summary_html,
-                      sync_for_display)
+from ._common import (Panel, Status, event_log_html, figure_widget, panel_style, redraw,
+                      summary_html)
 from .replay import ActionLog, replay
 
 __all__ = ["ClusterPanel"]
@@ -39,7 +39,7 @@ def _parse_option(text):
     return text
 
 
-class ClusterPanel:
+class ClusterPanel(Panel):
     """A live panel for one cluster: faults, writes and reads, time, and every view.
 
     Args:
@@ -621,14 +621,6 @@ class ClusterPanel:
         return root
 
     # -- display -----------------------------------------------------------------------------
-    @property
-    def widget(self):
-        """The panel as one ipywidgets box (display it, or put it in your own layout)."""
-        sync_for_display(self.figures.values())
-        return self._root
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
 
     def __repr__(self) -> str:
         return f"<ClusterPanel {self.cluster!r} view={self.view_time or 'live'}>"

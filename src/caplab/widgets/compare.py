@@ -13,7 +13,7 @@ import html
 import ipywidgets as w
 
 from ..errors import ConfigError
-from ._common import Status, figure_widget, panel_style, redraw, sync_for_display
+from ._common import Panel, Status, figure_widget, panel_style, redraw
 
 __all__ = ["SideBySidePanel", "CompareAndContrast", "FAULT_PRESETS"]
 
@@ -48,7 +48,7 @@ def fault_schedule(fault: str, nodes: list[str], primary: str | None, start_ms: 
     return []
 
 
-class SideBySidePanel:
+class SideBySidePanel(Panel):
     """CP and AP under the same workload and faults: who stayed available, who stayed right.
 
     Args:
@@ -204,14 +204,6 @@ class SideBySidePanel:
         root.add_class("caplab-panel")
         return root
 
-    @property
-    def widget(self):
-        """The panel as one ipywidgets box (display it, or put it in your own layout)."""
-        sync_for_display(self.figures.values())
-        return self._root
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
 
 
 #: Another name for the same panel.

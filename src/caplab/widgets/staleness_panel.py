@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import ipywidgets as ipw
 
-from ._common import Status, figure_widget, panel_style, redraw, sync_for_display
+from ._common import Panel, Status, figure_widget, panel_style, redraw
 
 __all__ = ["StalenessPanel"]
 
 
-class StalenessPanel:
+class StalenessPanel(Panel):
     """Probability of a consistent read vs time since the write, for partial quorums.
 
     Args:
@@ -115,11 +115,5 @@ class StalenessPanel:
         # Keep R and W within 1..N when N shrinks (the sliders' bounds follow N).
         self.update(n=n, r=min(self.r_slider.value, n), w=min(self.w_slider.value, n))
 
-    @property
-    def widget(self):
-        """The panel as one ipywidgets box (display it, or put it in your own layout)."""
-        sync_for_display([self.figure])
-        return self._root
-
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+    def _figure_widgets(self):
+        return [self.figure] if self.figure is not None else []
