@@ -64,3 +64,14 @@ def test_table_marks_stale_cells():
     assert table.loc["n2", "x"] == "1 @ 1 ✗"
     assert table.attrs["stale"] == [("n2", "x")]
     assert replica_table(recs, styled=True).to_html()
+
+
+def test_empty_heatmap_says_why_and_the_note_goes_after_the_first_write(cp):
+    """Before any write the grid is empty and says so; once a key exists the note is gone."""
+    from caplab.viz import replica_heatmap
+    empty = replica_heatmap(cp)
+    assert [a.text for a in empty.layout.annotations] == [
+        "no key written yet: put a value to see the replicas"]
+    cp.clients["alice"].put("x", "1")
+    cp.run_for(500)
+    assert not replica_heatmap(cp).layout.annotations

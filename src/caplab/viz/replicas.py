@@ -181,6 +181,12 @@ def replica_heatmap(source=None, *, keys=None, missing="auto", data=None, height
                                 "title": {"text": "node"}},
                          legend={"orientation": "h", "y": -0.05},
                          meta={"stale": [[n, k] for n, k in st]})
+    if not keys:
+        # Say why the grid is empty instead of showing bare axes.
+        layout["annotations"] = [{"text": "no key written yet: put a value to see the replicas",
+                                  "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+                                  "showarrow": False, "font": {"size": FONT_SIZE + 2,
+                                                                "color": "#555555"}}]
     return make_figure(traces, layout)
 
 
