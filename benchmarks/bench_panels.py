@@ -1,7 +1,7 @@
 """Panel latency: wall time from a widget action (a button click) to every figure redrawn in
 place, in-process, for 5 and 9 nodes with a history of a few hundred operations.
 
-Target: well under 100 ms per action (DESIGN.md, "fast enough to feel live").
+Target: well under 100 ms per action (issue 6; ../shared/DESIGN.md asks for panels "fast enough to feel live").
 Run: ``.venv/bin/python benchmarks/bench_panels.py``
 """
 

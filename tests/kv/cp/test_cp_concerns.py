@@ -126,3 +126,34 @@ def test_two_primaries_only_majority_side_completes_majority_writes():
     (n_start, n_end), = intervals[new]
     assert overlap == (n_start < o_end)
     assert overlap, "seed 1 shows two primaries at once"
+
+
+def test_primary_preferred_reads_the_primary_and_falls_back_to_a_secondary():
+    """primaryPreferred: the primary answers while there is one; a client cut off with a
+    secondary, once that secondary no longer knows a primary, still reads (from it), where
+    read_preference='primary' cannot."""
+    c = cluster(nodes=5)
+    p = c.primary
+    s = secondaries(c)[0]
+    writer = c.client("w", near=p)
+    assert writer.put("x", "1").ok
+    reader = c.client("r", near=s)
+    r = reader.get("x", read_preference="primaryPreferred")
+    assert r.ok and r.node == p and r.value == "1"
+    c.partition([s, "r"], [n for n in c.nodes if n != s])
+    c.run_for(3000)   # s stops believing in a primary it cannot hear
+    strict = c.client("r2", near=s).get("x", read_preference="primary")
+    assert not strict.ok
+    r = reader.get("x", read_preference="primaryPreferred")
+    assert r.ok and r.node == s and r.value == "1"
+
+
+def test_secondary_preferred_reads_a_secondary_even_from_a_client_near_the_primary():
+    """secondaryPreferred is served by a secondary when one answers, also for a client whose
+    first contact is the primary (MongoDB: the primary only when no secondary is available)."""
+    c = cluster()
+    p = c.primary
+    assert c.client("w", near=p).put("x", "1").ok
+    c.run_for(500)
+    r = c.client("fresh", near=p).get("x", read_preference="secondaryPreferred")
+    assert r.ok and r.node != p and r.node in secondaries(c) and r.value == "1"

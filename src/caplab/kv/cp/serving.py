@@ -133,7 +133,9 @@ class ServingRules:
                 self.send(src, ReadReply(msg.op_id, msg.attempt, "not_primary", None,
                                          self._not_primary_error(), self._hint(), None))
                 return
-        elif pref == "secondary" and role == "primary":
+        elif pref in ("secondary", "secondaryPreferred") and role == "primary":
+            # secondaryPreferred too: the client tries the secondaries first and comes back to
+            # the primary only when none answers (see the driver).
             self.send(src, ReadReply(msg.op_id, msg.attempt, "not_secondary", None,
                                      f"not secondary: {self.name} is the primary", None, None))
             return
