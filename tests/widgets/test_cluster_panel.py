@@ -312,3 +312,14 @@ def test_given_cluster_is_driven_but_cannot_be_rewound():
     panel.run_for(100)
     with pytest.raises(ConfigError, match="cannot rewind"):
         panel.scrub_to(50)
+
+
+def test_header_shows_the_arguments_the_panel_was_built_with():
+    """ClusterPanel(mode="ap", nodes=3, seed=7) shows ap / 3 / 7, so "New cluster" rebuilds
+    the same kind of cluster instead of the header's old defaults."""
+    from caplab.widgets import ClusterPanel
+    p = ClusterPanel(mode="ap", nodes=3, seed=7)
+    assert (p.mode_box.value, p.nodes_box.value, p.seed_box.value) == ("ap", 3, 7)
+    p.new_button.click()
+    assert p.cluster.mode == "ap" and len(p.cluster.nodes) == 3
+    assert p.status.error is None

@@ -81,10 +81,11 @@ class ClusterPanel(Panel):
         self._epoch = 0        # bumped whenever the viewed cluster object changes
         self._build_static_widgets()
         if cluster is None:
-            self._install(*self._build(mode, nodes, seed, options))
+            built = self._build(mode, nodes, seed, options)
+            self._set_header(mode, len(built[0].nodes), seed)
+            self._install(*built)
         else:
-            self.mode_box.value = cluster.mode
-            self.nodes_box.value = len(cluster.nodes)
+            self._set_header(cluster.mode, len(cluster.nodes), None)
             self._install(cluster, ActionLog(None), dict(mode=cluster.mode, nodes=cluster.nodes,
                                                          seed=None, options={}))
         self._root = self._layout()
@@ -103,6 +104,16 @@ class ClusterPanel(Panel):
         if warmup:
             log.do(cluster, "run_for", warmup)
         return cluster, log, recipe_args
+
+    def _set_header(self, mode, nodes: int, seed) -> None:
+        """Show the cluster's mode, size and seed in the header (what "New cluster" rebuilds)."""
+        self._syncing = True
+        try:
+            self.mode_box.value, self.nodes_box.value = mode, nodes
+            if seed is not None:
+                self.seed_box.value = seed
+        finally:
+            self._syncing = False
 
     def _install(self, cluster, log, recipe_args) -> None:
         self.cluster = cluster
@@ -129,11 +140,7 @@ class ClusterPanel(Panel):
         if not options and mode == self.recipe_args.get("mode"):
             options = dict(self.recipe_args.get("options") or {})
         built = self._build(mode, nodes, seed, options)
-        self._syncing = True
-        try:
-            self.mode_box.value, self.nodes_box.value, self.seed_box.value = mode, nodes, seed
-        finally:
-            self._syncing = False
+        self._set_header(mode, len(built[0].nodes), seed)
         self._install(*built)
         self.status.info(f"new {mode.upper()} cluster: {len(self.cluster.nodes)} nodes, "
                          f"seed {seed}")
