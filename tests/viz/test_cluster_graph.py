@@ -117,3 +117,21 @@ def test_drawing_changes_nothing(cp):
     before = (cp.now, len(cp.sim.trace), len(cp.history), cp.roles())
     cluster_graph(cp, key="x")
     assert (cp.now, len(cp.sim.trace), len(cp.history), cp.roles()) == before
+
+
+def test_cp_layout_hides_no_link_behind_a_node():
+    """With the primary at the centre, no link between two nodes runs through a third node
+    (a 3-node replica set used to sit on one line, its n1-n2 link under the primary)."""
+    import math
+
+    from caplab.viz.cluster import _point_segment, node_positions
+    for n in range(3, 10):
+        nodes = [f"n{i}" for i in range(1, n + 1)]
+        pos = node_positions(nodes, primary=nodes[-1], mode="cp")
+        pts = [pos[x] for x in nodes]
+        gap = min(_point_segment(p, a, b) for i, a in enumerate(pts)
+                  for j, b in enumerate(pts) if i < j
+                  for m, p in enumerate(pts) if m not in (i, j))
+        assert gap > 0.08, (n, gap)
+        assert pos[nodes[-1]] == (0.0, 0.0)
+        assert all(math.hypot(*pos[x]) > 0.5 for x in nodes[:-1])

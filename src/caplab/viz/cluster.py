@@ -7,6 +7,7 @@ Reads the cluster (``roles()``, ``primary``, ``network``, ``replica_records()``)
 
 from __future__ import annotations
 
+import functools
 import math
 
 import networkx as nx
@@ -42,13 +43,11 @@ def node_positions(nodes, *, primary=None, mode="ap", clients=None) -> dict:
     centre = primary if (mode == "cp" and primary in nodes and len(nodes) > 2) else None
     around = [n for n in nodes if n != centre]
     pos: dict[str, tuple[float, float]] = {}
-    if around:
-        # networkx's circle starts at 3 o'clock counter-clockwise; turn it to 12, clockwise.
-        raw = nx.circular_layout(around) if len(around) > 1 else {around[0]: (1.0, 0.0)}
-        for name in around:
-            x, y = raw[name]
-            pos[name] = (round(float(y), 6), round(float(x), 6)) if len(around) > 1 \
-                else (0.0, 1.0)
+    if len(around) == 1:
+        pos[around[0]] = (0.0, 1.0)
+    elif around:
+        points, _ = _circle(len(around), centre is not None)
+        pos.update(zip(around, points))
     if centre is not None:
         pos[centre] = (0.0, 0.0)
     by_node: dict[str, list[str]] = {}
@@ -58,18 +57,78 @@ def node_positions(nodes, *, primary=None, mode="ap", clients=None) -> dict:
         if near not in pos:
             continue
         x, y = pos[near]
-        r = math.hypot(x, y)
-        if r > 1e-9:
+        if near == centre:   # the centre node: in the widest gap between its spokes
+            base = _widest_gap([math.atan2(py - y, px - x) for n, (px, py) in pos.items()
+                                if n in around])
+        else:
             base = math.atan2(y, x)
-        else:   # the centre node: between two spokes near the bottom, clear of the links
-            m = max(1, len(around))
-            base = math.pi / 2 - 2 * math.pi * (m // 2 + 0.5) / m
         for i, client in enumerate(names):
             angle = base + (i - (len(names) - 1) / 2) * 0.35
             dist = 0.38
             pos[client] = (round(x + dist * math.cos(angle), 6),
                            round(y + dist * math.sin(angle), 6))
     return pos
+
+
+@functools.lru_cache(maxsize=64)
+def _circle(k: int, centred: bool) -> tuple[tuple[tuple[float, float], ...], float]:
+    """``k`` points on a circle, clockwise from 12 o'clock, and the clearance of the layout.
+
+    With a node at the centre (CP) a regular circle would hide links: two opposite secondaries'
+    link runs straight through the primary, and with three nodes all of them sit on one line.
+    So the circle is turned by a fraction of a step and, if that is not enough, its centre is
+    moved down, keeping the candidate whose every link passes farthest from every other node.
+    """
+    base = nx.circular_layout(range(k))   # from 3 o'clock, counter-clockwise
+
+    def layout(turn: float, drop: float):
+        # Turn by ``turn`` steps, then mirror (x, y) -> (y, x): 12 o'clock, clockwise.
+        d = 2 * math.pi * turn / k
+        c, s = math.cos(d), math.sin(d)
+        return tuple((round(float(x * s + y * c), 6), round(float(x * c - y * s) - drop, 6))
+                     for x, y in (base[i] for i in range(k)))
+
+    if not centred:
+        pts = layout(0.0, 0.0)
+        return pts, _clearance(pts)
+    best = None
+    for drop in (0.0, 0.15, 0.3, 0.45, 0.6):
+        for turn in (0.0, 0.5, 0.25, 0.75, 0.125, 0.375, 0.625, 0.875):
+            pts = layout(turn, drop)
+            score = _clearance(pts + ((0.0, 0.0),))
+            if best is None or score > best[1] + 1e-3:   # ties: the plainer layout
+                best = (pts, score)
+    return best
+
+
+def _clearance(points) -> float:
+    """The smallest distance from a point to a segment joining two other points."""
+    worst = math.inf
+    for i, a in enumerate(points):
+        for j in range(i + 1, len(points)):
+            b = points[j]
+            for m, p in enumerate(points):
+                if m not in (i, j):
+                    worst = min(worst, _point_segment(p, a, b))
+    return worst
+
+
+def _point_segment(p, a, b) -> float:
+    (px, py), (ax, ay), (bx, by) = p, a, b
+    dx, dy = bx - ax, by - ay
+    t = max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)))
+    return math.hypot(px - ax - t * dx, py - ay - t * dy)
+
+
+def _widest_gap(angles) -> float:
+    """The direction in the middle of the widest gap between ``angles`` (radians)."""
+    if not angles:
+        return -math.pi / 2
+    a = sorted(x % (2 * math.pi) for x in angles)
+    gaps = [((a[(i + 1) % len(a)] - a[i]) % (2 * math.pi) or 2 * math.pi, a[i])
+            for i in range(len(a))]
+    width, start = max(gaps)
+    return start + width / 2
 
 
 def cluster_graph_data(cluster, *, key=None, layout=None) -> dict:
