@@ -2,15 +2,16 @@
 for as many acknowledgements as the consistency level asks; read from replicas, answer with the
 newest version, and read-repair the stale ones, in one of three ways (option ``read_repair``):
 
-* ``"blocking"`` (Cassandra 4.0+, the default): read from as many live replicas as the level
+* ``"blocking"`` (the default; Cassandra's foreground read repair at levels above ONE, in every
+  version, and the 4.0 table option ``read_repair = 'BLOCKING'``): read from as many live replicas as the level
   needs (the coordinator's own replica first, then preference-list order); if their versions
   differ, write the resolved version to the out-of-date ones among them and wait for their
   acknowledgements *before* answering. That is what guarantees monotonic quorum reads: once a
   QUORUM read returned a version, a quorum holds it. At ONE one replica is asked: no repair.
   If the repair is not acknowledged within ``request_timeout_ms`` the read fails (Cassandra:
   ReadTimeoutException).
-* ``"async"`` (Dynamo section 5; Cassandra before 4.0 with ``read_repair_chance`` = 1, an option
-  4.0 removed): read from every live replica, answer after R replies, and repair the stale ones
+* ``"async"`` (Dynamo section 5; like the background repair Cassandra before 4.0 added with
+  ``read_repair_chance`` = 1, an option 4.0 removed): read from every live replica, answer after R replies, and repair the stale ones
   in the background once all replied (or the timeout fired). Every read, even at ONE, repairs;
   but a second quorum read can miss a version the first returned.
 * ``"off"`` (Cassandra 4.0 ``read_repair = 'NONE'``): read from as many replicas as the level
@@ -199,7 +200,7 @@ class CoordinatorMixin:
         if not plan:
             self.finish_read(msg.req_id, st)
             return
-        # Cassandra 4 blocking read repair: write the resolved version to the out-of-date
+        # Cassandra's blocking (foreground) read repair: write the resolved version to the out-of-date
         # replicas contacted, and answer only when they have acknowledged it.
         st.awaiting = {node for node, _ in plan}
         self.send_repairs(st, plan, req_id=msg.req_id)

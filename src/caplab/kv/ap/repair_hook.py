@@ -9,7 +9,7 @@ and hinted handoff off, this is the only way replicas that missed a write conver
 
 The hook applies in both repairing modes of the ``read_repair`` option. With ``"async"``
 (Dynamo) it is called once every live replica answered (or the timeout fired), after the client
-got its answer. With ``"blocking"`` (Cassandra 4) it is called as soon as the replicas the
+got its answer. With ``"blocking"`` (Cassandra's foreground repair) it is called as soon as the replicas the
 consistency level needs answered, with those replies only, and the coordinator waits for the
 repairs it asks for before answering (at ONE it is never called: one reply, nothing to compare).
 

@@ -19,9 +19,10 @@ hint_window_ms           3000       a coordinator stores no new hints for a node
 hint_ttl_ms              240000     a stored hint not replayed by then is dropped (Cassandra:
                                     hints live gc_grace_seconds, 10 days); None = never
 read_repair              blocking   "blocking": read the replicas the level needs, repair the
-                                    stale ones among them before answering (Cassandra 4.0+);
+                                    stale ones among them before answering (Cassandra's
+                                    foreground repair above ONE; 4.0: read_repair='BLOCKING');
                                     "async": read every live replica, answer after R, repair
-                                    in the background (Dynamo 5; Cassandra < 4.0 with
+                                    in the background (Dynamo 5; like Cassandra < 4.0's
                                     read_repair_chance=1); "off" (Cassandra 4.0 'NONE').
                                     True means "blocking", False "off". See coordinator.py
 anti_entropy_ms          None       Merkle-tree repair period per node; None = off
@@ -114,7 +115,7 @@ def check_read_repair(value) -> str:
     if isinstance(value, str) and value in READ_REPAIR_MODES:
         return value
     raise ConfigError(f"read_repair={value!r} is not a read repair mode; choose 'blocking' "
-                      f"(Cassandra 4), 'async' (Dynamo, Cassandra < 4) or 'off' (True means "
+                      f"(Cassandra's foreground repair), 'async' (Dynamo) or 'off' (True means "
                       f"'blocking', False 'off')")
 
 
