@@ -441,15 +441,37 @@ def shopping_cart(seed: int = 1, *, conflict: str = "siblings", add: str = "tea"
 
 
 # -- exercise ------------------------------------------------------------------------------
+_LEVEL_NAMES = {1: "one", 2: "two", 3: "three"}
+
+
+def _level(which: str, level) -> str:
+    """A consistency level as the exercise's scenario takes it: lower-case, numbers as names.
+    Raises :class:`~caplab.labkit.exercise.Incorrect` naming the level and the allowed ones."""
+    from ..errors import ConfigError, UnknownNameError
+    from ..kv.ap.ring import check_level
+    from ..labkit.exercise import Incorrect, shown
+    try:
+        norm = check_level(which, level.strip() if isinstance(level, str) else level, 3)
+    except UnknownNameError as exc:
+        raise Incorrect(f"your {which} level {shown(level)} is not valid: {exc} (upper or "
+                        f"lower case)") from None
+    except ConfigError as exc:
+        raise Incorrect(f"your {which} level {shown(level)} is not valid: {exc}") from None
+    return _LEVEL_NAMES.get(norm, norm)
+
+
 def _grade_levels(answer) -> str:
-    from ..labkit.exercise import Incorrect, NotAttempted
+    from ..labkit.exercise import Incorrect, NotAttempted, not_valid
     if answer is Ellipsis:
         raise NotAttempted("replace ... with a pair (write_level, read_level)")
     try:
+        if isinstance(answer, (str, bytes)):
+            raise TypeError("a single string")
         write_level, read_level = answer
     except (TypeError, ValueError):
-        raise Incorrect(f"give a pair (write_level, read_level), e.g. ('quorum', 'one'); got "
-                        f"{answer!r}") from None
+        raise not_valid(answer, "give a pair (write_level, read_level), e.g. "
+                                "('quorum', 'one')") from None
+    write_level, read_level = _level("write", write_level), _level("read", read_level)
     for seed in (1, 2, 3):
         facts = tunable_consistency(seed, write_level=write_level, read_level=read_level)
         if facts.stale_reads:

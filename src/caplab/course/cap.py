@@ -272,36 +272,51 @@ def cap_side_by_side(seed: int = 1, *, split_ms: int = 2500, partition_ms: int =
 def exercise_new_primary():
     """Notebook 01: name the primary the majority elected (seed 1)."""
     from ..labkit import Exercise, Incorrect
+    from ..labkit.exercise import NotAttempted, not_valid
 
     def grade(answer):
+        if answer is Ellipsis:
+            raise NotAttempted('replace ... with a node name, e.g. "n1"')
         facts = first_partition(seed=1)
-        if answer == facts.first_primary:
-            raise Incorrect(f"{answer} was the primary before the cut; it is on the minority "
+        nodes = list(facts.cluster.nodes) if facts.cluster is not None else []
+        if not isinstance(answer, str):
+            raise not_valid(answer, f"give a node name as a string, one of "
+                                    f"{', '.join(map(repr, nodes))}")
+        name = answer.strip().lower()
+        if nodes and name not in nodes:
+            raise not_valid(answer, f"the replica set's nodes are {', '.join(map(repr, nodes))}")
+        if name == facts.first_primary:
+            raise Incorrect(f"{name} was the primary before the cut; it is on the minority "
                             f"side and stepped down", seed=1)
-        if answer != facts.new_primary:
-            raise Incorrect(f"{answer!r} is not the node that became primary after the cut",
+        if name != facts.new_primary:
+            raise Incorrect(f"{name!r} is not the node that became primary after the cut",
                             seed=1)
-        return (f"{answer} won the election in term {facts.new_primary_term}, "
+        return (f"{name} won the election in term {facts.new_primary_term}, "
                 f"{facts.election_after_cut_ms} ms after the cut")
 
     return Exercise("Notebook 01, question 1", answer_name="new_primary", grader=grade,
                     hint="Look at picture 4, or at facts.new_primary.",
-                    solution='new_primary = facts.new_primary   # "n2" for seed 1',
+                    solution='new_primary = cap.first_partition(seed=1).new_primary   '
+                             '# facts.new_primary: "n2" for seed 1',
                     reference=first_partition(seed=1).new_primary)
 
 
 def exercise_which_side():
     """Notebook 02: which mode kept accepting writes from the cut-off client?"""
     from ..labkit import Exercise, Incorrect
+    from ..labkit.exercise import NotAttempted, not_valid
 
     def grade(answer):
-        if not isinstance(answer, str) or answer.lower() not in ("cp", "ap"):
-            raise Incorrect(f"answer 'cp' or 'ap', got {answer!r}")
+        if answer is Ellipsis:
+            raise NotAttempted("replace ... with 'cp' or 'ap'")
+        if not isinstance(answer, str) or answer.strip().lower() not in ("cp", "ap"):
+            raise not_valid(answer, "answer 'cp' or 'ap'")
+        mode = answer.strip().lower()
         cmp = cap_side_by_side(seed=1)
         best = max((cmp.cp, cmp.ap), key=lambda s: s.minority_writes_ok)
-        if answer.lower() != best.mode:
-            raise Incorrect(f"the {answer.upper()} cluster acknowledged "
-                            f"{getattr(cmp, answer.lower()).minority_writes_ok} writes from the "
+        if mode != best.mode:
+            raise Incorrect(f"the {mode.upper()} cluster acknowledged "
+                            f"{getattr(cmp, mode).minority_writes_ok} writes from the "
                             f"cut-off client during the split", seed=1)
         return (f"{best.mode.upper()} acknowledged {best.minority_writes_ok} writes on the cut-off "
                 f"side, and paid with {best.stale_reads} stale reads")

@@ -244,10 +244,14 @@ def bar_summaries(facts: dict) -> dict:
 def _grade_history(answer) -> str:
     from ..check import check_linearizability
     from ..check.records import normalize_history
-    from ..labkit.exercise import Incorrect, NotAttempted
+    from ..errors import HistoryError
+    from ..labkit.exercise import Incorrect, NotAttempted, not_valid
     if answer is Ellipsis:
         raise NotAttempted("replace ... with a list of operation dicts")
-    records = normalize_history(answer)
+    try:
+        records = normalize_history(answer)
+    except HistoryError as exc:
+        raise not_valid(answer, f"not a history: {exc}") from None
     puts = [r for r in records if r["op"] == "put"]
     gets = [r for r in records if r["op"] == "get"]
     if not puts or not gets:
@@ -270,7 +274,7 @@ def _make_exercise():
         "Notebook 06, exercise", answer_name="my_history", grader=_grade_history,
         hint="Overlap alone never convicts a read. Make two reads that do not overlap each "
              "other, both overlapping one write, and let the earlier read see the new value.",
-        solution="my_history = tiny_history('inversion')   # new value, then the old one",
+        solution="my_history = checking.tiny_history('inversion')   # new value, then the old one",
         reference=tiny_history("inversion"))
 
 

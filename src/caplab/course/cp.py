@@ -287,9 +287,21 @@ def failover(seed: int = 1, *, w=1) -> FailoverFacts:
 # -- exercise ----------------------------------------------------------------------------------
 def exercise_write_concern(seeds=(1, 2, 3)):
     """Notebook 03: choose a write concern under which no acknowledged write is rolled back."""
+    from ..errors import ConfigError
+    from ..kv.cp.options import check_w
     from ..labkit import Exercise, Incorrect
+    from ..labkit.exercise import NotAttempted, not_valid
 
     def grade(answer):
+        if answer is Ellipsis:
+            raise NotAttempted('replace ... with a write concern: 1, 2, 3 or "majority"')
+        if isinstance(answer, bool):
+            raise not_valid(answer, "a write concern is 'majority' or a number of members "
+                                    "1 <= w <= 3, not True/False")
+        try:
+            check_w(answer, 3)
+        except ConfigError as exc:
+            raise not_valid(answer, str(exc)) from None
         for seed in seeds:
             f = failover(seed=seed, w=answer)
             acked = f.write.ok

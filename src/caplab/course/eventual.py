@@ -284,13 +284,18 @@ def _t99_lnkd_disk() -> float:
 
 
 def _grade_t99(answer) -> str:
-    from ..labkit.exercise import Incorrect, NotAttempted
+    import math
+    from ..labkit.exercise import Incorrect, NotAttempted, not_valid
     if answer is Ellipsis:
         raise NotAttempted("replace ... with a number of milliseconds")
+    if isinstance(answer, bool):
+        raise not_valid(answer, "give a number of milliseconds, e.g. 12.5")
     try:
         t = float(answer)
     except (TypeError, ValueError):
-        raise Incorrect(f"give a number of milliseconds, got {answer!r}") from None
+        raise not_valid(answer, "give a number of milliseconds, e.g. 12.5") from None
+    if not math.isfinite(t) or t < 0:
+        raise not_valid(answer, "a time after commit is a finite number of ms >= 0")
     truth = _t99_lnkd_disk()
     if not truth * 0.85 <= t <= truth * 1.15:
         direction = "too small: reads that soon are still stale too often" if t < truth \

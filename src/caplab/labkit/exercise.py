@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import html
 import inspect
+import reprlib
 from dataclasses import dataclass
 from typing import Any, Callable
 
-__all__ = ["Exercise", "Outcome", "Incorrect", "CORRECT", "INCORRECT", "NOT_ATTEMPTED"]
+__all__ = ["Exercise", "Outcome", "Incorrect", "NotAttempted", "not_valid", "CORRECT", "INCORRECT",
+           "NOT_ATTEMPTED"]
 
 CORRECT, INCORRECT, NOT_ATTEMPTED = "Correct", "Incorrect", "Not attempted"
 _COLOURS = {CORRECT: "#009E73", INCORRECT: "#D55E00", NOT_ATTEMPTED: "#0072B2"}
@@ -24,6 +26,33 @@ class Incorrect(Exception):
 
 class NotAttempted(Exception):
     """Raised by a grader when the answer is still the skeleton's placeholder."""
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist, _SHORT.maxdict = 60, 60, 4, 4
+
+
+def shown(answer: Any) -> str:
+    """``repr(answer)``, shortened for a message (a long history shows its first rows)."""
+    return _SHORT.repr(answer)
+
+
+def is_code(answer: Any) -> bool:
+    """True if the answer is the student's code (a function, a method, a callable object), not
+    a value such as ``"majority"``, ``("one", "all")`` or a list of operation dicts."""
+    return callable(answer) and not isinstance(answer, type)
+
+
+def not_valid(answer: Any, reason: str) -> Incorrect:
+    """The :class:`Incorrect` for a value answer the library (or the question) does not accept:
+    ``your answer '2' is not valid: <reason>``. Raise it from a grader."""
+    return Incorrect(f"your answer {shown(answer)} is not valid: {reason}")
+
+
+def _error_text(exc: BaseException) -> str:
+    from ..errors import CaplabError
+    # caplab's own errors say what was given and what is allowed; others need their type
+    return str(exc) if isinstance(exc, CaplabError) else f"{type(exc).__name__}: {exc}"
 
 
 @dataclass(frozen=True)
@@ -89,23 +118,34 @@ class Exercise:
         self.reference = reference
 
     def check(self, answer: Any = None) -> Outcome:
-        """Grade ``answer`` (or the caller's global ``answer_name``) and return the outcome."""
+        """Grade ``answer`` (or the caller's global ``answer_name``) and return the outcome.
+
+        A grader's unexpected exception is reported as "your code raised ..." when the answer
+        is the student's function, and as "your answer ... is not valid: ..." when it is a
+        value (the student wrote no code; the library refused the value).
+        """
+        defined = True
         if answer is None:
             frame = inspect.currentframe()
             caller = frame.f_back.f_globals if frame is not None and frame.f_back else {}
+            defined = self.answer_name in caller
             answer = caller.get(self.answer_name)
         if answer is None:
+            state = "is still None" if defined else "is not defined yet"
             return Outcome(self.name, NOT_ATTEMPTED,
-                           f"define {self.answer_name} in the cell above, then run check() again")
+                           f"{self.answer_name} {state}: give it your answer in the exercise "
+                           f"cell, then run check() again")
         try:
             message = self.grader(answer)
         except NotAttempted as exc:
             return Outcome(self.name, NOT_ATTEMPTED, str(exc) or "replace the placeholder")
         except Incorrect as exc:
             return Outcome(self.name, INCORRECT, exc.reason, exc.seed)
-        except Exception as exc:  # the student's code raised: that is an answer too, a wrong one
-            return Outcome(self.name, INCORRECT,
-                           f"your code raised {type(exc).__name__}: {exc}")
+        except Exception as exc:
+            if is_code(answer):   # the student's code raised: that is an answer too, a wrong one
+                return Outcome(self.name, INCORRECT,
+                               f"your code raised {type(exc).__name__}: {exc}")
+            return Outcome(self.name, INCORRECT, not_valid(answer, _error_text(exc)).reason)
         return Outcome(self.name, CORRECT, message)
 
     def hint(self) -> str:

@@ -85,6 +85,20 @@ def primaries_by_term(cluster) -> dict[int, list[str]]:
     return out
 
 
-def source_of(*objects) -> str:
-    """The source text of reference functions, for ``solution()``."""
-    return "\n\n".join(textwrap.dedent(inspect.getsource(o)).strip() for o in objects)
+def source_of(*objects, name: str | None = None) -> str:
+    """The source text of reference functions, for ``solution()``.
+
+    ``name`` renames the (single) function to the name the lab notebook checks, e.g.
+    ``vote_rule`` for ``reference_vote_rule``, so the pasted solution replaces the student's
+    function and the notebook's ``check(vote_rule)`` cell then grades it.
+    """
+    if name is not None and len(objects) != 1:
+        raise ValueError("source_of(name=...) renames exactly one function")
+    texts = [textwrap.dedent(inspect.getsource(o)).strip() for o in objects]
+    if name is not None:
+        old = objects[0].__name__
+        prefix = f"def {old}("
+        if not texts[0].startswith(prefix):
+            raise ValueError(f"{old} does not start with {prefix!r}")
+        texts[0] = f"def {name}(" + texts[0][len(prefix):]
+    return "\n\n".join(texts)

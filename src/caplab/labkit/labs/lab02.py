@@ -168,6 +168,6 @@ q1 = Exercise(
     hint=("Each sibling is what one side of a partition saw after its own adds. Which items "
           "should the merged cart keep so that an add made on either side survives? "
           "Think of a set operation that does not care about order or repetition."),
-    solution=source_of(reference_merge),
+    solution=source_of(reference_merge, name="merge"),
     reference=reference_merge,
 )

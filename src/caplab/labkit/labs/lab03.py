@@ -13,19 +13,24 @@ vote_rule=...)`` and runs two seeded scenarios per seed with ``w: "majority"`` w
   which are then rolled back).
 
 Verdicts come from the trace (primaries per term, rollbacks) and from :mod:`caplab.check`
-(stale reads with linearizable reads, lost writes).
+(stale reads with linearizable reads, lost writes). A rule that survives the runs is then asked
+a few fixed ballots directly (:data:`PROBES`): some wrong rules, such as one that grants a
+candidate from an older term, do no visible damage in these runs (the candidate steps down on
+the voter's newer term) but still spend the voter's vote, so the simulation alone cannot catch
+them.
 """
 
 from __future__ import annotations
 
 from ...check import check_lost_writes, check_stale_reads
 from ...kv import Cluster
+from ...kv.cp.voting import Ballot, apply_vote_rule
 from ...kv.workload import Workload
 from ..exercise import Exercise
 from ._common import (SEEDS, Incorrect, skeleton_is_not_attempted, primaries_by_term, random_partitions, require_function,
                       source_of)
 
-__all__ = ["q1", "run_election_scenario", "reference_vote_rule"]
+__all__ = ["q1", "run_election_scenario", "reference_vote_rule", "PROBES", "probe_vote_rule"]
 
 
 def reference_vote_rule(ballot):
@@ -75,6 +80,54 @@ def run_election_scenario(vote_rule, seed: int, scenario: str = "shifting partit
             "elections": len(c.backend.elections)}
 
 
+#: Fixed ballots the rule is asked directly after the simulated runs:
+#: (what the situation is, the ballot, whether the vote must be granted, why).
+PROBES = (
+    ("candidate n1 asks for votes in term 2, but you (n2) are already in term 3; both oplogs "
+     "end at (2, 7)",
+     Ballot("n2", 3, None, (2, 7), "n1", 2, (2, 7)), False,
+     "a candidate from an older term must be refused: its election is over, and granting "
+     "would spend your one vote of term 3 on a member that cannot win it"),
+    ("you (n2) already voted for n3 in term 3; now n1 asks for your vote in term 3 too",
+     Ballot("n2", 3, "n3", (2, 7), "n1", 3, (2, 7)), False,
+     "a member votes at most once per term; a second vote can elect two primaries in one term"),
+    ("candidate n1's oplog ends at (2, 5), yours (n2) at (2, 7), both in term 3",
+     Ballot("n2", 3, None, (2, 7), "n1", 3, (2, 5)), False,
+     "a candidate whose oplog is behind yours must be refused: it may lack a "
+     "majority-committed write you hold"),
+    ("candidate n1's oplog ends at (1, 9), yours (n2) at (2, 1), both in term 3",
+     Ballot("n2", 3, None, (2, 1), "n1", 3, (1, 9)), False,
+     "optimes compare by term first, then by index: (1, 9) is older than (2, 1), so the "
+     "candidate is behind you"),
+    ("candidate n1 starts an election for term 4 while you (n2) were in term 3 (you have "
+     "adopted term 4 and not voted in it); its oplog ends at (3, 2), yours at (2, 7)",
+     Ballot("n2", 4, None, (2, 7), "n1", 4, (3, 2)), True,
+     "a candidate in the current term whose oplog is at least as recent as yours must get "
+     "your vote, or no primary can be elected"),
+    ("candidate n1 asks for your vote in term 3; you (n2) have not voted in term 3 and both "
+     "oplogs end at (2, 7)",
+     Ballot("n2", 3, None, (2, 7), "n1", 3, (2, 7)), True,
+     "a candidate exactly as up to date as you is not behind you: it must get your vote"),
+    ("dry run: candidate n1 polls for term 4 while you (n2) are in term 3; its oplog ends at "
+     "(2, 7) like yours",
+     Ballot("n2", 3, None, (2, 7), "n1", 4, (2, 7), dry_run=True), True,
+     "the pre-election poll asks about a newer term, in which you have not voted: an "
+     "up-to-date candidate must get the vote"),
+)
+
+
+def probe_vote_rule(vote_rule) -> None:
+    """Ask ``vote_rule`` the fixed :data:`PROBES` ballots; raise :class:`Incorrect` (no seed:
+    no simulation is involved) at the first wrong verdict, in plain words."""
+    for situation, ballot, expected, why in PROBES:
+        granted, reason = apply_vote_rule(vote_rule, ballot)
+        if granted != expected:
+            verdict = (f"granted the vote ({reason!r})" if granted
+                       else f"refused the vote ({reason!r})")
+            raise Incorrect(f"the simulated runs passed, but asked directly: {situation}. Your "
+                            f"rule {verdict}; {why}. (Replay: vote_rule({ballot!r}))")
+
+
 def _grade(vote_rule) -> str:
     require_function(vote_rule, "a function vote_rule(ballot) -> (granted, reason)", 1)
     runs = 0
@@ -105,9 +158,10 @@ def _grade(vote_rule) -> str:
                                 f"{s.value!r}, {s.versions_behind} acknowledged write(s) old: "
                                 f"an elected primary lacked majority-committed writes",
                                 seed=seed)
+    probe_vote_rule(vote_rule)
     return (f"{runs} runs ({len(SEEDS)} seeds x {len(SCENARIOS)} scenarios) under random "
             f"partitions: one primary per term, no majority-acknowledged write lost, no stale "
-            f"linearizable read.")
+            f"linearizable read; and the right verdict on {len(PROBES)} fixed ballots.")
 
 
 q1 = Exercise(
@@ -118,6 +172,6 @@ q1 = Exercise(
           "if you already voted for someone else in this term (ballot.voted_for); refuse a "
           "candidate whose last optime (term, index) is older than yours (tuples compare in "
           "order). Otherwise grant."),
-    solution=source_of(reference_vote_rule),
+    solution=source_of(reference_vote_rule, name="vote_rule"),
     reference=reference_vote_rule,
 )

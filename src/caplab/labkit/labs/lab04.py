@@ -127,7 +127,7 @@ q1 = Exercise(
     grader=skeleton_is_not_attempted(lambda fn: _grade(fn, minimal=False)),
     hint=("Find the newest version among the replies (versions compare like tuples: use max(), "
           "skipping replies whose version is None), then send it to the replicas that need it."),
-    solution=source_of(reference_repair),
+    solution=source_of(reference_repair, name="repair"),
     reference=reference_repair,
 )
 
@@ -137,6 +137,6 @@ q2 = Exercise(
     grader=skeleton_is_not_attempted(lambda fn: _grade(fn, minimal=True)),
     hint=("Same newest version as in question 1, but only for the replies whose version differs "
           "from it (a replica with no value has version None, which differs too)."),
-    solution=source_of(reference_minimal_repair),
+    solution=source_of(reference_minimal_repair, name="minimal_repair"),
     reference=reference_minimal_repair,
 )

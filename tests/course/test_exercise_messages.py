@@ -1,0 +1,159 @@
+"""The six notebook exercises: their solution() text runs as pasted into the notebook, answers
+given as values are judged with a clear message (never "your code raised"), and the Not
+attempted message points at the exercise cell."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from caplab.course import ap, cap, checking, cp, eventual
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+#: notebook -> the expression the notebook uses for its exercise object
+EXERCISES = {
+    "01-start-here": "cap.exercise_new_primary()",
+    "02-cap-in-practice": "cap.exercise_which_side()",
+    "03-cp-in-depth": "cp.exercise_write_concern()",
+    "04-ap-in-depth": "ap.exercise",
+    "05-eventual-consistency-measured": "eventual.exercise",
+    "06-checking-consistency": "checking.exercise",
+}
+
+
+def _code_cells(notebook: str) -> list[str]:
+    nb = json.loads((NOTEBOOKS / f"{notebook}.ipynb").read_text())
+    return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def _notebook_namespace(notebook: str) -> dict:
+    """A namespace holding what the notebook imports (every import statement of its cells)."""
+    ns: dict = {"__name__": "__main__"}
+    for source in _code_cells(notebook):
+        for node in ast.parse(source).body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                exec(compile(ast.Module([node], []), notebook, "exec"), ns)
+    return ns
+
+
+def _run_cell(source: str, ns: dict):
+    """Run a cell like Jupyter does: its last expression's value is returned."""
+    tree = ast.parse(source)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    exec(compile(tree, "<cell>", "exec"), ns)
+    return eval(compile(ast.Expression(last.value), "<cell>", "eval"), ns) if last else None
+
+
+@pytest.mark.parametrize("notebook", EXERCISES)
+def test_solution_runs_as_pasted_into_the_notebook(notebook, capsys):
+    """solution()'s text, pasted in place of the answer line of the notebook's exercise cell
+    (in a namespace with the notebook's imports), makes that cell's check() say Correct."""
+    expr = EXERCISES[notebook]
+    cells = _code_cells(notebook)
+    ns = _notebook_namespace(notebook)
+    exercise = eval(expr, ns)
+    name = exercise.answer_name
+    cell = next((c for c in cells if expr.split("(")[0] in c and f"{name} =" in c), None)
+    assert cell is not None, f"{notebook}: no exercise cell using {expr} and setting {name}"
+    solution = exercise.solution()
+    capsys.readouterr()
+    lines = cell.splitlines()
+    answer_line = next(i for i, line in enumerate(lines) if line.startswith(f"{name} ="))
+    lines[answer_line:answer_line + 1] = solution.splitlines()
+    outcome = _run_cell("\n".join(lines), ns)
+    assert outcome is not None and outcome.correct, (notebook, outcome)
+    # and on its own, in a namespace with only the notebook's imports
+    ns = _notebook_namespace(notebook)
+    exec(solution, ns)
+    assert eval(expr, ns).check(ns[name]).correct
+
+
+@pytest.mark.parametrize("notebook", EXERCISES)
+def test_not_attempted_points_at_the_exercise_cell(notebook):
+    """None (the notebook's placeholder) is Not attempted, with no "cell above"."""
+    exercise = eval(EXERCISES[notebook], _notebook_namespace(notebook))
+    for outcome in (exercise.check(None), exercise.check(...)):
+        assert outcome.status == "Not attempted", outcome.text()
+        assert "cell above" not in outcome.message
+    assert "exercise cell" in exercise.check(None).message
+
+
+def test_consistency_levels_are_case_insensitive():
+    """The prose writes ONE, QUORUM, ALL: those spellings (and numbers) are graded."""
+    assert ap.exercise.check(("ONE", "ALL")).correct
+    assert ap.exercise.check(("One", " all ")).correct
+    assert ap.exercise.check((1, 3)).correct
+    wrong = ap.exercise.check(("ONE", "QUORUM"))
+    assert wrong.status == "Incorrect" and "stale" in wrong.message and wrong.seed is not None
+
+
+@pytest.mark.parametrize("answer, bad", [
+    (("ONE", "SOME"), "'SOME'"),
+    (("fast", "all"), "'fast'"),
+    (("one", 4), "4"),
+])
+def test_invalid_consistency_level_is_named(answer, bad):
+    """A level that does not exist is named, with the allowed ones; no "your code raised"."""
+    outcome = ap.exercise.check(answer)
+    assert outcome.status == "Incorrect"
+    assert bad in outcome.message and "not valid" in outcome.message
+    assert "your code" not in outcome.message
+    if not isinstance(answer[1], int):
+        assert "'quorum'" in outcome.message and "'all'" in outcome.message
+
+
+@pytest.mark.parametrize("q, answer", [
+    (cp.exercise_write_concern(), "2"),
+    (cp.exercise_write_concern(), 4),
+    (cp.exercise_write_concern(), 0),
+    (cp.exercise_write_concern(), True),
+    (cp.exercise_write_concern(), "Majority"),
+    (cap.exercise_new_primary(), "n9"),
+    (cap.exercise_new_primary(), 2),
+    (cap.exercise_which_side(), "both"),
+    (ap.exercise, "one"),
+    (eventual.exercise, "soon"),
+    (eventual.exercise, float("nan")),
+    (eventual.exercise, -3),
+    (checking.exercise, "x"),
+    (checking.exercise, [{"op": "put"}]),
+])
+def test_value_answers_are_not_valid_rather_than_code_that_raised(q, answer):
+    """A value the library refuses: "your answer <value> is not valid: <why>"."""
+    outcome = q.check(answer)
+    assert outcome.status == "Incorrect", outcome.text()
+    assert outcome.message.startswith(f"your answer {answer!r}"[:20]), outcome.message
+    assert "is not valid:" in outcome.message and "your code raised" not in outcome.message
+
+
+def test_write_concern_names_the_library_rule():
+    """safe_w="2": the message quotes what the replica set accepts."""
+    message = cp.exercise_write_concern().check("2").message
+    assert message.startswith("your answer '2' is not valid: ")
+    assert "'majority'" in message and "1 <= w <= 3" in message
+
+
+def test_other_spellings_that_are_right():
+    """Answers written the way the notebooks' prose writes them are accepted."""
+    assert cap.exercise_new_primary().check("N2 ").correct
+    assert cap.exercise_which_side().check("AP").correct
+
+
+def test_a_function_answer_that_raises_is_code():
+    """Only a student function gets "your code raised"."""
+    from caplab.labkit import Exercise
+
+    def grader(answer):
+        return str(answer(1) if callable(answer) else int(answer))
+
+    q = Exercise("t", answer_name="x", grader=grader, hint="", solution="")
+
+    def broken(x):
+        raise KeyError("boom")
+
+    assert q.check(broken).message == "your code raised KeyError: 'boom'"
+    assert q.check("abc").message.startswith("your answer 'abc' is not valid: ValueError")

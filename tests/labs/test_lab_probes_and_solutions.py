@@ -1,0 +1,107 @@
+"""Lab 3's grader also asks the rule fixed ballots (a rule without the older-term guard passes
+the simulated runs but is Incorrect), and every lab's solution() text, pasted into its lab
+notebook, defines the function or value that notebook checks."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from caplab.kv.cp import mongodb_vote_rule
+from caplab.labkit import CORRECT, INCORRECT
+from caplab.labkit.labs import lab01, lab02, lab03, lab04
+
+LABS = Path(__file__).resolve().parents[2] / "labs"
+
+
+def no_term_guard(ballot):
+    """The reference rule without "candidate_term < voter_term -> refuse"."""
+    if ballot.voted_for is not None and ballot.voted_for != ballot.candidate:
+        return False, f"already voted for {ballot.voted_for}"
+    if ballot.candidate_last_optime < ballot.voter_last_optime:
+        return False, "candidate is behind"
+    return True, "ok"
+
+
+def test_rule_without_the_term_guard_is_incorrect():
+    """It does no damage the simulation sees, but the probe of an older-term candidate fails,
+    with the reason in plain words and the ballot to replay."""
+    assert all(not run["two_primaries"] and not run["lost_acknowledged"]
+               for run in (lab03.run_election_scenario(no_term_guard, 1, s)
+                           for s in lab03.SCENARIOS))
+    outcome = lab03.q1.check(no_term_guard)
+    assert outcome.status == INCORRECT, outcome.text()
+    assert "older term must be refused" in outcome.message
+    assert "term 2" in outcome.message and "term 3" in outcome.message
+    assert "vote_rule(Ballot(" in outcome.message
+    assert outcome.seed is None   # no simulation to replay: the ballot is in the message
+
+
+@pytest.mark.parametrize("rule", [lab03.reference_vote_rule, mongodb_vote_rule],
+                         ids=["reference", "mongodb"])
+def test_reference_rules_pass_every_probe_and_the_grader(rule):
+    """The reference solution (and the library's MongoDB rule) answers every probe as
+    expected and is graded Correct."""
+    lab03.probe_vote_rule(rule)
+    for _, ballot, expected, _ in lab03.PROBES:
+        assert rule(ballot)[0] is expected, ballot
+    assert lab03.q1.check(rule).status == CORRECT
+
+
+@pytest.mark.parametrize("name, rule", [
+    ("refuses equal optimes", lambda b: (
+        b.candidate_term >= b.voter_term and b.voted_for in (None, b.candidate)
+        and b.candidate_last_optime > b.voter_last_optime, "strict")),
+    ("compares indexes only", lambda b: (
+        b.candidate_term >= b.voter_term and b.voted_for in (None, b.candidate)
+        and b.candidate_last_optime[1] >= b.voter_last_optime[1], "index")),
+])
+def test_probes_catch_other_wrong_guards(name, rule):
+    """Other wrong guards are Incorrect too (by the runs or by the probes)."""
+    outcome = lab03.q1.check(rule)
+    assert outcome.status == INCORRECT, (name, outcome.text())
+
+
+def test_probe_failure_names_the_situation():
+    """probe_vote_rule alone: a rule granting everything fails on the first probe."""
+    from caplab.labkit import Incorrect
+    with pytest.raises(Incorrect, match="older term"):
+        lab03.probe_vote_rule(lambda b: (True, "ok"))
+
+
+# -- solution() texts, pasted into the lab notebooks -------------------------------------------
+LAB_EXERCISES = [
+    ("lab01-quorums", lab01.q1), ("lab01-quorums", lab01.q2), ("lab01-quorums", lab01.q3),
+    ("lab02-cart-merge", lab02.q1),
+    ("lab03-voting", lab03.q1),
+    ("lab04-read-repair", lab04.q1), ("lab04-read-repair", lab04.q2),
+]
+
+
+def _lab_namespace(lab: str) -> dict:
+    nb = json.loads((LABS / lab / f"{lab}.ipynb").read_text())
+    ns: dict = {"__name__": "__main__"}
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            for node in ast.parse("".join(cell["source"])).body:
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    exec(compile(ast.Module([node], []), lab, "exec"), ns)
+    return ns
+
+
+@pytest.mark.parametrize("lab, q", LAB_EXERCISES, ids=lambda x: getattr(x, "name", x)[:12])
+def test_lab_solution_defines_what_the_notebook_checks(lab, q, capsys):
+    """solution() defines the notebook's answer name (``vote_rule``, not
+    ``reference_vote_rule``), and that answer is Correct."""
+    text = q.solution()
+    capsys.readouterr()
+    notebook = (LABS / lab / f"{lab}.ipynb").read_text()
+    assert f"check({q.answer_name})" in notebook
+    ns = _lab_namespace(lab)
+    exec(text, ns)
+    assert q.answer_name in ns
+    outcome = q.check(ns[q.answer_name])
+    assert outcome.status == CORRECT, outcome.text()
