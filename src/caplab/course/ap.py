@@ -217,7 +217,7 @@ class RepairFacts:
 def read_repair(seed: int = 1, *, read_level: str = "all",
                 mode: str = "blocking") -> RepairFacts:
     """With hints off, a replica that was down during a write stays stale after it restarts,
-    until a read asks it. ``mode="blocking"`` (Cassandra 4): the coordinator sends the newest
+    until a read asks it. ``mode="blocking"`` (Cassandra's foreground repair): the coordinator sends the newest
     version to the replica that answered with an older one and waits for its acknowledgement
     before answering; ``"async"`` (Dynamo section 5): it answers first and repairs after.
     ``after`` is read 50 ms after the answer."""

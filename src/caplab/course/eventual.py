@@ -29,10 +29,10 @@ __all__ = ["MECHANISMS", "ConvergenceFacts", "convergence_after_heal", "compare_
            "simulated_t_visibility"]
 
 #: mechanism preset -> AP options. "none" leaves replicas to diverge for good. The clients read
-#: at ONE, so read repair is the *asynchronous* kind (Dynamo section 5; Cassandra before 4.0 with
-#: ``read_repair_chance`` = 1): every read asks all live replicas and repairs the stale ones in
-#: the background. Cassandra 4's blocking read repair ("blocking read repair") asks one replica
-#: at ONE and repairs nothing (see :mod:`caplab.kv.ap.coordinator`).
+#: at ONE, so read repair is the *asynchronous* kind (Dynamo section 5; like Cassandra's
+#: background repair before 4.0 with ``read_repair_chance`` = 1): every read asks all live
+#: replicas and repairs the stale ones in the background. Cassandra's blocking (foreground)
+#: read repair asks one replica at ONE and repairs nothing (see :mod:`caplab.kv.ap.coordinator`).
 MECHANISMS = {
     "none": {"hinted_handoff": False, "read_repair": "off", "anti_entropy_ms": None},
     "hints": {"hinted_handoff": True, "read_repair": "off", "anti_entropy_ms": None},

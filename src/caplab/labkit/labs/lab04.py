@@ -8,10 +8,11 @@ under random partitions (so replicas miss writes), heals, reads every key twice,
 :func:`caplab.check.check_convergence` that the replicas of every key agree on the newest
 acknowledged value: only read repair can have fixed them.
 
-The read repair modelled is Dynamo's (section 5), also Cassandra's before 4.0 with
-``read_repair_chance`` = 1: every read asks every live replica, the client gets its answer
-after R replies, and the repair follows in the background. (Cassandra 4's blocking read repair
-asks only the replicas the consistency level needs, so a read at ONE would compare nothing.)
+The read repair modelled is Dynamo's (section 5), like the background repair Cassandra before
+4.0 added with ``read_repair_chance`` = 1: every read asks every live replica, the client gets
+its answer after R replies, and the repair follows in the background. (Cassandra's blocking,
+foreground read repair asks only the replicas the consistency level needs, so a read at ONE
+would compare nothing.)
 """
 
 from __future__ import annotations
