@@ -46,8 +46,7 @@ def node_positions(nodes, *, primary=None, mode="ap", clients=None) -> dict:
     if len(around) == 1:
         pos[around[0]] = (0.0, 1.0)
     elif around:
-        points, _ = _circle(len(around), centre is not None)
-        pos.update(zip(around, points))
+        pos.update(zip(around, _circle(len(around), centre is not None)))
     if centre is not None:
         pos[centre] = (0.0, 0.0)
     by_node: dict[str, list[str]] = {}
@@ -57,48 +56,43 @@ def node_positions(nodes, *, primary=None, mode="ap", clients=None) -> dict:
         if near not in pos:
             continue
         x, y = pos[near]
+        dist = 0.38
         if near == centre:   # the centre node: in the widest gap between its spokes
             base = _widest_gap([math.atan2(py - y, px - x) for n, (px, py) in pos.items()
                                 if n in around])
+            if len(around) % 2 == 0:
+                dist = 0.62   # in the empty corner, past the link that spans it
         else:
             base = math.atan2(y, x)
         for i, client in enumerate(names):
             angle = base + (i - (len(names) - 1) / 2) * 0.35
-            dist = 0.38
             pos[client] = (round(x + dist * math.cos(angle), 6),
                            round(y + dist * math.sin(angle), 6))
     return pos
 
 
 @functools.lru_cache(maxsize=64)
-def _circle(k: int, centred: bool) -> tuple[tuple[tuple[float, float], ...], float]:
-    """``k`` points on a circle, clockwise from 12 o'clock, and the clearance of the layout.
+def _circle(k: int, centred: bool) -> tuple[tuple[float, float], ...]:
+    """``k`` points on a circle, clockwise from 12 o'clock (networkx's circular layout, turned).
 
-    With a node at the centre (CP) a regular circle would hide links: two opposite secondaries'
-    link runs straight through the primary, and with three nodes all of them sit on one line.
-    So the circle is turned by a fraction of a step and, if that is not enough, its centre is
-    moved down, keeping the candidate whose every link passes farthest from every other node.
+    With a node at the centre (CP) an even number of secondaries on a regular circle would hide
+    links: two opposite secondaries' link runs straight through the primary (with three nodes
+    all of them sit on one line). So an even number of secondaries takes the places of a regular
+    polygon with one corner more, an odd number, leaving the corner at 6 o'clock empty (the
+    clients near the primary go there). No link of a regular odd polygon passes through its
+    centre, nor through another corner.
     """
-    base = nx.circular_layout(range(k))   # from 3 o'clock, counter-clockwise
-
-    def layout(turn: float, drop: float):
-        # Turn by ``turn`` steps, then mirror (x, y) -> (y, x): 12 o'clock, clockwise.
-        d = 2 * math.pi * turn / k
-        c, s = math.cos(d), math.sin(d)
-        return tuple((round(float(x * s + y * c), 6), round(float(x * c - y * s) - drop, 6))
-                     for x, y in (base[i] for i in range(k)))
-
-    if not centred:
-        pts = layout(0.0, 0.0)
-        return pts, _clearance(pts)
-    best = None
-    for drop in (0.0, 0.15, 0.3, 0.45, 0.6):
-        for turn in (0.0, 0.5, 0.25, 0.75, 0.125, 0.375, 0.625, 0.875):
-            pts = layout(turn, drop)
-            score = _clearance(pts + ((0.0, 0.0),))
-            if best is None or score > best[1] + 1e-3:   # ties: the plainer layout
-                best = (pts, score)
-    return best
+    slots = k + 1 if (centred and k % 2 == 0) else k
+    base = nx.circular_layout(range(slots))   # from 3 o'clock, counter-clockwise
+    # Turn so slot 0 is at 12 o'clock (odd k) or 6 o'clock (the empty slot), then mirror
+    # (x, y) -> (y, x) to go clockwise.
+    turn = math.pi if slots != k else 0.0
+    c, s = math.cos(turn), math.sin(turn)
+    points = [(round(float(x * s + y * c), 6), round(float(x * c - y * s), 6))
+              for x, y in (base[i] for i in range(slots))]
+    if slots != k:   # drop the empty corner; start again at the first one after 12 o'clock
+        points = sorted(points[1:], key=lambda p: math.atan2(p[0], p[1]) % (2 * math.pi))
+    return tuple(points)
 
 
 def _clearance(points) -> float:
