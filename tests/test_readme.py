@@ -60,6 +60,7 @@ def test_mapping_table_defaults_are_the_code_defaults():
     assert int(_table_value("heartbeat_ms")) == cp["heartbeat_ms"]
     assert int(_table_value("election_timeout_ms")) == cp["election_timeout_ms"]
     assert _table_value("write_concern") == cp["write_concern"]
+    assert _table_value("catch_up_timeout_ms") == str(cp["catch_up_timeout_ms"])
     assert int(_table_value("hint_window_ms")) == ap["hint_window_ms"]
     assert int(_table_value("hint_ttl_ms")) == ap["hint_ttl_ms"]
     assert _table_value("read_repair") == ap["read_repair"]

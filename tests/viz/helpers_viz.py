@@ -22,7 +22,7 @@ def valid(fig):
 def cp_cluster(nodes=5, seed=1):
     """A CP replica set that has elected a primary, with two clients."""
     c = Cluster(mode="cp", nodes=nodes, seed=seed)
-    c.sim.run_until(lambda: c.primary is not None, timeout_ms=5000)
+    c.sim.run_until(lambda: c.writable_primary is not None, timeout_ms=5000)
     assert c.primary is not None
     c.client("alice", near=c.nodes[0])
     c.client("bob", near=c.nodes[-1])

@@ -12,10 +12,13 @@ def cluster(nodes=3, seed=1, **options) -> Cluster:
     return c
 
 
-def wait_primary(c, timeout_ms: int = 5000, exclude=()) -> str | None:
-    """Run until some member (not in ``exclude``) is primary; return it."""
-    c.sim.run_until(lambda: c.primary is not None and c.primary not in exclude,
-                    timeout_ms=timeout_ms)
+def wait_primary(c, timeout_ms: int = 5000, exclude=(), writable: bool = True) -> str | None:
+    """Run until some member (not in ``exclude``) is primary, by default a writable one (done
+    with its catch-up phase); return it."""
+    def found():
+        p = c.writable_primary if writable else c.primary
+        return p is not None and p not in exclude
+    c.sim.run_until(found, timeout_ms=timeout_ms)
     p = c.primary
     return p if p not in exclude else None
 

@@ -114,7 +114,7 @@ def test_two_primaries_only_majority_side_completes_majority_writes():
     bob = c.client("bob", near=rest[0])
     c.partition([old, "alice"], rest + ["bob"])
     h_old = alice.put_async("x", "minority", w="majority")
-    new = wait_primary(c, exclude=(old,))
+    new = wait_primary(c, exclude=(old,), writable=False)
     assert new in rest
     overlap = c.roles()[old] == "primary"          # the old one has not noticed yet
     r_new = bob.put("x", "majority", w="majority")

@@ -21,6 +21,7 @@ write_concern        majority  5.0+ implicit default write concern ``{w: "majori
 wtimeout_ms          None      no ``wtimeout``: wait for the write concern indefinitely
 read_preference      primary   default read preference
 read_concern         local     default read concern
+catch_up_timeout_ms  None      ``settings.catchUpTimeoutMillis`` = -1 (no limit)
 retry_backoff_ms     50        drivers' ``minHeartbeatFrequencyMS`` = 500 ms
 vote_rule            None      MongoDB's voting rule; or ``fn(ballot) -> (granted, reason)``
                                (:mod:`caplab.kv.cp.voting`; for labs: try a wrong rule)
@@ -36,13 +37,23 @@ Example:
     >>> alice.put("x", "1").ok, alice.get("x").value
     (True, '1')
 
+A newly elected primary catches up before it accepts writes (:mod:`caplab.kv.cp.catchup`):
+it learns the members' newest optimes and syncs from the freshest one it can reach, so a write
+that a reachable member holds is not rolled back (MongoDB 3.4+). A priority takeover waits
+``(priority rank + 1) x election_timeout_ms`` plus the member's random offset.
+
 Deviations from MongoDB, chosen for a small deterministic lab: the primary pushes its oplog
-(MongoDB secondaries pull from a sync source, possibly chained); there is no catch-up phase,
-catch-up takeover or election handoff; priority takeover needs the member to be fully caught up
-(MongoDB: within ``priorityTakeoverFreshnessWindowSeconds``); a dry-run vote is refused while
-the voter still hears a healthy primary (Raft's pre-vote; it keeps a rejoining member from
-deposing a healthy primary); rollbacks have no size limit; there are no arbiters, hidden or
-non-voting members.
+(MongoDB secondaries pull from a sync source, possibly another secondary: chained replication),
+so a secondary cut off from the primary stays behind even if it still reaches a fresher
+secondary; there is no catch-up takeover, election handoff or ``maxStalenessSeconds``; the
+freshness scan of a primary-elect waits at most one heartbeat interval for an answer; priority
+takeover needs the member to be fully caught up (MongoDB: within
+``priorityTakeoverFreshnessWindowSeconds``); a dry-run vote is refused while the voter still
+hears a healthy primary (Raft's pre-vote; it keeps a rejoining member from deposing a healthy
+primary); the driver retries a write once only after a "not primary" redirect (MongoDB drivers'
+retryable writes also retry once after a network error or a step-down); there are no arbiters,
+hidden or non-voting members, and no ``w: 0``, ``j`` or read concerns ``available`` /
+``snapshot`` (``available`` behaves like ``local`` in a replica set).
 """
 
 from .node import ReplicaNode

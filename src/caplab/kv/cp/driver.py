@@ -11,7 +11,9 @@ Like a MongoDB driver:
 * a network timeout makes the driver forget the primary it knew (the server becomes Unknown);
   a read with no answer within the election timeout plus two heartbeats (time for a deposed
   primary to step down and say so) is retried once at another member (retryable reads);
-* ``secondary`` reads go to a secondary (the near node first), ``nearest`` to the near node.
+* ``secondary`` reads go to a secondary (the near node first), ``nearest`` to the near node;
+  ``primaryPreferred`` reads the primary, or a secondary when no primary answers or is known;
+  ``secondaryPreferred`` the reverse.
 """
 
 from __future__ import annotations
@@ -79,7 +81,10 @@ class ReplicaSetDriver(Driver):
         op = handle.operation
         opts = handle.options
         if op.op == "get":
-            msg = ReadRequest(op.id, state["attempt"], op.key, opts["read_preference"],
+            # ``wire_pref``: what this attempt asks for after a fallback (primaryPreferred reading
+            # from a secondary, secondaryPreferred from the primary); the options stay as given.
+            msg = ReadRequest(op.id, state["attempt"], op.key,
+                              state.get("wire_pref") or opts["read_preference"],
                               opts["read_concern"])
             if not state.get("read_retried"):
                 config = self.backend.config
@@ -107,8 +112,22 @@ class ReplicaSetDriver(Driver):
             members = self.backend.member_names
             target = client.near if client.near != silent else \
                 members[(members.index(silent) + 1) % len(members)]
+            if pref == "primaryPreferred":
+                # MongoDB: the primary is unavailable, so read from a secondary.
+                state["wire_pref"] = "secondaryPreferred"
         if target is not None:
             self._send(client, handle, target)
+
+    def _prefer_secondary(self, client, handle, src: str) -> bool:
+        """primaryPreferred with no primary to be had: read from a secondary instead (MongoDB:
+        "if the primary is unavailable, operations read from secondary members"), starting
+        with the member that just answered. True if the read went out again."""
+        if handle.operation.op != "get" or handle.options["read_preference"] != \
+                "primaryPreferred" or handle.state.get("wire_pref"):
+            return False
+        handle.state["wire_pref"] = "secondaryPreferred"
+        self._send(client, handle, src)
+        return True
 
     def _next_secondary(self, client, handle) -> str | None:
         """The near node, then the other members in order; never the known primary."""
@@ -138,9 +157,10 @@ class ReplicaSetDriver(Driver):
         elif status == "not_secondary":
             self.known_primary[client.name] = src
             target = self._next_secondary(client, handle)
-            if target is None and handle.options["read_preference"] == "secondaryPreferred":
+            if target is None and (handle.options["read_preference"] == "secondaryPreferred"
+                                   or handle.state.get("wire_pref") == "secondaryPreferred"):
                 target = src   # MongoDB: secondaryPreferred falls back to the primary
-                handle.options = dict(handle.options, read_preference="primary")
+                handle.state["wire_pref"] = "primary"
             if target is None:
                 client.finish(handle, "fail", node=src,
                               error="no secondary available for read_preference='secondary' "
@@ -166,9 +186,14 @@ class ReplicaSetDriver(Driver):
                 state["redirected"] = True      # retry once at the primary we learned of
                 self._send(client, handle, hint)
                 return
+            if self._prefer_secondary(client, handle, src):
+                return
             client.finish(handle, "fail", node=src, error=msg.error)
             return
-        # No member knows a primary (an election is on): wait and ask again (server selection).
+        # No member knows a primary (an election is on): primaryPreferred reads from a
+        # secondary; anything else waits and asks again (server selection).
+        if self._prefer_secondary(client, handle, src):
+            return
         backoff = self.backend.config["retry_backoff_ms"]
         deadline = handle.timer.time_ms if handle.timer is not None else None
         if deadline is not None and client.now + backoff >= deadline:

@@ -9,8 +9,8 @@ from typing import Any
 
 from ...net.message import message
 
-__all__ = ["Heartbeat", "HeartbeatReply", "Replicate", "ReplicateAck", "RequestVote",
-           "VoteReply", "WriteRequest", "WriteReply", "ReadRequest", "ReadReply"]
+__all__ = ["Heartbeat", "HeartbeatReply", "Replicate", "ReplicateAck", "CatchUpRequest",
+           "CatchUpBatch", "RequestVote", "VoteReply", "WriteRequest", "WriteReply", "ReadRequest", "ReadReply"]
 
 
 @message
@@ -47,6 +47,26 @@ class ReplicateAck:
     match_index: int
     conflict_term: int
     conflict_index: int
+    last_optime: tuple      # the member's newest entry (a primary-elect's catch-up target)
+
+
+@message
+class CatchUpRequest:
+    """A primary-elect asks a fresher member for the entries after ``last_optime`` (MongoDB's
+    catch-up phase: the new primary syncs from the member with the newest optime)."""
+    term: int
+    last_optime: tuple
+
+
+@message
+class CatchUpBatch:
+    """The entries after ``prev_optime``; ``diverged``: the member's oplog does not hold
+    ``prev_optime`` (the primary-elect's newest entry), so it cannot serve as a sync source."""
+    term: int
+    prev_optime: tuple
+    entries: tuple
+    last_optime: tuple
+    diverged: bool
 
 
 @message

@@ -23,6 +23,7 @@ Volatile: role, timers, the known primary, heartbeat and replication progress, w
 from __future__ import annotations
 
 from ...net.endpoint import Endpoint
+from .catchup import CatchUpRules
 from .messages import Heartbeat, HeartbeatReply, RequestVote, VoteReply
 from .oplog import Oplog
 from .replication import ReplicationRules
@@ -34,7 +35,7 @@ __all__ = ["ReplicaNode", "PRIMARY", "SECONDARY", "CANDIDATE"]
 PRIMARY, SECONDARY, CANDIDATE = "primary", "secondary", "candidate"
 
 
-class ReplicaNode(ReplicationRules, ServingRules, Endpoint):
+class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
     """One member of a :class:`~caplab.kv.cp.ReplicaSet`."""
 
     def __init__(self, name: str, rs) -> None:
@@ -69,6 +70,9 @@ class ReplicaNode(ReplicationRules, ServingRules, Endpoint):
         self.sent_upto: dict[str, int] = {}
         self.waiters: list = []
         self.ineligible_until_ms = 0            # rs.stepDown(): may not stand before this
+        self.catch_up: dict | None = None       # a primary-elect's catch-up phase (catchup.py)
+        self.stepping_down = False              # rs.stepDown() waiting for a secondary
+        self.takeover_at_ms: int | None = None  # a pending priority takeover
 
     def start(self) -> None:
         """Start the heartbeat and election timers (at construction and after a restart)."""
@@ -103,6 +107,7 @@ class ReplicaNode(ReplicationRules, ServingRules, Endpoint):
             for peer in self.peers:
                 self.send_replicate(peer)        # the primary's heartbeat carries its oplog
             self.maybe_step_down_no_majority()
+            self.tick_catch_up()
         else:
             beat = Heartbeat(self.term, self.role, self.last_optime)
             for peer in self.peers:
@@ -166,7 +171,9 @@ class ReplicaNode(ReplicationRules, ServingRules, Endpoint):
 
     def maybe_priority_takeover(self) -> None:
         """MongoDB: a member with a higher priority than the primary that has caught up with
-        the primary's oplog calls an election to take over (priority takeover)."""
+        the primary's oplog calls an election to take over (priority takeover), after
+        ``(priority rank + 1) * electionTimeoutMillis`` plus its random offset, rank 0 being
+        the highest priority of the set (``ReplSetConfig::getPriorityTakeoverDelay``)."""
         primary = self.primary_name
         if (self.role != SECONDARY or primary is None or primary == self.name
                 or (self.election is not None
@@ -174,8 +181,19 @@ class ReplicaNode(ReplicationRules, ServingRules, Endpoint):
                 or not self.caught_up
                 or self.primary_term != self.term
                 or self.priority <= self.rs.config["priorities"][primary]):
+            self.takeover_at_ms = None
             return
-        self.start_dry_run(takeover=True)
+        if self.takeover_at_ms is None:
+            priorities = self.rs.config["priorities"].values()
+            rank = len({p for p in priorities if p > self.priority})
+            delay = (rank + 1) * self.election_timeout_ms + self._jitter_ms
+            self.takeover_at_ms = self.now + delay
+            self.trace("election", f"priority {self.priority} > primary {primary}'s: priority "
+                                   f"takeover in {delay} ms if still caught up")
+            return
+        if self.now >= self.takeover_at_ms:
+            self.takeover_at_ms = None
+            self.start_dry_run(takeover=True)
 
     # -- elections -------------------------------------------------------------------------
     def start_dry_run(self, *, takeover: bool) -> None:
@@ -285,10 +303,11 @@ class ReplicaNode(ReplicationRules, ServingRules, Endpoint):
             self.become_secondary("lost the election")
 
     def become_primary(self) -> None:
-        """Won a majority of the configured members: become primary and write a no-op.
+        """Won a majority of the configured members: become primary, catch up, write a no-op.
 
-        MongoDB: a newly elected primary writes a no-op oplog entry in its term; once that is
-        majority-committed, every earlier entry it holds is committed too.
+        MongoDB: a newly elected primary first catches up with any member that holds newer
+        entries (:mod:`caplab.kv.cp.catchup`), then writes a no-op oplog entry in its term; once
+        that is majority-committed, every earlier entry it holds is committed too.
         """
         election = self.election
         if self.role != CANDIDATE or election is None:
@@ -304,23 +323,24 @@ class ReplicaNode(ReplicationRules, ServingRules, Endpoint):
             self.match_index[peer] = 0
             self.sent_upto[peer] = last
             self.last_heard[peer] = now     # a fresh primary gets a full timeout of grace
-        self.oplog.append_new(self.term, "noop", None, "new primary", now)
         self.trace("role", f"primary term={self.term}")
         self.trace("election", f"won term={self.term} with {len(election['votes'])}/"
                                f"{len(self.members)} votes ({', '.join(sorted(election['votes']))})")
         self.rs.record_election(election["start_ms"], now, self.name, self.term)
-        self.advance_commit()
-        self.replicate_all()
+        # MongoDB: catch up with any fresher member, then write a no-op in the new term (once
+        # majority-committed, every earlier entry it holds is committed too) and accept writes.
+        self.start_catch_up()
 
     def step_down(self, reason: str) -> None:
         """Primary or candidate -> secondary. Writes waiting for their write concern get an
-        error that says they may still have been applied (MongoDB: the primary closes client
-        connections on step-down)."""
+        error that says they may still have been applied (MongoDB 4.2+: the primary kills the
+        operations in progress; its client connections stay open)."""
         if self.role not in (PRIMARY, CANDIDATE):
             return
         was_primary = self.role == PRIMARY
         self.role = SECONDARY
         self.election = None
+        self.catch_up = None
         if self.primary_name == self.name:
             self.primary_name = None
         self.reset_election_deadline(draw=True)

@@ -22,6 +22,7 @@ DEFAULTS = {
     "wtimeout_ms": None,            # MongoDB: no wtimeout unless given (wait forever)
     "read_preference": "primary",   # MongoDB default read preference
     "read_concern": "local",        # MongoDB default read concern (reads on the primary)
+    "catch_up_timeout_ms": None,    # MongoDB: settings.catchUpTimeoutMillis = -1 (no limit)
     "retry_backoff_ms": 50,         # drivers: minHeartbeatFrequencyMS = 500 ms
     "vote_rule": None,              # None: MongoDB's rule; a lab may plug in its own function
 }
@@ -89,6 +90,11 @@ def validate_cluster_options(options: dict, names: list[str]) -> dict:
     if isinstance(jitter, bool) or not isinstance(jitter, int) or jitter < 0:
         raise ConfigError(f"election_jitter_ms must be a whole number of ms >= 0, got {jitter!r}")
     _positive_ms(options, "retry_backoff_ms")
+    catch_up = options["catch_up_timeout_ms"]
+    if catch_up is not None and (isinstance(catch_up, bool) or not isinstance(catch_up, int)
+                                 or catch_up < 0):
+        raise ConfigError(f"catch_up_timeout_ms must be a whole number of ms >= 0, or None (no "
+                          f"limit, MongoDB's catchUpTimeoutMillis=-1), got {catch_up!r}")
     check_w(options["write_concern"], len(names), name="write_concern")
     check_wtimeout(options["wtimeout_ms"])
     check_read_preference(options["read_preference"])

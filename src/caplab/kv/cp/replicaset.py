@@ -31,7 +31,7 @@ class ReplicaSet(Backend):
 
     mode = "cp"
     OPTIONS = dict(DEFAULTS)
-    PUBLIC = ("rollbacks", "elections", "step_down")
+    PUBLIC = ("rollbacks", "elections", "step_down", "writable_primary")
 
     def __init__(self, cluster, node_names: list[str], options: dict) -> None:
         config = validate_cluster_options(options, list(node_names))  # before any change
@@ -99,8 +99,14 @@ class ReplicaSet(Backend):
             raise ConfigError(f"{node!r} is not primary (it is {self.roles()[node]}); "
                               f"step_down() applies to the primary, now {self.primary!r}")
         sim = self.cluster.sim
-        sim.run_until(lambda: member.role != PRIMARY or self._electable_caught_up(member),
-                      timeout_ms=catch_up_ms)
+        # MongoDB: every write to the primary fails from the moment replSetStepDown arrives
+        # until a new primary is elected or the step-down gives up.
+        member.stepping_down = True
+        try:
+            sim.run_until(lambda: member.role != PRIMARY or self._electable_caught_up(member),
+                          timeout_ms=catch_up_ms)
+        finally:
+            member.stepping_down = False
         if member.role != PRIMARY:
             return  # it lost the primary role by itself meanwhile
         if not self._electable_caught_up(member):
@@ -132,10 +138,18 @@ class ReplicaSet(Backend):
                 best = (node.term, name)
         return best[1] if best else None
 
+    @property
+    def writable_primary(self) -> str | None:
+        """The primary if it accepts writes now (not catching up after its election, not
+        stepping down), else None. MongoDB's ``hello`` reports it as ``isWritablePrimary``."""
+        name = self.primary
+        return name if name is not None and self.nodes[name].writable else None
+
     def node_info(self) -> list[dict]:
         rows = []
         for name, node in self.nodes.items():
             rows.append({"node": name, "role": node.role if node.up else "down",
+                         "writable": node.up and node.writable,
                          "term": node.term, "voted_for": node.voted_for,
                          "last_optime": node.oplog.last_optime,
                          "commit_optime": node.oplog.commit_optime,

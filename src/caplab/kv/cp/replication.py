@@ -1,9 +1,11 @@
 """Oplog replication, the majority commit point, and rollback.
 
 MongoDB secondaries *pull* the oplog from a sync source; here the primary *pushes* it
-(:class:`Replicate`, Raft's AppendEntries shape), which gives the same observable behaviour in
-a lab: entries are applied in optime order, each member reports how far it got (MongoDB's
-``replSetUpdatePosition``), and the primary advances the majority commit point.
+(:class:`Replicate`, Raft's AppendEntries shape). Most of what a lab observes is the same:
+entries are applied in optime order, each member reports how far it got (MongoDB's
+``replSetUpdatePosition``), and the primary advances the majority commit point. One difference:
+MongoDB's chained replication lets a secondary that cannot reach the primary sync from another
+secondary; here it stays behind until it reaches the primary again.
 
 Rollback (MongoDB "Rollbacks During Replica Set Failover"): a member whose oplog diverges from
 the primary's finds the common point, removes the entries after it, restores its data to the
@@ -47,6 +49,10 @@ class ReplicationRules:
             return
         if self.role != "primary" or msg.term != self.term:
             return
+        if self.catch_up is not None:
+            self.note_member_optime(src, msg.last_optime)
+            if self.role != "primary":
+                return
         if msg.ok:
             if msg.match_index > self.match_index[src]:
                 self.match_index[src] = msg.match_index
@@ -89,7 +95,8 @@ class ReplicationRules:
     def handle_replicate(self, msg: Replicate, src: str) -> None:
         if msg.term < self.term:
             # A deposed primary still pushing: tell it the newer term so it steps down.
-            self.send(src, ReplicateAck(self.term, False, 0, 0, 0))
+            self.send(src, ReplicateAck(self.term, False, 0, 0, 0,
+                                          self.oplog.last_optime))
             return
         self.observe_term(msg.term, src)
         if self.role == "candidate":
@@ -105,12 +112,14 @@ class ReplicationRules:
         oplog = self.oplog
         prev_term, prev_index = msg.prev_optime
         if prev_index > oplog.last_index:
-            self.send(src, ReplicateAck(self.term, False, 0, 0, oplog.last_index + 1))
+            self.send(src, ReplicateAck(self.term, False, 0, 0, oplog.last_index + 1,
+                                          oplog.last_optime))
             return
         if oplog.term_at(prev_index) != prev_term:
             conflict_term = oplog.term_at(prev_index)
             self.send(src, ReplicateAck(self.term, False, 0, conflict_term,
-                                        oplog.first_index_of_term(conflict_term, prev_index)))
+                                        oplog.first_index_of_term(conflict_term, prev_index),
+                                        oplog.last_optime))
             return
         for entry in msg.entries:
             index = entry.index
@@ -124,7 +133,7 @@ class ReplicationRules:
         if commit > oplog.commit_index:
             oplog.commit_index = commit
         self.caught_up = oplog.last_optime >= tuple(msg.primary_last_optime)
-        self.send(src, ReplicateAck(self.term, True, match, 0, 0))
+        self.send(src, ReplicateAck(self.term, True, match, 0, 0, oplog.last_optime))
 
     def roll_back_to(self, common_index: int, source: str) -> None:
         """Remove the entries after the common point and restore the data to it.

@@ -39,6 +39,15 @@ class ServingRules:
     """Mixin of :class:`~caplab.kv.cp.node.ReplicaNode`: what a member does with client requests."""
 
     def _not_primary_error(self) -> str:
+        if self.role == "primary" and self.stepping_down:
+            return (f"not primary: {self.name} is stepping down (rs.stepDown() waits for a "
+                    f"secondary to catch up; writes fail meanwhile) (definite: not applied)")
+        if self.role == "primary" and self.catch_up is not None:
+            source = self.catch_up["source"]
+            doing = (f"catching up from {source}" if source is not None
+                     else "asking the members for their newest entries")
+            return (f"not primary: {self.name} is primary-elect, {doing} before it accepts "
+                    f"writes (MongoDB's catch-up phase) (definite: not applied)")
         known = self.primary_name if self.primary_name not in (None, self.name) else None
         where = f"; the primary is {known}" if known else "; no primary is known (election?)"
         return f"not primary: {self.name} is a {self.role}{where} (definite: not applied)"
@@ -48,8 +57,9 @@ class ServingRules:
 
     # -- writes ----------------------------------------------------------------------------
     def handle_write_request(self, msg: WriteRequest, src: str) -> None:
-        """MongoDB: only the primary accepts writes; anything else answers NotWritablePrimary."""
-        if self.role != "primary":
+        """MongoDB: only the primary accepts writes; anything else answers NotWritablePrimary
+        (so does a primary-elect still catching up, or a primary in rs.stepDown())."""
+        if not self.writable:
             self.send(src, WriteReply(msg.op_id, msg.attempt, "not_primary",
                                       self._not_primary_error(), self._hint(), None))
             return
@@ -129,7 +139,7 @@ class ServingRules:
         pref = msg.read_preference
         role = self.role
         if pref == "primary" or (pref == "primaryPreferred" and self.primary_name is not None):
-            if role != "primary":
+            if not self.writable:
                 self.send(src, ReadReply(msg.op_id, msg.attempt, "not_primary", None,
                                          self._not_primary_error(), self._hint(), None))
                 return
@@ -152,7 +162,7 @@ class ServingRules:
     def confirm_and_answer(self, msg: ReadRequest, src: str, value, optime) -> None:
         """MongoDB: a linearizable read on the primary waits for a majority-acknowledged no-op
         write, which proves that no other primary was elected since the read."""
-        if self.role != "primary":
+        if not self.writable:
             return
         entry = self.oplog.append_new(self.term, "noop", None, "linearizable read", self.now)
         self.replicate_all()

@@ -1,0 +1,200 @@
+"""The primary-elect's catch-up phase, primaryPreferred fallback, priority takeover delay and
+writes during rs.stepDown(): MongoDB behaviours checked scenario by scenario."""
+
+import pytest
+
+from caplab import Cluster, ConfigError
+from caplab.net.latency import Uniform
+
+from helpers_cp import cluster, secondaries, wait_primary
+
+
+def _w2_write_then_crash(seed: int, **options):
+    """5 members; a w:2 write reaches the primary and exactly one secondary ("fresh"); then the
+    primary crashes. Returns (cluster, old primary, fresh member, write result)."""
+    c = cluster(nodes=5, seed=seed, **options)
+    p = c.primary
+    fresh, *others = [n for n in c.nodes if n != p]
+    a = c.client("a", near=p)
+    assert a.put("x", "base").ok
+    c.run_for(100)
+    for o in others:
+        c.network.set_loss(1.0, src=p, dst=o, kind="Replicate")
+    r = a.put("x", "only-on-two", w=2)
+    c.crash(p)
+    c.network.set_loss(0.0)
+    return c, p, fresh, r
+
+
+@pytest.mark.parametrize("seed", range(1, 9))
+def test_new_primary_catches_up_so_an_acknowledged_w2_write_survives(seed):
+    """MongoDB's catch-up phase: the winner syncs from the fresher member before it accepts
+    writes, so a write that a reachable secondary holds is not rolled back."""
+    c, old, fresh, r = _w2_write_then_crash(seed)
+    assert r.ok
+    new = wait_primary(c, exclude=(old,))
+    assert new is not None
+    c.run_for(500)
+    assert c.rollbacks() == []
+    values = {rec["node"]: rec["value"] for rec in c.replica_records() if rec["key"] == "x"}
+    assert values[new] == "only-on-two" and values[fresh] == "only-on-two"
+    caught_up = [e.detail for e in c.sim.trace.of_kind("catch-up") if e.node == new
+                 and e.detail.startswith("done")]
+    assert caught_up, "the new primary never finished its catch-up phase"
+
+
+def test_catch_up_happens_when_the_winner_lacks_the_write():
+    """Over seeds, at least one election is won by a member without the w:2 write, and that
+    winner fetches it from the fresher member (the case catch-up exists for)."""
+    fetched = 0
+    for seed in range(1, 9):
+        c, old, fresh, _ = _w2_write_then_crash(seed)
+        new = wait_primary(c, exclude=(old,))
+        if new != fresh:
+            details = [e.detail for e in c.sim.trace.of_kind("catch-up") if e.node == new]
+            assert any(d.startswith(f"{fresh} is ahead") for d in details), details
+            assert any(d.startswith("done") and "caught up" in d for d in details), details
+            fetched += 1
+    assert fetched >= 1
+
+
+def _slow_catch_up(seed: int = 1, **options):
+    """Like _w2_write_then_crash, but the fresher member answers catch-up requests slowly;
+    returns the cluster once a member without the write has been elected, or None."""
+    c, old, fresh, r = _w2_write_then_crash(seed, **options)
+    c.network.set_latency(Uniform(600, 600), src=fresh, kind="CatchUpBatch", symmetric=False)
+    wait_primary(c, exclude=(old,), writable=False)
+    new = c.primary
+    return (c, old, fresh, new) if new != fresh else None
+
+
+def _first_slow_case(**options):
+    for seed in range(1, 20):
+        case = _slow_catch_up(seed, **options)
+        if case is not None:
+            return case
+    pytest.fail("no seed elected a member lacking the write")
+
+
+def test_no_writes_are_accepted_while_catching_up():
+    """During catch-up the primary-elect answers NotWritablePrimary; a client's write is
+    retried and lands only after the catch-up, behind the fetched entry."""
+    c, old, fresh, new = _first_slow_case()
+    assert c.primary == new and c.writable_primary is None
+    bob = c.client("bob", near=new)
+    r = bob.put("y", "1")
+    assert r.ok and r.node == new
+    done = [e for e in c.sim.trace.of_kind("catch-up") if e.node == new
+            and e.detail.startswith("done")]
+    assert done and r.latency_ms > 0
+    entries = c.backend.nodes[new].oplog.since(0, 10_000)
+    keys = [(e.key, e.value) for e in entries if e.op == "put"]
+    assert keys.index(("x", "only-on-two")) < keys.index(("y", "1"))
+    assert c.rollbacks() == []
+
+
+def test_catch_up_timeout_gives_up_and_the_fresher_write_is_rolled_back():
+    """With catch_up_timeout_ms (MongoDB's catchUpTimeoutMillis) shorter than the sync, the
+    new primary stops catching up and the fresher member's extra write is rolled back."""
+    c, old, fresh, new = _first_slow_case(catch_up_timeout_ms=100)
+    c.run_for(2000)
+    assert c.primary == new
+    details = [e.detail for e in c.sim.trace.of_kind("catch-up") if e.node == new]
+    assert any("catch_up_timeout_ms=100" in d for d in details), details
+    assert [(rb["node"], rb["value"]) for rb in c.rollbacks()] == [(fresh, "only-on-two")]
+
+
+def test_catch_up_ends_when_the_source_goes_down():
+    """MongoDB recomputes the target from the members that are up: if the sync source dies,
+    the primary-elect stops waiting for it (after the election timeout) and accepts writes."""
+    c, old, fresh, new = _first_slow_case()
+    member = c.backend.nodes[new]
+    c.sim.run_until(lambda: (member.catch_up or {}).get("source") == fresh, timeout_ms=1000)
+    assert member.catch_up["source"] == fresh       # syncing from it (its answer is slow)
+    c.crash(fresh)
+    start = c.now
+    c.sim.run_until(lambda: c.writable_primary is not None, timeout_ms=3000)
+    assert c.writable_primary == new
+    assert c.now - start <= c.backend.config["election_timeout_ms"] + 2 * \
+        c.backend.config["heartbeat_ms"]
+    details = [e.detail for e in c.sim.trace.of_kind("catch-up") if e.node == new]
+    assert any(f"{fresh} is no longer up" in d for d in details), details
+
+
+def test_catch_up_timeout_option_is_validated():
+    with pytest.raises(ConfigError, match="catch_up_timeout_ms.*-5"):
+        Cluster(mode="cp", nodes=3, catch_up_timeout_ms=-5)
+    assert Cluster(mode="cp", nodes=3, catch_up_timeout_ms=0).backend.config[
+        "catch_up_timeout_ms"] == 0
+
+
+def test_primary_preferred_reads_a_secondary_when_the_primary_is_down():
+    """MongoDB: primaryPreferred reads from a secondary if the primary is unavailable."""
+    c = cluster(seed=1)
+    p = c.primary
+    c.client("a", near=p).put("x", "1")
+    c.run_for(300)
+    s = secondaries(c)[0]
+    b = c.client("b", near=s)
+    c.crash(p)
+    r = b.get("x", read_preference="primaryPreferred")
+    assert r.ok and r.value == "1" and r.node != p
+    # With the primary up, primaryPreferred reads the primary.
+    c2 = cluster(seed=1)
+    c2.client("a", near=c2.primary).put("x", "1")
+    r2 = c2.client("b", near=secondaries(c2)[0]).get("x", read_preference="primaryPreferred")
+    assert r2.ok and r2.node == c2.primary
+
+
+def test_primary_preferred_during_an_election_reads_a_secondary_at_once():
+    """While no member knows a primary, primaryPreferred does not wait for the election."""
+    c = cluster(seed=1)
+    p = c.primary
+    c.client("a", near=p).put("x", "1")
+    c.run_for(300)
+    s = secondaries(c)[0]
+    b = c.client("b", near=s)
+    c.crash(p)
+    c.sim.run_until(lambda: c.backend.nodes[s].primary_name is None, timeout_ms=3000)
+    assert c.primary is None
+    r = b.get("x", read_preference="primaryPreferred")
+    assert r.ok and r.node == s and r.latency_ms < 50
+
+
+def test_priority_takeover_waits_its_delay():
+    """MongoDB: a higher-priority member takes over after (rank + 1) x electionTimeoutMillis
+    plus its random offset, not on its next heartbeat."""
+    c = Cluster(mode="cp", nodes=3, seed=1, priorities={"n1": 5})
+    c.crash("n1")
+    first = wait_primary(c)
+    c.restart("n1")
+    restarted = c.now
+    c.sim.run_until(lambda: c.primary == "n1", timeout_ms=5000)
+    assert c.primary == "n1"
+    (start_ms, _, winner, _) = c.elections[-1]
+    assert winner == "n1" and first != "n1"
+    timeout = c.backend.config["election_timeout_ms"]
+    assert start_ms - restarted >= timeout          # rank 0: one election timeout at least
+    assert start_ms - restarted <= timeout + c.backend.config["election_jitter_ms"] + 800
+
+
+def test_writes_fail_during_step_down():
+    """MongoDB: all writes to the primary fail from replSetStepDown until a new primary is
+    elected; a write sent meanwhile is not applied by the stepping-down member."""
+    c = cluster(seed=1)
+    p = c.primary
+    for s in c.nodes:
+        if s != p:
+            c.network.set_latency(Uniform(300, 300), src=p, dst=s, kind="Replicate")
+    a = c.client("a", near=p)
+    a.put("x", "0", w=1)
+    h = a.put_async("x", "during", w=1)
+    c.step_down(p, catch_up_ms=1000)
+    c.sim.run_until(lambda: h.done, timeout_ms=5000)
+    term = max(t for (_, _, winner, t) in c.elections if winner == p)
+    applied_by_old = [e for e in c.backend.nodes[p].oplog.since(0, 100)
+                      if e.value == "during" and e.term == term]
+    assert applied_by_old == []
+    # Either retried at the new primary, or a definite failure (never applied anywhere).
+    assert (h.result.ok and h.result.node != p) or (h.result.outcome == "fail"
+                                                     and h.result.definite), h.result
