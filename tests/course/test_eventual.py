@@ -190,6 +190,23 @@ def test_rounding_breaks_the_agreement_for_sub_ms_legs():
     assert slow.max_abs_diff < 0.08
 
 
+def test_rounding_at_scale_10_is_noise_at_300_trials_but_visible_at_3000():
+    """Notebook 05, after the scale-10 gap: "with 300 trials the gap is within two standard
+    errors (noise could explain it); with 3,000 trials it is more than two standard errors
+    above zero: rounding still adds a little" (the seed-1 numbers the notebook prints)."""
+    slow = eventual.simulated_t_visibility(seed=1, preset="lnkd-disk", scale=10,
+                                           t_ms=(0, 2, 10), trials_per_t=300)
+    p = slow.table["p_pbs"].iloc[0]
+    z = slow.table["diff"].iloc[0] / (p * (1 - p) / 300) ** 0.5
+    assert slow.table["diff"].iloc[0] > 0.05 and abs(z) < 2
+    big = eventual.simulated_t_visibility(seed=1, preset="lnkd-disk", scale=10, t_ms=(0,),
+                                          trials_per_t=3000)
+    p = big.table["p_pbs"].iloc[0]
+    gap = big.table["diff"].iloc[0]
+    assert gap / (p * (1 - p) / 3000) ** 0.5 >= 2
+    assert 0 < gap < slow.table["diff"].iloc[0]
+
+
 def test_scale_legs_stretches_the_curve():
     """scale_legs(k): the curve of the scaled legs at k*t is the original's at t."""
     from caplab.staleness import PRESETS

@@ -59,8 +59,9 @@ def test_solution_runs_as_pasted_into_the_notebook(notebook, capsys):
     name = exercise.answer_name
     cell = next((c for c in cells if expr.split("(")[0] in c and f"{name} =" in c), None)
     assert cell is not None, f"{notebook}: no exercise cell using {expr} and setting {name}"
-    solution = exercise.solution()
-    capsys.readouterr()
+    assert exercise.solution() is None   # printed once, not also returned
+    solution = exercise.solution_text
+    assert capsys.readouterr().out == solution + "\n"
     lines = cell.splitlines()
     answer_line = next(i for i, line in enumerate(lines) if line.startswith(f"{name} ="))
     lines[answer_line:answer_line + 1] = solution.splitlines()
@@ -70,6 +71,21 @@ def test_solution_runs_as_pasted_into_the_notebook(notebook, capsys):
     ns = _notebook_namespace(notebook)
     exec(solution, ns)
     assert eval(expr, ns).check(ns[name]).correct
+
+
+@pytest.mark.parametrize("notebook", EXERCISES)
+def test_hint_and_solution_cell_shows_each_text_once(notebook, capsys):
+    """The notebook's commented hint/solution cell, uncommented and run like Jupyter runs it:
+    each text is printed once and the cell has no value (a returned string would be shown a
+    second time as the cell's output)."""
+    exercise = eval(EXERCISES[notebook], _notebook_namespace(notebook))
+    ns = _notebook_namespace(notebook)
+    ns["_exercise"] = exercise
+    value = _run_cell("_exercise.hint()\n_exercise.solution()", ns)
+    out = capsys.readouterr().out
+    assert value is None
+    assert out.count(exercise.hint_text) == 1 and out.count(exercise.solution_text) == 1
+    assert _run_cell("_exercise.solution()", ns) is None
 
 
 @pytest.mark.parametrize("notebook", EXERCISES)

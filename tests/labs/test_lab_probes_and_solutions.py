@@ -65,6 +65,25 @@ def test_probes_catch_other_wrong_guards(name, rule):
     assert outcome.status == INCORRECT, (name, outcome.text())
 
 
+def test_refusing_equal_optimes_is_explained():
+    """A rule with <= instead of < (refuses a candidate exactly as up to date) elects nobody:
+    the message says no candidate won a majority and points at an equal optime, not "your
+    rule refuses every candidate"."""
+    def strict(b):
+        if b.candidate_term < b.voter_term:
+            return False, "old term"
+        if b.voted_for not in (None, b.candidate):
+            return False, "already voted"
+        if b.candidate_last_optime <= b.voter_last_optime:
+            return False, "not ahead of me"
+        return True, "ok"
+    outcome = lab03.q1.check(strict)
+    assert outcome.status == INCORRECT and outcome.seed is not None
+    assert "no candidate won a majority" in outcome.message
+    assert "both oplogs end at" in outcome.message and "equal" in outcome.message
+    assert "refuses every candidate" not in outcome.message
+
+
 def test_probe_failure_names_the_situation():
     """probe_vote_rule alone: a rule granting everything fails on the first probe."""
     from caplab.labkit import Incorrect
@@ -96,8 +115,9 @@ def _lab_namespace(lab: str) -> dict:
 def test_lab_solution_defines_what_the_notebook_checks(lab, q, capsys):
     """solution() defines the notebook's answer name (``vote_rule``, not
     ``reference_vote_rule``), and that answer is Correct."""
-    text = q.solution()
-    capsys.readouterr()
+    assert q.solution() is None   # printed once, not also returned
+    text = q.solution_text
+    assert capsys.readouterr().out == text + "\n"
     notebook = (LABS / lab / f"{lab}.ipynb").read_text()
     assert f"check({q.answer_name})" in notebook
     ns = _lab_namespace(lab)

@@ -38,9 +38,14 @@ def test_placeholder_is_not_attempted(q):
 
 @pytest.mark.parametrize("q", EXERCISES, ids=lambda q: q.name.split(":")[0])
 def test_hint_and_solution(q, capsys):
-    """hint() and solution() print text; the solution shows the reference."""
-    assert q.hint() and q.solution()
-    assert "Hint" in capsys.readouterr().out
+    """hint() and solution() print their text once and return None (a returned string would
+    be shown a second time by Jupyter as the cell's value)."""
+    assert q.hint() is None
+    out = capsys.readouterr().out
+    assert out == f"Hint: {q.hint_text}\n" and q.hint_text
+    assert q.solution() is None
+    out = capsys.readouterr().out
+    assert out == f"{q.solution_text}\n" and q.solution_text.strip()
 
 
 def _incorrect(q, answer, *words):
@@ -146,14 +151,104 @@ def test_lab03_refusing_everything_elects_nobody():
     ("no repair", lambda key, replies: {}),
     ("only missing replicas", lambda key, replies: {
         r.node: max(x.version for x in replies if x.version is not None)
-        for r in replies if r.version is None}),
+        for r in replies if r.version is None} if any(x.version for x in replies) else {}),
     ("newest by value", lambda key, replies: {
         r.node: max((x for x in replies if x.version is not None), key=lambda x: x.value).version
-        for r in replies}),
+        for r in replies} if any(x.version for x in replies) else {}),
 ])
 def test_lab04_q1_wrong(name, fn):
     """Repairs that skip stale replicas or pick the wrong version leave replicas diverged."""
     _incorrect(lab04.q1, fn, "still disagree")
+
+
+def _skips_empty_replicas(key, replies):
+    """The reviewer's wrong answer: never repairs a replica that holds nothing."""
+    newest = max((r.version for r in replies if r.version is not None), default=None)
+    return {r.node: newest for r in replies if r.version is not None and r.version != newest}
+
+
+def _bare_max(key, replies):
+    """max() without default: crashes on a key no replica holds."""
+    newest = max(r.version for r in replies if r.version is not None)
+    return {r.node: newest for r in replies if r.version != newest}
+
+
+def _sends_values(key, replies):
+    """Returns the newest *value* instead of its version."""
+    best = max((r for r in replies if r.version is not None), key=lambda r: r.version,
+               default=None)
+    return {} if best is None else {r.node: best.value for r in replies if r.version != best.version}
+
+
+@pytest.mark.parametrize("seed", lab04.SEEDS[:6])
+def test_lab04_scenario_has_an_empty_replica_and_an_unwritten_key(seed):
+    """Every graded run asks the function about a replica that holds nothing (version None
+    next to real versions) and about a key no replica holds (every version None)."""
+    facts = lab04.run_repair_scenario(lab04.reference_minimal_repair, seed)
+    assert facts["partial_write"].outcome == "ok"
+    partial = [replies for key, replies, _ in facts["calls"] if key == lab04.PARTIAL_KEY]
+    first = {r.node: r.version for r in partial[0]}
+    assert first[facts["empty_replica"]] is None
+    assert any(v is not None for v in first.values())
+    unwritten = [replies for key, replies, _ in facts["calls"] if key == lab04.UNWRITTEN_KEY]
+    assert unwritten and all(r.version is None for replies in unwritten for r in replies)
+    assert not facts["diverged"]
+
+
+@pytest.mark.parametrize("q", [lab04.q1, lab04.q2], ids=["q1", "q2"])
+def test_lab04_repair_that_skips_empty_replicas_is_incorrect(q):
+    """{r.node: newest for r in replies if r.version is not None and r.version != newest}
+    leaves the replica that never got the key empty."""
+    outcome = _incorrect(q, _skips_empty_replicas, "still disagree", lab04.PARTIAL_KEY,
+                         "holds nothing", "version None")
+
+
+def test_lab04_probe_catches_skipping_empty_replicas_on_its_own():
+    """The fixed replies alone (no simulation) also refuse it, naming the empty replica."""
+    from caplab.labkit import Incorrect
+    with pytest.raises(Incorrect, match="n2 must get the newest version") as info:
+        lab04.probe_repair(_skips_empty_replicas, minimal=True)
+    assert "holds nothing" in info.value.reason and "Reply(node='n2', version=None" in \
+        info.value.reason
+    lab04.probe_repair(lab04.reference_repair, minimal=False)
+    lab04.probe_repair(lab04.reference_minimal_repair, minimal=True)
+
+
+@pytest.mark.parametrize("q", [lab04.q1, lab04.q2], ids=["q1", "q2"])
+def test_lab04_bare_max_on_a_key_no_replica_holds_is_explained(q):
+    """max() without default raises on a key nobody wrote: the message says so, not just
+    "your code raised"."""
+    outcome = _incorrect(q, _bare_max, "no replica holds", "every reply's version is None",
+                         "max() arg is an empty sequence", "return {}", "default=None")
+    assert not outcome.message.startswith("your code raised")
+    from caplab.labkit import Incorrect
+    with pytest.raises(Incorrect, match="no replica holds 'ghost'"):
+        lab04.probe_repair(_bare_max, minimal=False)
+
+
+@pytest.mark.parametrize("name, fn, words", [
+    ("values", _sends_values, ("looks like a value", "reply.version")),
+    ("unknown node", lambda key, replies: {"n9": r.version for r in replies if r.version},
+     ("'n9'", "not a replica that answered", "reply.node")),
+    ("None version", lambda key, replies: {r.node: r.version for r in replies},
+     ("None means 'holds nothing'",)),
+    ("a list of nodes", lambda key, replies: [r.node for r in replies],
+     ("return a dict {node: version}",)),
+])
+def test_lab04_bad_answer_shape_is_named(name, fn, words):
+    """A wrong shape is caught before the simulator applies it: the message names the entry and
+    what is allowed, never "your code raised"."""
+    outcome = _incorrect(lab04.q1, fn, *words)
+    assert "your code raised" not in outcome.message, outcome.message
+
+
+def test_validate_plan_accepts_what_the_hook_accepts():
+    """None, {}, a dict of reply versions and (node, version) pairs are valid plans."""
+    replies = lab04.PROBES[0][2]
+    newest = lab04.PROBES[0][3]
+    assert lab04.validate_plan("cart", replies, None) == {}
+    assert lab04.validate_plan("cart", replies, {}) == {}
+    assert lab04.validate_plan("cart", replies, [("n2", list(newest))]) == {"n2": newest}
 
 
 def test_lab04_q2_rejects_wasted_repairs():

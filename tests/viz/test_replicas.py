@@ -75,3 +75,13 @@ def test_empty_heatmap_says_why_and_the_note_goes_after_the_first_write(cp):
     cp.clients["alice"].put("x", "1")
     cp.run_for(500)
     assert not replica_heatmap(cp).layout.annotations
+
+
+def test_replica_table_cuts_long_values_at_max_chars():
+    """Values are cut at 12 characters by default; ``max_chars`` shows more (the version stays)."""
+    records = [{"node": "n1", "key": "cart", "value": "eggs,milk,tea,bread", "version": 3},
+               {"node": "n2", "key": "cart", "value": "eggs,milk,tea,bread", "version": 3}]
+    short = replica_table(records)
+    assert short.loc["n1", "cart"] == "eggs,milk,t… @ 3"
+    full = replica_table(records, max_chars=40)
+    assert full.loc["n1", "cart"] == "eggs,milk,tea,bread @ 3"

@@ -323,3 +323,55 @@ def test_header_shows_the_arguments_the_panel_was_built_with():
     p.new_button.click()
     assert p.cluster.mode == "ap" and len(p.cluster.nodes) == 3
     assert p.status.error is None
+
+
+def _log_lines(panel):
+    import html
+    import re
+    return html.unescape(re.sub(r"<[^>]+>", "", panel.log_box.value)).splitlines()
+
+
+def test_dropped_messages_do_not_flood_the_log_when_messages_are_hidden(cp):
+    """A partition drops heartbeats by the dozen. With "show messages in the log" unchecked the
+    drops between two shown events collapse into one count line, so the election stays in the
+    14-line log; checked, every drop is listed."""
+    import re
+    cp.partition_preset("split 2|3")
+    cp.run_for(3000)
+    trace = cp.cluster.sim.trace
+    drops = [e for e in trace.events if e.kind == "drop"]
+    assert len(drops) > 100                          # the flood is there
+    lines = _log_lines(cp)
+    assert len(lines) <= cp.log_lines
+    assert not any("DROPPED" in line for line in lines)
+    counted = [line for line in lines if "dropped by the partition" in line]
+    assert counted and all(re.search(r"\(\d+ messages? dropped", line) for line in counted)
+    # the latest election event of the trace is still in the log
+    last_election = [e for e in trace.events if e.kind == "election"][-1]
+    assert any(line.strip().startswith(f"{last_election.time_ms} ms  ELECTION")
+               for line in lines), lines
+    # the count lines add up to the drops after the oldest shown event
+    oldest = int(lines[0].split("ms")[0])
+    shown = sum(int(re.search(r"\((\d+) messages? dropped", line).group(1)) for line in counted)
+    assert shown == len([e for e in drops if e.time_ms >= oldest])
+    cp.show_messages.value = True
+    lines = _log_lines(cp)
+    assert any("sends" in line or "DROPPED" in line for line in lines)
+    assert not any("messages dropped" in line for line in lines)
+
+
+def test_event_log_counts_drops_by_reason():
+    """Drops of different reasons between two shown events share one line, per reason."""
+    from caplab.sim.trace import TraceEvent
+    from caplab.widgets._common import event_log_html
+    events = [TraceEvent(10, "crash", "n1", None, None, None, None)]
+    events += [TraceEvent(20 + i, "drop", "n2", "n3", i, None, "partition") for i in range(5)]
+    events += [TraceEvent(30, "drop", "n2", "n1", 9, None, "crashed")]
+    events += [TraceEvent(40, "restart", "n1", None, None, None, None)]
+    text = event_log_html(events, last=14)
+    assert "(6 messages dropped: 5 by the partition, 1 at a crashed node until 30 ms)" in text
+    assert text.index("CRASH") < text.index("dropped") < text.index("RESTART")
+    one = event_log_html(events[:2], last=14)
+    assert "(1 message dropped by the partition)" in one
+    every = event_log_html(events, last=14, messages=True)
+    assert every.count("DROPPED (partition)") == 5 and every.count("DROPPED (crashed)") == 1

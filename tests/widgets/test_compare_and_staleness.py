@@ -105,3 +105,32 @@ def test_staleness_shrinking_n_keeps_r_and_w_valid():
     assert panel.r_slider.value == 2 and panel.r_slider.max == 2
     panel.preset_box.value = "wan"
     assert "wan" in panel.figure.data[0].name
+
+
+def _markdown(notebook: str) -> str:
+    import json
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[2] / "notebooks" / f"{notebook}.ipynb"
+    return "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                     if c["cell_type"] == "markdown")
+
+
+def test_notebook_02_describes_the_panel_it_shows():
+    """Notebook 02 says the panel starts with a minority|majority split over the middle half
+    of a 3000 ms run (not the notebook's own scenario): that is what SideBySidePanel(seed=1,
+    nodes=3, clients=3) does."""
+    assert "`split minority|majority` fault over the middle half of a 3000 ms" in \
+        _markdown("02-cap-in-practice")
+    panel = SideBySidePanel(seed=1, nodes=3, clients=3)
+    assert panel.fault_box.value == "split minority|majority"
+    assert panel.duration_box.value == 3000
+    (start, action, minority, majority), (end, heal) = panel.schedule
+    warm = panel.warmup_ms
+    assert (action, heal) == ("partition", "heal")
+    assert (start - warm, end - warm) == (3000 // 4, 3 * 3000 // 4)
+
+
+def test_notebook_05_names_the_staleness_panel_dropdown_by_its_label():
+    """Notebook 05 tells students to use the `latency` dropdown: that is its label."""
+    assert StalenessPanel().preset_box.description == "latency"
+    assert "`latency` dropdown" in _markdown("05-eventual-consistency-measured")

@@ -57,7 +57,7 @@ def summarize(history, *, final_state=None, snapshots=None, heal_ms=None, model=
     if lin is None:
         lin = check_linearizability(records, model, max_steps=max_steps)
     rows.append(("linearizability", lin.verdict, len(lin.bad_ops),
-                 _first_line(lin.explain())))
+                 brief_explanation(lin.explain())))
     stale = check_stale_reads(records)
     rows.append(("stale reads", stale.verdict, len(stale.stale),
                  f"{len(stale.stale)} of {stale.reads_checked} reads stale; worst "
@@ -81,5 +81,12 @@ def summarize(history, *, final_state=None, snapshots=None, heal_ms=None, model=
     return pd.DataFrame(records, columns=list(SUMMARY_COLUMNS))
 
 
-def _first_line(text: str) -> str:
-    return text.splitlines()[0] if text else ""
+def brief_explanation(text: str) -> str:
+    """A checker's explanation on one line: its first line, then its indented ``  - ...``
+    lines (for a linearizability violation, the operations that cannot be placed, which the
+    first line's closing colon announces); later sentences are left out."""
+    lines = text.splitlines()
+    if not lines:
+        return ""
+    reasons = [line.strip()[2:] for line in lines[1:] if line.startswith("  - ")]
+    return lines[0] + (" " + "; ".join(reasons) + "." if reasons else "")

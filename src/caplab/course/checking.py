@@ -21,7 +21,7 @@ from ..kv import Cluster
 from ..kv.workload import Workload
 
 __all__ = ["TINY_HISTORIES", "tiny_history", "CONFIGS", "NemesisFacts", "nemesis_run",
-           "verdict_table", "JepsenFacts", "jepsen_import"]
+           "verdict_table", "JepsenFacts", "jepsen_import", "explain_briefly"]
 
 
 # -- hand-made histories -------------------------------------------------------------------
@@ -240,6 +240,14 @@ def bar_summaries(facts: dict) -> dict:
             for name, f in facts.items()}
 
 
+def explain_briefly(result) -> str:
+    """A linearizability verdict in one line: :meth:`~caplab.check.LinearizabilityResult.explain`'s
+    first line followed by the operations that cannot be placed (its indented lines), without
+    its closing sentence. For a linearizable history, ``explain()`` itself."""
+    from ..check.summary import brief_explanation
+    return brief_explanation(result.explain())
+
+
 # -- exercise ------------------------------------------------------------------------------
 def _grade_history(answer) -> str:
     from ..check import check_linearizability
@@ -264,16 +272,32 @@ def _grade_history(answer) -> str:
     result = check_linearizability(records)
     if result.ok:
         raise Incorrect("the checker linearizes it: " + result.explain())
-    return "not linearizable although every read overlaps a write: " + \
-        result.explain().splitlines()[0]
+    # The point of the exercise: each read alone is fine, only together are they not. A read
+    # that is wrong even when it is the only read (a value nobody wrote, the value of a failed
+    # write, an old value after the write completed) misses it.
+    for g in gets:
+        alone = [r for r in records if r["op"] != "get" or r is g]
+        verdict = check_linearizability(alone)
+        if not verdict.ok:
+            raise Incorrect(
+                f"op {g['id']} (get by {g['client']}, returned {g['value']!r}) is wrong on its "
+                f"own: checked with the writes alone (the other reads removed), the history is "
+                f"still {explain_briefly(verdict)} A read may return the "
+                f"initial None or a value a write that can take effect in its interval wrote "
+                f"(a write whose outcome is fail never took effect). Make every read fine on "
+                f"its own, and only the reads together impossible.")
+    return ("not linearizable although every read overlaps a write, and each read alone with "
+            "the writes is linearizable: " + explain_briefly(result))
 
 
 def _make_exercise():
     from ..labkit import Exercise
     return Exercise(
         "Notebook 06, exercise", answer_name="my_history", grader=_grade_history,
-        hint="Overlap alone never convicts a read. Make two reads that do not overlap each "
-             "other, both overlapping one write, and let the earlier read see the new value.",
+        hint="Overlap alone never convicts a read, and each read must be fine on its own "
+             "(it returns None or the value of a write that can take effect in its "
+             "interval). Make two reads that do not overlap each other, both overlapping one "
+             "write, and let the earlier read see the new value and the later one the old.",
         solution="my_history = checking.tiny_history('inversion')   # new value, then the old one",
         reference=tiny_history("inversion"))
 

@@ -148,15 +148,25 @@ class Exercise:
             return Outcome(self.name, INCORRECT, not_valid(answer, _error_text(exc)).reason)
         return Outcome(self.name, CORRECT, message)
 
-    def hint(self) -> str:
-        """A hint (printed, and returned)."""
-        print(f"Hint: {self._hint}")
+    @property
+    def hint_text(self) -> str:
+        """The hint, as text (what :meth:`hint` prints)."""
         return self._hint
 
-    def solution(self) -> str:
-        """The reference solution (printed, and returned)."""
-        print(self._solution)
+    @property
+    def solution_text(self) -> str:
+        """The reference solution's source text (what :meth:`solution` prints)."""
         return self._solution
+
+    def hint(self) -> None:
+        """Print a hint. Returns None, so that Jupyter shows the text once (a returned string
+        would be echoed a second time as the cell's value); :attr:`hint_text` holds it."""
+        print(f"Hint: {self._hint}")
+
+    def solution(self) -> None:
+        """Print the reference solution. Returns None, so that Jupyter shows it once;
+        :attr:`solution_text` holds the text."""
+        print(self._solution)
 
     def __repr__(self) -> str:
         return f"<Exercise {self.name!r}: check({self.answer_name}), hint(), solution()>"

@@ -190,13 +190,15 @@ def replica_heatmap(source=None, *, keys=None, missing="auto", data=None, height
     return make_figure(traces, layout)
 
 
-def replica_table(source=None, *, keys=None, missing="auto", data=None, styled=False):
+def replica_table(source=None, *, keys=None, missing="auto", data=None, styled=False,
+                  max_chars: int = 12):
     """A small node x key table of values (``value @ version``, stale cells suffixed ``✗``).
 
     Args:
         source, keys, missing, data: as in :func:`replica_heatmap`.
         styled: return a pandas ``Styler`` with stale cells shaded (for notebooks) instead of
             the plain DataFrame.
+        max_chars: values longer than this are cut with an ellipsis (the version is kept).
 
     Returns:
         A DataFrame indexed by node with one column per key (strings), and
@@ -214,7 +216,7 @@ def replica_table(source=None, *, keys=None, missing="auto", data=None, styled=F
             if c is None or not c["held"]:
                 text = "—"
             else:
-                text = short(c["value"], 12)
+                text = short(c["value"], max_chars)
                 if c["version"] not in (None, ""):
                     text += f" @ {c['version']}"
             if c is not None and c["stale"]:

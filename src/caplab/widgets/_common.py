@@ -161,19 +161,61 @@ _MESSAGE_KINDS = frozenset({"send", "deliver", "drop", "duplicate"})
 _QUIET_KINDS = frozenset({"timer", "latency", "loss"})
 
 
+_DROP_REASONS = {"partition": "by the partition", "crashed": "at a crashed node",
+                 "loss": "by message loss", "endpoint replaced": "at a replaced node"}
+
+
+class _DropRun:
+    """Consecutive dropped messages between two shown events, shown as one count line."""
+
+    def __init__(self) -> None:
+        self.first_ms = self.last_ms = None
+        self.reasons: dict = {}
+
+    def add(self, e) -> None:
+        self.first_ms = e.time_ms if self.first_ms is None else min(self.first_ms, e.time_ms)
+        self.last_ms = e.time_ms if self.last_ms is None else max(self.last_ms, e.time_ms)
+        reason = str(e.detail)
+        self.reasons[reason] = self.reasons.get(reason, 0) + 1
+
+    def line(self) -> str:
+        n = sum(self.reasons.values())
+        parts = [f"{k} {_DROP_REASONS.get(r, f'({r})')}" for r, k in
+                 sorted(self.reasons.items(), key=lambda rk: (-rk[1], rk[0]))]
+        what = (f"{n} message{'s' if n != 1 else ''} dropped {parts[0].split(' ', 1)[1]}"
+                if len(parts) == 1 else f"{n} messages dropped: {', '.join(parts)}")
+        until = "" if self.first_ms == self.last_ms else f" until {self.last_ms} ms"
+        return f"{self.first_ms:>7} ms  ({what}{until})"
+
+
 def event_log_html(events, *, last: int = 14, messages: bool = False) -> str:
-    """The last ``last`` trace events as a monospace block (timers always left out; message
-    sends and deliveries only with ``messages=True``, dropped messages always shown)."""
-    chosen = []
+    """The last ``last`` trace events as a monospace block (timers always left out).
+
+    With ``messages=True`` every message event is shown: sends, deliveries, duplicates and
+    drops. With ``messages=False`` they are left out, except that the messages dropped between
+    two shown events are counted on one line, e.g. ``(37 messages dropped by the partition
+    until 4400 ms)``: a partition drops heartbeats by the dozen, and one line per drop would
+    push the elections out of the log.
+    """
+    chosen: list = []
     for e in reversed(events):
         if e.kind in _QUIET_KINDS:
             continue
         if not messages and e.kind in ("send", "deliver", "duplicate"):
             continue
-        chosen.append(e)
+        if not messages and e.kind == "drop":
+            if chosen and isinstance(chosen[-1], _DropRun):
+                chosen[-1].add(e)
+                continue
+            item = _DropRun()
+            item.add(e)
+        else:
+            item = e
         if len(chosen) >= last:
             break
-    lines = [html.escape(format_event(e)) for e in reversed(chosen)]
+        chosen.append(item)
+    lines = [html.escape(item.line() if isinstance(item, _DropRun) else format_event(item))
+             for item in reversed(chosen)]
     if not lines:
         lines = ["(nothing yet)"]
     return "<div class='caplab-log'>" + "\n".join(lines) + "</div>"
