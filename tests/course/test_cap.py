@@ -137,6 +137,14 @@ def test_ap_accepts_conflicting_writes(cmp):
     assert cmp.cp.conflicting_keys == []
 
 
+def test_ap_replicas_catch_up_by_hinted_handoff(cmp):
+    """Notebook 02: "after the heal, hints replay the missed writes": the AP ring stored hints
+    for the replicas it could not reach and replayed every one of them."""
+    counters = cmp.ap.cluster.backend.counters
+    assert counters["hints_stored"] > 0
+    assert counters["hints_replayed"] == counters["hints_stored"]
+
+
 def test_no_acknowledged_write_lost_in_either(cmp):
     """'With synchronised clocks neither cluster lost an acknowledged write (by the checker).'"""
     assert cmp.cp.lost_writes == 0 and cmp.ap.lost_writes == 0
@@ -194,15 +202,34 @@ def test_ap_with_quorums_refuses_on_the_minority_side():
     assert s.minority_ops > 0 and s.minority_ok == 0
 
 
-def test_cp_minority_reads_came_before_step_down(cmp):
-    """'The few reads CP answered for the cut-off client came from the old primary before it
-    stepped down.'"""
-    frame = cmp.cp.history.to_frame()
-    reads = frame[frame.client.isin(cmp.minority_clients) & (frame.op == "get")
-                  & (frame.outcome == "ok") & (frame.invoke_ms >= cmp.split_ms)
-                  & (frame.complete_ms < cmp.heal_ms)]
-    step_down = [e.time_ms for e in cmp.cp.cluster.sim.trace.of_kind("role")
-                 if e.node == cmp.victim and e.time_ms >= cmp.split_ms
+def test_cp_with_linearizable_reads_answers_the_cut_off_client_nothing(cmp):
+    """'It answered no read either: a linearizable read must be confirmed by a majority.'"""
+    assert cmp.cp.minority_ops > 0 and cmp.cp.minority_ok == 0
+    assert all(op.options.get("read_concern") == "linearizable"
+               for op in cmp.cp.history if op.op == "get")
+
+
+@pytest.fixture(scope="module")
+def local_reads():
+    return cap_side_by_side(seed=1, cp_options={"read_concern": "local"})
+
+
+def test_cp_local_reads_are_dirty_and_not_linearizable(local_reads):
+    """'Break it': with read concern local the deposed primary answers reads before it steps
+    down, one of them returns a write later rolled back, and the history is not linearizable."""
+    s = local_reads
+    frame = s.cp.history.to_frame()
+    reads = frame[frame.client.isin(s.minority_clients) & (frame.op == "get")
+                  & (frame.outcome == "ok") & (frame.invoke_ms >= s.split_ms)
+                  & (frame.complete_ms < s.heal_ms)]
+    step_down = [e.time_ms for e in s.cp.cluster.sim.trace.of_kind("role")
+                 if e.node == s.victim and e.time_ms >= s.split_ms
                  and "stepped down" in e.detail][0]
-    assert len(reads) == cmp.cp.minority_reads_ok
-    assert (reads.node == cmp.victim).all() and (reads.complete_ms <= step_down).all()
+    assert len(reads) == s.cp.minority_reads_ok > 0
+    assert (reads.node == s.victim).all() and (reads.complete_ms <= step_down).all()
+    rolled = {(r["key"], r["value"]) for r in s.cp.cluster.rollbacks()}
+    assert s.cp.rolled_back_reads
+    for client, key, value, node in s.cp.rolled_back_reads:
+        assert (key, value) in rolled and node == s.victim
+    assert s.cp.linearizable == "not linearizable"
+    assert s.cp.lin_result.key in {key for _, key, _, _ in s.cp.rolled_back_reads}

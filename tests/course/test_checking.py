@@ -97,9 +97,9 @@ def test_register_check_misses_overwritten_rollbacks(table):
 
 
 def test_checker_can_pass_a_run_with_rollbacks():
-    """"Under seed 7, CP w=1 rolls back acknowledged writes and still passes every check: a
+    """"Under seed 43, CP w=1 rolls back acknowledged writes and still passes every check: a
     clean verdict is not a proof.\""""
-    f = checking.nemesis_run("CP w=1", 7)
+    f = checking.nemesis_run("CP w=1", 43)
     assert f.acked_rolled_back > 0
     assert set(f.verdicts.values()) <= {"ok", "linearizable"}
 
@@ -165,6 +165,59 @@ def test_counterexample_window_holds_the_bad_ops(table):
     assert not result.ok and records
     assert set(result.bad_ops) <= {r["id"] for r in records}
     assert {r["key"] for r in records} == {result.key}
+
+
+def test_explain_briefly_names_the_operations_that_cannot_be_placed():
+    """The one-line explanation does not end on a dangling colon: it names Carol's read."""
+    r = check_linearizability(checking.tiny_history("inversion"))
+    text = checking.explain_briefly(r)
+    assert "\n" not in text and not text.rstrip().endswith(":")
+    assert "op 2 get('x') -> None by client 'carol'" in text
+    ok = check_linearizability(checking.tiny_history("overlap"))
+    assert checking.explain_briefly(ok) == ok.explain()
+
+
+def test_counterexample_explanation_names_the_unplaceable_ops(table):
+    """Cell 21 prints explain(): after the colon come the operations that cannot be placed;
+    summarize()'s detail (shown in full in cell 15) carries them on its one line too."""
+    records, result = checking.counterexample_window(table[1]["AP one"])
+    lines = result.explain().splitlines()
+    assert lines[0].endswith(":") and lines[1].startswith("  - op ")
+    assert result.reasons and all(f"op {i} " in result.explain() for i in result.bad_ops)
+    detail = table[1]["AP one"].summary.set_index("check").loc["linearizability", "detail"]
+    assert not detail.endswith(":") and "\n" not in detail
+    assert all(f"op {i} " in detail for i in result.bad_ops)
+
+
+def test_exercise_correct_message_names_the_blamed_read():
+    """The Correct message includes the operation the checker cannot place."""
+    outcome = checking.exercise.check(checking.tiny_history("inversion"))
+    assert outcome.correct
+    assert "carol" in outcome.message and not outcome.message.rstrip().endswith(":")
+
+
+_op = checking._op
+
+
+@pytest.mark.parametrize("name, history, bad", [
+    # a put of 1 with an overlapping read of 7, a value nobody wrote
+    ("value nobody wrote", [_op(0, "alice", "put", 1, 0, 10), _op(1, "bob", "get", 7, 2, 4)], 1),
+    # a read of 1 overlapping a put of 1 that failed (never took effect)
+    ("failed write", [_op(0, "alice", "put", 1, 0, 10, "fail"), _op(1, "bob", "get", 1, 2, 4)],
+     1),
+    # the inversion plus a read of a value nobody wrote: together not linearizable, but op 3
+    # is wrong on its own
+    ("inversion plus a bogus read", checking.tiny_history("inversion")
+     + [_op(3, "dave", "get", 99, 3, 6)], 3),
+])
+def test_exercise_refuses_reads_that_are_wrong_alone(name, history, bad):
+    """Non-linearizable histories whose every read overlaps a write, but where some read is
+    wrong even without the other reads: Incorrect, naming that read."""
+    assert not check_linearizability(history).ok
+    outcome = checking.exercise.check(history)
+    assert outcome.status == "Incorrect", (name, outcome.text())
+    assert f"op {bad} (get by" in outcome.message and "wrong on its own" in outcome.message
+    assert "other reads removed" in outcome.message
 
 
 def test_exercise_passes_the_reference_and_fails_wrong_answers():

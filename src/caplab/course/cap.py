@@ -25,6 +25,11 @@ ELECTION_WAIT_MS = 2000
 #: the AP ring of notebook 02: Cassandra's usual consistency level ONE for reads and writes
 AP_OPTIONS = {"write_consistency": "one", "read_consistency": "one"}
 
+#: the CP replica set of notebook 02: MongoDB's consistent settings, ``w: "majority"`` writes (the
+#: default) and ``linearizable`` reads. With the default read concern ``local`` a cut-off primary
+#: keeps answering reads until it steps down, including writes later rolled back (notebook 03).
+CP_OPTIONS = {"write_concern": "majority", "read_concern": "linearizable"}
+
 
 def _step_down_ms(cluster, node: str, after_ms: int) -> int | None:
     """When ``node`` stopped being primary after ``after_ms`` (from the trace), or None."""
@@ -35,7 +40,8 @@ def _step_down_ms(cluster, node: str, after_ms: int) -> int | None:
 
 
 def _wait_for_primary(cluster, timeout_ms: int = 5000, exclude=()) -> str | None:
-    cluster.sim.run_until(lambda: cluster.primary is not None and cluster.primary not in exclude,
+    cluster.sim.run_until(lambda: cluster.writable_primary is not None
+                          and cluster.primary not in exclude,
                           timeout_ms=timeout_ms)
     p = cluster.primary
     return p if p not in exclude else None
@@ -149,6 +155,8 @@ class SideFacts:
     cluster: object = None
     stale_result: object = None
     lin_result: object = None
+    #: CP: reads answered ok with a value that was later rolled back (client, key, value, node)
+    rolled_back_reads: tuple = ()
 
     @property
     def ok_share(self) -> float:
@@ -219,6 +227,10 @@ def _run_side(mode, seed, schedule, split_ms, heal_ms, end_ms, minority, options
     lin = check_linearizability(c.history)
     lost = check_lost_writes(c.history, final_state=final_state)
     counts = frame.outcome.value_counts().to_dict()
+    rolled = {(r["key"], repr(r["value"])) for r in c.rollbacks()} if mode == "cp" else set()
+    rolled_back_reads = tuple(
+        (op.client, op.key, op.value, op.node) for op in c.history
+        if op.op == "get" and op.outcome == "ok" and (op.key, repr(op.value)) in rolled)
     summary = {"ops": len(frame), "ok": counts.get("ok", 0), "fail": counts.get("fail", 0),
                "info": counts.get("info", 0), "stale_reads": len(stale.stale),
                "lost_writes": len(lost.lost),
@@ -236,17 +248,20 @@ def _run_side(mode, seed, schedule, split_ms, heal_ms, end_ms, minority, options
         conflicting_keys=sorted(set(_acked_keys(mino)) & set(_acked_keys(majo))),
         values_at_heal=at_heal, values_after=final,
         rolled_back=len(c.rollbacks()) if mode == "cp" else 0, summary=summary,
-        history=c.history, cluster=c, stale_result=stale, lin_result=lin)
+        history=c.history, cluster=c, stale_result=stale, lin_result=lin,
+        rolled_back_reads=rolled_back_reads)
 
 
 def cap_side_by_side(seed: int = 1, *, split_ms: int = 2500, partition_ms: int = 3000,
-                     run_ms: int = 6000, ap_options: dict | None = None) -> CapComparison:
+                     run_ms: int = 6000, ap_options: dict | None = None,
+                     cp_options: dict | None = None) -> CapComparison:
     """The same seed, workload and fault schedule on a CP replica set and an AP ring.
 
     Three clients (``c1``..``c3``, one near each node) read and write two keys for ``run_ms``
     from 1500 ms on. At ``split_ms`` the CP cluster's primary is cut off (with the client near
-    it); ``partition_ms`` later the network heals. The AP ring uses ``ap_options`` (default
-    :data:`AP_OPTIONS`, consistency ONE).
+    it); ``partition_ms`` later the network heals. The replica set uses ``cp_options`` (default
+    :data:`CP_OPTIONS`: majority writes, linearizable reads), the AP ring ``ap_options``
+    (default :data:`AP_OPTIONS`, consistency ONE).
 
     Example:
         >>> cmp = cap_side_by_side(seed=1)                    # doctest: +SKIP
@@ -261,7 +276,7 @@ def cap_side_by_side(seed: int = 1, *, split_ms: int = 2500, partition_ms: int =
     minority = [f"c{i + 1}" for i, n in enumerate(probe.nodes) if n == victim]
     majority = [f"c{i + 1}" for i, n in enumerate(probe.nodes) if n != victim]
     args = (seed, schedule, split_ms, heal_ms, end_ms, minority)
-    cp = _run_side("cp", *args, {})
+    cp = _run_side("cp", *args, dict(CP_OPTIONS if cp_options is None else cp_options))
     ap = _run_side("ap", *args, dict(AP_OPTIONS if ap_options is None else ap_options))
     return CapComparison(seed=seed, victim=victim, minority_clients=minority,
                          majority_clients=majority, split_ms=split_ms, heal_ms=heal_ms,

@@ -1,6 +1,6 @@
 """Scenarios of notebook 03 (CP in depth): the unavailability window of an election, write
 concern and ``wtimeout``, stale secondary reads, the rollback of a ``w:1`` write after failover,
-and why ``w:"majority"`` writes survive it.
+and why ``w:"majority"`` writes survive it; the new primary's catch-up phase (5 members).
 
 Each function builds a fresh seeded 3-node replica set, runs one experiment and returns its
 facts as a frozen dataclass (plus the cluster, for drawing). ``tests/course/test_cp.py``
@@ -16,18 +16,20 @@ from ..check import check_linearizability, check_lost_writes
 from ..kv import Cluster
 
 __all__ = ["ElectionWindow", "election_window", "WriteConcernFacts", "write_concern",
-           "StaleSecondaryRead", "stale_secondary_read", "FailoverFacts", "failover"]
+           "StaleSecondaryRead", "stale_secondary_read", "FailoverFacts", "failover",
+           "CatchUpFacts", "catch_up"]
 
 
 def _started(seed: int, **options) -> Cluster:
     """A fresh seeded replica set that has elected its first primary."""
     c = Cluster(mode="cp", nodes=3, seed=seed, **options)
-    c.sim.run_until(lambda: c.primary is not None, timeout_ms=5000)
+    c.sim.run_until(lambda: c.writable_primary is not None, timeout_ms=5000)
     return c
 
 
 def _wait_for_new_primary(c, old: str, timeout_ms: int = 3000) -> str | None:
-    c.sim.run_until(lambda: c.primary not in (None, old), timeout_ms=timeout_ms)
+    # A new primary that accepts writes: done with its catch-up phase, its no-op written.
+    c.sim.run_until(lambda: c.writable_primary not in (None, old), timeout_ms=timeout_ms)
     return c.primary if c.primary != old else None
 
 
@@ -282,6 +284,65 @@ def failover(seed: int = 1, *, w=1) -> FailoverFacts:
         rollbacks=c.rollbacks(), read_after=read_after,
         lost_writes=check_lost_writes(c.history, final_state=final_state),
         linearizability=check_linearizability(c.history), cluster=c)
+
+
+# -- the catch-up phase -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CatchUpFacts:
+    """What :func:`catch_up` observed."""
+
+    seed: int
+    fresh_reachable: bool      # False: the fresher member crashed with the primary
+    old_primary: str
+    fresh: str                 # the one secondary that received the w:2 write
+    new_primary: str | None
+    write: object              # Result of the w:2 write of x="two"
+    catch_up_log: list         # the new primary's catch-up trace lines
+    rollbacks: list            # c.rollbacks() at the end
+    values: dict               # node -> value of x at the end (members that are up)
+    cluster: object = None
+
+    @property
+    def rolled_back_values(self) -> list:
+        return [r["value"] for r in self.rollbacks if r["key"] == "x"]
+
+
+def catch_up(seed: int = 1, *, fresh_reachable: bool = True) -> CatchUpFacts:
+    """Five members (a majority is 3). Alice writes ``x="base"`` (majority), then ``x="two"``
+    with ``w: 2`` while the primary's messages reach only one secondary, ``fresh``; the write is
+    acknowledged and the primary crashes. The others elect a new primary, which catches up
+    from ``fresh`` before accepting writes, if it can reach it (``fresh_reachable``; else
+    ``fresh`` crashed too and comes back after the election, to find its entry rolled back).
+
+    Example:
+        >>> f = catch_up(seed=1)                                   # doctest: +SKIP
+        >>> f.write.ok, f.new_primary != f.fresh, f.rollbacks      # doctest: +SKIP
+        (True, True, [])
+    """
+    c = Cluster(mode="cp", nodes=5, seed=seed)
+    c.sim.run_until(lambda: c.writable_primary is not None, timeout_ms=5000)
+    old = c.primary
+    fresh, *others = [n for n in c.nodes if n != old]
+    alice = c.client("alice", near=old)
+    alice.put("x", "base", w="majority")
+    c.run_for(100)
+    for o in others:
+        c.cut(old, o)              # one way: only fresh still hears the primary
+    write = alice.put("x", "two", w=2)
+    c.crash(old)
+    if not fresh_reachable:
+        c.crash(fresh)
+    c.heal()
+    new = _wait_for_new_primary(c, old, timeout_ms=5000)
+    if not fresh_reachable:
+        c.restart(fresh)
+    c.run_for(1500)
+    log = [e.detail for e in c.sim.trace.of_kind("catch-up") if e.node == new]
+    values = {r["node"]: r["value"] for r in c.replica_records()
+              if r["key"] == "x" and c.backend.nodes[r["node"]].up}
+    return CatchUpFacts(seed=seed, fresh_reachable=fresh_reachable, old_primary=old,
+                        fresh=fresh, new_primary=new, write=write, catch_up_log=log,
+                        rollbacks=c.rollbacks(), values=values, cluster=c)
 
 
 # -- exercise ----------------------------------------------------------------------------------

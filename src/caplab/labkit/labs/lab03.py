@@ -12,6 +12,10 @@ vote_rule=...)`` and runs two seeded scenarios per seed with ``w: "majority"`` w
   that votes for staler candidates elects a primary that lacks majority-acknowledged writes,
   which are then rolled back).
 
+The new primary's catch-up phase is switched off (``catch_up_timeout_ms=0``, MongoDB's
+``catchUpTimeoutMillis: 0``): left on, it fetches the newer entries from any member it can reach
+and would hide many a wrong vote; off, as in Raft, the voting rule alone must keep the data.
+
 Verdicts come from the trace (primaries per term, rollbacks) and from :mod:`caplab.check`
 (stale reads with linearizable reads, lost writes). A rule that survives the runs is then asked
 a few fixed ballots directly (:data:`PROBES`): some wrong rules, such as one that grants a
@@ -21,6 +25,8 @@ them.
 """
 
 from __future__ import annotations
+
+import functools
 
 from ...check import check_lost_writes, check_stale_reads
 from ...kv import Cluster
@@ -45,10 +51,15 @@ def reference_vote_rule(ballot):
     return True, "ok"
 
 
+#: Catch-up is switched off (MongoDB's ``catchUpTimeoutMillis: 0``): a new primary's catch-up
+#: phase fetches newer entries from members it can reach and so hides many a wrong vote; with
+#: it off, as in Raft, the voting rule alone must keep majority-committed writes.
+NO_CATCH_UP = {"catch_up_timeout_ms": 0}
+
 SCENARIOS = {
-    # name: (cluster options, fault schedule drawn by random_partitions)
-    "simultaneous candidates": {"election_jitter_ms": 0},
-    "shifting partitions": {"election_jitter_ms": 1000},
+    # name: cluster options (the fault schedule is drawn by random_partitions)
+    "simultaneous candidates": {"election_jitter_ms": 0, **NO_CATCH_UP},
+    "shifting partitions": {"election_jitter_ms": 1000, **NO_CATCH_UP},
 }
 
 
@@ -60,9 +71,18 @@ def run_election_scenario(vote_rule, seed: int, scenario: str = "shifting partit
         a dict: ``cluster``, ``two_primaries`` ({term: [members]} with more than one),
         ``lost_acknowledged`` (rolled-back writes that had been acknowledged with w:majority),
         ``stale`` (:func:`~caplab.check.check_stale_reads` result), ``lost``
-        (:func:`~caplab.check.check_lost_writes` result), ``elections`` (count).
+        (:func:`~caplab.check.check_lost_writes` result), ``elections`` (count), ``ballots``
+        (every ``(ballot, answer)`` the rule was asked, in order).
     """
-    c = Cluster(mode="cp", nodes=nodes, seed=seed, vote_rule=vote_rule,
+    ballots = []   # (ballot, the rule's answer), in the order the voters asked
+
+    @functools.wraps(vote_rule)
+    def recorded(ballot):
+        answer = vote_rule(ballot)
+        ballots.append((ballot, answer))
+        return answer
+
+    c = Cluster(mode="cp", nodes=nodes, seed=seed, vote_rule=recorded,
                 **SCENARIOS[scenario])
     c.run_for(1500)
     random_partitions(c, start_ms=c.now, duration_ms=duration_ms, stream="lab03.partitions")
@@ -77,7 +97,7 @@ def run_election_scenario(vote_rule, seed: int, scenario: str = "shifting partit
     return {"cluster": c, "two_primaries": two, "lost_acknowledged": lost_ack,
             "stale": check_stale_reads(c.history),
             "lost": check_lost_writes(c.history, final_state=c.backend.export_data()),
-            "elections": len(c.backend.elections)}
+            "elections": len(c.backend.elections), "ballots": ballots}
 
 
 #: Fixed ballots the rule is asked directly after the simulated runs:
@@ -128,6 +148,32 @@ def probe_vote_rule(vote_rule) -> None:
                             f"rule {verdict}; {why}. (Replay: vote_rule({ballot!r}))")
 
 
+def _granted(answer) -> bool:
+    return answer is True or (isinstance(answer, tuple) and len(answer) == 2
+                              and answer[0] is True)
+
+
+def _nobody_elected(ballots) -> str:
+    """Why no primary was elected, from the ballots the rule answered."""
+    granted = sum(_granted(a) for _, a in ballots)
+    text = (f"no primary was ever elected: no candidate won a majority of the votes (your rule "
+            f"granted {granted} of the {len(ballots)} ballots it was asked), so the set never "
+            f"accepted a write")
+    equal = next((b for b, a in ballots if not _granted(a)
+                  and tuple(b.candidate_last_optime) == tuple(b.voter_last_optime)
+                  and b.candidate_term >= b.voter_term
+                  and b.voted_for in (None, b.candidate)), None)
+    if equal is not None:
+        text += (f". For example {equal.voter} refused {equal.candidate} in term "
+                 f"{equal.candidate_term} although both oplogs end at "
+                 f"{tuple(equal.voter_last_optime)}: a candidate exactly as up to date as the "
+                 f"voter is not behind it and must get the vote (at the start every oplog is "
+                 f"equal, so refusing equal optimes elects nobody)")
+    elif not granted:
+        text += ". It refused every candidate"
+    return text
+
+
 def _grade(vote_rule) -> str:
     require_function(vote_rule, "a function vote_rule(ballot) -> (granted, reason)", 1)
     runs = 0
@@ -136,8 +182,7 @@ def _grade(vote_rule) -> str:
             facts = run_election_scenario(vote_rule, seed, scenario)
             runs += 1
             if facts["elections"] == 0:
-                raise Incorrect(f"[{scenario}] no primary was ever elected: your rule refuses "
-                                f"every candidate, so the set never accepts a write", seed=seed)
+                raise Incorrect(f"[{scenario}] {_nobody_elected(facts['ballots'])}", seed=seed)
             if facts["two_primaries"]:
                 term, members = next(iter(sorted(facts["two_primaries"].items())))
                 who = ", ".join(members[:-1]) + " and " + members[-1]
