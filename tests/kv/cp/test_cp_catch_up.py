@@ -198,3 +198,74 @@ def test_writes_fail_during_step_down():
     # Either retried at the new primary, or a definite failure (never applied anywhere).
     assert (h.result.ok and h.result.node != p) or (h.result.outcome == "fail"
                                                      and h.result.definite), h.result
+
+
+def test_a_source_that_stops_answering_is_given_up():
+    """A one-way cut from the primary-elect to its source (the source still heartbeats it, but
+    never gets the requests): after an election timeout without an answer, catch-up gives the
+    source up and the primary accepts writes (it used to wait forever)."""
+    c, old, fresh, new = _first_slow_case()
+    member = c.backend.nodes[new]
+    c.sim.run_until(lambda: (member.catch_up or {}).get("source") == fresh, timeout_ms=1000)
+    c.cut(new, fresh)
+    c.sim.run_until(lambda: c.writable_primary is not None, timeout_ms=5000)
+    assert c.writable_primary == new
+    details = [e.detail for e in c.sim.trace.of_kind("catch-up") if e.node == new]
+    assert any(f"{fresh} has not answered" in d for d in details), details
+    assert c.client("b", near=new).put("y", "1").ok
+
+
+def test_freshness_scan_does_not_wait_for_a_crashed_member():
+    """Members not heard from within the election timeout are not asked: after the primary
+    crashed, the new primary accepts writes a round trip after its election, not a heartbeat."""
+    c = cluster(nodes=3, seed=1)
+    old = c.primary
+    c.client("a", near=old).put("x", "1")
+    c.run_for(300)
+    c.crash(old)
+    wait_primary(c, exclude=(old,), writable=False)
+    elected = c.now
+    c.sim.run_until(lambda: c.writable_primary is not None, timeout_ms=3000)
+    assert c.now - elected < c.backend.config["heartbeat_ms"] / 2
+    asked = [e.detail for e in c.sim.trace.of_kind("catch-up") if e.node == c.primary][0]
+    assert old not in asked.split("asking")[1]
+
+
+def test_priority_takeover_delay_restarts_for_a_new_primary():
+    """A takeover delay counted against one primary does not carry over to its successor:
+    the higher-priority member waits a full delay after each new primary."""
+    checked = 0
+    for seed in range(1, 120):
+        c = Cluster(mode="cp", nodes=3, seed=seed, priorities={"n1": 2})
+        wait_primary(c)
+        c.crash("n1")
+        first = wait_primary(c)
+        c.restart("n1")
+        n1 = c.backend.nodes["n1"]
+        c.sim.run_until(lambda: n1.pending_takeover is not None, timeout_ms=3000)
+        if n1.pending_takeover is None:
+            continue
+        c.run_for(c.sim.rng("test").randint(0, 900))
+        c.crash(first)
+        c.sim.run_until(lambda: c.writable_primary not in (None, first), timeout_ms=5000)
+        if c.primary == "n1":
+            continue
+        elected = c.elections[-1][1]
+        c.sim.run_until(lambda: c.primary == "n1", timeout_ms=6000)
+        dry_runs = [e.time_ms for e in c.sim.trace.of_kind("election") if e.node == "n1"
+                    and "(priority takeover)" in e.detail and e.time_ms > elected]
+        assert dry_runs and dry_runs[0] - elected >= c.backend.config["election_timeout_ms"], \
+            f"seed {seed}"
+        checked += 1
+    assert checked >= 5
+
+
+def test_primary_preferred_during_catch_up_reads_a_secondary_quickly():
+    """While the new primary catches up it answers no reads; primaryPreferred goes to a
+    secondary at once instead of bouncing off the primary-elect or waiting on a dead member."""
+    c, old, fresh, new = _first_slow_case()
+    assert c.writable_primary is None
+    s = next(n for n in c.nodes if n not in (old, new) and c.backend.nodes[n].up)
+    c.sim.run_until(lambda: c.backend.nodes[s].primary_name == new, timeout_ms=500)
+    r = c.client("b", near=s).get("x", read_preference="primaryPreferred")
+    assert r.ok and r.node != new and r.latency_ms < 100, r

@@ -52,8 +52,9 @@ takeover needs the member to be fully caught up (MongoDB: within
 hears a healthy primary (Raft's pre-vote; it keeps a rejoining member from deposing a healthy
 primary); the driver retries a write once only after a "not primary" redirect (MongoDB drivers'
 retryable writes also retry once after a network error or a step-down); there are no arbiters,
-hidden or non-voting members, and no ``w: 0``, ``j`` or read concerns ``available`` /
-``snapshot`` (``available`` behaves like ``local`` in a replica set).
+hidden or non-voting members; ``nearest`` reads the client's near node (MongoDB: a random
+member within ``localThresholdMS`` of the nearest); and there is no ``w: 0``, ``j`` or read
+concerns ``available`` / ``snapshot`` (``available`` behaves like ``local`` in a replica set).
 """
 
 from .node import ReplicaNode

@@ -15,7 +15,8 @@ Catch-up ends early when the target member is no longer up (MongoDB recomputes t
 the members that are up) and, optionally, after ``catch_up_timeout_ms``
 (``settings.catchUpTimeoutMillis``; MongoDB's default -1: no limit; 0 switches catch-up off). Here the freshness scan
 waits for the members heard from within the election timeout, at most one heartbeat interval
-(MongoDB waits for every member's heartbeat answer or failure). MongoDB's *catch-up takeover*
+(MongoDB waits for every member's heartbeat answer or failure); a source that has not answered
+for an election timeout is given up. MongoDB's *catch-up takeover*
 (the fresher member deposes a primary that stays behind for ``catchUpTakeoverDelayMillis``) is
 not modelled.
 """
@@ -36,8 +37,9 @@ class CatchUpRules:
         """Primary, done catching up and not stepping down: accepts writes and primary reads."""
         return self.role == "primary" and self.catch_up is None and not self.stepping_down
 
-    def start_catch_up(self) -> None:
-        """Called by ``become_primary``: scan the members that are up for a newer optime."""
+    def start_catch_up(self, up: set) -> None:
+        """Called by ``become_primary`` with the members heard from within the election timeout
+        (before the new primary's grace period): ask them for their newest optime."""
         timeout = self.rs.config["catch_up_timeout_ms"]
         if timeout == 0:
             # MongoDB: catchUpTimeoutMillis 0 switches catch-up off; the new primary writes its
@@ -45,10 +47,12 @@ class CatchUpRules:
             self.catch_up = None
             self.finish_catch_up("catch-up is off (catch_up_timeout_ms=0)")
             return
-        horizon = self.now - self.election_timeout_ms
-        awaiting = {p for p in self.peers if self.last_heard.get(p, -1) > horizon}
+        awaiting = set(up)
+        # optimes: member -> (newest optime, when it told us); answered_ms: when the source
+        # last answered (or was chosen); given_up: sources that stopped answering.
         self.catch_up = {"start_ms": self.now, "awaiting": awaiting, "optimes": {},
-                         "source": None, "target": None, "asked_ms": None, "fetched": 0}
+                         "source": None, "target": None, "asked_ms": None, "answered_ms": None,
+                         "given_up": set(), "fetched": 0}
         self.trace("catch-up", "primary-elect: asking " + (", ".join(sorted(awaiting)) or
                                                            "nobody") + " for their newest optime")
         if timeout is not None:
@@ -63,7 +67,7 @@ class CatchUpRules:
         catch_up = self.catch_up
         if catch_up is None:
             return
-        catch_up["optimes"][src] = tuple(optime)
+        catch_up["optimes"][src] = (tuple(optime), self.now)
         if catch_up["source"] is None and src in catch_up["awaiting"]:
             catch_up["awaiting"].discard(src)
             if not catch_up["awaiting"]:
@@ -83,15 +87,20 @@ class CatchUpRules:
         mine = self.oplog.last_optime
         best, best_optime = None, mine
         for peer in self.peers:   # in member order: ties go to the first member
-            optime = catch_up["optimes"].get(peer)
-            if optime is not None and optime > best_optime \
+            known = catch_up["optimes"].get(peer)
+            if known is None or peer in catch_up["given_up"]:
+                continue
+            optime, told_ms = known
+            # "up": told us within the election timeout (last_heard got a grace reset at the
+            # election, so it cannot say), and still heard from since.
+            if optime > best_optime and told_ms > horizon \
                     and self.last_heard.get(peer, -1) > horizon:
                 best, best_optime = peer, optime
         if best is None:
             self.finish_catch_up(f"already holds the newest optime {mine} of the members "
                                  f"that are up ({why})")
             return
-        catch_up.update(source=best, target=best_optime)
+        catch_up.update(source=best, target=best_optime, answered_ms=self.now)
         self.trace("catch-up", f"{best} is ahead ({best_optime} > {mine}): syncing from it "
                                f"before accepting writes ({why})", best)
         self.request_catch_up()
@@ -132,7 +141,8 @@ class CatchUpRules:
         for entry in msg.entries:
             self.oplog.append(entry)
         catch_up["fetched"] += len(msg.entries)
-        catch_up["optimes"][src] = tuple(msg.last_optime)
+        catch_up["answered_ms"] = self.now
+        catch_up["optimes"][src] = (tuple(msg.last_optime), self.now)
         if self.oplog.last_optime >= catch_up["target"]:
             self.finish_catch_up(f"caught up to {catch_up['target']} from {src} "
                                  f"({catch_up['fetched']} entries)")
@@ -143,15 +153,20 @@ class CatchUpRules:
 
     def tick_catch_up(self) -> None:
         """Each heartbeat of a primary-elect: re-ask a silent source, and give up on one that
-        is no longer up (MongoDB recomputes the target from the members that are up)."""
+        is no longer up, or has not answered for an election timeout (a one-way cut: we hear
+        it, it does not hear us). MongoDB recomputes the target from the members that are up."""
         catch_up = self.catch_up
         if catch_up is None or catch_up["source"] is None:
             return
         source = catch_up["source"]
-        if self.last_heard.get(source, -1) <= self.now - self.election_timeout_ms:
-            catch_up["optimes"].pop(source, None)
+        horizon = self.now - self.election_timeout_ms
+        down = self.last_heard.get(source, -1) <= horizon
+        if down or catch_up["answered_ms"] <= horizon:
+            catch_up["given_up"].add(source)
             catch_up.update(source=None, target=None)
-            self.choose_catch_up_source(f"{source} is no longer up")
+            why = (f"{source} is no longer up" if down else
+                   f"{source} has not answered for {self.election_timeout_ms} ms")
+            self.choose_catch_up_source(why)
         elif self.now - catch_up["asked_ms"] >= self.heartbeat_ms:
             self.request_catch_up()
 

@@ -118,15 +118,20 @@ class ReplicaSetDriver(Driver):
         if target is not None:
             self._send(client, handle, target)
 
-    def _prefer_secondary(self, client, handle, src: str) -> bool:
+    def _prefer_secondary(self, client, handle, src: str, *, src_is_primary: bool = False
+                          ) -> bool:
         """primaryPreferred with no primary to be had: read from a secondary instead (MongoDB:
-        "if the primary is unavailable, operations read from secondary members"), starting
-        with the member that just answered. True if the read went out again."""
+        "if the primary is unavailable, operations read from secondary members"): the member
+        that just answered, unless it is itself a primary not yet accepting reads (then the
+        near node or the next member). True if the read went out again."""
         if handle.operation.op != "get" or handle.options["read_preference"] != \
                 "primaryPreferred" or handle.state.get("wire_pref"):
             return False
-        handle.state["wire_pref"] = "secondaryPreferred"
-        self._send(client, handle, src)
+        state = handle.state
+        state["wire_pref"] = "secondaryPreferred"
+        state["tried"] = [src] if src_is_primary else []
+        target = self._next_secondary(client, handle) if src_is_primary else src
+        self._send(client, handle, target if target is not None else src)
         return True
 
     def _next_secondary(self, client, handle) -> str | None:
@@ -190,9 +195,10 @@ class ReplicaSetDriver(Driver):
                 return
             client.finish(handle, "fail", node=src, error=msg.error)
             return
-        # No member knows a primary (an election is on): primaryPreferred reads from a
-        # secondary; anything else waits and asks again (server selection).
-        if self._prefer_secondary(client, handle, src):
+        # No member knows a primary (an election is on), or the primary does not accept
+        # operations yet (catch-up, step-down): primaryPreferred reads from a secondary;
+        # anything else waits and asks again (server selection).
+        if self._prefer_secondary(client, handle, src, src_is_primary=hint == src):
             return
         backoff = self.backend.config["retry_backoff_ms"]
         deadline = handle.timer.time_ms if handle.timer is not None else None

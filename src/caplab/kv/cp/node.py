@@ -72,7 +72,7 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
         self.ineligible_until_ms = 0            # rs.stepDown(): may not stand before this
         self.catch_up: dict | None = None       # a primary-elect's catch-up phase (catchup.py)
         self.stepping_down = False              # rs.stepDown() waiting for a secondary
-        self.takeover_at_ms: int | None = None  # a pending priority takeover
+        self.pending_takeover = None              # (time, (primary, term)): a pending takeover
 
     def start(self) -> None:
         """Start the heartbeat and election timers (at construction and after a restart)."""
@@ -181,18 +181,21 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
                 or not self.caught_up
                 or self.primary_term != self.term
                 or self.priority <= self.rs.config["priorities"][primary]):
-            self.takeover_at_ms = None
+            self.pending_takeover = None
             return
-        if self.takeover_at_ms is None:
+        against = (primary, self.primary_term)
+        if self.pending_takeover is None or self.pending_takeover[1] != against:
+            # (Re)start the delay for this primary and term: a delay counted against an earlier
+            # primary does not carry over to its successor.
             priorities = self.rs.config["priorities"].values()
             rank = len({p for p in priorities if p > self.priority})
             delay = (rank + 1) * self.election_timeout_ms + self._jitter_ms
-            self.takeover_at_ms = self.now + delay
+            self.pending_takeover = (self.now + delay, against)
             self.trace("election", f"priority {self.priority} > primary {primary}'s: priority "
                                    f"takeover in {delay} ms if still caught up")
             return
-        if self.now >= self.takeover_at_ms:
-            self.takeover_at_ms = None
+        if self.now >= self.pending_takeover[0]:
+            self.pending_takeover = None
             self.start_dry_run(takeover=True)
 
     # -- elections -------------------------------------------------------------------------
@@ -318,6 +321,8 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
         self.primary_term = self.term
         last = self.oplog.last_index
         now = self.now
+        horizon = now - self.election_timeout_ms
+        up = {p for p in self.peers if self.last_heard.get(p, -1) > horizon}
         for peer in self.peers:
             self.next_index[peer] = last + 1
             self.match_index[peer] = 0
@@ -329,7 +334,7 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
         self.rs.record_election(election["start_ms"], now, self.name, self.term)
         # MongoDB: catch up with any fresher member, then write a no-op in the new term (once
         # majority-committed, every earlier entry it holds is committed too) and accept writes.
-        self.start_catch_up()
+        self.start_catch_up(up)
 
     def step_down(self, reason: str) -> None:
         """Primary or candidate -> secondary. Writes waiting for their write concern get an

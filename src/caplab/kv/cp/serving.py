@@ -53,6 +53,11 @@ class ServingRules:
         return f"not primary: {self.name} is a {self.role}{where} (definite: not applied)"
 
     def _hint(self) -> str | None:
+        """The primary to try instead: the one we know of, or our own name while we are a
+        primary that does not accept writes yet (catching up, stepping down), so the driver can
+        tell "wait for me" from "no primary known"."""
+        if self.role == "primary":
+            return self.name
         return self.primary_name if self.primary_name != self.name else None
 
     # -- writes ----------------------------------------------------------------------------
