@@ -128,8 +128,9 @@ def test_catch_up_timeout_option_is_validated():
         "catch_up_timeout_ms"] == 0
 
 
-def test_primary_preferred_reads_a_secondary_when_the_primary_is_down():
-    """MongoDB: primaryPreferred reads from a secondary if the primary is unavailable."""
+def _primary_crashed_reader_near_a_secondary():
+    """x="1" replicated; then the primary crashes. Returns (cluster, old primary, secondary,
+    a client near that secondary)."""
     c = cluster(seed=1)
     p = c.primary
     c.client("a", near=p).put("x", "1")
@@ -137,6 +138,12 @@ def test_primary_preferred_reads_a_secondary_when_the_primary_is_down():
     s = secondaries(c)[0]
     b = c.client("b", near=s)
     c.crash(p)
+    return c, p, s, b
+
+
+def test_primary_preferred_reads_a_secondary_when_the_primary_is_down():
+    """MongoDB: primaryPreferred reads from a secondary if the primary is unavailable."""
+    c, p, s, b = _primary_crashed_reader_near_a_secondary()
     r = b.get("x", read_preference="primaryPreferred")
     assert r.ok and r.value == "1" and r.node != p
     # With the primary up, primaryPreferred reads the primary.
@@ -148,13 +155,7 @@ def test_primary_preferred_reads_a_secondary_when_the_primary_is_down():
 
 def test_primary_preferred_during_an_election_reads_a_secondary_at_once():
     """While no member knows a primary, primaryPreferred does not wait for the election."""
-    c = cluster(seed=1)
-    p = c.primary
-    c.client("a", near=p).put("x", "1")
-    c.run_for(300)
-    s = secondaries(c)[0]
-    b = c.client("b", near=s)
-    c.crash(p)
+    c, p, s, b = _primary_crashed_reader_near_a_secondary()
     c.sim.run_until(lambda: c.backend.nodes[s].primary_name is None, timeout_ms=3000)
     assert c.primary is None
     r = b.get("x", read_preference="primaryPreferred")
