@@ -135,3 +135,50 @@ def test_cp_layout_hides_no_link_behind_a_node():
         assert gap > 0.15, (n, gap)
         assert pos[nodes[-1]] == (0.0, 0.0)
         assert all(math.hypot(*pos[x]) > 0.5 for x in nodes[:-1])
+
+
+def test_graph_fills_the_figure_with_the_legend_below(ap):
+    """Projector layout: a narrow data range, a one-row legend under the plot."""
+    fig = cluster_graph(ap)
+    assert fig.layout.xaxis.range[1] <= 1.45 and fig.layout.yaxis.range[1] <= 1.45
+    assert fig.layout.legend.orientation == "h" and fig.layout.legend.y < 0
+    # Nothing is cut off at the edge of the narrower range.
+    assert all(t.cliponaxis is False for t in fig.data if t.name in ROLE_ORDER + ("clients",))
+
+
+def test_client_labels_sit_on_the_far_side_from_their_node(ap, cp):
+    """A client above its node is labelled above, one below is labelled below: a label never
+    covers the node."""
+    for c in (ap, cp):
+        d = cluster_graph_data(c)
+        t = trace_named(cluster_graph(c, data=d), "clients")
+        pos = d["positions"]
+        for name, where in zip(t.text, t.textposition):
+            dy = pos[name][1] - pos[d["clients"][name]][1]
+            if dy > 0.2:
+                assert where.startswith("top")
+            elif dy < -0.2:
+                assert where.startswith("bottom")
+
+
+def test_long_values_are_cut_inside_the_circle_but_whole_in_the_hover(ap):
+    """A long value is truncated to a few characters with an ellipsis inside the node; the
+    hover text has all of it."""
+    assert ap.clients["alice"].put("k0", "hello world").ok
+    ap.run_for(300)
+    fig = cluster_graph(ap, key="k0")
+    t = trace_named(fig, "replica")
+    holders = [i for i, row in enumerate(t.customdata) if row[2] == "'hello world'"]
+    assert holders
+    for i in holders:
+        second = t.text[i].split("<br>")[1]
+        assert second == "k0=hell…" and "hello world" in t.hovertext[i]
+
+
+def test_crashed_node_label_is_not_crossed_out_in_dark_lines(cp):
+    """The cross of a down node is drawn light so its black label stays legible."""
+    victim = next(n for n in cp.nodes if n != cp.primary)
+    cp.crash(victim)
+    down = trace_named(cluster_graph(cp), "down")
+    assert down.textfont.color == "#000000"
+    assert down.marker.line.color.upper() in ("#DDDDDD", "#FFFFFF", "#E0E0E0")

@@ -86,3 +86,72 @@ def test_summary_dict_from_a_history(cp):
     s = summary_dict(cp.history)
     assert s["ops"] == 2 and s["ok"] == 2 and s["linearizable"] is True
     assert s["stale_reads"] == 0 and s["lost_writes"] == 0
+
+
+def _op(i, client, invoke, complete, outcome, op="put", value=None):
+    return dict(id=i, client=client, op=op, key="x", value=value if value is not None else i,
+                invoke_ms=invoke, complete_ms=complete, outcome=outcome)
+
+
+def test_summary_dict_window_reports_the_worst_client():
+    """Overall, a blocked client hides behind the busy ones; per client in the fault window it
+    does not: its operations active in the window (even one invoked before it) count."""
+    hist = [_op(i, "fast", 10 * i, 10 * i + 5, "ok") for i in range(40)]
+    hist += [_op(100, "slow", 90, 400, "info"), _op(101, "slow", 420, 425, "ok")]
+    s = summary_dict(hist, window=(100, 300))
+    assert s["ok"] / s["ops"] > 0.95
+    assert s["worst_client"] == "slow" and s["worst_client_ok_share"] == 0.0
+    assert s["client_ok_share"]["fast"] == 1.0 and s["window"] == (100, 300)
+    assert "worst_client" not in summary_dict(hist)
+
+
+def test_comparison_bars_add_a_worst_client_panel_only_when_given():
+    """A fourth panel (x4) when the summaries carry worst_client_ok_share; dicts without it
+    (notebook 02) still give three panels."""
+    cp = {"ops": 100, "ok": 98, "linearizable": True, "worst_client_ok_share": 0.0,
+          "worst_client": "c1"}
+    ap = {"ops": 100, "ok": 100, "linearizable": True, "worst_client_ok_share": 1.0,
+          "worst_client": "c3"}
+    fig = valid(availability_consistency_bars({"CP": cp, "AP": ap}))
+    worst = {t.meta["label"]: t for t in fig.data if t.meta["metric"] == "worst_client"}
+    assert worst["CP"].meta["value"] == 0.0 and worst["AP"].meta["value"] == 100.0
+    assert worst["CP"].xaxis == "x4" and worst["CP"].meta["client"] == "c1"
+    assert any("worst client" in a.text for a in fig.layout.annotations)
+    plain = valid(availability_consistency_bars({"CP": {"ops": 10, "ok": 9},
+                                                 "AP": {"ops": 10, "ok": 10}}))
+    assert {t.meta["metric"] for t in plain.data} == {"available", "stale_reads",
+                                                      "lost_writes"}
+    assert "xaxis4" not in plain.layout.to_plotly_json()
+
+
+def test_comparison_bars_leave_room_for_labels_and_titles():
+    """A 100 % bar's label fits under the top of the axis; panel titles are wrapped."""
+    fig = availability_consistency_bars({"ops": 10, "ok": 10}, {"ops": 10, "ok": 10})
+    assert fig.layout.yaxis.range[1] >= 115
+    titles = [a.text for a in fig.layout.annotations if (a.name or "").startswith("panel")]
+    assert len(titles) == 3 and all("<br>" in t for t in titles)
+
+
+def test_strict_quorum_curve_is_a_flat_line_not_a_dot():
+    """R + W > N: t_visibility gives one point (t = 0, p = 1); the curve is drawn flat at 1
+    over a sensible range, named 'always consistent (R+W>N)'; beside another curve it spans
+    that curve's range."""
+    strict = t_visibility(3, 2, 2, trials=2000, seed=1)
+    assert len(strict) == 1
+    fig = valid(t_visibility_curve([("R=W=2", strict)], p=0.999))
+    line = fig.data[0]
+    assert "always consistent (R+W>N)" in line.name and line.meta["always_consistent"]
+    assert list(line.y) == [1.0, 1.0] and line.x[0] == 0 and line.x[1] >= 5
+    assert any("always consistent" in a.text for a in fig.layout.annotations)
+    loose = t_visibility(3, 1, 1, latency="lnkd-disk", trials=2000, seed=1)
+    both = t_visibility_curve([("R=W=1", loose), ("R=W=2", strict)], p=0.999)
+    assert both.data[1].x[1] == max(loose["t_ms"])
+
+
+def test_target_line_is_dotted_and_labelled():
+    """The p target (near 1, where it is hard to see) is a dotted line with a label."""
+    a = t_visibility(3, 1, 1, latency="lnkd-disk", trials=2000, seed=1)
+    fig = t_visibility_curve([("R=W=1", a)], p=0.999)
+    assert trace_named(fig, "p target").line.dash == "dot"
+    label = next(x for x in fig.layout.annotations if x.name == "p target")
+    assert "0.999" in label.text and label.y == 0.999

@@ -85,3 +85,57 @@ def test_replica_table_cuts_long_values_at_max_chars():
     assert short.loc["n1", "cart"] == "eggs,milk,t… @ 3"
     full = replica_table(records, max_chars=40)
     assert full.loc["n1", "cart"] == "eggs,milk,tea,bread @ 3"
+
+
+STALE_RECS = [{"node": "n1", "key": "x", "value": "2", "version": 2},
+              {"node": "n2", "key": "x", "value": "1", "version": 1}]
+
+
+def test_stale_mark_does_not_cover_the_value():
+    """A stale cell keeps its value readable: ✗ after the value, a frame around the cell, and
+    no big marker over it."""
+    fig = replica_heatmap(STALE_RECS)
+    heat = trace_named(fig, "versions")
+    assert heat.text[1][0] == "1 ✗" and heat.text[0][0] == "2"
+    frames = [s for s in fig.layout.shapes if s.name == "stale"]
+    assert len(frames) == 1 and frames[0].y0 < 1 < frames[0].y1
+    marker = trace_named(fig, "stale").marker
+    assert marker.size <= 12 or marker.opacity == 0
+
+
+def test_key_axis_title_clears_the_figure_title():
+    """The key axis (on top) has room under the figure title: a wide top margin, the title
+    pinned to the top of the figure."""
+    fig = replica_heatmap(STALE_RECS)
+    assert fig.layout.margin.t >= 110
+    assert fig.layout.title.yref == "container" and fig.layout.title.yanchor == "top"
+
+
+def test_ap_hover_tells_non_replicas_from_replicas_holding_nothing(ap):
+    """In AP mode a node that is not one of a key's replicas says so in the hover; one that is
+    a replica but holds nothing says 'holds nothing'."""
+    d = replica_heatmap_data(ap)
+    fig = replica_heatmap(ap, data=d)
+    heat = trace_named(fig, "versions")
+    key = d["keys"][0]
+    col = d["keys"].index(key)
+    outsider = next(n for n in d["nodes"] if n not in ap.replicas_for(key))
+    row = d["nodes"].index(outsider)
+    assert "not a replica of this key" in heat.hovertext[row][col]
+    assert heat.text[row][col] == ""
+    recs = [r for r in ap.replica_records() if r["key"] != key or r["node"] != ap.replicas_for(
+        key)[0]]
+
+    class Missing:   # the same ring with one replica's copy of the key gone
+        mode, nodes = "ap", ap.nodes
+
+        def replica_records(self):
+            return recs
+
+        def replicas_for(self, k):
+            return ap.replicas_for(k)
+
+    d2 = replica_heatmap_data(Missing())
+    lost = ap.replicas_for(key)[0]
+    hover = trace_named(replica_heatmap(Missing(), data=d2), "versions").hovertext
+    assert "holds nothing" in hover[d2["nodes"].index(lost)][d2["keys"].index(key)]

@@ -53,3 +53,18 @@ def test_delivered_arrow_from_send_to_delivery(cp):
     x = {n: i for i, n in enumerate(d["lifelines"])}
     assert (t.x[0], t.y[0], t.x[1], t.y[1]) == (x[first["src"]], first["sent_ms"],
                                                 x[first["dst"]], first["end_ms"])
+
+
+def test_time_axis_is_the_window_even_with_an_earlier_partition(cp):
+    """A partition that began before the window is clipped to it, and the time axis shows
+    exactly the window of the title (reversed: time grows downwards)."""
+    cp.isolate(cp.primary)
+    start = cp.now
+    cp.run_for(1000)
+    since, until = start + 600, start + 900
+    fig = valid(sequence_diagram(cp.sim.trace, since_ms=since, until_ms=until))
+    band = next(s for s in fig.layout.shapes if s.name == "partition")
+    assert band.y0 == since and band.y1 <= until
+    top, bottom = fig.layout.yaxis.range[1], fig.layout.yaxis.range[0]
+    assert since - 10 <= top < since and until < bottom <= until + 10
+    assert f"{since}–{until} ms" in fig.layout.title.text

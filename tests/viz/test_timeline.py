@@ -92,3 +92,50 @@ def test_long_history_labels_only_flagged_highlighted_and_wide_bars():
     # A short history keeps every label.
     few = timeline(ops[:LABEL_ALL_UP_TO])
     assert all(trace_named(few, "labels").text)
+
+
+def _many(n, clients=3):
+    return [dict(id=i, client=f"c{i % clients}", op="put", key="x", value=i,
+                 invoke_ms=10 * i, complete_ms=10 * i + 5, outcome="ok") for i in range(n)]
+
+
+def test_long_history_has_no_black_end_ticks():
+    """Beyond END_TICKS_UP_TO ops the black end ticks (a barcode) give way to ticks in the
+    outcome colour; a short history keeps them black."""
+    from caplab.viz.timeline import END_TICKS_UP_TO
+    long_ok = trace_named(timeline(_many(END_TICKS_UP_TO + 20)), "ok")
+    assert long_ok.marker.color == OUTCOME_COLOURS["ok"]
+    short_ok = trace_named(timeline(_many(END_TICKS_UP_TO)), "ok")
+    assert short_ok.marker.color == "#333333" and max(short_ok.marker.size) == 18
+
+
+def test_open_ended_retries_never_spill_into_the_next_row():
+    """A client whose timed-out (info) bars run to the right edge keeps retrying: its lanes are
+    capped so no bar reaches the next client's row."""
+    from caplab.viz.timeline import MAX_LANES
+    hist = [dict(id=i, client="c0", op="put", key="x", value=i, invoke_ms=100 * i,
+                 complete_ms=100 * i + 50, outcome="info") for i in range(8)]
+    hist.append(dict(id=99, client="c1", op="get", key="x", value=None, invoke_ms=0,
+                     complete_ms=5, outcome="ok"))
+    d = timeline_data(hist)
+    c0 = [o["y"] for o in d["ops"] if o["client"] == "c0"]
+    assert max(c0) <= 0.28 * (MAX_LANES - 1) + 1e-9 < 0.75
+
+
+def test_flag_count_names_the_checker():
+    """The title says what flagged the operations."""
+    result = check_linearizability(HISTORY)
+    fig = timeline(HISTORY, check_result=result)
+    assert f"{len(result.bad_ops)} flagged by linearizability" in fig.layout.title.text
+    assert timeline(HISTORY, check_result=[1]).layout.title.text.endswith("1 flagged")
+
+
+def test_empty_timeline_says_so_with_a_sane_range():
+    """No operations: an annotation says so, and the x axis has a fixed range (not an old
+    one); with operations the axis autoranges again."""
+    fig = valid(timeline([]))
+    assert [a.text for a in fig.layout.annotations] == ["no operations yet"]
+    assert list(fig.layout.xaxis.range) == [0, 1000] and fig.layout.xaxis.autorange is False
+    assert list(timeline([], end_ms=5000).layout.xaxis.range) == [4000, 5000]
+    assert timeline(HISTORY).layout.xaxis.autorange is True
+    assert not timeline(HISTORY).layout.annotations

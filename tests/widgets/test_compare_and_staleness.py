@@ -134,3 +134,26 @@ def test_notebook_05_names_the_staleness_panel_dropdown_by_its_label():
     """Notebook 05 tells students to use the `latency` dropdown: that is its label."""
     assert StalenessPanel().preset_box.description == "latency"
     assert "`latency` dropdown" in _markdown("05-eventual-consistency-measured")
+
+
+def test_bars_show_the_worst_client_during_the_faults(compared):
+    """The panel passes the fault window (first fault to heal): under a split a CP client
+    stuck with the old primary answers (almost) nothing in it although CP's overall share is
+    high; the bars get a fourth panel with that worst client."""
+    from caplab.widgets.compare import fault_window
+    start, end = compared.schedule[0][0], compared.schedule[1][0]
+    assert fault_window(compared.schedule) == (start, end)
+    assert fault_window([]) is None
+    cp, ap = compared.summaries["CP"], compared.summaries["AP"]
+    assert cp["window"] == (start, end)
+    assert cp["worst_client_ok_share"] < 0.5 < cp["ok"] / cp["ops"]
+    assert ap["worst_client_ok_share"] > cp["worst_client_ok_share"]
+    bars = compared.figures["bars"]
+    assert bar_values(bars, "CP")["worst_client"] == round(100 * cp["worst_client_ok_share"], 1)
+    assert "worst client during faults" in compared.verdicts.value
+
+
+def test_ap_consistency_label_is_not_cut():
+    """The dropdown's description has room for "AP consistency"."""
+    panel = SideBySidePanel(seed=1, nodes=3, run=False)
+    assert int(panel.level_box.style.description_width.rstrip("px")) >= 130

@@ -21,6 +21,24 @@ __all__ = ["cluster_graph", "cluster_graph_data", "node_positions", "ROLE_ORDER"
 ROLE_ORDER = ("primary", "secondary", "candidate", "replica", "down", "other")
 
 _CLIENT_COLOUR = "#FFFFFF"
+_NODE_SIZE = 56          # px: a node's circle
+_IN_CIRCLE = 5           # characters of a value shown inside a node's circle
+#: Half the width of the (square) data range: the unit circle of nodes plus its clients.
+AXIS_HALF_RANGE = 1.4
+
+
+def _away(node_xy, client_xy) -> str:
+    """The text position putting a client's label on the far side from its node."""
+    if node_xy is None:
+        return "bottom center"
+    dx, dy = client_xy[0] - node_xy[0], client_xy[1] - node_xy[1]
+    norm = math.hypot(dx, dy) or 1.0
+    dx, dy = dx / norm, dy / norm
+    vertical = "top" if dy > 0.3 else ("bottom" if dy < -0.3 else "middle")
+    horizontal = "right" if dx > 0.3 else ("left" if dx < -0.3 else "center")
+    if vertical == "middle" and horizontal == "center":
+        vertical = "bottom"
+    return f"{vertical} {horizontal}"
 
 
 def node_positions(nodes, *, primary=None, mode="ap", clients=None) -> dict:
@@ -299,20 +317,25 @@ def cluster_graph(cluster=None, *, key=None, layout=None, data=None, height=560)
             value = version = None
             if key is not None:
                 value, version = values.get(n, (None, None))
-                held = short(value) if n in values else "—"
-                label += f"<br>{key}={held}"
+                # Short enough to stay inside the circle; the full value is in the hover.
+                held = short(value, _IN_CIRCLE) if n in values else "—"
+                label += f"<br>{short(key, 3)}={held}"
                 hv += f"<br>{key} = {value!r}" + (f" (version {version})" if n in values
                                                   else " (holds nothing)")
             text.append(label)
             hover.append(hv)
             custom.append([n, roles.get(n), None if value is None else repr(value),
                            None if version is None else str(version)])
+        down = role == "down"
         traces.append({"type": "scatter", "name": role, "mode": "markers+text",
                        "x": [pos[n][0] for n in members], "y": [pos[n][1] for n in members],
-                       "marker": {"size": 46, "color": ROLE_COLOURS[role],
-                                  "symbol": "circle-x" if role == "down" else "circle",
-                                  "line": {"width": 2, "color": "#333333"}},
-                       "text": text, "textposition": "middle center",
+                       "marker": {"size": _NODE_SIZE, "color": ROLE_COLOURS[role],
+                                  "symbol": "circle-x" if down else "circle",
+                                  # A crashed node's cross is drawn light, so the black label
+                                  # over it stays legible.
+                                  "line": {"width": 2,
+                                           "color": "#DDDDDD" if down else "#333333"}},
+                       "text": text, "textposition": "middle center", "cliponaxis": False,
                        "textfont": {"size": FONT_SIZE - 2,
                                     "color": "#000000" if role in ("secondary", "replica",
                                                                   "candidate", "down")
@@ -325,7 +348,9 @@ def cluster_graph(cluster=None, *, key=None, layout=None, data=None, height=560)
                    "x": [pos[c][0] for c in cl], "y": [pos[c][1] for c in cl],
                    "marker": {"size": 22, "color": _CLIENT_COLOUR, "symbol": "square",
                               "line": {"width": 2, "color": "#333333"}},
-                   "text": cl, "textposition": "bottom center",
+                   "text": cl, "cliponaxis": False,
+                   # On the far side of the client from its node, never over the node.
+                   "textposition": [_away(pos.get(clients[c]), pos[c]) for c in cl],
                    "customdata": [[c, clients[c]] for c in cl],
                    "hovertext": [f"client {c} (near {clients[c]})" for c in cl],
                    "hoverinfo": "text", "showlegend": bool(cl)})
@@ -335,11 +360,18 @@ def cluster_graph(cluster=None, *, key=None, layout=None, data=None, height=560)
         title += f" · primary: {d['primary'] or 'none'}"
     if key is not None:
         title += f" · key {key!r}"
-    axis = {"visible": False, "range": [-1.75, 1.75], "fixedrange": True}
+    # Nodes sit on the unit circle, clients 0.38 outside; markers and labels may reach past
+    # the axis range (cliponaxis off), into the margins.
+    axis = {"visible": False, "range": [-AXIS_HALF_RANGE, AXIS_HALF_RANGE], "fixedrange": True}
     layout = base_layout(title, height=height, xaxis=dict(axis),
                          yaxis=dict(axis, scaleanchor="x", scaleratio=1),
                          meta={"mode": d["mode"], "now": d["now"], "primary": d["primary"],
                                "key": key},
-                         legend={"font": {"size": FONT_SIZE - 2}, "itemsizing": "constant"},
+                         # Below the plot, in one row: the graph keeps the full width.
+                         legend={"font": {"size": FONT_SIZE - 2}, "itemsizing": "constant",
+                                 "orientation": "h", "traceorder": "normal", "x": 0.5,
+                                 "xanchor": "center",
+                                 "y": -0.08, "yanchor": "top"},
+                         margin={"l": 10, "r": 10, "t": 80, "b": 75},
                          hovermode="closest")
     return make_figure(traces, layout)

@@ -180,20 +180,27 @@ def _curves(curves) -> list[tuple[str, pd.DataFrame]]:
     return [(str(label), frame) for label, frame in curves]
 
 
+#: x range (ms) of a flat "always consistent" curve drawn alone
+FLAT_CURVE_MS = 10.0
+
+
 def t_visibility_curve(curves, *, p=None, height=420):
     """Probability of a consistent read vs ms after the write committed, several configs.
 
     Args:
         curves: a DataFrame from :func:`caplab.staleness.t_visibility` (``t_ms``,
             ``p_consistent``), a list of ``(label, frame)`` or a dict ``label -> frame``.
-        p: optional target probability: a horizontal line, and each curve's ``t`` at ``p``
-            marked (the first ``t_ms`` where ``p_consistent >= p``).
+        p: optional target probability: a dotted horizontal line labelled with it, and each
+            curve's ``t`` at ``p`` marked (the first ``t_ms`` where ``p_consistent >= p``).
         height: figure height in px.
 
     Returns:
         A ``go.Figure`` with one trace per curve (named by its label; ``meta`` =
-        ``{"t_at_p": t or None}``), then ``"p target"`` (horizontal line; ``meta["p"]``) and
-        ``"t at p"`` (markers; ``customdata`` = ``[label, t_ms]``).
+        ``{"t_at_p": t or None, "always_consistent": bool}``), then ``"p target"`` (horizontal
+        line; ``meta["p"]``) and ``"t at p"`` (markers; ``customdata`` = ``[label, t_ms]``).
+        A curve that is 1 everywhere (a strict quorum, R + W > N: ``t_visibility`` returns
+        the single point ``t = 0``) is drawn as a flat line at 1 over the other curves' range
+        (or 0..:data:`FLAT_CURVE_MS` ms), its name ending in "always consistent (R+W>N)".
 
     Example:
         >>> from caplab.staleness import t_visibility
@@ -201,10 +208,16 @@ def t_visibility_curve(curves, *, p=None, height=420):
         ...                           ("R=2,W=1", t_visibility(3, 2, 1, trials=2000))], p=0.99)
     """
     pairs = _curves(curves)
-    traces, tx, ty, tc = [], [], [], []
-    for i, (label, frame) in enumerate(pairs):
+    data = []
+    for label, frame in pairs:
         x = [float(v) for v in frame["t_ms"]]
         y = [float(v) for v in frame["p_consistent"]]
+        data.append((label, x, y, bool(y) and min(y) >= 1.0))
+    xmax = max((max(x) for _, x, _, flat in data if x and not flat), default=0.0)
+    if xmax <= 0:
+        xmax = FLAT_CURVE_MS
+    traces, tx, ty, tc = [], [], [], []
+    for i, (label, x, y, flat) in enumerate(data):
         t_at = None
         if p is not None:
             t_at = next((t for t, q in zip(x, y) if q >= p), None)
@@ -212,49 +225,75 @@ def t_visibility_curve(curves, *, p=None, height=420):
                 tx.append(t_at)
                 ty.append(p)
                 tc.append([label, t_at])
-        traces.append({"type": "scatter", "name": label, "x": x, "y": y, "mode": "lines",
+        name = label
+        if flat:
+            # One point at t = 0 would be a lone dot: a flat line says "always".
+            x, y = [0.0, xmax], [1.0, 1.0]
+            name = f"{label} · always consistent (R+W>N)"
+        traces.append({"type": "scatter", "name": name, "x": x, "y": y, "mode": "lines",
                        "line": {"width": 3, "color": NODE_COLOURS[i % len(NODE_COLOURS)],
                                 "dash": ("solid", "dash", "dot", "dashdot")[i % 4]},
                        "hovertemplate": f"{label}<br>t = %{{x:.1f}} ms: "
                                         f"p = %{{y:.4f}}<extra></extra>",
-                       "meta": {"t_at_p": t_at}})
-    xmax = max((float(f["t_ms"].max()) for _, f in pairs if len(f)), default=1.0)
+                       "meta": {"t_at_p": t_at, "always_consistent": flat}})
     traces.append({"type": "scatter", "name": "p target", "mode": "lines",
                    "x": [0, xmax] if p is not None else [], "y": [p, p] if p is not None else [],
-                   "line": {"color": "#555555", "width": 2, "dash": "dash"},
+                   "line": {"color": "#555555", "width": 2, "dash": "dot"},
                    "hoverinfo": "skip", "meta": {"p": p}, "showlegend": p is not None})
     traces.append({"type": "scatter", "name": "t at p", "mode": "markers+text", "x": tx,
                    "y": ty, "marker": {"size": 14, "symbol": "circle",
                                        "color": "#000000"},
                    "text": [f"{t:.1f} ms" for t in tx], "textposition": "bottom right",
-                   "customdata": tc, "hovertemplate": "%{customdata[0]}: p reached at "
-                                                      "%{x:.1f} ms<extra></extra>",
+                   "cliponaxis": False, "customdata": tc,
+                   "hovertemplate": "%{customdata[0]}: p reached at %{x:.1f} ms<extra></extra>",
                    "showlegend": False})
+    annotations = []
+    if p is not None:
+        # The target sits close to 1, where the curves flatten: say which line it is.
+        annotations.append({"x": xmax, "y": p, "xref": "x", "yref": "y", "xanchor": "right",
+                            "yanchor": "top", "yshift": -4, "showarrow": False,
+                            "text": f"p = {p:g} ({100 * p:g}% of reads consistent)",
+                            "font": {"size": FONT_SIZE - 2, "color": "#333333"},
+                            "bgcolor": "rgba(255,255,255,0.8)", "name": "p target"})
+    if data and all(flat for *_, flat in data):
+        annotations.append({"x": xmax / 2, "y": 0.5, "xref": "x", "yref": "y",
+                            "showarrow": False, "name": "always consistent",
+                            "text": "always consistent (R+W>N): a read quorum always "
+                                    "overlaps<br>the write quorum, at any t",
+                            "font": {"size": FONT_SIZE}})
     title = "Probability of a consistent read vs time since the write"
     if p is not None:
         title += f" · p = {p}"
-    layout = base_layout(title, height=height,
-                         xaxis={"title": {"text": "ms after the write committed (t)"}},
+    layout = base_layout(title, height=height, annotations=annotations,
+                         xaxis={"title": {"text": "ms after the write committed (t)"},
+                                "rangemode": "tozero"},
                          yaxis={"title": {"text": "P(consistent read)"},
-                                "range": [min([0.0] + [float(f["p_consistent"].min())
-                                                       for _, f in pairs if len(f)]) - 0.02,
-                                          1.02]},
+                                "range": [min([0.0] + [min(y) for *_, y, _ in data if y])
+                                          - 0.02, 1.02]},
                          legend={"x": 0.98, "xanchor": "right", "y": 0.05,
                                  "yanchor": "bottom"})
     return make_figure(traces, layout)
 
 
 # -- CP vs AP --------------------------------------------------------------------------------
-def summary_dict(history, *, final_state=None) -> dict:
+def summary_dict(history, *, final_state=None, window=None) -> dict:
     """The plain dict :func:`availability_consistency_bars` draws, from a history.
 
     Args:
         history: a History, list of dicts or history frame.
         final_state: key -> final value (for the lost-write check), optional.
+        window: optional ``(start_ms, end_ms)``, e.g. from the first fault to the heal. Then
+            each client's operations active in the window (invoked before ``end_ms`` and not
+            completed before ``start_ms``) are counted, and the client with the smallest share
+            answered ok is reported. Over the whole run a blocked CP client simply issues
+            fewer operations, so the overall share hides it; the worst client does not.
 
     Returns:
         ``{"ops", "ok", "fail", "info", "stale_reads", "lost_writes", "linearizable"}``
-        (``linearizable`` True / False / None for unknown).
+        (``linearizable`` True / False / None for unknown). With ``window``, also
+        ``"window"`` (the pair), ``"worst_client"`` (name, or None if no client had an
+        operation in the window), ``"worst_client_ok_share"`` (in [0, 1], or None) and
+        ``"client_ok_share"`` (client -> share, for the clients active in the window).
 
     Example:
         >>> availability_consistency_bars({"CP": summary_dict(cp.history),
@@ -267,27 +306,49 @@ def summary_dict(history, *, final_state=None) -> dict:
     for r in records:
         counts[r.get("outcome") or "info"] += 1
     lin = check_linearizability(records)
-    return {"ops": len(records), **counts,
-            "stale_reads": len(check_stale_reads(records).stale),
-            "lost_writes": len(check_lost_writes(records, final_state=final_state).lost),
-            "linearizable": True if lin.verdict == "linearizable" else
-            (False if lin.verdict == "not linearizable" else None)}
+    out = {"ops": len(records), **counts,
+           "stale_reads": len(check_stale_reads(records).stale),
+           "lost_writes": len(check_lost_writes(records, final_state=final_state).lost),
+           "linearizable": True if lin.verdict == "linearizable" else
+           (False if lin.verdict == "not linearizable" else None)}
+    if window is not None:
+        out.update(client_ok_shares(records, window))
+    return out
 
 
-_METRICS = (("available", "ops answered ok (%)"), ("stale_reads", "stale reads"),
-            ("lost_writes", "lost writes"))
+def client_ok_shares(records, window) -> dict:
+    """Per client, the share of its operations active in ``window`` answered ok, and the worst
+    client (see :func:`summary_dict`)."""
+    start, end = window
+    per: dict = {}
+    for r in records:
+        invoked, done = r.get("invoke_ms"), r.get("complete_ms")
+        if invoked is None or invoked >= end or (done is not None and done < start):
+            continue
+        ok, n = per.get(r["client"], (0, 0))
+        per[r["client"]] = (ok + (r.get("outcome") == "ok"), n + 1)
+    shares = {c: ok / n for c, (ok, n) in sorted(per.items(), key=lambda kv: str(kv[0]))}
+    worst = min(shares, key=lambda c: shares[c]) if shares else None
+    return {"window": (start, end), "client_ok_share": shares, "worst_client": worst,
+            "worst_client_ok_share": shares[worst] if worst is not None else None}
+
+
+_METRICS = (("available", "answered ok<br>(% of all ops)"), ("stale_reads", "stale<br>reads"),
+            ("lost_writes", "lost<br>writes"))
+_WORST = ("worst_client", "worst client<br>in faults: ok (%)")
 
 
 def availability_consistency_bars(summary_cp, summary_ap=None, *, labels=("CP", "AP"),
-                                  height=380):
+                                  height=400):
     """Side-by-side bars: share of operations answered ok, stale reads, lost writes, and
     whether the history was linearizable, for two (or more) configurations.
 
     Args:
         summary_cp, summary_ap: plain dicts with ``ops`` and ``ok`` (or ``ok_share`` in
             [0, 1]), ``stale_reads``, ``lost_writes``, ``linearizable`` (True/False/None);
-            missing numbers count as 0. ``summary_cp`` may instead be a dict ``label ->
-            summary`` to compare any number of configurations. See :func:`summary_dict`.
+            missing numbers count as 0; optionally ``worst_client_ok_share`` (in [0, 1]) and
+            ``worst_client`` (see :func:`summary_dict` with ``window=``). ``summary_cp`` may
+            instead be a dict ``label -> summary`` to compare any number of configurations.
         labels: the two labels when two summaries are given.
         height: figure height in px.
 
@@ -295,8 +356,10 @@ def availability_consistency_bars(summary_cp, summary_ap=None, *, labels=("CP", 
         A ``go.Figure`` with three panels (x axes ``x``, ``x2``, ``x3``) and, per
         configuration, three bar traces named by its label (``meta`` = ``{"metric": m,
         "label": l, "value": v}``, ``m`` in ``available``, ``stale_reads``, ``lost_writes``).
-        ``layout.meta["linearizable"]`` maps label -> verdict; it is also printed under the
-        bars.
+        When some summary has ``worst_client_ok_share``, a fourth panel (``x4``, metric
+        ``worst_client``, ``meta["client"]`` names the client): the worst client's share of
+        operations answered ok during the faults. ``layout.meta["linearizable"]`` maps label
+        -> verdict; it is also printed under the bars.
 
     Example:
         >>> availability_consistency_bars(
@@ -310,6 +373,10 @@ def availability_consistency_bars(summary_cp, summary_ap=None, *, labels=("CP", 
         items = list(summary_cp.items())
     else:
         items = [(labels[0], summary_cp), (labels[1], summary_ap or {})]
+    metrics = list(_METRICS)
+    if any(s.get("worst_client_ok_share") is not None for _, s in items):
+        metrics.append(_WORST)
+    percent = {"available", "worst_client"}
     colours = [OKABE_ITO["blue"], OKABE_ITO["orange"], OKABE_ITO["bluish green"],
                OKABE_ITO["reddish purple"]]
     patterns = ["", "/", ".", "x"]
@@ -319,44 +386,59 @@ def availability_consistency_bars(summary_cp, summary_ap=None, *, labels=("CP", 
         share = s.get("ok_share")
         if share is None:
             share = (s.get("ok", 0) / ops) if ops else 0.0
+        worst = s.get("worst_client_ok_share")
         values = {"available": round(100 * share, 1), "stale_reads": s.get("stale_reads") or 0,
-                  "lost_writes": s.get("lost_writes") or 0}
+                  "lost_writes": s.get("lost_writes") or 0,
+                  "worst_client": None if worst is None else round(100 * worst, 1)}
         lin[label] = s.get("linearizable")
-        for j, (metric, title) in enumerate(_METRICS):
+        for j, (metric, title) in enumerate(metrics):
             axis = "" if j == 0 else str(j + 1)
+            value = values[metric]
+            plain = title.replace("<br>", " ")
+            meta = {"metric": metric, "label": label, "value": value}
+            hover = f"{label}: {plain} = %{{y}}"
+            if metric == "worst_client":
+                meta["client"] = s.get("worst_client")
+                if s.get("worst_client") is not None:
+                    hover += f" (client {s.get('worst_client')})"
             traces.append({"type": "bar", "name": label, "x": [label],
-                           "y": [values[metric]], "xaxis": f"x{axis}", "yaxis": f"y{axis}",
+                           "y": [0 if value is None else value],
+                           "xaxis": f"x{axis}", "yaxis": f"y{axis}",
                            "marker": {"color": colours[i % len(colours)],
                                       "pattern": {"shape": patterns[i % len(patterns)]}},
-                           "text": [f"{values[metric]}"], "textposition": "outside",
+                           "text": ["n/a" if value is None else f"{value:g}"],
+                           "textposition": "outside", "cliponaxis": False,
                            "textfont": {"size": FONT_SIZE},
                            "legendgroup": label, "showlegend": j == 0,
-                           "meta": {"metric": metric, "label": label,
-                                    "value": values[metric]},
-                           "hovertemplate": f"{label}: {title} = %{{y}}<extra></extra>"})
+                           "meta": meta, "hovertemplate": hover + "<extra></extra>"})
     layout = base_layout("Availability vs consistency", height=height, barmode="group",
                          showlegend=False, meta={"linearizable": lin},
-                         margin={"l": 50, "r": 20, "t": 90, "b": 80})
-    gap = 0.06
-    width = (1 - 2 * gap) / 3
-    ymax = {m: max([t["y"][0] for t in traces if t["meta"]["metric"] == m] + [1]) * 1.25
-            for m, _ in _METRICS}
+                         margin={"l": 50, "r": 20, "t": 110, "b": 80})
+    n = len(metrics)
+    gap = 0.07
+    width = (1 - (n - 1) * gap) / n
+    ymax = {m: max([t["y"][0] for t in traces if t["meta"]["metric"] == m] + [1]) * 1.3
+            for m, _ in metrics}
     annotations = []
-    for j, (metric, title) in enumerate(_METRICS):
+    for j, (metric, title) in enumerate(metrics):
         axis = "" if j == 0 else str(j + 1)
         x0 = j * (width + gap)
         layout[f"xaxis{axis}"] = {"domain": [x0, x0 + width], "anchor": f"y{axis}",
                                   "type": "category"}
+        # Headroom above 100 % so the value printed over a full bar is not cut off.
         layout[f"yaxis{axis}"] = {"anchor": f"x{axis}", "rangemode": "tozero",
-                                  "range": [0, 105 if metric == "available" else ymax[metric]]}
+                                  "range": [0, 118 if metric in percent else ymax[metric]]}
+        if metric in percent:
+            layout[f"yaxis{axis}"]["tickvals"] = [0, 25, 50, 75, 100]
         annotations.append({"text": f"<b>{title}</b>", "x": x0 + width / 2, "y": 1.02,
                             "xref": "paper", "yref": "paper", "showarrow": False,
-                            "yanchor": "bottom", "font": {"size": FONT_SIZE}})
+                            "yanchor": "bottom", "font": {"size": FONT_SIZE - 1},
+                            "name": f"panel {metric}"})
     verdicts = "   ".join(f"{label}: " + {True: "linearizable ✓", False: "NOT linearizable ✗",
                                           None: "linearizable ?"}[lin[label]]
                           for label, _ in items)
-    annotations.append({"text": verdicts, "x": 0.5, "y": -0.18, "xref": "paper",
-                        "yref": "paper", "showarrow": False, "font": {"size": FONT_SIZE}})
+    annotations.append({"text": verdicts, "x": 0.5, "y": -0.17, "xref": "paper",
+                        "yref": "paper", "yanchor": "top", "showarrow": False,
+                        "font": {"size": FONT_SIZE}})
     layout["annotations"] = annotations
     return make_figure(traces, layout)
-

@@ -65,7 +65,8 @@ def replica_heatmap_data(source, *, keys=None, missing="auto") -> dict:
 
     Returns:
         A dict: ``nodes``, ``keys``, ``cells`` (dict ``(node, key)`` -> dict ``value``,
-        ``version``, ``rank`` (0..1, 1 = newest), ``stale``), ``stale`` (list of ``(node,
+        ``version``, ``rank`` (0..1, 1 = newest), ``stale``, ``held``, ``replica``: whether
+        the node is one of the key's replicas, None when unknown), ``stale`` (list of ``(node,
         key)``), ``divergent_keys`` (keys whose replicas hold different values),
         ``orderable`` (key -> whether its versions have an order).
     """
@@ -95,20 +96,25 @@ def replica_heatmap_data(source, *, keys=None, missing="auto") -> dict:
         if len({repr(r.get("value")) for r in held.values()}) > 1:
             divergent.append(k)
         expected = set()
+        known = False    # whether ``expected`` says which nodes are the key's replicas
         if missing is True or (missing == "auto" and mode == "cp"):
             expected = set(nodes)
+            known = mode == "cp"
         elif missing == "auto" and mode == "ap" and hasattr(cluster, "replicas_for"):
             expected = set(cluster.replicas_for(k))
+            known = True
         for n in nodes:
             r = held.get(n)
             if r is None:
                 is_stale = n in expected and bool(held)
                 cells[(n, k)] = {"value": None, "version": None, "rank": 0.0 if is_stale
-                                 else None, "stale": is_stale, "held": False}
+                                 else None, "stale": is_stale, "held": False,
+                                 "replica": (n in expected) if known else None}
             else:
                 is_stale = can_order and ranks[n] < 1.0
                 cells[(n, k)] = {"value": r.get("value"), "version": r.get("version"),
-                                 "rank": ranks.get(n, 0.5), "stale": is_stale, "held": True}
+                                 "rank": ranks.get(n, 0.5), "stale": is_stale, "held": True,
+                                 "replica": (n in expected) if known else None}
             if cells[(n, k)]["stale"]:
                 stale.append((n, k))
     return {"nodes": nodes, "keys": keys, "cells": cells, "stale": stale,
@@ -125,9 +131,12 @@ def replica_heatmap(source=None, *, keys=None, missing="auto", data=None, height
 
     Returns:
         A ``go.Figure`` with traces ``"versions"`` (a heatmap; ``z`` = recency rank, 1 =
-        newest, ``text`` = value; ``customdata`` = ``[value, version]``) and ``"stale"`` (an X
-        on each stale cell; ``customdata`` = ``[node, key]``; ``meta["cells"]``). Rows are
-        nodes (``y``), columns keys (``x``).
+        newest, ``text`` = value, followed by ``✗`` on a stale cell, empty on a node that is
+        not one of the key's replicas (AP); ``customdata`` = ``[value, version]``) and
+        ``"stale"`` (hover targets on the stale cells, drawn as small markers in the cell's
+        corner so the value stays readable; ``customdata`` = ``[node, key]``;
+        ``meta["cells"]``). Each stale cell is also framed (layout shapes named ``"stale"``).
+        Rows are nodes (``y``), columns keys (``x``).
 
     Example:
         >>> c.partition(["n1"], ["n2", "n3"]); ...           # doctest: +SKIP
@@ -141,14 +150,22 @@ def replica_heatmap(source=None, *, keys=None, missing="auto", data=None, height
         for k in keys:
             c = d["cells"].get((n, k)) or {"value": None, "version": None, "rank": None,
                                            "stale": False, "held": False}
+            not_replica = c.get("replica") is False and not c["held"]
             zr.append(c["rank"])
-            tr.append(short(c["value"], 10) if c["held"] else "—")
+            cell = short(c["value"], 10) if c["held"] else ("" if not_replica else "—")
+            # The stale mark goes after the value, not over it.
+            tr.append(f"{cell} ✗" if c["stale"] else cell)
             cr.append([None if c["value"] is None else repr(c["value"]),
                        None if c["version"] is None else str(c["version"])])
             state = "STALE" if c["stale"] else ("newest" if c["rank"] == 1.0 else "")
-            hr.append(f"{n} · {k}<br>value {c['value']!r}<br>version {c['version']}"
-                      f"<br>{state}" if c["held"] else f"{n} · {k}<br>holds nothing"
-                      + (" (STALE)" if c["stale"] else ""))
+            if c["held"]:
+                hr.append(f"{n} · {k}<br>value {c['value']!r}<br>version {c['version']}"
+                          f"<br>{state}")
+            elif not_replica:
+                hr.append(f"{n} · {k}<br>not a replica of this key")
+            else:
+                hr.append(f"{n} · {k}<br>holds nothing" + (" (STALE: a replica that missed "
+                                                            "the write)" if c["stale"] else ""))
         z.append(zr)
         text.append(tr)
         custom.append(cr)
@@ -164,23 +181,40 @@ def replica_heatmap(source=None, *, keys=None, missing="auto", data=None, height
     st = d["stale"]
     traces.append({"type": "scatter", "name": "stale", "mode": "markers",
                    "x": [k for _, k in st], "y": [n for n, _ in st],
-                   "marker": {"symbol": "x-thin-open", "size": 34,
-                              "line": {"width": 3, "color": "#D55E00"}, "color": "#D55E00"},
+                   # Small, and the cell is framed: a big X hid the value.
+                   "marker": {"symbol": "x-thin-open", "size": 9, "opacity": 0,
+                              "line": {"width": 2, "color": "#D55E00"}, "color": "#D55E00"},
                    "customdata": [[n, k] for n, k in st],
                    "hovertext": [f"{n} holds an older version of {k!r} than the newest replica"
                                  for n, k in st], "hoverinfo": "text",
-                   "showlegend": True, "meta": {"cells": [[n, k] for n, k in st],
+                   "showlegend": False, "meta": {"cells": [[n, k] for n, k in st],
                                                 "divergent_keys": d["divergent_keys"]}})
-    height = height or max(300, 110 + 52 * len(nodes))
+    height = height or max(320, 150 + 52 * len(nodes))
     title = f"Replica state · {len(st)} stale cell{'s' if len(st) != 1 else ''}"
+    if st:
+        title += " (✗)"
+    col = {k: i for i, k in enumerate(keys)}
+    row = {n: i for i, n in enumerate(nodes)}
+    # A frame around each stale cell (category axes: shapes use the category index).
+    shapes = [{"type": "rect", "name": "stale", "xref": "x", "yref": "y",
+               "x0": col[k] - 0.47, "x1": col[k] + 0.47, "y0": row[n] - 0.45,
+               "y1": row[n] + 0.45, "line": {"color": "#D55E00", "width": 3},
+               "fillcolor": "rgba(0,0,0,0)", "layer": "above"}
+              for n, k in st if k in col and n in row]
     if d["divergent_keys"]:
         title += f" · divergent: {', '.join(map(str, d['divergent_keys'][:6]))}"
-    layout = base_layout(title, height=height,
-                         xaxis={"type": "category", "title": {"text": "key"}, "side": "top"},
+    layout = base_layout(title, height=height, shapes=shapes,
+                         # The figure title at the very top, the key axis (title, ticks) under
+                         # it: they used to overlap.
+                         margin={"l": 60, "r": 20, "t": 120, "b": 40},
+                         xaxis={"type": "category", "side": "top",
+                                "title": {"text": "key", "standoff": 6}},
                          yaxis={"type": "category", "autorange": "reversed",
                                 "title": {"text": "node"}},
                          legend={"orientation": "h", "y": -0.05},
                          meta={"stale": [[n, k] for n, k in st]})
+    layout["title"] = dict(layout["title"], yref="container", y=1, yanchor="top",
+                           pad={"t": 14})
     if not keys:
         # Say why the grid is empty instead of showing bare axes.
         layout["annotations"] = [{"text": "no key written yet: put a value to see the replicas",

@@ -168,7 +168,7 @@ def sequence_diagram(source=None, *, since_ms=None, until_ms=None, nodes=None, k
     for node, t0, t1 in d["down"]:
         if node in x_of:
             dx += [x_of[node], x_of[node], None]
-            dy += [t0, t1, None]
+            dy += [max(t0, lo), min(t1, hi), None]   # clipped to the window
             dc += [[node, t0, t1]] * 2 + [None]
     traces.append({"type": "scatter", "name": "down", "x": dx, "y": dy, "mode": "lines",
                    "line": {"color": GREY, "width": 12}, "opacity": 0.6, "customdata": dc,
@@ -236,9 +236,15 @@ def sequence_diagram(source=None, *, since_ms=None, until_ms=None, nodes=None, k
                    "hovertext": [f"{f['time_ms']} ms {f['kind']} "
                                  f"{f['detail'] or f['node'] or ''}" for f in fl],
                    "hoverinfo": "text", "showlegend": bool(fl)})
+    # Bands are clipped to the window: one that began earlier must not stretch the time axis.
     shapes = [{"type": "rect", "name": "partition", "xref": "paper", "x0": 0, "x1": 1,
-               "yref": "y", "y0": b0, "y1": b1, "fillcolor": "rgba(213,94,0,0.10)",
-               "line": {"width": 0}, "layer": "below"} for b0, b1, _ in d["bands"]]
+               "yref": "y", "y0": max(b0, lo), "y1": min(b1, hi),
+               "fillcolor": "rgba(213,94,0,0.10)", "line": {"width": 0}, "layer": "below"}
+              for b0, b1, _ in d["bands"] if b1 >= lo and b0 <= hi]
+    # The time axis shows exactly the window of the title (time grows downwards), with a
+    # little room so markers at its ends are not cut in half.
+    pad = max(1.0, 0.02 * (hi - lo))
+    y_range = [hi + pad, lo - pad]
     title = f"Messages · {len(d['messages'])} · {lo}–{hi} ms"
     if d["truncated"]:
         title += f" (oldest {d['truncated']} not shown)"
@@ -246,8 +252,8 @@ def sequence_diagram(source=None, *, since_ms=None, until_ms=None, nodes=None, k
                          xaxis={"tickvals": list(range(len(lanes))), "ticktext": lanes,
                                 "side": "top", "range": [-1.2, max(len(lanes) - 0.5, 0.5)],
                                 "showgrid": False, "zeroline": False},
-                         yaxis={"autorange": "reversed", "title": {"text": "time (ms)"},
-                                "zeroline": False},
+                         yaxis={"range": y_range, "autorange": False,
+                                "title": {"text": "time (ms)"}, "zeroline": False},
                          legend={"orientation": "h", "y": -0.02, "yanchor": "top"},
                          hovermode="closest",
                          meta={"bands": [list(b) for b in d["bands"]],

@@ -17,6 +17,25 @@ __all__ = ["timeline", "timeline_data"]
 
 _BAR_WIDTH = 14
 
+#: Up to this many operations each bar gets black end ticks; beyond, they would make a barcode
+#: that hides the outcome colours, so the ticks take the bar's colour and height.
+END_TICKS_UP_TO = 40
+
+#: At most this many lanes per client row (0.28 apart, so a row never runs into the next);
+#: more overlapping operations share the lane that frees first.
+MAX_LANES = 3
+
+_CHECKERS = {"LinearizabilityResult": "linearizability", "StaleReadResult": "stale reads",
+             "LostWriteResult": "lost writes", "SessionResult": "session guarantees"}
+
+
+def flagged_by(check_result) -> str | None:
+    """What flagged the operations: ``"linearizability"``, ``"stale reads"``, ... from a
+    checker result's type; None for a plain dict or list of op ids."""
+    if check_result is None or isinstance(check_result, (dict, list, tuple, set)):
+        return None
+    return _CHECKERS.get(type(check_result).__name__)
+
 
 def _frame(history) -> pd.DataFrame:
     if isinstance(history, pd.DataFrame):
@@ -29,7 +48,8 @@ def _none(v):
     return None if v is None or v is pd.NA or (isinstance(v, float) and v != v) else v
 
 
-def timeline_data(history, *, check_result=None, highlight=None, end_ms=None) -> dict:
+def timeline_data(history, *, check_result=None, highlight=None, end_ms=None,
+                  flagged_by_name=None) -> dict:
     """The bars of :func:`timeline` as plain data.
 
     Args:
@@ -40,11 +60,14 @@ def timeline_data(history, *, check_result=None, highlight=None, end_ms=None) ->
             ``{op_id: reason}`` or a list of op ids.
         highlight: op ids to outline (e.g. the operation a student selected).
         end_ms: where open-ended (``info``) bars stop; default a little after the last event.
+        flagged_by_name: what flagged the ops, for the title (default from the result's type,
+            see :func:`flagged_by`).
 
     Returns:
         A dict: ``clients`` (row order), ``ops`` (dicts ``id, client, row, y, label, start,
-        end, open_ended, outcome, hover, bad, reason``), ``end_ms``, ``bad`` (op id ->
-        reason), ``highlight`` (op ids).
+        end, open_ended, outcome, hover, bad, reason``; ``y`` = row + 0.28 * lane, at most
+        :data:`MAX_LANES` lanes), ``end_ms``, ``bad`` (op id -> reason), ``highlight`` (op
+        ids), ``flagged_by`` (str or None), ``explicit_end`` (whether ``end_ms`` was given).
     """
     frame = _frame(history)
     bad = bad_ops_of(check_result)
@@ -55,6 +78,7 @@ def timeline_data(history, *, check_result=None, highlight=None, end_ms=None) ->
              if t is not None]
     last = max(times) if times else 0
     first = min(times) if times else 0
+    explicit_end = end_ms is not None
     if end_ms is None:
         end_ms = last + max(10, (last - first) // 20)
     clients = sorted({r["client"] for r in rows}, key=natural_key)
@@ -70,7 +94,13 @@ def timeline_data(history, *, check_result=None, highlight=None, end_ms=None) ->
         lane = 0
         while lanes_end.get((r["client"], lane), -1) >= start:
             lane += 1
-        lanes_end[(r["client"], lane)] = end
+        if lane >= MAX_LANES:
+            # Every lane is busy (open-ended info bars keep theirs to the right edge): share
+            # the one that frees first (the last one on a tie), never a new lane that would
+            # run into the next client's row.
+            lane = min(range(MAX_LANES),
+                       key=lambda i: (lanes_end[(r["client"], i)], -i))
+        lanes_end[(r["client"], lane)] = max(end, lanes_end.get((r["client"], lane), -1))
         label = op_label(r["op"], r["key"], _none(r.get("value")), outcome)
         reason = bad.get(r["id"])
         hover = (f"op {r['id']} · {r['client']} · {label}<br>{outcome} "
@@ -85,15 +115,18 @@ def timeline_data(history, *, check_result=None, highlight=None, end_ms=None) ->
                     "end": end, "open_ended": open_ended, "outcome": outcome, "hover": hover,
                     "bad": reason is not None, "reason": reason})
     return {"clients": clients, "ops": ops, "end_ms": end_ms, "bad": bad,
-            "highlight": sorted(high, key=natural_key)}
+            "highlight": sorted(high, key=natural_key),
+            "flagged_by": flagged_by_name or flagged_by(check_result),
+            "explicit_end": explicit_end}
 
 
-def _bars(ops):
+def _bars(ops, ticks=True):
     xs, ys, sizes = [], [], []
+    tick = 18 if ticks else _BAR_WIDTH
     for o in ops:
         xs += [o["start"], o["end"], None]
         ys += [o["y"], o["y"], None]
-        sizes += [18, 0 if o["open_ended"] else 18, 0]
+        sizes += [tick, 0 if o["open_ended"] else tick, 0]
     return xs, ys, sizes
 
 
@@ -127,10 +160,12 @@ def timeline(history=None, *, check_result=None, highlight=None, end_ms=None, da
         A ``go.Figure`` with traces ``"violation"`` (a halo behind each flagged bar;
         ``meta["ops"]``), ``"highlight"`` (``meta["ops"]``), ``"ok"``, ``"fail"``, ``"info"``
         (one bar per op, ``meta["ops"]`` lists their ids in order; ``info`` dotted and
-        open-ended), ``"labels"`` (one point per op; beyond ``LABEL_ALL_UP_TO`` ops only flagged,
-        highlighted and wide bars show their text; ``customdata`` = ``[op_id, outcome,
+        open-ended; black end ticks up to :data:`END_TICKS_UP_TO` ops, beyond that ticks in
+        the outcome colour), ``"labels"`` (one point per op; beyond ``LABEL_ALL_UP_TO`` ops
+        only flagged, highlighted and wide bars show their text; ``customdata`` = ``[op_id, outcome,
         flagged]``, hover text with the reason) and ``"violating ops"`` (a star per flagged op,
-        ``customdata`` = ``[op_id, reason]``). The y axis lists clients.
+        ``customdata`` = ``[op_id, reason]``). The y axis lists clients. The title counts the
+        flagged ops and names what flagged them; with no operations an annotation says so.
 
     Example:
         >>> from caplab.check import check_linearizability        # doctest: +SKIP
@@ -154,15 +189,20 @@ def timeline(history=None, *, check_result=None, highlight=None, end_ms=None, da
                    "line": {"color": "#000000", "width": _BAR_WIDTH + 8},
                    "hoverinfo": "skip", "showlegend": bool(hl),
                    "meta": {"ops": [o["id"] for o in hl]}})
+    ticks = len(ops) <= END_TICKS_UP_TO
     for outcome in ("ok", "fail", "info"):
         mine = [o for o in ops if o["outcome"] == outcome]
-        xs, ys, sizes = _bars(mine)
+        xs, ys, sizes = _bars(mine, ticks)
         traces.append({"type": "scatter", "name": outcome, "x": xs, "y": ys,
                        "mode": "lines+markers",
                        "line": {"color": OUTCOME_COLOURS[outcome], "width": _BAR_WIDTH,
                                 "dash": "dot" if outcome == "info" else "solid"},
+                       # Black end ticks for a short history; beyond, they would make a
+                       # barcode: ticks in the outcome colour, bar-high, keep a very short
+                       # operation visible without hiding the colours.
                        "marker": {"symbol": "line-ns-open", "size": sizes,
-                                  "color": "#333333", "line": {"width": 2}},
+                                  "color": "#333333" if ticks else OUTCOME_COLOURS[outcome],
+                                  "line": {"width": 2}},
                        "hoverinfo": "skip", "meta": {"ops": [o["id"] for o in mine]},
                        "legendgroup": "outcome", "showlegend": True})
     mid = [((o["start"] + o["end"]) / 2, o["y"]) for o in ops]
@@ -185,13 +225,27 @@ def timeline(history=None, *, check_result=None, highlight=None, end_ms=None, da
     n_bad = len(d["bad"])
     title = f"Operations · {len(ops)} ops · {len(clients)} clients"
     if n_bad:
-        title += f" · {n_bad} flagged"
-    height = height or max(260, 130 + 70 * len(clients))
-    layout = base_layout(title, height=height,
-                         xaxis={"title": {"text": "simulated time (ms)"}, "zeroline": False},
-                         yaxis={"tickvals": list(range(len(clients))), "ticktext": clients,
-                                "autorange": "reversed", "zeroline": False},
-                         legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right",
-                                 "yanchor": "bottom"},
+        title += f" · {n_bad} flagged" + (f" by {d['flagged_by']}" if d.get("flagged_by")
+                                          else "")
+    height = height or max(280, 175 + 70 * len(clients))
+    xaxis = {"title": {"text": "simulated time (ms)"}, "zeroline": False, "autorange": True}
+    yaxis = {"tickvals": list(range(len(clients))), "ticktext": clients,
+             "autorange": "reversed", "zeroline": False}
+    annotations = []
+    if not ops:
+        # Nothing to autorange on: a fixed, sane window (and no leftover range of a redraw).
+        end = d["end_ms"] if d.get("explicit_end") else 1000
+        xaxis.update(autorange=False, range=[max(0, end - 1000), max(end, 1000)])
+        yaxis.update(autorange=False, range=[1, -1], showticklabels=False)
+        annotations.append({"text": "no operations yet", "x": 0.5, "y": 0.5, "xref": "paper",
+                            "yref": "paper", "showarrow": False, "name": "empty",
+                            "font": {"size": FONT_SIZE + 2, "color": "#555555"}})
+    layout = base_layout(title, height=height, xaxis=xaxis, yaxis=yaxis,
+                         annotations=annotations,
+                         # At the bottom: at the top it ran into a long title.
+                         legend={"orientation": "h", "traceorder": "normal",
+                                 "yref": "container", "y": 0.005,
+                                 "yanchor": "bottom", "x": 1, "xanchor": "right"},
+                         margin={"l": 60, "r": 20, "t": 70, "b": 95},
                          hovermode="closest", meta={"bad_ops": sorted(d["bad"], key=natural_key)})
     return make_figure(traces, layout)
