@@ -375,3 +375,166 @@ def test_event_log_counts_drops_by_reason():
     assert "(1 message dropped by the partition)" in one
     every = event_log_html(events, last=14, messages=True)
     assert every.count("DROPPED (partition)") == 5 and every.count("DROPPED (crashed)") == 1
+
+
+# -- review fixes (visual review at 1366/1920 px) ------------------------------------------------
+
+def node_positions_drawn(panel):
+    """{node: (x, y)} as the cluster graph draws them (every role trace)."""
+    from caplab.viz import ROLE_ORDER
+    pos = {}
+    for role in ROLE_ORDER:
+        t = trace(panel.figures["graph"], role)
+        for row, x, y in zip(t.customdata or (), t.x or (), t.y or ()):
+            pos[row[0]] = (x, y)
+    return pos
+
+
+def test_a_failed_put_clears_the_old_result_and_shows_the_error_there(cp):
+    """The result box under the buttons no longer keeps the previous green 'ok' when the next
+    put is refused: it shows the library's message (as the status line does)."""
+    cp.put_button.click()
+    assert "data-outcome='ok'" in cp.result_box.value
+    cp.option_boxes["w"].value = "9"
+    cp.put_button.click()
+    assert "data-outcome='ok'" not in cp.result_box.value
+    assert "ConfigError" in cp.result_box.value
+    message = str(cp.status.error)
+    assert message and message.split(";")[0] in cp.result_box.value
+
+
+def test_changing_near_for_an_existing_client_uses_a_client_near_that_node(cp):
+    """alice stands near n1; choosing near n3 writes from a client 'alice@n3' near n3 and
+    says so, instead of failing with 'already exists near n1'."""
+    cp.put_button.click()
+    cp.near_box.value = "n3"
+    cp.put_button.click()
+    assert cp.status.error is None
+    assert cp.cluster.clients["alice"].near == "n1"
+    assert cp.cluster.clients["alice@n3"].near == "n3"
+    assert cp.cluster.history.ops[-1].client == "alice@n3"
+    note = "alice stands near n1; using client alice@n3 near n3"
+    assert note in cp.status.text and note in cp.result_box.value
+    cp.get_button.click()                         # the get goes from alice@n3 as well
+    assert cp.cluster.history.ops[-1].client == "alice@n3"
+    cp.near_box.value = "n1"
+    cp.get_button.click()                         # back to alice herself, no note
+    assert cp.cluster.history.ops[-1].client == "alice"
+    assert "stands near" not in cp.result_box.value
+
+
+def test_graph_nodes_keep_their_places_when_the_primary_changes(cp):
+    """A new primary (or none) does not move the nodes: the layout is fixed per cluster."""
+    before = node_positions_drawn(cp)
+    old = cp.cluster.primary
+    cp.partition_preset("isolate primary")
+    cp.run_for(2500)
+    assert cp.cluster.primary not in (None, old)
+    assert node_positions_drawn(cp) == before
+    cp.crash(cp.cluster.primary)                 # no primary for a while
+    assert node_positions_drawn(cp) == before
+    cp.new_cluster(mode="ap", nodes=3, seed=1)   # other nodes: a new layout
+    assert sorted(node_positions_drawn(cp)) == ["n1", "n2", "n3"]
+
+
+def test_cluster_graph_is_tall_enough_for_a_projector(cp):
+    """The graph is drawn 500 px high by default and autosizes to the width it is given."""
+    graph = cp.figures["graph"]
+    assert 460 <= graph.layout.height <= 520
+    assert graph.layout.autosize is True
+
+
+def test_live_button_says_live_and_scrubbing_shows_a_past_banner(cp):
+    """Scrubbed back, a banner says the panel shows the past and what actions do; 'live'
+    removes it and the status says 'live at ... ms'."""
+    cp.run_for(500)
+    now = cp.cluster.now
+    cp.time_slider.value = 400
+    assert "viewing the past: t = 400 ms" in cp.status.text
+    assert "jumps back to live" in cp.status.text
+    assert "data-view-time='400'" in cp.past_banner.value
+    assert cp.past_banner.layout.display != "none"
+    cp.live_button.click()
+    assert cp.status.text == f"live at {now} ms"
+    assert cp.past_banner.value == "" and cp.past_banner.layout.display == "none"
+    cp.scrub_to(300)
+    cp.node_buttons["n3"].click()                # an action: back to live, banner gone
+    assert cp.view_time is None and cp.past_banner.layout.display == "none"
+
+
+def test_event_log_lines_wrap_instead_of_being_cut():
+    """Long log lines wrap (pre-wrap keeps the columns) instead of running off the right."""
+    from caplab.widgets._common import PANEL_CSS
+    log_rule = PANEL_CSS.split(".caplab-log", 1)[1].split("}", 1)[0]
+    assert "white-space: pre-wrap" in log_rule and "monospace" in log_rule
+
+
+def test_get_of_a_missing_key_says_no_value(cp):
+    """A read of a key nobody wrote shows '∅ (no value)', not Python's None."""
+    cp.key_box.value = "never-written"
+    cp.get_button.click()
+    assert "∅ (no value)" in cp.result_box.value and "None" not in cp.result_box.value
+
+
+def test_value_box_increments_only_after_an_ok_put(cp):
+    """A refused or failed put leaves the value to write unchanged."""
+    cp.value_box.value = "5"
+    cp.option_boxes["w"].value = "9"             # refused
+    cp.put_button.click()
+    assert cp.value_box.value == "5"
+    cp.option_boxes["w"].value = "default"
+    cp.partition_preset("isolate primary")       # the client near n1 cannot reach a primary
+    cp.option_boxes["wtimeout_ms"].value = "200"
+    cp.option_boxes["w"].value = "5"
+    cp.put_button.click()
+    assert cp.cluster.history.ops[-1].outcome != "ok"
+    assert cp.value_box.value == "5"
+    cp.heal()
+    cp.run_for(2000)
+    cp.option_boxes["w"].value = "default"
+    cp.put_button.click()
+    assert cp.cluster.history.ops[-1].outcome == "ok"
+    assert cp.value_box.value == "6"
+
+
+def test_form_says_which_options_belong_to_put_and_to_get(cp, ap):
+    """The option fields sit under 'put options' and 'get options' (AP: one shared group)."""
+    texts = [c.value if hasattr(c, "value") and isinstance(c.value, str) and "<" in c.value
+             else c for c in cp.options_area.children]
+    put_at = next(i for i, t in enumerate(texts) if isinstance(t, str) and "put options" in t)
+    get_at = next(i for i, t in enumerate(texts) if isinstance(t, str) and "get options" in t)
+    children = cp.options_area.children
+    assert set(children[put_at + 1:get_at]) == {cp.option_boxes["w"],
+                                                cp.option_boxes["wtimeout_ms"]}
+    assert set(children[get_at + 1:]) == {cp.option_boxes["read_preference"],
+                                          cp.option_boxes["read_concern"]}
+    assert "put and get options" in ap.options_area.children[0].value
+
+
+def test_checker_summary_hides_search_steps_and_python_lists(cp):
+    """The summary line says 'linearizable …' without '(N search steps)' (kept as hover),
+    and names clients without Python list brackets."""
+    from caplab.widgets._common import _readable_detail
+    cp.put("x", 1)
+    assert "search steps)" not in cp.summary_box.value.split("title=")[0]
+    assert "search step" in cp.summary_box.value          # in the hover text
+    detail, hover = _readable_detail("violated by 2 client(s): ['alice', 'bob']")
+    assert detail == "violated by 2 client(s): alice, bob" and hover == ""
+
+
+def test_free_sides_error_lists_nodes_plainly_and_the_chosen_side_is_dark(cp):
+    """The one-empty-side message lists node names without Python brackets; the side toggles
+    carry the class PANEL_CSS colours dark when chosen."""
+    from caplab.widgets._common import PANEL_CSS
+    for node in cp.cluster.nodes:
+        cp.side_buttons[node].value = "A"
+    cp.sides_apply.click()
+    assert "A: n1, n2, n3, n4, n5; B: none" in cp.status.text
+    assert all("caplab-sides" in t._dom_classes for t in cp.side_buttons.values())
+    assert ".caplab-sides" in PANEL_CSS and "mod-active" in PANEL_CSS
+
+
+def test_clock_pluralizes_actions_and_ops(cp):
+    """'1 op', not '1 ops'."""
+    cp.put("x", 1)
+    assert "1 op</" in cp.clock.value or cp.clock.value.endswith("1 op")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 import traceback
 
 import ipywidgets as w
@@ -28,8 +29,13 @@ PANEL_CSS = """
 .caplab-panel table.caplab-table { border-collapse: collapse; font-size: 15px; }
 .caplab-panel table.caplab-table td, .caplab-panel table.caplab-table th {
     border-bottom: 1px solid #ddd; padding: 2px 8px; text-align: left; }
-.caplab-panel .caplab-log { font-family: monospace; font-size: 14px; white-space: pre;
-                            line-height: 1.35; }
+.caplab-panel .caplab-log { font-family: monospace; font-size: 14px; white-space: pre-wrap;
+                            overflow-wrap: anywhere; line-height: 1.35; }
+.caplab-panel .caplab-sides .widget-toggle-button.mod-active,
+.caplab-panel .caplab-sides button.mod-active { background-color: #1f4e79; color: #ffffff;
+                                                font-weight: 700; }
+.caplab-panel .caplab-past { background: #fff3cd; border: 2px solid #b36b00; color: #5c3700;
+                             padding: 6px 10px; border-radius: 4px; font-size: 16px; }
 </style>
 """
 
@@ -113,9 +119,13 @@ def figure_widget(fig):
     """A ``go.FigureWidget`` initialised from a built figure (drawn once, then updated).
 
     It is a :class:`caplab.widgets._figure.Figure`, which loads plotly's browser code once per
-    page instead of once per figure (see that module for why this matters)."""
+    page instead of once per figure (see that module for why this matters), and its plot takes
+    the width of its box (plotly's ``autosize`` and ``responsive``, kept on every redraw)."""
     from ._figure import Figure
-    return Figure(fig)
+    widget = Figure(fig)
+    widget.layout.autosize = True
+    widget._config = {**(widget._config or {}), "responsive": True}
+    return widget
 
 
 def sync_for_display(widgets) -> None:
@@ -221,13 +231,33 @@ def event_log_html(events, *, last: int = 14, messages: bool = False) -> str:
     return "<div class='caplab-log'>" + "\n".join(lines) + "</div>"
 
 
+_SEARCH_STEPS = re.compile(r"\s*\((\d+) search steps?\)")
+_QUOTED_LIST = re.compile(r"\[('[^'\]]*'(?:, '[^'\]]*')*)\]")
+
+
+def _readable_detail(detail: str) -> tuple[str, str]:
+    """A checker's detail for the panel: the search-step count moved to the hover text, and
+    Python lists of names written as plain lists (``['alice']`` -> ``alice``)."""
+    hover = ""
+    match = _SEARCH_STEPS.search(detail)
+    if match:
+        steps = int(match.group(1))
+        hover = f"the checker took {steps} search step{'' if steps == 1 else 's'}"
+        detail = _SEARCH_STEPS.sub("", detail)
+    detail = _QUOTED_LIST.sub(lambda m: m.group(1).replace("'", ""), detail)
+    return detail, hover
+
+
 def summary_html(frame) -> str:
-    """The ``caplab.check.summarize`` table as small HTML, verdicts coloured."""
+    """The ``caplab.check.summarize`` table as small HTML, verdicts coloured (the
+    linearizability checker's search-step count is in the detail's hover text)."""
     rows = []
     for r in frame.itertuples(index=False):
         colour = _VERDICT_COLOURS.get(str(r.verdict), "#333333")
+        detail, hover = _readable_detail(str(r.detail))
+        title = f" title='{html.escape(hover)}'" if hover else ""
         rows.append(f"<tr><td>{html.escape(str(r.check))}</td>"
                     f"<td style='color:{colour};font-weight:600'>{html.escape(str(r.verdict))}"
-                    f"</td><td>{r.count}</td><td>{html.escape(str(r.detail))}</td></tr>")
+                    f"</td><td>{r.count}</td><td{title}>{html.escape(detail)}</td></tr>")
     return ("<table class='caplab-table'><tr><th>check</th><th>verdict</th><th>#</th>"
             "<th>detail</th></tr>" + "".join(rows) + "</table>")

@@ -87,8 +87,27 @@ export default () => {
       inner = factory();
       return inner.initialize(ctx);
     },
-    render(ctx) {
-      return inner.render(ctx);
+    async render(ctx) {
+      const cleanup = await inner.render(ctx);
+      // plotly sizes a widget's plot once, before the page has laid it out (a fixed 700 px),
+      // and never follows its box: refit it whenever the box changes size (plotly's own
+      // responsive handler, present when the figure's config has responsive: true).
+      const el = ctx.el;
+      let observer = null;
+      if (typeof ResizeObserver === "function") {
+        observer = new ResizeObserver(() => {
+          const gd = el.classList.contains("js-plotly-plot") ? el
+                     : el.querySelector(".js-plotly-plot");
+          if (gd && gd._responsiveChartHandler && el.clientWidth > 0) {
+            gd._responsiveChartHandler();
+          }
+        });
+        observer.observe(el);
+      }
+      return () => {
+        if (observer) observer.disconnect();
+        if (typeof cleanup === "function") cleanup();
+      };
     },
   };
 };

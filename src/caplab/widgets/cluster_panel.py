@@ -21,9 +21,20 @@ from .replay import ActionLog, replay
 
 __all__ = ["ClusterPanel"]
 
+
+def _plural(n: int, word: str, count: bool = False) -> str:
+    """``word`` for one, ``word + "s"`` otherwise (with the number first if ``count``)."""
+    text = word if n == 1 else word + "s"
+    return f"{n} {text}" if count else text
+
 _ROLE_COLOURS = {"primary": "#0072B2", "secondary": "#444444", "candidate": "#B36B00",
                  "replica": "#444444", "down": "#C0392B"}
 _NONE = "default"
+#: What the actions do while the panel shows the past (see ``_act``: back to live, then act).
+_PAST_NOTE = ("Any action (crash, partition, put, get, run) jumps back to live and acts on "
+              "the live cluster; press live to return.")
+#: How a missing value is written (the cluster graph's labels should use the same sign).
+NO_VALUE = "∅ (no value)"
 
 
 def _parse_option(text):
@@ -55,6 +66,7 @@ class ClusterPanel(Panel):
         timeline_ops: how many of the latest operations the timeline draws (the checkers
             always judge the whole history).
         log_lines: how many trace events the event log shows.
+        graph_height: height of the cluster graph in px (it takes the width it is given).
         **options: mode options (see ``Cluster.options_for(mode)``).
 
     Raises:
@@ -68,8 +80,11 @@ class ClusterPanel(Panel):
 
     def __init__(self, cluster=None, *, mode: str = "cp", nodes: int = 5, seed: int = 1,
                  key: str = "x", warmup_ms: int | None = None, window_ms: int = 400,
-                 timeline_ops: int = 100, log_lines: int = 14, **options) -> None:
+                 timeline_ops: int = 100, log_lines: int = 14, graph_height: int = 500,
+                 **options) -> None:
         self.status = Status()
+        self.graph_height = graph_height
+        self.client_note = ""
         self.key = key
         self.window_ms = window_ms
         self.timeline_ops = timeline_ops
@@ -231,32 +246,50 @@ class ClusterPanel(Panel):
         b = [n for n, t in self.side_buttons.items() if t.value == "B"]
         if not a or not b:
             raise ConfigError("put at least one node on each side (A and B) to partition; "
-                              f"now A={a or 'none'}, B={b or 'none'}")
+                              f"now A: {', '.join(a) or 'none'}; B: {', '.join(b) or 'none'}")
         self.partition(a, b)
 
     def put(self, key: str, value, *, client: str = "alice", near: str | None = None,
             **options):
         """Write ``value`` under ``key`` from ``client`` (created near ``near``); returns the
         :class:`~caplab.kv.Result`. Options are the mode's (CP: w, wtimeout_ms; AP:
-        consistency)."""
-        near = self._near(client, near)
-        result = self._act("put", client, near, key, value, **options)
-        self._show_result(result)
-        return result
+        consistency).
+
+        A client stays near the node it was created at: if ``client`` already stands near
+        another node, the write goes from a client named ``f"{client}@{near}"`` (created near
+        ``near``), and the result box says so. ``near=None`` keeps the client's own node.
+        """
+        return self._operate("put", key, (value,), client, near, options)
 
     def get(self, key: str, *, client: str = "alice", near: str | None = None, **options):
         """Read ``key`` from ``client``; returns the :class:`~caplab.kv.Result`. Options are
-        the mode's (CP: read_preference, read_concern; AP: consistency)."""
-        near = self._near(client, near)
-        result = self._act("get", client, near, key, **options)
-        self._show_result(result)
+        the mode's (CP: read_preference, read_concern; AP: consistency). ``client`` and
+        ``near`` as for :meth:`put`."""
+        return self._operate("get", key, (), client, near, options)
+
+    def _operate(self, op, key, args, client, near, options):
+        """Run a put/get; the result box is cleared first and shows the result or the error."""
+        self.result_box.value = ""
+        self.client_note = ""
+        try:
+            client, near, self.client_note = self._client_near(client, near)
+            result = self._act(op, client, near, key, *args, **options)
+        except Exception as exc:
+            self._show_result_error(op, key, exc)
+            raise
+        self._show_result(result, self.client_note)
         return result
 
-    def _near(self, client, near):
-        existing = self.cluster.clients.get(client)
+    def _client_near(self, client, near):
+        """The client to use and its node, and a note when another client had to be used."""
+        existing = self.cluster.clients.get(client) if isinstance(client, str) else None
         if near is None:
-            return existing.near if existing is not None else self.cluster.nodes[0]
-        return near
+            return client, existing.near if existing is not None else self.cluster.nodes[0], ""
+        if existing is None or existing.near == near:
+            return client, near, ""
+        alias = f"{client}@{near}"
+        return alias, near, (f"{client} stands near {existing.near}; using client {alias} "
+                             f"near {near}")
 
     def step(self) -> None:
         """Run one simulation event."""
@@ -292,13 +325,14 @@ class ClusterPanel(Panel):
         self.view_time = t_ms
         self._epoch += 1
         self.refresh()
-        self.status.info(f"viewing t = {t_ms} ms (replayed from seed "
-                         f"{self.recipe_args['seed']}); live is at {now} ms")
+        self.status.info(f"viewing the past: t = {t_ms} ms (replayed from seed "
+                         f"{self.recipe_args['seed']}); live is at {now} ms. {_PAST_NOTE}")
 
     def live(self) -> None:
         """Show the live cluster again."""
         self._go_live()
         self.refresh()
+        self.status.info(f"live at {self.cluster.now} ms")
 
     def _go_live(self) -> None:
         if self._view is not None:
@@ -324,7 +358,8 @@ class ClusterPanel(Panel):
         c = self.view
         now = c.now
         built = {
-            "graph": cluster_graph(c, key=self.key, height=440),
+            "graph": cluster_graph(c, key=self.key, layout=self._node_layout(c),
+                                   height=self.graph_height),
             "sequence": sequence_diagram(c.sim.trace, since_ms=max(0, now - self.window_ms),
                                          until_ms=now, height=420),
         }
@@ -345,6 +380,17 @@ class ClusterPanel(Panel):
         else:
             built.update(timeline=None, summary=self._summary_cache)
         return built
+
+    def _node_layout(self, c) -> dict:
+        """Node positions fixed per cluster (a circle in node order), so a node keeps its place
+        when the primary changes or there is none; recomputed only when the nodes or the mode
+        change (an AP ring's add_node / remove_node, or a new cluster)."""
+        from ..viz import node_positions
+        signature = (c.mode, tuple(c.nodes))
+        if signature != getattr(self, "_layout_signature", None):
+            self._fixed_positions = node_positions(c.nodes, primary=None, mode=c.mode)
+            self._layout_signature = signature
+        return self._fixed_positions
 
     def _history_views(self, c) -> dict:
         from ..check import check_linearizability, normalize_history, summarize
@@ -398,9 +444,19 @@ class ClusterPanel(Panel):
             slider.disabled = not self.log.can_replay
         finally:
             self._syncing = False
-        where = "live" if self.view_time is None else f"replay at {self.view_time} ms"
-        self.clock.value = (f"<b>now {now} ms</b> · {where} · {len(self.log)} actions · "
-                            f"{len(self.cluster.history)} ops")
+        where = "live" if self.view_time is None else f"viewing the past: {self.view_time} ms"
+        self.clock.value = (f"<b>now {now} ms</b> · {where} · {len(self.log)} "
+                            f"{_plural(len(self.log), 'action')} · "
+                            f"{_plural(len(self.cluster.history), 'op', count=True)}")
+        if self.view_time is None:
+            self.past_banner.value = ""
+            self.past_banner.layout.display = "none"
+        else:
+            self.past_banner.value = (
+                "<div class='caplab-past' data-view-time='{t}'>⏪ <b>viewing the past: t = {t} ms"
+                "</b> (live is at {now} ms). {note}</div>").format(
+                    t=self.view_time, now=now, note=html.escape(_PAST_NOTE))
+            self.past_banner.layout.display = None
 
     def _sync_presets(self) -> None:
         labels = list(self.presets())
@@ -411,15 +467,28 @@ class ClusterPanel(Panel):
                                for label in labels]
         self.preset_box.children = tuple(self.preset_buttons)
 
-    def _show_result(self, result) -> None:
+    def _show_result(self, result, note: str = "") -> None:
         ok = result.ok
         colour = "#007a4d" if ok else ("#b36b00" if result.outcome == "info" else "#c0392b")
-        shown = f"value={result.value!r} " if result.op == "get" and ok else ""
+        if result.op == "get" and ok:
+            held = NO_VALUE if result.value is None else repr(result.value)
+            shown = f"value={held} "
+        else:
+            shown = ""
         err = "" if ok else f" — {html.escape(str(result.error))}"
+        noted = f"<br><span style='color:#1f4e79'>{html.escape(note)}</span>" if note else ""
         self.result_box.value = (f"<span style='color:{colour}' data-outcome='{result.outcome}'>"
-                                 f"<b>{result.outcome}</b>: {result.op} {html.escape(result.key)!r}"
-                                 f" {html.escape(shown)}by {result.client} at node "
-                                 f"{result.node} in {result.latency_ms} ms{err}</span>")
+                                 f"<b>{result.outcome}</b>: {result.op} "
+                                 f"{html.escape(repr(result.key))} {html.escape(shown)}by "
+                                 f"{html.escape(str(result.client))} at node {result.node} in "
+                                 f"{result.latency_ms} ms{err}</span>{noted}")
+
+    def _show_result_error(self, op: str, key, exc: BaseException) -> None:
+        """A refused put/get in the result box, with the library's message."""
+        self.result_box.value = (f"<span style='color:#c0392b' data-outcome='error'>"
+                                 f"<b>{html.escape(type(exc).__name__)}</b>: {op} "
+                                 f"{html.escape(repr(key))} not sent — "
+                                 f"{html.escape(str(exc))}</span>")
 
     # -- widgets ---------------------------------------------------------------------------
     def _button(self, description, tooltip, action, **kwargs) -> w.Button:
@@ -459,6 +528,7 @@ class ClusterPanel(Panel):
         self.live_button = self._button("live", "show the live cluster again", self.live)
         self.live_button.layout.min_width = "70px"
         self.clock = w.HTML()
+        self.past_banner = w.HTML(layout=w.Layout(display="none"))
         self.show_messages = w.Checkbox(value=False, description="show messages in the log",
                                         indent=False)
         self.show_messages.observe(g(lambda _c: self.refresh()), names="value")
@@ -502,6 +572,7 @@ class ClusterPanel(Panel):
                                 else "B", description=node, tooltips=[f"{node} on side A",
                                                                       f"{node} on side B"],
                                 style={"button_width": "34px", "description_width": "30px"})
+            t.add_class("caplab-sides")    # the chosen side is drawn dark (PANEL_CSS)
             self.side_buttons[node] = t
         self.sides_apply = self._button("apply sides", "partition: side A | side B",
                                         self.apply_sides, button_style="warning")
@@ -511,7 +582,7 @@ class ClusterPanel(Panel):
                                    layout=w.Layout(width="200px"))
         self.near_area.children = (self.near_box,)
         self.option_boxes = self._option_widgets(c)
-        self.options_area.children = tuple(self.option_boxes.values())
+        self.options_area.children = self._option_groups(c)
         self.preset_buttons = []
         self._sync_presets()
         if not self.figures:
@@ -545,10 +616,24 @@ class ClusterPanel(Panel):
                                           tooltip="consistency level", layout=lay,
                                           style=style)}
 
+    @staticmethod
+    def _option_names(mode: str) -> dict:
+        """Which form fields apply to which operation."""
+        return ({"put": ("w", "wtimeout_ms"), "get": ("read_preference", "read_concern")}
+                if mode == "cp" else {"put": ("consistency",), "get": ("consistency",)})
+
+    def _option_groups(self, c) -> tuple:
+        """The option fields under headings saying which operation they apply to."""
+        names = self._option_names(c.mode)
+        heading = "<span style='font-weight:600;color:#444'>{}</span>".format
+        if names["put"] == names["get"]:
+            return (w.HTML(heading("put and get options")),
+                    *(self.option_boxes[n] for n in names["put"]))
+        return (w.HTML(heading("put options")), *(self.option_boxes[n] for n in names["put"]),
+                w.HTML(heading("get options")), *(self.option_boxes[n] for n in names["get"]))
+
     def _form_options(self, op: str) -> dict:
-        names = ({"put": ("w", "wtimeout_ms"), "get": ("read_preference", "read_concern")}
-                 if self.cluster.mode == "cp" else {"put": ("consistency",),
-                                                    "get": ("consistency",)})[op]
+        names = self._option_names(self.cluster.mode)[op]
         opts = {}
         for name in names:
             value = _parse_option(self.option_boxes[name].value)
@@ -561,14 +646,18 @@ class ClusterPanel(Panel):
         value = self.value_box.value if value is None else value
         result = self.put(self.key_box.value, value, client=self.client_box.value,
                           near=self.near_box.value, **self._form_options("put"))
-        if isinstance(value, int):
+        if isinstance(value, int) and result.ok:
             self.value_box.value = str(value + 1)   # the next write is a new value
-        self.status.info(f"put {result.key!r} → {result.outcome}")
+        self._status_after(result)
 
     def _get_from_form(self) -> None:
         result = self.get(self.key_box.value, client=self.client_box.value,
                           near=self.near_box.value, **self._form_options("get"))
-        self.status.info(f"get {result.key!r} → {result.outcome}")
+        self._status_after(result)
+
+    def _status_after(self, result) -> None:
+        note = f" ({self.client_note})" if self.client_note else ""
+        self.status.info(f"{result.op} {result.key!r} → {result.outcome}{note}")
 
     def _on_slider(self, change) -> None:
         if self._syncing:
@@ -576,7 +665,6 @@ class ClusterPanel(Panel):
         t = change["new"]
         if t >= self.cluster.now:
             self.live()
-            self.status.info(f"live at {self.cluster.now} ms")
         else:
             self.scrub_to(t)
 
@@ -613,8 +701,8 @@ class ClusterPanel(Panel):
         f = self.figures
         for fig in f.values():
             fig.layout.autosize = True
-        graphs = w.VBox([f["graph"], f["heatmap"]], layout=w.Layout(flex="1 1 0",
-                                                                      min_width="420px"))
+        graphs = w.VBox([self.past_banner, f["graph"], f["heatmap"]],
+                        layout=w.Layout(flex="1 1 0", min_width="420px", width="100%"))
         top = w.HBox([controls, graphs], layout=w.Layout(width="100%"))
         middle = w.HBox([w.VBox([f["timeline"]], layout=w.Layout(flex="1 1 0")),
                          w.VBox([f["sequence"]], layout=w.Layout(flex="1 1 0"))],

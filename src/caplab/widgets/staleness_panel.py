@@ -54,7 +54,9 @@ class StalenessPanel(Panel):
                                              "</h3>"),
                        ipw.HBox([ipw.VBox([self.n_slider, self.r_slider, self.w_slider,
                                        self.preset_box]), self.answer]),
-                       self.status.widget, self.figure])
+                       self.status.widget,
+                       ipw.VBox([self.figure], layout=ipw.Layout(width="100%"))],
+                       layout=ipw.Layout(width="100%"))
         root.add_class("caplab-panel")
         self._root = root
 
@@ -83,6 +85,8 @@ class StalenessPanel(Panel):
         fig = t_visibility_curve([(label, curve)], p=self.p)
         if self.figure is None:
             self.figure = figure_widget(fig)
+            # Fill the width the panel is given (plotly's default is a fixed 700 px).
+            self.figure.layout.autosize = True
         else:
             redraw(self.figure, fig)
         self._set_sliders(n, r, w_, preset)
