@@ -139,3 +139,9 @@ def test_empty_timeline_says_so_with_a_sane_range():
     assert list(timeline([], end_ms=5000).layout.xaxis.range) == [4000, 5000]
     assert timeline(HISTORY).layout.xaxis.autorange is True
     assert not timeline(HISTORY).layout.annotations
+
+
+def test_title_counts_are_pluralised():
+    """'1 op · 1 client', '4 ops · 3 clients'."""
+    assert "1 op · 1 client" in timeline(HISTORY[:1]).layout.title.text
+    assert "4 ops · 3 clients" in timeline(HISTORY).layout.title.text

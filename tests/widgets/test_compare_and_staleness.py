@@ -157,3 +157,12 @@ def test_ap_consistency_label_is_not_cut():
     """The dropdown's description has room for "AP consistency"."""
     panel = SideBySidePanel(seed=1, nodes=3, run=False)
     assert int(panel.level_box.style.description_width.rstrip("px")) >= 130
+
+
+def test_fault_schedule_is_written_for_people(compared):
+    """The schedule line names the sides as plain lists of nodes, not Python reprs."""
+    text = compared.schedule_box.value
+    (t0, _, side_a, side_b), (t1, _) = compared.schedule
+    assert "[" not in text and "'" not in text
+    assert f"{t0} ms: partition {', '.join(side_a)} | {', '.join(side_b)}" in text
+    assert f"{t1} ms: heal" in text

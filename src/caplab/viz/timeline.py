@@ -223,7 +223,8 @@ def timeline(history=None, *, check_result=None, highlight=None, end_ms=None, da
                    "showlegend": False})
     clients = d["clients"]
     n_bad = len(d["bad"])
-    title = f"Operations · {len(ops)} ops · {len(clients)} clients"
+    title = (f"Operations · {len(ops)} op{'' if len(ops) == 1 else 's'} · {len(clients)} "
+             f"client{'' if len(clients) == 1 else 's'}")
     if n_bad:
         title += f" · {n_bad} flagged" + (f" by {d['flagged_by']}" if d.get("flagged_by")
                                           else "")

@@ -201,7 +201,12 @@ class SideBySidePanel(Panel):
                                "<th>failed</th><th>unknown</th><th>stale reads</th>"
                                "<th>lost writes</th><th>history</th></tr>" + "".join(rows)
                                + "</table>")
-        steps = [f"{t} ms: {' '.join(str(a) for a in step)}" for t, *step in self.schedule]
+
+        def arg(a):   # a side of a partition is a list of names: "n4, n5", not "['n4', 'n5']"
+            return ", ".join(map(str, a)) if isinstance(a, (list, tuple)) else str(a)
+
+        steps = [f"{t} ms: {action} {' | '.join(arg(a) for a in args)}".rstrip()
+                 for t, action, *args in self.schedule]
         self.schedule_box.value = ("<b>fault schedule (both clusters):</b> "
                                    + html.escape("; ".join(steps) or "no faults"))
 
