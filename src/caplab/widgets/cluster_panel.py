@@ -27,6 +27,7 @@ def _plural(n: int, word: str, count: bool = False) -> str:
     text = word if n == 1 else word + "s"
     return f"{n} {text}" if count else text
 
+
 _ROLE_COLOURS = {"primary": "#0072B2", "secondary": "#444444", "candidate": "#B36B00",
                  "replica": "#444444", "down": "#C0392B"}
 _NONE = "default"

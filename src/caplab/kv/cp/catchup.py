@@ -13,12 +13,12 @@ secondary. MongoDB does not roll those back if it can help it: the newly elected
 
 Catch-up ends early when the target member is no longer up (MongoDB recomputes the target from
 the members that are up) and, optionally, after ``catch_up_timeout_ms``
-(``settings.catchUpTimeoutMillis``; MongoDB's default -1: no limit; 0 switches catch-up off). Here the freshness scan
-waits for the members heard from within the election timeout, at most one heartbeat interval
-(MongoDB waits for every member's heartbeat answer or failure); a source that has not answered
-for an election timeout is given up. MongoDB's *catch-up takeover*
-(the fresher member deposes a primary that stays behind for ``catchUpTakeoverDelayMillis``) is
-not modelled.
+(``settings.catchUpTimeoutMillis``; MongoDB's default -1: no limit; 0 switches catch-up off).
+Here the freshness scan waits for the members heard from within the election timeout, at most
+one heartbeat interval (MongoDB waits for every member's heartbeat answer or failure); a source
+that has not answered for an election timeout is given up. MongoDB's *catch-up takeover* (the
+fresher member deposes a primary that stays behind for ``catchUpTakeoverDelayMillis``) is not
+modelled.
 """
 
 from __future__ import annotations

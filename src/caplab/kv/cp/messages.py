@@ -10,7 +10,8 @@ from typing import Any
 from ...net.message import message
 
 __all__ = ["Heartbeat", "HeartbeatReply", "Replicate", "ReplicateAck", "CatchUpRequest",
-           "CatchUpBatch", "RequestVote", "VoteReply", "WriteRequest", "WriteReply", "ReadRequest", "ReadReply"]
+           "CatchUpBatch", "RequestVote", "VoteReply", "WriteRequest", "WriteReply",
+           "ReadRequest", "ReadReply"]
 
 
 @message

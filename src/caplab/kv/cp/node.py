@@ -329,8 +329,9 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
             self.sent_upto[peer] = last
             self.last_heard[peer] = now     # a fresh primary gets a full timeout of grace
         self.trace("role", f"primary term={self.term}")
+        voters = ", ".join(sorted(election["votes"]))
         self.trace("election", f"won term={self.term} with {len(election['votes'])}/"
-                               f"{len(self.members)} votes ({', '.join(sorted(election['votes']))})")
+                               f"{len(self.members)} votes ({voters})")
         self.rs.record_election(election["start_ms"], now, self.name, self.term)
         # MongoDB: catch up with any fresher member, then write a no-op in the new term (once
         # majority-committed, every earlier entry it holds is committed too) and accept writes.
