@@ -72,7 +72,8 @@ def summarize(history, *, final_state=None, snapshots=None, heal_ms=None, model=
         bad = sessions.of(guarantee)
         clients = sorted({v.client for v in bad}, key=repr)
         rows.append((guarantee, "ok" if not bad else "violated", len(bad),
-                     f"violated by {len(clients)} client(s): {clients}" if bad
+                     f"violated by {len(clients)} client(s): "
+                     f"{', '.join(map(str, clients))}" if bad
                      else "holds for every client"))
     if snapshots is not None:
         conv = check_convergence(snapshots, heal_ms=heal_ms)

@@ -232,19 +232,16 @@ def event_log_html(events, *, last: int = 14, messages: bool = False) -> str:
 
 
 _SEARCH_STEPS = re.compile(r"\s*\((\d+) search steps?\)")
-_QUOTED_LIST = re.compile(r"\[('[^'\]]*'(?:, '[^'\]]*')*)\]")
 
 
 def _readable_detail(detail: str) -> tuple[str, str]:
-    """A checker's detail for the panel: the search-step count moved to the hover text, and
-    Python lists of names written as plain lists (``['alice']`` -> ``alice``)."""
+    """A checker's detail for the panel: the search-step count moved to the hover text."""
     hover = ""
     match = _SEARCH_STEPS.search(detail)
     if match:
         steps = int(match.group(1))
         hover = f"the checker took {steps} search step{'' if steps == 1 else 's'}"
         detail = _SEARCH_STEPS.sub("", detail)
-    detail = _QUOTED_LIST.sub(lambda m: m.group(1).replace("'", ""), detail)
     return detail, hover
 
 

@@ -84,9 +84,7 @@ class StalenessPanel(Panel):
         label = f"N={n}, R={r}, W={w_} ({preset})"
         fig = t_visibility_curve([(label, curve)], p=self.p)
         if self.figure is None:
-            self.figure = figure_widget(fig)
-            # Fill the width the panel is given (plotly's default is a fixed 700 px).
-            self.figure.layout.autosize = True
+            self.figure = figure_widget(fig)     # fills the width it is given
         else:
             redraw(self.figure, fig)
         self._set_sliders(n, r, w_, preset)

@@ -72,7 +72,7 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
         self.ineligible_until_ms = 0            # rs.stepDown(): may not stand before this
         self.catch_up: dict | None = None       # a primary-elect's catch-up phase (catchup.py)
         self.stepping_down = False              # rs.stepDown() waiting for a secondary
-        self.pending_takeover = None              # (time, (primary, term)): a pending takeover
+        self.pending_takeover = None            # (time, (primary, term)): a pending takeover
 
     def start(self) -> None:
         """Start the heartbeat and election timers (at construction and after a restart)."""

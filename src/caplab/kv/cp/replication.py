@@ -51,8 +51,6 @@ class ReplicationRules:
             return
         if self.catch_up is not None:
             self.note_member_optime(src, msg.last_optime)
-            if self.role != "primary":
-                return
         if msg.ok:
             if msg.match_index > self.match_index[src]:
                 self.match_index[src] = msg.match_index
@@ -96,7 +94,7 @@ class ReplicationRules:
         if msg.term < self.term:
             # A deposed primary still pushing: tell it the newer term so it steps down.
             self.send(src, ReplicateAck(self.term, False, 0, 0, 0,
-                                          self.oplog.last_optime))
+                                        self.oplog.last_optime))
             return
         self.observe_term(msg.term, src)
         if self.role == "candidate":
@@ -113,7 +111,7 @@ class ReplicationRules:
         prev_term, prev_index = msg.prev_optime
         if prev_index > oplog.last_index:
             self.send(src, ReplicateAck(self.term, False, 0, 0, oplog.last_index + 1,
-                                          oplog.last_optime))
+                                        oplog.last_optime))
             return
         if oplog.term_at(prev_index) != prev_term:
             conflict_term = oplog.term_at(prev_index)

@@ -149,8 +149,8 @@ def probe_vote_rule(vote_rule) -> None:
 
 
 def _granted(answer) -> bool:
-    return answer is True or (isinstance(answer, tuple) and len(answer) == 2
-                              and answer[0] is True)
+    """Whether the rule's recorded answer granted the vote (read as the cluster reads it)."""
+    return apply_vote_rule(lambda _ballot: answer, None)[0]
 
 
 def _nobody_elected(ballots) -> str:
