@@ -68,8 +68,12 @@ class Driver:
 class Backend:
     """Servers of a mode.
 
-    Attributes a subclass sets: ``mode`` ("cp" or "ap"), ``OPTIONS`` (cluster options with
+    Attributes a subclass sets: ``mode`` ("cp", "ap", "ca"), ``OPTIONS`` (cluster options with
     defaults), ``driver`` (a :class:`Driver`), ``nodes`` (name -> node endpoint).
+
+    A subclass must define :meth:`check_options` (validate every option value before anything
+    is built) and :meth:`describe` (roles, options and presets for views and panels); a class
+    that does not is refused when it is defined, so a mode that forgets either does not load.
     """
 
     mode: str = ""
@@ -77,9 +81,25 @@ class Backend:
     #: mode-specific public methods the Cluster exposes (e.g. "rollbacks", "replicas_for")
     PUBLIC: tuple = ()
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        for required in ("check_options", "describe"):
+            if getattr(cls, required) is getattr(Backend, required):
+                raise TypeError(f"{cls.__name__} must define {required}(): every mode validates "
+                                f"its options and describes itself")
+
     @classmethod
-    def check_options(cls, options: dict, node_names: list[str]) -> None:
-        """Validate option values without building anything (raise ConfigError naming them)."""
+    def check_options(cls, options: dict, node_names: list[str]) -> dict:
+        """Validate option values without building anything; return them normalised.
+
+        Raises:
+            ConfigError / UnknownNameError naming the value and what is allowed.
+        """
+        raise NotImplementedError
+
+    def describe(self):
+        """A :class:`caplab.world.describe.Description` of this mode in its current state."""
+        raise NotImplementedError
 
     def __init__(self, cluster, node_names: list[str], options: dict) -> None:
         self.cluster = cluster

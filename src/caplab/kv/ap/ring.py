@@ -88,6 +88,7 @@ from __future__ import annotations
 from ...errors import ConfigError, UnknownNameError
 from ...net.latency import latency_model
 from .coordinator import LEVELS, required_replicas
+from .describe import describe_ring
 from .driver import RingDriver
 from .hashring import HashRing
 from .messages import LEG_KINDS
@@ -201,6 +202,10 @@ class Ring(Backend):
             raise ConfigError("sloppy_quorum=True needs hinted_handoff=True (stand-ins hand "
                               "the write back to its owner with a hint)")
         return opts
+
+    def describe(self):
+        """Roles, options and fault presets of this ring (for views and panels)."""
+        return describe_ring(self)
 
     def __init__(self, cluster, node_names: list[str], options: dict) -> None:
         options = self.check_options(options, node_names)

@@ -7,6 +7,7 @@ from typing import Any
 from ..backend import Backend
 from .driver import ReplicaSetDriver
 from .node import PRIMARY, ReplicaNode
+from .describe import describe_replica_set
 from .options import DEFAULTS, validate_cluster_options
 
 __all__ = ["ReplicaSet"]
@@ -33,8 +34,17 @@ class ReplicaSet(Backend):
     OPTIONS = dict(DEFAULTS)
     PUBLIC = ("rollbacks", "elections", "step_down", "writable_primary")
 
+    @classmethod
+    def check_options(cls, options: dict, node_names) -> dict:
+        """Validate the replica set's options; return them with every member's priority."""
+        return validate_cluster_options(options, list(node_names))
+
+    def describe(self):
+        """Roles, options and fault presets of this replica set (for views and panels)."""
+        return describe_replica_set(self)
+
     def __init__(self, cluster, node_names: list[str], options: dict) -> None:
-        config = validate_cluster_options(options, list(node_names))  # before any change
+        config = self.check_options(options, node_names)  # before any change
         super().__init__(cluster, node_names, config)
         self.config = config
         self.vote_rule = config["vote_rule"]    # ballot -> (granted, reason); see voting.py

@@ -1,0 +1,50 @@
+"""How the replica set describes itself to views and panels (roles, options, presets)."""
+
+from __future__ import annotations
+
+from ...world.describe import Description, Option, Role, partition_presets
+from .options import DEFAULTS, READ_CONCERNS, READ_PREFERENCES
+
+__all__ = ["describe_replica_set", "ROLES"]
+
+ROLES = {
+    "primary": Role("primary", "#0072B2", symbol="star", label="primary", leader=True),
+    "secondary": Role("secondary", "#56B4E9", label="secondary"),
+    "candidate": Role("candidate", "#E69F00", symbol="diamond", label="candidate"),
+}
+
+_SYSTEM_DOCS = {
+    "heartbeat_ms": "heartbeat interval (MongoDB: 2 s)",
+    "election_timeout_ms": "electionTimeoutMillis (MongoDB: 10 s)",
+    "election_jitter_ms": "random offset added to the election timeout",
+    "priorities": "member priorities, e.g. {'n3': 0} (0 = never primary)",
+    "write_concern": "default write concern",
+    "wtimeout_ms": "default wtimeout (None: wait forever)",
+    "read_preference": "default read preference",
+    "read_concern": "default read concern",
+    "catch_up_timeout_ms": "catchUpTimeoutMillis (None: no limit, 0: off)",
+    "retry_backoff_ms": "driver wait before asking again during an election",
+    "vote_rule": "the voting rule (None: MongoDB's)",
+}
+
+
+def describe_replica_set(rs) -> Description:
+    """The :class:`Description` of replica set ``rs`` in its current state."""
+    n = len(rs.member_names)
+    w_choices = ("majority", *range(1, n + 1))
+    options = [Option(name, rs.config.get(name, default), "system", _SYSTEM_DOCS.get(name, ""))
+               for name, default in DEFAULTS.items()]
+    options += [
+        Option("w", rs.config["write_concern"], "put", "write concern", choices=w_choices,
+               allowed=f"'majority' or 1..{n}"),
+        Option("wtimeout_ms", rs.config["wtimeout_ms"], "put", "write concern timeout (ms)",
+               allowed="a whole number of ms > 0, or None"),
+        Option("read_preference", rs.config["read_preference"], "get", "read preference",
+               choices=READ_PREFERENCES),
+        Option("read_concern", rs.config["read_concern"], "get", "read concern",
+               choices=READ_CONCERNS),
+    ]
+    return Description(system="kv", mode="cp", title="CP: a MongoDB-style replica set",
+                       roles=ROLES, options=tuple(options),
+                       presets=partition_presets(list(rs.nodes), rs.primary),
+                       warmup_ms=1500, layout="star")
