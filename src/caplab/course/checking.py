@@ -19,6 +19,7 @@ from ..check import summarize
 from ..errors import UnknownNameError
 from ..kv import Cluster
 from ..kv.workload import Workload
+from ..frames import history_frame
 
 __all__ = ["TINY_HISTORIES", "tiny_history", "CONFIGS", "NemesisFacts", "nemesis_run",
            "verdict_table", "JepsenFacts", "jepsen_import", "explain_briefly"]
@@ -127,7 +128,7 @@ def nemesis_run(config: str, seed: int = 1, *, duration_ms: int = 8000,
     for key in work.keys:
         final.get(key, **final_opts)
     summary = summarize(c.history)
-    frame = c.history.to_frame()
+    frame = history_frame(c.history)
     outcomes = frame["outcome"].value_counts().to_dict()
     rolled = set()
     if mode == "cp":
@@ -219,7 +220,7 @@ def counterexample_window(facts: NemesisFacts, *, margin_ms: int = 150):
         their ids), or ``([], result)`` if the history is linearizable.
     """
     from ..check import check_linearizability
-    frame = facts.cluster.history.to_frame()
+    frame = history_frame(facts.cluster.history)
     result = check_linearizability(frame)
     if result.ok:
         return [], result

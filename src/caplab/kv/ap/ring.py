@@ -221,7 +221,7 @@ class Ring(Backend):
         self.driver = RingDriver(self)
         for name in node_names:
             node = RingNode(name, self)
-            cluster.network.add(node)
+            cluster.world.add_node(node)
             self.nodes[name] = node
         for index, node in enumerate(self.nodes.values()):
             node.start(index)
@@ -357,7 +357,7 @@ class Ring(Backend):
         old_prefs = {k: self.hashring.preference_list(k, self.rf) for k in keys}
         self.hashring.add(name)
         node = RingNode(name, self)
-        network.add(node)
+        self.cluster.world.add_node(node)
         self.nodes[name] = node
         now = self.cluster.sim.now
         for other in self.nodes.values():
@@ -410,7 +410,7 @@ class Ring(Backend):
         for client in sorted(network.client_names):
             if network.near(client) == name:
                 network._near[client] = heir.name   # clients follow the ring to the heir
-        network.remove(name)
+        self.cluster.world.remove_node(name)
         report.update(node=name, optimal_fraction=optimal, load=self.load())
         self.cluster.sim.trace.record(self.cluster.sim.now, "note", name, None, None, None,
                                       f"remove_node {name}: moved {report['copies_moved']} "

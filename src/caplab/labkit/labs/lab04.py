@@ -30,6 +30,7 @@ from ...kv.ap.repair_hook import Reply
 from ...kv.workload import Workload
 from ..exercise import Exercise
 from ._common import SEEDS, Incorrect, skeleton_is_not_attempted, random_partitions, require_function, source_of
+from ...frames import snapshots_frame
 
 __all__ = ["q1", "q2", "run_repair_scenario", "reference_repair", "reference_minimal_repair",
            "PROBES", "probe_repair", "validate_plan", "Reply"]
@@ -182,7 +183,7 @@ def run_repair_scenario(repair, seed: int, *, nodes: int = 5, duration_ms: int =
         for key in KEYS + [PARTIAL_KEY, UNWRITTEN_KEY]:
             reader.get(key)
     c.run_for(500)
-    snaps = c.snapshots_frame()
+    snaps = snapshots_frame(c)
     convergence = {}
     for key in KEYS + [PARTIAL_KEY]:
         replicas = c.replicas_for(key)
