@@ -187,15 +187,21 @@ def jepsen_import(name: str = "jepsen/etcd_000.log", *, folder=None) -> JepsenFa
 
     Args:
         name: path relative to the corpus folder, e.g. ``"jepsen/etcd_002.log"``.
-        folder: the corpus folder (default: :func:`caplab.history.porcupine.porcupine_dir`,
-            i.e. ``../shared/data/porcupine`` beside the repository, or ``$CAPLAB_SHARED``).
+        folder: the corpus folder (default: the two histories caplab ships,
+            :func:`caplab.data.bundled_porcupine_dir`, when it holds ``name``; else the whole
+            corpus, :func:`caplab.history.porcupine.porcupine_dir`, i.e.
+            ``../shared/data/porcupine`` beside the repository, or ``$CAPLAB_SHARED``).
 
     Raises:
         FileNotFoundError: the corpus is not there, with where it was looked for.
     """
     from ..check import check_linearizability
     from ..history.porcupine import load_porcupine, porcupine_dir, read_expected
-    base = porcupine_dir() if folder is None else folder
+    from ..data import bundled_porcupine_dir
+    if folder is None:
+        folder = (bundled_porcupine_dir() if (bundled_porcupine_dir() / name).exists()
+                  else porcupine_dir())
+    base = folder
     expected_file = base / "expected.txt"
     if not expected_file.exists():
         raise FileNotFoundError(
