@@ -24,8 +24,9 @@ from ..errors import ConfigError
 
 __all__ = ["Operation", "History", "OPS", "READ_OPS", "OUTCOMES", "COLUMNS"]
 
-#: the key-value operations (the register and key-value models check these)
-OPS = ("get", "put", "append", "cas")
+#: the key-value operations (the register and key-value models check these; a ``delete`` is a
+#: write of "no value")
+OPS = ("get", "put", "append", "cas", "delete")
 #: operations whose ``value`` is their output (what they read), not their input
 READ_OPS = frozenset({"get", "read", "poll", "query"})
 OUTCOMES = ("ok", "fail", "info")

@@ -51,3 +51,20 @@ class Client(WorldClient):
     def get_async(self, key: str, **options) -> OpHandle:
         """Start a read; returns an :class:`OpHandle` at once."""
         return self.invoke("get", key, None, options)
+
+    def delete(self, key: str, **options) -> Result:
+        """Delete ``key`` and wait for the outcome; options as for :meth:`put`.
+
+        In the ring (AP) a delete writes a tombstone (Cassandra), which shadows older values
+        until compaction purges it ``gc_grace_ms`` later; in the replica set (CP) and the
+        primary-replica store (CA) it writes "no value". A read of a deleted key returns None.
+
+        Example:
+            >>> alice.delete("x", consistency="quorum").ok   # doctest: +SKIP
+            True
+        """
+        return self.wait(self.delete_async(key, **options))
+
+    def delete_async(self, key: str, **options) -> OpHandle:
+        """Start a delete; returns an :class:`OpHandle` at once."""
+        return self.invoke("delete", key, None, options)

@@ -68,7 +68,7 @@ class RingDriver(Driver):
             context = handle.options.get("context")
             if context is None:
                 context = self.contexts.get((client.name, op.key), ())
-            msg = ClientPut(op.id, op.key, op.value, level, context)
+            msg = ClientPut(op.id, op.key, op.value, level, context, op.op == "delete")
             handle.state.setdefault("unanswered", set()).add(node)
         client.send(node, msg)
         client.set_timer(self.backend.options["coordinator_timeout_ms"], self._on_no_answer,

@@ -29,6 +29,7 @@ from ...kv import Cluster
 from ...kv.ap.repair_hook import Reply
 from ...kv.workload import Workload
 from ..exercise import Exercise
+from ...kv.ap.versions import Version, lww_key
 from ._common import SEEDS, Incorrect, skeleton_is_not_attempted, random_partitions, require_function, source_of
 from ...frames import snapshots_frame
 
@@ -202,8 +203,8 @@ def _describe_key(c, key) -> str:
 
 
 def _v(ts, value, origin):
-    """A version as the ring reports it: (timestamp, repr of the value, coordinator)."""
-    return (ts, repr(value), origin)
+    """A version as the ring reports it (:func:`caplab.kv.ap.versions.lww_key`)."""
+    return lww_key(Version(value, ts, (), origin))
 
 
 #: Fixed replies the function is asked directly after the simulated runs:
