@@ -228,10 +228,14 @@ def _run_side(mode, seed, schedule, split_ms, heal_ms, end_ms, minority, options
     lin = check_linearizability(c.history)
     lost = check_lost_writes(c.history, final_state=final_state)
     counts = frame.outcome.value_counts().to_dict()
-    rolled = {(r["key"], repr(r["value"])) for r in c.rollbacks()} if mode == "cp" else set()
+    # A dirty read: served by a member that later rolled back the very write it returned (a
+    # retried write may be applied again elsewhere after heal: reading it there is not dirty).
+    rolled = {(r["node"], r["key"], repr(r["value"])): r["time_ms"] for r in c.rollbacks()} \
+        if mode == "cp" else {}
     rolled_back_reads = tuple(
         (op.client, op.key, op.value, op.node) for op in c.history
-        if op.op == "get" and op.outcome == "ok" and (op.key, repr(op.value)) in rolled)
+        if op.op == "get" and op.outcome == "ok"
+        and op.complete_ms <= rolled.get((op.node, op.key, repr(op.value)), -1))
     summary = {"ops": len(frame), "ok": counts.get("ok", 0), "fail": counts.get("fail", 0),
                "info": counts.get("info", 0), "stale_reads": len(stale.stale),
                "lost_writes": len(lost.lost),
