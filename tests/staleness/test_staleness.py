@@ -1,4 +1,4 @@
-"""Tests for caplab.staleness: PBS t-visibility by Monte Carlo over the WARS model."""
+"""Tests for caplab.analyses.staleness: PBS t-visibility by Monte Carlo over the WARS model."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from caplab.errors import ConfigError, UnknownNameError
 from caplab.net.latency import Constant, Exponential, Pareto, Uniform
-from caplab.staleness import (MAX_TRIALS, PRESETS, Legs, consistent_immediately,
+from caplab.analyses.staleness import (MAX_TRIALS, PRESETS, Legs, consistent_immediately,
                               t_at_probability, t_visibility, visibility_times_ms)
 
 SEED = 2012
@@ -208,7 +208,7 @@ def test_same_seed_same_result_different_seed_differs():
 
 def test_deterministic_across_fresh_processes():
     """The same seed gives the same curve, byte for byte, in fresh interpreters."""
-    code = ("from caplab.staleness import t_visibility;"
+    code = ("from caplab.analyses.staleness import t_visibility;"
             "print(t_visibility(3,1,1,latency='wan',trials=20000,seed=5).to_csv())")
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True).stdout for _ in range(3)}

@@ -21,8 +21,8 @@ from ..kv import Cluster
 from ..kv.workload import Workload
 from ..errors import ConfigError
 from ..net.latency import Constant, Exponential, Mixture, Pareto, Shifted, Uniform
-from ..staleness import (PRESETS, Legs, consistent_immediately, t_at_probability,
-                         t_visibility)
+from ..analyses.staleness import (PRESETS, Legs, consistent_immediately, t_at_probability,
+                                  t_visibility)
 from ..frames import snapshots_frame
 
 __all__ = ["MECHANISMS", "ConvergenceFacts", "convergence_after_heal", "compare_mechanisms",
@@ -310,7 +310,7 @@ def _make_exercise():
     from ..labkit import Exercise
     return Exercise(
         "Notebook 05, exercise", answer_name="t99", grader=_grade_t99,
-        hint="caplab.staleness.t_at_probability(p, n, r, w, latency=...) answers exactly this; "
+        hint="caplab.analyses.staleness.t_at_probability(p, n, r, w, latency=...) answers exactly this; "
              "or read it off the t_visibility curve.",
         solution="t99 = t_at_probability(0.99, 3, 1, 1, latency='lnkd-disk', seed=1)",
         reference=None)

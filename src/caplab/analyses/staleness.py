@@ -41,7 +41,7 @@ gives ~115 ms, not the quoted 202 ms: this is the model of the authors' released
 
 Example::
 
-    >>> from caplab.staleness import t_visibility, t_at_probability
+    >>> from caplab.analyses.staleness import t_visibility, t_at_probability
     >>> curve = t_visibility(3, 1, 1, latency="lnkd-disk", trials=20_000, seed=1)
     >>> round(t_at_probability(0.999, 3, 1, 1, latency="lnkd-ssd", seed=1), 1)  # doctest: +SKIP
     1.9
@@ -57,8 +57,8 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError, UnknownNameError, check_probability
-from .net.latency import Exponential, LatencyModel, Mixture, Pareto
+from ..errors import ConfigError, UnknownNameError, check_probability
+from ..net.latency import Exponential, LatencyModel, Mixture, Pareto
 
 __all__ = ["Legs", "PRESETS", "MAX_TRIALS", "visibility_times_ms", "t_visibility",
            "t_at_probability", "consistent_immediately"]
