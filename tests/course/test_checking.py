@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from caplab.data import bundled_porcupine_dir
-
 from caplab.check import check_linearizability, check_stale_reads
 from caplab.course import checking
+from caplab.data import bundled_porcupine_dir
 from caplab.viz import timeline
 
 SEED = 5   # the seed notebook 06 shows
