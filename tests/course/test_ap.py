@@ -223,13 +223,3 @@ def test_merge_carts_is_a_union():
     """merge_carts unions the items of the siblings."""
     assert ap.merge_carts(("milk", "eggs,milk,tea")) == "eggs,milk,tea"
     assert ap.cart_items(None) == []
-
-
-# -- exercise --------------------------------------------------------------------------------
-def test_exercise_passes_the_reference_and_fails_wrong_answers():
-    """The exercise grader accepts ('one', 'all') and refuses ONE/ONE and QUORUM/QUORUM."""
-    assert ap.exercise.check(ap.exercise.reference).correct
-    wrong = ap.exercise.check(("one", "one"))
-    assert wrong.status == "Incorrect" and wrong.seed == 1
-    assert ap.exercise.check(("quorum", "quorum")).status == "Incorrect"
-    assert ap.exercise.check(...).status == "Not attempted"
