@@ -8,8 +8,8 @@ import textwrap
 
 from ..exercise import Incorrect, NotAttempted
 
-__all__ = ["SEEDS", "skeleton_is_not_attempted", "require_attempt", "random_partitions", "primaries_by_term",
-           "source_of", "Incorrect", "NotAttempted"]
+__all__ = ["SEEDS", "skeleton_is_not_attempted", "require_attempt", "random_partitions",
+           "primaries_by_term", "source_of", "Incorrect", "NotAttempted"]
 
 #: the seeds every grader tries, in order (the first failing one is reported for replay)
 SEEDS = (1, 2, 3, 4, 5, 6, 7, 8)
