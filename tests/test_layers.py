@@ -42,6 +42,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("face", ("caplab",)),        # caplab/__init__.py only (see layer_of)
 ]
 RANK = {name: i for i, (name, _) in enumerate(LAYERS)}
+#: Layers narrower than "everything below": the checkers take histories as data and know no
+#: system or simulator (Porcupine's checker knows nothing of any protocol).
+ONLY = {"check": {"errors", "history"}}
 
 #: The simulator: these never import a UI or dataframe library, not even inside a function.
 SIMULATOR = ("caplab.sim", "caplab.net", "caplab.world", "caplab.kv", "caplab.txn", "caplab.bus",
@@ -151,6 +154,10 @@ def layering_violations(imports=IMPORTS) -> list[tuple[Import, str]]:
         if RANK[dst] > RANK[src]:
             out.append((imp, f"{imp.where()} [layer {src}] imports {imp.imported} "
                              f"[layer {dst}, above it]"))
+        elif src in ONLY and dst != src and dst not in ONLY[src]:
+            out.append((imp, f"{imp.where()} [layer {src}] imports {imp.imported} "
+                             f"[layer {dst}]; layer {src} may import only "
+                             f"{', '.join(sorted(ONLY[src]))}"))
     return out
 
 
@@ -245,6 +252,7 @@ def test_course_imports_no_labkit():
      True),
     ("caplab.check.stale", "import caplab.widgets.replay\n", "caplab.widgets.replay", False),
     ("caplab.course.cap", "def g():\n    from ..labkit import Exercise\n", "caplab.labkit", True),
+    ("caplab.check.lost", "from ..kv.cp import ReplicaSet\n", "caplab.kv.cp", False),
 ])
 def test_a_violation_is_found_and_names_both_modules(module, source, imported, lazy):
     """An upward import (top-level or lazy) is reported with the importer and the imported."""
