@@ -3,7 +3,8 @@ below it (imports inside functions count too), module imports form no cycle, and
 never imports pandas, plotly, networkx or ipywidgets, not even lazily.
 
 Read from the source with :mod:`ast`, so nothing is imported and a lazy import is seen as
-clearly as a top-level one (trio and httpx check their public face the same way: by test).
+clearly as a top-level one. The layers are docs/architecture.md's; STYLE.md: "Dependencies point
+one way".
 """
 
 from __future__ import annotations
