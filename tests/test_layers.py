@@ -28,6 +28,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 #: imports it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("errors", ("caplab.errors",)),
+    ("data", ("caplab.data",)),   # files shipped with caplab (reference histories), no code deps
     ("history", ("caplab.history",)),
     ("sim", ("caplab.sim",)),
     ("net", ("caplab.net",)),

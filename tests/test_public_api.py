@@ -34,6 +34,7 @@ PUBLIC_API = {
         "check_lost_writes", "LostWrite", "LostWriteResult", "check_sessions", "SessionResult",
         "SessionViolation", "READ_YOUR_WRITES", "MONOTONIC_READS", "check_convergence",
         "ConvergenceResult"],
+    "caplab.data": ["bundled_porcupine_dir"],
     "caplab.analyses": ["staleness"],
     "caplab.viz": [
         "cluster_graph", "cluster_graph_data", "node_positions", "ring_view", "ring_view_data",
