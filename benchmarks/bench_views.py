@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from caplab.check import check_linearizability
 from caplab.kv import Cluster
 from caplab.kv.workload import Workload
-from caplab.staleness import t_visibility
+from caplab.analyses.staleness import t_visibility
 from caplab.viz import (availability_consistency_bars, cluster_graph, divergence_curve,
                         replica_heatmap, replica_table, ring_view, sequence_diagram,
                         summary_dict, t_visibility_curve, timeline, update_figure)

@@ -179,23 +179,6 @@ def test_cap_trade_off_holds_for_other_seeds(seed):
     assert c.ap.conflicting_keys
 
 
-# -- exercises ---------------------------------------------------------------------------------
-def test_exercise_new_primary_grades():
-    """Notebook 01's exercise passes the reference and fails the old primary."""
-    from caplab.course.cap import exercise_new_primary
-    q = exercise_new_primary()
-    assert q.check(q.reference).correct
-    assert q.check(first_partition(seed=1).first_primary).status == "Incorrect"
-    assert q.check(None).status == "Not attempted"
-
-
-def test_exercise_which_side_grades():
-    """Notebook 02's exercise passes "ap" and fails "cp"."""
-    from caplab.course.cap import exercise_which_side
-    q = exercise_which_side()
-    assert q.check("ap").correct and q.check("cp").status == "Incorrect"
-
-
 def test_ap_with_quorums_refuses_on_the_minority_side():
     """'AP with QUORUM reads and writes refuses the cut-off client too.'"""
     s = cap_side_by_side(seed=1, ap_options={"write_consistency": "quorum",

@@ -229,14 +229,6 @@ def test_majority_acknowledged_writes_survive_on_other_seeds(seed):
     assert f.lost_writes.ok and f.linearizability.ok
 
 
-def test_exercise_write_concern_grades():
-    """Notebook 03's exercise passes w="majority" (and w=2) and fails w=1."""
-    from caplab.course.cp import exercise_write_concern
-    q = exercise_write_concern()
-    assert q.check(q.reference).correct and q.check(2).correct
-    assert q.check(1).status == "Incorrect"
-
-
 # -- the catch-up phase (notebook 03, "In between: w: 2 of five") -------------------------------
 def test_catch_up_rescues_a_w2_write_a_reachable_member_holds():
     """'A member without the write can win ... Not here: the new primary catches up' (seed 1)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from helpers_viz import trace_named, valid
 
 from caplab.check import check_convergence
-from caplab.staleness import t_visibility
+from caplab.analyses.staleness import t_visibility
 from caplab.viz import (availability_consistency_bars, divergence_curve, divergence_data,
                         summary_dict, t_visibility_curve)
 from caplab.frames import snapshots_frame

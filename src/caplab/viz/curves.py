@@ -189,7 +189,7 @@ def t_visibility_curve(curves, *, p=None, height=420):
     """Probability of a consistent read vs ms after the write committed, several configs.
 
     Args:
-        curves: a DataFrame from :func:`caplab.staleness.t_visibility` (``t_ms``,
+        curves: a DataFrame from :func:`caplab.analyses.staleness.t_visibility` (``t_ms``,
             ``p_consistent``), a list of ``(label, frame)`` or a dict ``label -> frame``.
         p: optional target probability: a dotted horizontal line labelled with it, and each
             curve's ``t`` at ``p`` marked (the first ``t_ms`` where ``p_consistent >= p``).
@@ -204,7 +204,7 @@ def t_visibility_curve(curves, *, p=None, height=420):
         (or 0..:data:`FLAT_CURVE_MS` ms), its name ending in "always consistent (R+W>N)".
 
     Example:
-        >>> from caplab.staleness import t_visibility
+        >>> from caplab.analyses.staleness import t_visibility
         >>> fig = t_visibility_curve([("R=W=1", t_visibility(3, 1, 1, trials=2000)),
         ...                           ("R=2,W=1", t_visibility(3, 2, 1, trials=2000))], p=0.99)
     """

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 from ..backend import Driver
+from .levels import check_level
 from .messages import ClientGet, ClientPut, ClientReply
 from .vclock import check_clock
 
@@ -33,7 +34,6 @@ class RingDriver(Driver):
         self.contexts: dict[tuple[str, str], tuple] = {}
 
     def complete_options(self, op: str, options: dict) -> dict:
-        from .ring import check_level   # ring imports this module
         b = self.backend
         default = b.options["write_consistency" if op != "get" else "read_consistency"]
         level = options.get("consistency")

@@ -90,10 +90,10 @@ from __future__ import annotations
 
 from ...errors import ConfigError, UnknownNameError
 from ...net.latency import latency_model
-from .coordinator import LEVELS, required_replicas
 from .describe import describe_ring
 from .driver import RingDriver
 from .hashring import HashRing
+from .levels import check_level
 from .messages import LEG_KINDS
 from .node import RingNode
 from .repair_hook import check_repair_hook
@@ -121,30 +121,6 @@ def check_read_repair(value) -> str:
     raise ConfigError(f"read_repair={value!r} is not a read repair mode; choose 'blocking' "
                       f"(Cassandra's foreground repair), 'async' (Dynamo) or 'off' (True means "
                       f"'blocking', False 'off')")
-
-
-def check_level(name: str, level, rf: int):
-    """Validate a consistency level against ``rf``; return it normalised.
-
-    Raises:
-        UnknownNameError: an unknown level name.
-        ConfigError: a level needing more replicas than ``rf`` (or fewer than 1).
-    """
-    if isinstance(level, str):
-        norm = level.lower()
-        if norm not in LEVELS:
-            raise UnknownNameError(f"{name} level", level, list(LEVELS) + [f"1..{rf}"])
-    elif isinstance(level, int) and not isinstance(level, bool):
-        norm = level
-        if level < 1:
-            raise ConfigError(f"{name}={level} must be >= 1; choose 1 <= {name} <= {rf}")
-    else:
-        raise UnknownNameError(f"{name} level", level, list(LEVELS) + [f"1..{rf}"])
-    needed = required_replicas(norm, rf)
-    if needed > rf:
-        raise ConfigError(f"{name}={level!r} needs {needed} replicas but replication_factor="
-                          f"{rf}; choose one, quorum, all or 1 <= {name} <= {rf}")
-    return norm
 
 
 def _positive_int(name, value, *, allow_none=False):

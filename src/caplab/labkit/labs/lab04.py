@@ -30,7 +30,8 @@ from ...kv.ap.repair_hook import Reply
 from ...kv.workload import Workload
 from ..exercise import Exercise
 from ...kv.ap.versions import Version, lww_key
-from ._common import SEEDS, Incorrect, skeleton_is_not_attempted, random_partitions, require_function, source_of
+from ._common import (SEEDS, Incorrect, random_partitions, require_function,
+                      skeleton_is_not_attempted, source_of)
 from ...frames import snapshots_frame
 
 __all__ = ["q1", "q2", "run_repair_scenario", "reference_repair", "reference_minimal_repair",
