@@ -44,7 +44,8 @@ class MySQLNode(SourceRules, ReplicaRules, Endpoint):
     def _reset_volatile(self) -> None:
         self.waiters: list = []
         self.acked: dict[str, int] = {}
-        self.next_index: dict[str, int] = {}
+        # where shipping to each replica resumes: probe from our end, back up on a refusal
+        self.next_index = {p: self.binlog.last_index + 1 for p in self.peers}
         self.semi_sync_active = bool(self.options["semi_sync"])   # rpl_semi_sync_source_enabled
         self.apply_timer_set = False
         self.last_source_contact_ms: int | None = None
@@ -74,7 +75,6 @@ class MySQLNode(SourceRules, ReplicaRules, Endpoint):
         elif self.role == PRIMARY:
             for event in self.binlog.apply_upto(self.binlog.last_index):
                 current.record_commit(self.name, event, acked=False)
-            self.next_index = {p: self.binlog.last_index + 1 for p in self.peers}
             self.trace("role", f"primary generation={self.generation} (restarted)")
         else:
             self.trace("role", f"replica of {self.source_name} generation={self.generation} "
@@ -102,7 +102,7 @@ class MySQLNode(SourceRules, ReplicaRules, Endpoint):
         self.generation = generation
         if was_primary:
             self.fail_waiters(reason)
-            self.acked, self.next_index = {}, {}
+            self.acked = {}
         self.trace("role", f"replica of {source or '?'} generation={generation} ({reason})")
 
     # -- timers ----------------------------------------------------------------------------

@@ -78,11 +78,11 @@ def validate_options(options: dict, names: list[str]) -> dict:
     if enabled:
         count = 1 if count is None else count
         if not 1 <= count <= replicas:
-            raise ConfigError(f"wait_for_replica_count={count} exceeds the {replicas} replicas "
-                              f"of this {len(names)}-node topology; choose 1 <= count <= "
-                              f"{replicas}" if replicas else
-                              f"semi-synchronous replication needs at least one replica; this "
-                              f"topology has {len(names)} node")
+            raise ConfigError(
+                f"wait_for_replica_count={count} must be between 1 and the {replicas} replicas "
+                f"of this {len(names)}-node topology" if replicas else
+                f"semi-synchronous replication needs at least one replica; this topology has "
+                f"{len(names)} node")
     merged["semi_sync"] = enabled
     merged["wait_for_replica_count"] = count if enabled else 0
     _ms(options, "semi_sync_timeout_ms", positive=False, none_ok=True)

@@ -4,7 +4,8 @@
   answers the client; replicas get the event afterwards ("there is no guarantee that any event
   ever reaches any replica", MySQL 8.4 Reference Manual, 19.4.10 Semisynchronous Replication).
 * Semi-synchronous: the commit waits until ``wait_for_replica_count`` replicas acknowledged
-  receipt (written to their relay log, not applied): ``rpl_semi_sync_source_wait_for_replica_count``.
+  receipt (written to their relay log, not applied yet):
+  ``rpl_semi_sync_source_wait_for_replica_count``.
   MySQL's default wait point ``AFTER_SYNC`` waits after the binlog write and before the storage
   engine commit, so no session sees the transaction before it is acknowledged; modelled here.
 * Fallback: if no acknowledgement comes within ``semi_sync_timeout_ms``
@@ -127,7 +128,7 @@ class SourceRules:
     # -- shipping the binlog ---------------------------------------------------------------
     def ship(self, peer: str) -> None:
         """Send ``peer`` the events after the last one it is known to hold (maybe none)."""
-        prev = self.next_index.get(peer, self.binlog.last_index + 1) - 1
+        prev = self.next_index[peer] - 1
         self.send(peer, BinlogEvents(self.generation, prev, self.binlog.gtid_at(prev),
                                      self.binlog.since(prev, BATCH), self.binlog.last_index))
 
@@ -145,13 +146,13 @@ class SourceRules:
         if self.role != "primary" or msg.generation != self.generation:
             return
         if not msg.ok:
-            nxt = self.next_index.get(src, self.binlog.last_index + 1)
+            nxt = self.next_index[src]
             self.next_index[src] = max(1, min(nxt - 1, msg.last_index + 1))
             self.ship(src)
             return
         if msg.match_index > self.acked.get(src, 0):
             self.acked[src] = msg.match_index
-        self.next_index[src] = max(self.next_index.get(src, 1), msg.match_index + 1)
+        self.next_index[src] = max(self.next_index[src], msg.match_index + 1)
         self.advance_commit()
         self.maybe_resume_semi_sync()
         if self.next_index[src] <= self.binlog.last_index:

@@ -115,13 +115,13 @@ class SourceReplicas(Backend):
         if node not in self.nodes:
             raise UnknownNameError("node to promote", node, self.node_names)
         target = self.nodes[node]
+        replicas_up = [n for n in self.node_names if self.nodes[n].up and n != self.source]
         if not target.up:
             raise ConfigError(f"cannot promote {node!r}: it is down; restart({node!r}) first, "
-                              f"or promote one of the replicas that are up: "
-                              f"{[n for n in self.node_names if self.nodes[n].up and n != self.source]}")
+                              f"or promote one of the replicas that are up: {replicas_up}")
         if node == self.source:
-            raise ConfigError(f"{node!r} is already the source; promote() takes a replica, one of "
-                              f"{[n for n in self.node_names if n != node]}")
+            raise ConfigError(f"{node!r} is already the source; promote() takes a replica, one "
+                              f"of {[n for n in self.node_names if n != node]}")
         before = {r["gtid"] for r in self.lost_writes()}
         old = self.source
         self.generation += 1
