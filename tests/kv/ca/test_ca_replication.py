@@ -100,3 +100,17 @@ def test_semi_sync_without_timeout_waits_until_the_client_gives_up():
     assert r.outcome == "info" and "indefinite" in r.error
     assert semi_sync_switches(c) == [] and [e.key for e in c.binlog("n1")] == ["x"]
     assert values(c, "x") == {}
+
+
+def test_an_overtaken_message_does_not_make_a_replica_discard_events():
+    """The network may reorder the source's messages: an old one reporting a shorter binlog,
+    arriving after a newer one, is not a sign of errant transactions (nothing is discarded)."""
+    from caplab.kv.ca import Event
+    from caplab.kv.ca.messages import BinlogEvents
+    c = topology()
+    replica = c.backend.nodes["n2"]
+    e1, e2 = (Event(i, ("n1", i), "x", str(i), 0) for i in (1, 2))
+    replica.handle_binlog_events(BinlogEvents(1, 0, None, (e1, e2), 2), "n1")
+    replica.handle_binlog_events(BinlogEvents(1, 0, None, (e1,), 1), "n1")   # overtaken
+    assert [e.gtid for e in c.binlog("n2")] == [("n1", 1), ("n1", 2)]
+    assert c.errant_transactions() == [] and c.replica_records()[-1]["value"] == "2"

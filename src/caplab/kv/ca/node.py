@@ -49,6 +49,7 @@ class MySQLNode(SourceRules, ReplicaRules, Endpoint):
         self.semi_sync_active = bool(self.options["semi_sync"])   # rpl_semi_sync_source_enabled
         self.apply_timer_set = False
         self.last_source_contact_ms: int | None = None
+        self.source_last_seen = 0       # the longest binlog our source reported (this generation)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -70,6 +71,7 @@ class MySQLNode(SourceRules, ReplicaRules, Endpoint):
             self.role = REPLICA
             self.source_name = current.source
             self.generation = current.generation
+            self.source_last_seen = 0
             self.trace("role", f"replica of {current.source} generation={self.generation} "
                                f"(restarted after a promotion: reconfigured by the operator)")
         elif self.role == PRIMARY:
@@ -97,6 +99,7 @@ class MySQLNode(SourceRules, ReplicaRules, Endpoint):
     def become_replica(self, source: str | None, generation: int, reason: str) -> None:
         """Follow ``source`` (None: not known yet) in ``generation``."""
         was_primary = self.role == PRIMARY
+        self.source_last_seen = 0
         self.role = REPLICA
         self.source_name = source
         self.generation = generation

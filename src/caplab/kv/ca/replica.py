@@ -39,6 +39,10 @@ class ReplicaRules:
                                                      f"{msg.generation}")
         self.source_name = src
         self.last_source_contact_ms = self.now
+        # The source's binlog only grows within a generation: a message reporting a shorter one
+        # is an old message overtaken by a newer one (the network may reorder them).
+        fresh = msg.source_last_index >= self.source_last_seen
+        self.source_last_seen = max(self.source_last_seen, msg.source_last_index)
         binlog = self.binlog
         if msg.prev_index > binlog.last_index or binlog.gtid_at(msg.prev_index) != msg.prev_gtid:
             # A gap, or our event at prev_index differs: the source backs up and resends.
@@ -52,7 +56,7 @@ class ReplicaRules:
                 self.discard_errant(event.index - 1, src)
             binlog.append(event)
         match = msg.prev_index + len(msg.events)
-        if match == msg.source_last_index and binlog.last_index > match:
+        if fresh and match == msg.source_last_index and binlog.last_index > match:
             self.discard_errant(match, src)         # we hold events the source never had
         self.send(src, BinlogAck(self.generation, True, match, binlog.last_index))
         self.apply_ready()
