@@ -45,3 +45,19 @@ def test_cut_off_source_keeps_its_side_writing_and_the_majority_waits():
     assert carol.get("x", read_from="replica").value == "0"
     c.run_for(5000)
     assert c.roles()["n1"] == "primary" and c.promotions() == []
+
+
+def test_replica_reads_fall_back_to_the_next_replica_then_the_source():
+    """Router's read-only routing (round-robin-with-fallback): a read whose replica cannot be
+    reached tries the next replica, then the source, each within the connect timeout."""
+    c = topology()
+    alice = c.client("alice", near="n1")          # near the source: reads go to n2 first
+    alice.put("x", "1")
+    c.run_for(100)
+    c.crash("n2")
+    r = alice.get("x", read_from="replica")
+    assert r.ok and r.node == "n3" and 500 <= r.latency_ms < 600
+    c.crash("n3")
+    bob = c.client("bob", near="n1")            # no open connection: tries n2, n3, then n1
+    r = bob.get("x", read_from="replica")
+    assert r.ok and r.node == "n1" and r.value == "1" and r.latency_ms >= 1000

@@ -3,8 +3,10 @@
 * Routing follows the topology's metadata, as MySQL Router does for an InnoDB ReplicaSet: writes
   (and ``read_from="primary"`` reads) go to the current source, ``read_from="replica"`` reads
   to a replica (the client's own node if it is a replica, else the first replica): the
-  read/write split of an application that sends reads to Router's read-only port. Deviation:
-  Router refreshes its metadata every ``ttl`` (0.5 s); here the client sees a promotion at once.
+  read/write split of an application that sends reads to Router's read-only port. When a
+  replica cannot be reached, the read tries the next replica and then the source (Router's
+  read-only ``round-robin-with-fallback`` strategy). Deviation: Router refreshes its metadata
+  every ``ttl`` (0.5 s); here the client sees a promotion at once.
 * A client first connects (one message for the TCP and MySQL handshakes) and then keeps the
   connection. A connection that cannot be opened within ``connect_timeout_ms`` fails the
   operation *definitely*: nothing was sent (``ERROR 2003 (HY000): Can't connect to MySQL
@@ -41,33 +43,45 @@ class SourceReplicaDriver(Driver):
                                  else check_read_from(read_from))
         return opts
 
-    def target(self, client, handle) -> str:
-        """The node this operation goes to (see the module docstring)."""
+    def targets(self, client, handle) -> list[str]:
+        """The nodes this operation may go to, in order (see the module docstring)."""
         topology = self.backend
+        source = topology.source
         if handle.operation.op == "get" and handle.options["read_from"] == "replica":
-            replicas = [n for n in topology.node_names if n != topology.source]
-            if client.near in replicas or not replicas:
-                return client.near
-            return replicas[0]
-        return topology.source
+            replicas = [n for n in topology.node_names if n != source]
+            if client.near in replicas:
+                replicas.remove(client.near)
+                replicas.insert(0, client.near)
+            return replicas + [source]
+        return [source]
 
     def start(self, client, handle) -> None:
-        node = self.target(client, handle)
-        handle.state.update(node=node, attempt=1, phase="connecting")
+        handle.state.update(targets=self.targets(client, handle), attempt=0, tried=[])
+        self._connect(client, handle)
+
+    def _connect(self, client, handle) -> None:
+        state = handle.state
+        node = state["targets"][len(state["tried"])]
+        state["tried"].append(node)
+        state.update(node=node, phase="connecting")
         if node in self.connections.get(client.name, ()):
             self._send_request(client, handle)
             return
-        op = handle.operation
-        client.send(node, Connect(op.id, 1))
+        state["attempt"] += 1
+        client.send(node, Connect(handle.operation.id, state["attempt"]))
         client.set_timer(self.backend.options["connect_timeout_ms"], self._connect_timeout,
-                         client, handle)
+                         client, handle, state["attempt"])
 
-    def _connect_timeout(self, client, handle) -> None:
-        if handle.done or handle.state["phase"] != "connecting":
+    def _connect_timeout(self, client, handle, attempt: int) -> None:
+        state = handle.state
+        if handle.done or state["phase"] != "connecting" or state["attempt"] != attempt:
             return
-        node = handle.state["node"]
-        client.finish(handle, "fail", node=node,
-                      error=f"ERROR 2003: can't connect to {node} within "
+        if len(state["tried"]) < len(state["targets"]):
+            self._connect(client, handle)       # Router: try the next destination
+            return
+        tried = ", ".join(state["tried"])
+        client.finish(handle, "fail", node=state["node"],
+                      error=f"ERROR 2003: can't connect to {tried} within "
                             f"{self.backend.options['connect_timeout_ms']} ms (definite: "
                             f"nothing was sent)")
 
@@ -75,20 +89,23 @@ class SourceReplicaDriver(Driver):
         handle.state["phase"] = "sent"
         op = handle.operation
         node = handle.state["node"]
+        attempt = handle.state["attempt"]
         if op.op == "get":
-            client.send(node, ReadRequest(op.id, 1, op.key, handle.options["read_from"]))
+            # The fallback to the source is still a read that accepts a replica's answer.
+            client.send(node, ReadRequest(op.id, attempt, op.key, handle.options["read_from"]))
         else:
-            client.send(node, WriteRequest(op.id, 1, op.key, op.value))
+            client.send(node, WriteRequest(op.id, attempt, op.key, op.value))
 
     def receive(self, client, msg, src: str) -> None:
         handle = client.pending.get(msg.op_id)
         if isinstance(msg, Connected):
             self.connections.setdefault(client.name, set()).add(src)
             if handle is not None and handle.state.get("phase") == "connecting" \
-                    and handle.state["node"] == src:
+                    and handle.state["node"] == src and handle.state["attempt"] == msg.attempt:
                 self._send_request(client, handle)
             return
-        if handle is None or handle.state.get("phase") != "sent":
+        if handle is None or handle.state.get("phase") != "sent" \
+                or handle.state["node"] != src or handle.state["attempt"] != msg.attempt:
             return      # a late answer
         if msg.status == "ok":
             client.finish(handle, "ok", value=msg.value if isinstance(msg, ReadReply) else None,
