@@ -133,3 +133,13 @@ def test_cut_off_old_source_steps_down_when_it_hears_of_the_new_one():
         [("n1", "cut off", True)]
     assert [w["value"] for w in c.lost_writes()] == ["cut off"]
     assert set(values(c, "x").values()) == {"1"}
+
+
+def test_a_short_operation_timeout_still_fails_definitely_when_nothing_was_sent():
+    """An operation whose own timeout is shorter than the connect timeout gives up connecting
+    just before it: it never sent its statement, so the failure is definite, not unknown."""
+    c = topology()
+    c.crash("n1")
+    r = c.client("bob", near="n2").put("x", "1", timeout_ms=200)
+    assert r.outcome == "fail" and "definite: nothing was sent" in r.error
+    assert r.latency_ms == 199

@@ -69,8 +69,12 @@ class SourceReplicaDriver(Driver):
             return
         state["attempt"] += 1
         client.send(node, Connect(handle.operation.id, state["attempt"]))
-        client.set_timer(self.backend.options["connect_timeout_ms"], self._connect_timeout,
-                         client, handle, state["attempt"])
+        wait = self.backend.options["connect_timeout_ms"]
+        if handle.timer is not None:
+            # Give up connecting just before the operation's own timeout, so that an operation
+            # that never sent its statement ends as a definite failure, not as unknown.
+            wait = max(1, min(wait, handle.timer.time_ms - client.now - 1))
+        client.set_timer(wait, self._connect_timeout, client, handle, state["attempt"])
 
     def _connect_timeout(self, client, handle, attempt: int) -> None:
         state = handle.state
@@ -81,8 +85,8 @@ class SourceReplicaDriver(Driver):
             return
         tried = ", ".join(state["tried"])
         client.finish(handle, "fail", node=state["node"],
-                      error=f"ERROR 2003: can't connect to {tried} within "
-                            f"{self.backend.options['connect_timeout_ms']} ms (definite: "
+                      error=f"ERROR 2003: can't connect to {tried} (connect timeout "
+                            f"{self.backend.options['connect_timeout_ms']} ms) (definite: "
                             f"nothing was sent)")
 
     def _send_request(self, client, handle) -> None:
