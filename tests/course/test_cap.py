@@ -7,6 +7,7 @@ import pytest
 
 from caplab.check import check_linearizability, check_stale_reads
 from caplab.course.cap import cap_side_by_side, first_partition
+from caplab.frames import history_frame
 
 SEEDS = [1, 2, 3, 4, 5]
 
@@ -165,7 +166,7 @@ def test_cp_rollbacks_were_never_acknowledged(cmp):
     """'CP rolled back the cut-off primary's write, which had never been acknowledged.'"""
     rb = cmp.cp.cluster.rollbacks()
     assert cmp.cp.rolled_back == len(rb) >= 1
-    frame = cmp.cp.history.to_frame()
+    frame = history_frame(cmp.cp.history)
     acked = set(zip(frame[(frame.op == "put") & (frame.outcome == "ok")].key,
                     frame[(frame.op == "put") & (frame.outcome == "ok")].value))
     assert not {(r["key"], r["value"]) for r in rb} & acked
@@ -195,7 +196,7 @@ def test_ca_cut_off_client_cannot_write(cmp):
     connection that cannot be opened is a definite error; one lost mid-statement is not).'"""
     s = cmp.ca
     assert s.minority_writes >= 1 and s.minority_writes_ok == 0
-    frame = s.history.to_frame()
+    frame = history_frame(s.history)
     writes = frame[frame.client.isin(cmp.minority_clients) & (frame.op == "put")
                    & (frame.invoke_ms >= cmp.split_ms) & (frame.invoke_ms < cmp.heal_ms)]
     assert set(writes.outcome) <= {"fail", "info"} and (writes.outcome == "fail").any()
@@ -296,7 +297,7 @@ def test_cp_local_reads_are_dirty_and_not_linearizable(local_reads):
     """'Break it': with read concern local the deposed primary answers reads before it steps
     down, one of them returns a write later rolled back, and the history is not linearizable."""
     s = local_reads
-    frame = s.cp.history.to_frame()
+    frame = history_frame(s.cp.history)
     reads = frame[frame.client.isin(s.minority_clients) & (frame.op == "get")
                   & (frame.outcome == "ok") & (frame.invoke_ms >= s.split_ms)
                   & (frame.complete_ms < s.heal_ms)]

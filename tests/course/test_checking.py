@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from caplab.data import bundled_porcupine_dir
+
 from caplab.check import check_linearizability, check_stale_reads
 from caplab.course import checking
-from caplab.history.porcupine import porcupine_dir
 from caplab.viz import timeline
 
 SEED = 5   # the seed notebook 06 shows
@@ -137,11 +138,6 @@ def test_same_seed_same_schedule(table):
 
 
 # -- Jepsen histories -------------------------------------------------------------------------
-needs_corpus = pytest.mark.skipif(not (porcupine_dir() / "expected.txt").exists(),
-                                  reason=f"Porcupine corpus not at {porcupine_dir()}")
-
-
-@needs_corpus
 @pytest.mark.parametrize("name,linearizable", [("jepsen/etcd_000.log", False),
                                                ("jepsen/etcd_002.log", True)])
 def test_jepsen_history_verdicts_agree(name, linearizable):
@@ -150,6 +146,14 @@ def test_jepsen_history_verdicts_agree(name, linearizable):
     assert facts.agrees and facts.expected_linearizable is linearizable
     assert facts.verdict == ("linearizable" if linearizable else "not linearizable")
     assert facts.ops > 50 and facts.clients > 5
+
+
+def test_the_course_histories_ship_with_caplab(monkeypatch, tmp_path):
+    """Notebook 06's two Jepsen histories load in a fresh clone with no ../shared beside it."""
+    monkeypatch.setenv("CAPLAB_SHARED", str(tmp_path))   # no corpus there
+    for name in ("jepsen/etcd_000.log", "jepsen/etcd_002.log"):
+        assert checking.jepsen_import(name).agrees
+    assert (bundled_porcupine_dir() / "LICENSE.md").read_text().startswith("The MIT License")
 
 
 def test_missing_corpus_says_where_it_looked(tmp_path):

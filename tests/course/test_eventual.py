@@ -9,6 +9,7 @@ from caplab.check import check_convergence
 from caplab.course import eventual
 from caplab.staleness import t_visibility
 from caplab.viz import divergence_curve
+from caplab.frames import snapshots_frame
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +83,7 @@ def test_convergence_claims_hold_for_other_seeds(seed):
 def test_checker_agrees_with_the_facts(compared):
     """The notebook's numbers come from caplab.check.check_convergence."""
     f = compared[1]["anti-entropy"]
-    again = check_convergence(f.cluster.snapshots_frame(), heal_ms=f.heal_ms, nodes=f.cluster.nodes)
+    again = check_convergence(snapshots_frame(f.cluster), heal_ms=f.heal_ms, nodes=f.cluster.nodes)
     assert again.time_to_converge_ms == f.time_to_converge_ms
 
 

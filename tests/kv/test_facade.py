@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from caplab import Cluster, ConfigError, UnknownNameError, Workload
+from caplab.frames import history_frame, replica_state_frame, snapshots_frame
 
 MODES = ["cp", "ap", "ca"]
 
@@ -21,7 +22,7 @@ def test_put_then_get_returns_the_value(mode):
     r = alice.get("x")
     assert w.ok and r.ok and r.value == "1"
     assert w.latency_ms > 0 and r.node in c.nodes
-    frame = c.history.to_frame()
+    frame = history_frame(c.history)
     assert list(frame["outcome"]) == ["ok", "ok"]
     assert list(frame["op"]) == ["put", "get"]
 
@@ -105,7 +106,7 @@ def test_workload_produces_a_complete_history(mode):
     """A seeded workload issues the requested number of operations, all completed."""
     c = Cluster(mode=mode, nodes=5, seed=4)
     w = Workload(c, clients=3, keys=2, read_fraction=0.5).run(ops=60)
-    frame = c.history.to_frame()
+    frame = history_frame(c.history)
     assert len(frame) == w.issued == 60
     assert set(frame["outcome"]) <= {"ok", "fail", "info"}
     assert frame["complete_ms"].notna().all()
@@ -128,9 +129,9 @@ def test_replica_state_and_watch(mode):
     c.watch(every_ms=100)
     c.client("a").put("x", "v")
     c.run_for(1000)
-    state = c.replica_state()
+    state = replica_state_frame(c)
     assert list(state.index) == ["n1", "n2", "n3"] and "x" in state.columns
-    snaps = c.snapshots_frame()
+    snaps = snapshots_frame(c)
     assert list(snaps.columns) == ["time_ms", "node", "key", "value"]
     assert snaps["time_ms"].nunique() >= 10
 

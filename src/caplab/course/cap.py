@@ -14,6 +14,7 @@ from ..check import check_linearizability, check_lost_writes, check_stale_reads
 from ..kv import Cluster
 from ..kv.workload import Workload
 from ..viz import cluster_graph_data
+from ..frames import history_frame
 
 __all__ = ["FirstPartition", "first_partition", "SideFacts", "CapComparison", "cap_side_by_side",
            "AP_OPTIONS", "CP_OPTIONS", "CA_OPTIONS", "ELECTION_WAIT_MS"]
@@ -242,7 +243,7 @@ def _run_side(mode, seed, schedule, split_ms, heal_ms, end_ms, minority, options
     w.stop()
     c.sim.run_until(lambda: all(not cl.pending for cl in w.clients))
     c.run_for(1000)                        # let replication, hints and repairs settle
-    frame = c.history.to_frame()
+    frame = history_frame(c.history)
     during = frame[(frame.invoke_ms >= split_ms) & (frame.invoke_ms < heal_ms)]
     mino = during[during.client.isin(minority)].copy()
     majo = during[~during.client.isin(minority)].copy()

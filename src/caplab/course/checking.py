@@ -19,6 +19,7 @@ from ..check import summarize
 from ..errors import UnknownNameError
 from ..kv import Cluster
 from ..kv.workload import Workload
+from ..frames import history_frame
 
 __all__ = ["TINY_HISTORIES", "tiny_history", "CONFIGS", "NemesisFacts", "nemesis_run",
            "verdict_table", "JepsenFacts", "jepsen_import", "explain_briefly"]
@@ -127,7 +128,7 @@ def nemesis_run(config: str, seed: int = 1, *, duration_ms: int = 8000,
     for key in work.keys:
         final.get(key, **final_opts)
     summary = summarize(c.history)
-    frame = c.history.to_frame()
+    frame = history_frame(c.history)
     outcomes = frame["outcome"].value_counts().to_dict()
     rolled = set()
     if mode == "cp":
@@ -186,15 +187,21 @@ def jepsen_import(name: str = "jepsen/etcd_000.log", *, folder=None) -> JepsenFa
 
     Args:
         name: path relative to the corpus folder, e.g. ``"jepsen/etcd_002.log"``.
-        folder: the corpus folder (default: :func:`caplab.history.porcupine.porcupine_dir`,
-            i.e. ``../shared/data/porcupine`` beside the repository, or ``$CAPLAB_SHARED``).
+        folder: the corpus folder (default: the two histories caplab ships,
+            :func:`caplab.data.bundled_porcupine_dir`, when it holds ``name``; else the whole
+            corpus, :func:`caplab.history.porcupine.porcupine_dir`, i.e.
+            ``../shared/data/porcupine`` beside the repository, or ``$CAPLAB_SHARED``).
 
     Raises:
         FileNotFoundError: the corpus is not there, with where it was looked for.
     """
     from ..check import check_linearizability
     from ..history.porcupine import load_porcupine, porcupine_dir, read_expected
-    base = porcupine_dir() if folder is None else folder
+    from ..data import bundled_porcupine_dir
+    if folder is None:
+        folder = (bundled_porcupine_dir() if (bundled_porcupine_dir() / name).exists()
+                  else porcupine_dir())
+    base = folder
     expected_file = base / "expected.txt"
     if not expected_file.exists():
         raise FileNotFoundError(
@@ -219,7 +226,7 @@ def counterexample_window(facts: NemesisFacts, *, margin_ms: int = 150):
         their ids), or ``([], result)`` if the history is linearizable.
     """
     from ..check import check_linearizability
-    frame = facts.cluster.history.to_frame()
+    frame = history_frame(facts.cluster.history)
     result = check_linearizability(frame)
     if result.ok:
         return [], result

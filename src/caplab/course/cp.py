@@ -14,6 +14,7 @@ from statistics import median
 
 from ..check import check_linearizability, check_lost_writes
 from ..kv import Cluster
+from ..frames import history_frame
 
 __all__ = ["ElectionWindow", "election_window", "WriteConcernFacts", "write_concern",
            "StaleSecondaryRead", "stale_secondary_read", "FailoverFacts", "failover",
@@ -97,7 +98,7 @@ def election_window(seed: int = 3, *, fault: str = "crash", duration_ms: int = 3
         writer.put("k", i, timeout_ms=300)
         i += 1
         c.run_for(every_ms)
-    frame = c.history.to_frame()
+    frame = history_frame(c.history)
     after = frame[(frame.invoke_ms >= fault_ms) & (frame.op == "put")]
     ok = after[after.outcome == "ok"]
     first_ok_ms = int(ok.complete_ms.min())

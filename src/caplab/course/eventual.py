@@ -23,6 +23,7 @@ from ..errors import ConfigError
 from ..net.latency import Constant, Exponential, Mixture, Pareto, Shifted, Uniform
 from ..staleness import (PRESETS, Legs, consistent_immediately, t_at_probability,
                          t_visibility)
+from ..frames import snapshots_frame
 
 __all__ = ["MECHANISMS", "ConvergenceFacts", "convergence_after_heal", "compare_mechanisms",
            "visibility_table", "scale_model", "scale_legs", "SimVisibility",
@@ -118,7 +119,7 @@ def convergence_after_heal(seed: int = 1, *, mechanisms: str = "all", keys: int 
     else:
         c.run_for(after_ms)
     end = c.now
-    result = check_convergence(c.snapshots_frame(), heal_ms=heal, nodes=c.nodes)
+    result = check_convergence(snapshots_frame(c), heal_ms=heal, nodes=c.nodes)
     frame = result.to_frame()
     at_heal = frame[frame["time_ms"] <= heal]["divergent_keys"]
     stats = c.stats()

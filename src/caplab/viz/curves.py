@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ._common import FONT_SIZE, NODE_COLOURS, OKABE_ITO, base_layout, make_figure
+from ..frames import snapshots_frame
 
 __all__ = ["divergence_curve", "divergence_data", "t_visibility_curve",
            "availability_consistency_bars", "summary_dict"]
@@ -18,7 +19,7 @@ def divergence_data(snapshots, *, heal_ms=None, replicas=None, nodes=None) -> di
     """Divergent keys over time, and when the replicas agree again after ``heal_ms``.
 
     Args:
-        snapshots: ``cluster.snapshots_frame()`` (``time_ms, node, key, value``), a list of
+        snapshots: ``snapshots_frame(cluster)`` (``time_ms, node, key, value``), a list of
             such dicts, or a :class:`caplab.check.ConvergenceResult`.
         heal_ms: when the network healed.
         replicas: which nodes should hold each key: a callable ``key -> nodes`` (AP:
@@ -120,7 +121,7 @@ def divergence_curve(snapshots=None, *, heal_ms=None, replicas=None, nodes=None,
 
     Example:
         >>> c.watch(every_ms=20); ...; c.heal(); heal = c.now; c.run_for(2000)  # doctest: +SKIP
-        >>> divergence_curve(c.snapshots_frame(), heal_ms=heal).show()            # doctest: +SKIP
+        >>> divergence_curve(snapshots_frame(c), heal_ms=heal).show()            # doctest: +SKIP
     """
     d = data if data is not None else divergence_data(snapshots, heal_ms=heal_ms,
                                                       replicas=replicas, nodes=nodes)

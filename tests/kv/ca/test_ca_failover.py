@@ -3,6 +3,8 @@ writes the replica never received are lost, and the old source rejoins as a repl
 Shell 8.0, 9.8 "Forcing a New Primary Instance"; MySQL 8.4 Reference Manual, 19.1.3.3 GTID
 Auto-Positioning)."""
 
+from caplab.frames import history_frame
+
 from helpers_ca import slow_binlog, topology, values
 
 
@@ -69,7 +71,7 @@ def test_promotion_loses_the_writes_the_replica_never_received():
         [("x", "lost", "n1"), ("y", "lost too", "n1")]
     assert c.lost_writes() == lost and [w["gtid"] for w in lost] == ["n1:2", "n1:3"]
     assert c.client("bob", near="n2").get("x").value == "kept"
-    frame = c.history.to_frame()
+    frame = history_frame(c.history)
     ok_puts = set(zip(frame[(frame.op == "put") & (frame.outcome == "ok")].key,
                       frame[(frame.op == "put") & (frame.outcome == "ok")].value))
     on_new = {(e.key, e.value) for e in c.binlog("n2")}

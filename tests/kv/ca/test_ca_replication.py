@@ -1,6 +1,7 @@
 """Asynchronous and semi-synchronous replication: when the source answers, what replicas show,
 and the semi-sync fallback (MySQL 8.4 Reference Manual, 19.4.10 Semisynchronous Replication)."""
 
+from caplab.frames import node_frame
 from caplab.kv.ca.messages import SemiSyncSwitch
 
 from helpers_ca import semi_sync_switches, slow_binlog, topology, values
@@ -33,7 +34,7 @@ def test_replica_reads_are_stale_by_a_visible_lag():
     assert alice.get("x").value == "new"          # read_from="primary" (the default)
     lag = c.replication_lag()
     assert 100 <= lag["n2"] < 500 and set(lag) == {"n2", "n3"}
-    info = c.node_info().set_index("node")
+    info = node_frame(c).set_index("node")
     assert info.loc["n2", "lag_ms"] == lag["n2"] and info.loc["n1", "lag_ms"] == 0
     c.run_for(500)
     assert alice.get("x", read_from="replica").value == "new"

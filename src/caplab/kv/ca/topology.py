@@ -63,7 +63,7 @@ class SourceReplicas(Backend):
         for name in node_names:
             role = PRIMARY if name == self.source else REPLICA
             node = MySQLNode(name, self, role, self.source)
-            cluster.network.add(node)
+            cluster.world.add_node(node)
             self.nodes[name] = node
         for node in self.nodes.values():
             node.start()

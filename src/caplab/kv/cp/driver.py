@@ -14,6 +14,12 @@ Like a MongoDB driver:
 * ``secondary`` reads go to a secondary (the near node first), ``nearest`` to the near node;
   ``primaryPreferred`` reads the primary, or a secondary when no primary answers or is known;
   ``secondaryPreferred`` the reverse.
+
+One attempt at a time: a reply counts only for the attempt in progress, and only once (a
+network that duplicates a "not primary" reply must not start two retries). An ``ok`` from an
+earlier attempt still completes the operation: the write was applied (the server applies a
+retried write once: :mod:`caplab.kv.cp.serving`). A write ends as a definite failure only when
+no attempt can have been applied; otherwise its outcome is unknown (``info``).
 """
 
 from __future__ import annotations
@@ -58,7 +64,7 @@ class ReplicaSetDriver(Driver):
 
     # -- sending ---------------------------------------------------------------------------
     def start(self, client, handle) -> None:
-        handle.state.update(attempt=0, redirected=False, tried=[])
+        handle.state.update(attempt=0, redirected=False, tried=[], answered=0, unanswered=set())
         if handle.operation.op == "get":
             pref = handle.options["read_preference"]
             if pref in ("secondary", "secondaryPreferred"):
@@ -94,6 +100,7 @@ class ReplicaSetDriver(Driver):
         else:
             msg = WriteRequest(op.id, state["attempt"], op.key, op.value, opts["w"],
                                opts["wtimeout_ms"])
+            state["unanswered"].add(state["attempt"])   # may be applied until told otherwise
         client.send(node, msg)
 
     def _no_answer(self, client, handle, attempt: int) -> None:
@@ -149,9 +156,16 @@ class ReplicaSetDriver(Driver):
     # -- replies ---------------------------------------------------------------------------
     def receive(self, client, msg, src: str) -> None:
         handle = client.pending.get(msg.op_id)
-        if handle is None or msg.attempt != handle.state["attempt"]:
-            return  # a late answer to an earlier attempt
+        if handle is None:
+            return  # the operation has ended
+        state = handle.state
         status = msg.status
+        if status != "ok":
+            if isinstance(msg, WriteReply) and status == "not_primary":
+                state["unanswered"].discard(msg.attempt)   # that attempt was not applied
+            if msg.attempt != state["attempt"] or state["answered"] == msg.attempt:
+                return  # a late or duplicated answer: the attempt in progress decides
+            state["answered"] = msg.attempt
         if status == "ok":
             if isinstance(msg, WriteReply) or handle.options.get("read_preference") == "primary":
                 self.known_primary[client.name] = src
@@ -193,7 +207,7 @@ class ReplicaSetDriver(Driver):
                 return
             if self._prefer_secondary(client, handle, src):
                 return
-            client.finish(handle, "fail", node=src, error=msg.error)
+            self._fail(client, handle, src, msg.error)
             return
         # No member knows a primary (an election is on), or the primary does not accept
         # operations yet (catch-up, step-down): primaryPreferred reads from a secondary;
@@ -203,11 +217,27 @@ class ReplicaSetDriver(Driver):
         backoff = self.backend.config["retry_backoff_ms"]
         deadline = handle.timer.time_ms if handle.timer is not None else None
         if deadline is not None and client.now + backoff >= deadline:
-            client.finish(handle, "fail", node=src,
-                          error=f"no primary found before the operation timeout (server "
-                                f"selection; last answer: {msg.error})")
+            self._fail(client, handle, src, f"no primary found before the operation timeout "
+                                            f"(server selection; last answer: {msg.error})")
             return
-        client.set_timer(backoff, self._send, client, handle, src)
+        client.set_timer(backoff, self._retry, client, handle, src, state["attempt"])
+
+    def _retry(self, client, handle, node: str, attempt: int) -> None:
+        """Back-off over: ask again, unless another attempt has started meanwhile."""
+        if handle.state["attempt"] == attempt:
+            self._send(client, handle, node)
+
+    def _fail(self, client, handle, node: str, error: str) -> None:
+        """End ``handle``: a definite failure only if no attempt can have been applied."""
+        if handle.operation.op != "get" and handle.state["unanswered"]:
+            attempts = sorted(handle.state["unanswered"])
+            client.finish(handle, "info", node=node,
+                          error=f"{error.replace(' (definite: not applied)', '')}; but "
+                                f"attempt{'s' if len(attempts) > 1 else ''} "
+                                f"{', '.join(map(str, attempts))} got no answer and may have "
+                                f"been applied (indefinite)")
+            return
+        client.finish(handle, "fail", node=node, error=error)
 
     def on_finish(self, client, handle) -> None:
         result = handle.result
