@@ -115,3 +115,17 @@ def test_an_overtaken_message_does_not_make_a_replica_discard_events():
     replica.handle_binlog_events(BinlogEvents(1, 0, None, (e1,), 1), "n1")   # overtaken
     assert [e.gtid for e in c.binlog("n2")] == [("n1", 1), ("n1", 2)]
     assert c.errant_transactions() == [] and c.replica_records()[-1]["value"] == "2"
+
+
+def test_a_delete_is_a_binlog_event_that_replicates():
+    """A delete writes "no value" through the binlog like any write (MySQL logs a DELETE as a
+    row event): the source and then the replicas read None."""
+    c = topology()
+    alice = c.client("alice", near="n2")
+    alice.put("x", "1")
+    r = alice.delete("x")
+    assert r.ok and r.node == "n1"
+    c.run_for(50)
+    assert values(c, "x") == {"n1": None, "n2": None, "n3": None}
+    assert alice.get("x", read_from="replica").value is None
+    assert [(e.key, e.value) for e in c.binlog("n3")] == [("x", "1"), ("x", None)]

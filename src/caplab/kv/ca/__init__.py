@@ -29,7 +29,8 @@ read_from              primary   one connection string to the source; ``"replica
 connect_timeout_ms     500       the connector's connect timeout
 ====================== ========= ============================================================
 
-Per operation: ``put(key, value, timeout_ms=...)`` and ``get(key, read_from=..., timeout_ms=...)``.
+Per operation: ``put(key, value, timeout_ms=...)``, ``delete(key, timeout_ms=...)`` (an event
+that writes "no value", replicated like any write) and ``get(key, read_from=..., timeout_ms=...)``.
 
 Example:
     >>> from caplab.kv import Cluster
