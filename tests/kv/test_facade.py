@@ -1,6 +1,7 @@
 """The Cluster facade, the same for both modes: construction, clients, bad input, frames,
 switch_mode, workloads, nemesis, determinism."""
 
+import os
 import subprocess
 import sys
 
@@ -9,7 +10,7 @@ import pytest
 from caplab import Cluster, ConfigError, UnknownNameError, Workload
 from caplab.frames import history_frame, replica_state_frame, snapshots_frame
 
-MODES = ["cp", "ap"]
+MODES = ["cp", "ap", "ca"]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -27,7 +28,7 @@ def test_put_then_get_returns_the_value(mode):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"mode": "ca"}, "unknown mode 'ca'; allowed: 'ap', 'cp'"),
+    ({"mode": "ac"}, "unknown mode 'ac'; allowed: 'ap', 'ca', 'cp'"),
     ({"nodes": 0}, "between 1 and 50, got 0"),
     ({"nodes": ["a", "a"]}, "distinct"),
     ({"mode": "cp", "replication_factor": 3}, "unknown option for mode 'cp' 'replication_factor'"),
@@ -74,7 +75,8 @@ def test_mode_specific_features_say_which_mode_they_belong_to():
         cp.ring()
 
 
-@pytest.mark.parametrize("src, dst", [("cp", "ap"), ("ap", "cp")])
+@pytest.mark.parametrize("src, dst", [("cp", "ap"), ("ap", "cp"), ("cp", "ca"), ("ca", "cp"),
+                                      ("ap", "ca"), ("ca", "ap")])
 def test_switch_mode_keeps_nodes_clients_and_data(src, dst):
     """After switch_mode the same clients read the data written before the switch."""
     c = Cluster(mode=src, nodes=3, seed=3)
@@ -149,6 +151,8 @@ print(hashlib.sha256((c.sim.trace.text() + c.history.text()).encode()).hexdigest
 def test_same_seed_same_history_in_fresh_processes(mode):
     """A random nemesis and workload give byte-identical trace + history in 3 processes."""
     outs = {subprocess.run([sys.executable, "-c", SCRIPT, mode], capture_output=True, text=True,
-                           check=True, env={"PYTHONHASHSEED": str(i), "PATH": "/usr/bin:/bin"}
+                           check=True, env={"PYTHONHASHSEED": str(i), "PATH": "/usr/bin:/bin",
+                                            # the code under test, not an installed copy
+                                            "PYTHONPATH": os.pathsep.join(sys.path)}
                            ).stdout for i in range(3)}
     assert len(outs) == 1

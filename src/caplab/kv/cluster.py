@@ -21,7 +21,8 @@ from .client import Client
 __all__ = ["Cluster", "MODES"]
 
 #: mode -> (module, backend class name)
-MODES = {"cp": ("caplab.kv.cp", "ReplicaSet"), "ap": ("caplab.kv.ap", "Ring")}
+MODES = {"cp": ("caplab.kv.cp", "ReplicaSet"), "ap": ("caplab.kv.ap", "Ring"),
+         "ca": ("caplab.kv.ca", "SourceReplicas")}
 
 
 def _backend_class(mode):
