@@ -9,17 +9,18 @@ asserts every fact the notebook states.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import median
+from typing import Any
 
 from ..check import check_linearizability, check_lost_writes
 from ..kv import Cluster
 from ..frames import history_frame
-from ..kv.probes import events, wait_for_primary
+from ..kv.probes import events, step_down_ms, wait_for_primary
 
 __all__ = ["ElectionWindow", "election_window", "WriteConcernFacts", "write_concern",
            "StaleSecondaryRead", "stale_secondary_read", "FailoverFacts", "failover",
-           "CatchUpFacts", "catch_up"]
+           "CatchUpFacts", "catch_up", "PartialPartitionFacts", "partial_partition"]
 
 
 def _started(seed: int, **options) -> Cluster:
@@ -346,3 +347,69 @@ def catch_up(seed: int = 1, *, fresh_reachable: bool = True) -> CatchUpFacts:
                         fresh=fresh, new_primary=new, write=write, catch_up_log=log,
                         synced_from=syncing[-1].data["source"] if syncing else None,
                         rollbacks=c.rollbacks(), values=values, cluster=c)
+
+
+# -- partial partitions ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class PartialPartitionFacts:
+    """A secondary cut off from the primary only (both directions), the third member between.
+
+    No write happens during the cut (caplab's primary pushes its oplog, so a member cut off
+    from it would fall behind and be refused for being stale; MongoDB's chained replication
+    would let it sync through the third member). ``write_after`` is a write by a client that
+    connects through the third member once the dust has settled. ``new_primary`` is the member that won an election after
+    the cut (None: the old one stayed);
+    ``elected_after_ms`` how long after the cut it won; ``old_stepped_down_after_ms`` how long
+    after the cut the old primary stepped down (None: it did not).
+    """
+
+    dry_run_rule: str
+    old_primary: str
+    cut_secondary: str
+    bridge: str
+    new_primary: str | None
+    elected_after_ms: int | None
+    old_stepped_down_after_ms: int | None
+    terms: tuple
+    write_after: Any
+    cluster: Any = field(repr=False, compare=False)
+
+
+def partial_partition(seed: int = 1, *, dry_run_rule: str = "mongodb",
+                      run_ms: int = 3000) -> PartialPartitionFacts:
+    """Cut one secondary off from the primary (not from the third member) and watch.
+
+    MongoDB: a data-bearing member grants a dry-run vote whatever primary it still sees (only an
+    arbiter refuses), so the cut secondary, which no longer hears the primary, wins an election
+    through the third member, and the old primary steps down when it learns the newer term.
+    With Raft's pre-vote and check-quorum (``dry_run_rule="raft_prevote"``) the third member,
+    which still hears a healthy primary, refuses, and the primary stays.
+
+    Args:
+        seed: the simulation seed.
+        dry_run_rule: ``"mongodb"`` (default) or ``"raft_prevote"``.
+        run_ms: how long to watch after the cut.
+
+    Returns:
+        :class:`PartialPartitionFacts`.
+    """
+    c = _started(seed, dry_run_rule=dry_run_rule)
+    old = c.primary
+    cut, bridge = [n for n in c.nodes if n != old][:2]
+    alice = c.client("alice", near=bridge)
+    alice.put("x", "before")
+    c.run_for(200)                   # every member holds it: nobody is behind at the cut
+    cut_ms = c.now
+    c.cut(old, cut)
+    c.cut(cut, old)
+    c.run_for(run_ms)
+    # A client that connects now (caplab's driver learns the primary from replies only, so
+    # alice would keep asking the member she last knew as primary).
+    after = c.client("bob", near=bridge).put("x", "after", timeout_ms=2000)
+    won = [e for e in events(c, "role", role="primary", since_ms=cut_ms) if e.node != old]
+    stepped = step_down_ms(c, old, after_ms=cut_ms)
+    terms = tuple(sorted({e.data["term"] for e in events(c, "role", role="primary")}))
+    return PartialPartitionFacts(
+        dry_run_rule, old, cut, bridge, won[0].node if won else None,
+        won[0].time_ms - cut_ms if won else None,
+        stepped - cut_ms if stepped is not None else None, terms, after, c)

@@ -23,6 +23,10 @@ read_preference      primary   default read preference
 read_concern         local     default read concern
 catch_up_timeout_ms  None      ``settings.catchUpTimeoutMillis`` = -1 (no limit)
 retry_backoff_ms     50        drivers' ``minHeartbeatFrequencyMS`` = 500 ms
+retry_writes         True      drivers' ``retryWrites`` (default since 4.2): a write retried
+                               once after a network error or a step-down is applied once
+dry_run_rule         mongodb   who refuses a dry-run vote while it sees a healthy primary:
+                               ``"mongodb"`` (only arbiters) or ``"raft_prevote"`` (all)
 vote_rule            None      MongoDB's voting rule; or ``fn(ballot) -> (granted, reason)``
                                (:mod:`caplab.kv.cp.voting`; for labs: try a wrong rule)
 ==================== ========= ===========================================================
@@ -48,10 +52,9 @@ so a secondary cut off from the primary stays behind even if it still reaches a 
 secondary; there is no catch-up takeover, election handoff or ``maxStalenessSeconds``; the
 freshness scan of a primary-elect waits at most one heartbeat interval for an answer; priority
 takeover needs the member to be fully caught up (MongoDB: within
-``priorityTakeoverFreshnessWindowSeconds``); a dry-run vote is refused while the voter still
-hears a healthy primary (Raft's pre-vote; it keeps a rejoining member from deposing a healthy
-primary); the driver retries a write once only after a "not primary" redirect (MongoDB drivers'
-retryable writes also retry once after a network error or a step-down); there are no arbiters,
+``priorityTakeoverFreshnessWindowSeconds``); the driver learns the primary only from replies
+(MongoDB drivers monitor every member, SDAM), so a client that last knew a member now cut off
+from the new primary keeps asking it until the operation times out; there are no arbiters,
 hidden or non-voting members; ``nearest`` reads the client's near node (MongoDB: a random
 member within ``localThresholdMS`` of the nearest); and there is no ``w: 0``, ``j`` or read
 concerns ``available`` / ``snapshot`` (``available`` behaves like ``local`` in a replica set).

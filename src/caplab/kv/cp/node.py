@@ -7,7 +7,8 @@ Rules, each one function, guard first (RaftScope style), with the MongoDB rule c
 * ``on_election_timeout``: a secondary that has not heard from a primary for the election
   timeout (plus a random offset) calls an election, first as a *dry run* that changes no term.
 * ``handle_request_vote``: one vote per term (durable); refuse a candidate whose last optime
-  is older than ours; a dry run is also refused while we still see a healthy primary. The
+  is older than ours; with ``dry_run_rule="raft_prevote"`` a dry run is also refused while we
+  still see a healthy primary (MongoDB's default grants it: only arbiters refuse). The
   verdict comes from the cluster's ``vote_rule`` (default: MongoDB's rule, see
   :mod:`caplab.kv.cp.voting`), so a lab can replace it.
 * ``become_primary`` on a majority of the *configured* members; the new primary writes a no-op.
@@ -275,7 +276,10 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
         granted, reason = apply_vote_rule(self.rs.vote_rule, self.ballot(msg))
         if not granted:
             return False, reason
-        if not msg.takeover and self.sees_healthy_primary():
+        # MongoDB: a data-bearing member grants a dry run whatever primary it sees (only an
+        # arbiter refuses while it sees a healthy primary); Raft's pre-vote refuses it.
+        if (self.rs.config["dry_run_rule"] == "raft_prevote" and not msg.takeover
+                and self.sees_healthy_primary()):
             return False, f"I still see primary {self.primary_name}"
         return True, reason
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from ...errors import ConfigError, UnknownNameError
 from .voting import check_vote_rule
 
-__all__ = ["DEFAULTS", "READ_PREFERENCES", "READ_CONCERNS", "check_w", "check_wtimeout",
+__all__ = ["DEFAULTS", "READ_PREFERENCES", "READ_CONCERNS", "DRY_RUN_RULES", "check_w",
+           "check_wtimeout",
            "check_retry_writes",
            "check_read_preference", "check_read_concern", "validate_cluster_options"]
 
@@ -27,10 +28,15 @@ DEFAULTS = {
     "retry_backoff_ms": 50,         # drivers: minHeartbeatFrequencyMS = 500 ms
     "retry_writes": True,           # drivers: retryWrites=true (default since MongoDB 4.2)
     "vote_rule": None,              # None: MongoDB's rule; a lab may plug in its own function
+    "dry_run_rule": "mongodb",      # who refuses a dry-run vote while it sees a healthy primary
 }
 
 READ_PREFERENCES = ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")
 READ_CONCERNS = ("local", "majority", "linearizable")
+#: "mongodb": a data-bearing voter grants a dry run whatever primary it sees (MongoDB: only an
+#: arbiter refuses while it sees a healthy primary of equal or greater priority); "raft_prevote":
+#: every voter refuses while it hears from a healthy primary (Raft's pre-vote with check-quorum)
+DRY_RUN_RULES = ("mongodb", "raft_prevote")
 
 
 def check_w(w, members: int, *, name: str = "w"):
@@ -100,6 +106,8 @@ def validate_cluster_options(options: dict, names: list[str]) -> dict:
         raise ConfigError(f"election_jitter_ms must be a whole number of ms >= 0, got {jitter!r}")
     _positive_ms(options, "retry_backoff_ms")
     check_retry_writes(options["retry_writes"])
+    if options["dry_run_rule"] not in DRY_RUN_RULES:
+        raise UnknownNameError("dry_run_rule", options["dry_run_rule"], DRY_RUN_RULES)
     catch_up = options["catch_up_timeout_ms"]
     if catch_up is not None and (isinstance(catch_up, bool) or not isinstance(catch_up, int)
                                  or catch_up < 0):

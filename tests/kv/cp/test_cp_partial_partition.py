@@ -1,0 +1,41 @@
+"""Partial partitions and the dry-run vote: MongoDB's rule against Raft's pre-vote.
+
+MongoDB's own test (jstests, "arbiters vote no in elections if they can see a healthy primary
+of equal or greater priority to the candidate, preventing flapping during certain kinds of
+network partitions"): only an arbiter refuses a dry run because it still sees a primary; a
+data-bearing secondary grants it if the candidate's optime is not older than its own. So a
+secondary cut off from the primary, but not from the third member, wins an election.
+"""
+
+import pytest
+
+from caplab import ConfigError
+from caplab.course.cp import partial_partition
+from caplab.kv import Cluster
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_a_secondary_cut_off_from_the_primary_only_wins_with_mongodb_rule(seed):
+    """The cut secondary wins through the third member about one election timeout after the
+    cut; the old primary steps down when it hears the newer term; writes go on."""
+    f = partial_partition(seed=seed)
+    assert f.new_primary == f.cut_secondary
+    assert 900 <= f.elected_after_ms <= 1500
+    assert f.old_stepped_down_after_ms is not None
+    assert f.old_stepped_down_after_ms > f.elected_after_ms
+    assert f.terms == (1, 2) and f.write_after.ok and f.write_after.node == f.cut_secondary
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_raft_prevote_keeps_the_primary(seed):
+    """With Raft's pre-vote (every voter refuses while it hears a healthy primary) the third
+    member refuses the dry run, and the old primary keeps its term."""
+    f = partial_partition(seed=seed, dry_run_rule="raft_prevote")
+    assert f.new_primary is None and f.old_stepped_down_after_ms is None
+    assert f.terms == (1,) and f.write_after.ok and f.write_after.node == f.old_primary
+
+
+def test_an_unknown_dry_run_rule_is_refused():
+    """The error names the value and the allowed ones; no cluster is built."""
+    with pytest.raises(ConfigError, match="'pre_vote'.*'mongodb', 'raft_prevote'"):
+        Cluster(mode="cp", nodes=3, dry_run_rule="pre_vote")
