@@ -8,7 +8,9 @@ from .latency import (Constant, Exponential, LatencyModel, Mixture, Pareto, Unif
 from .message import Message, message
 from .nemesis import ACTIONS, FAULTS, Nemesis
 from .network import InFlight, Network
+from .service import Job, PoissonClient, Rejected, Request, Service
 
 __all__ = ["Endpoint", "Message", "message", "Network", "InFlight", "Nemesis", "ACTIONS",
            "FAULTS", "LatencyModel", "Constant", "Uniform", "Exponential", "Pareto", "Mixture",
-           "latency_model", "FailureDetector", "PhiAccrualDetector"]
+           "latency_model", "FailureDetector", "PhiAccrualDetector", "Service", "Request",
+           "Rejected", "Job", "PoissonClient"]
