@@ -161,6 +161,8 @@ def test_metrics_are_plain_numbers():
     assert svc.utilisation() == pytest.approx(0.5)
     assert svc.utilisation(0, 20) == 1.0
     assert svc.mean_queue_length(0, 20) == pytest.approx(0.5)
+    assert svc.utilisation_series(10) == [(10, 1.0), (20, 1.0), (30, 0.0), (40, 0.0)]
+    assert svc.timeline == [(0, 1, 1), (10, 0, 1), (20, 0, 0)]
     m = svc.metrics()
     assert m == {"queue_length": 0, "busy": 0, "workers": 1, "completed": 2, "rejected": 0,
                  "dropped": 0, "utilisation": 0.5, "mean_response_ms": 15.0}

@@ -148,6 +148,18 @@ class Service(Endpoint):
         """The busy share of the workers' time between ``from_ms`` and ``to_ms`` (now)."""
         return self._time_average(2, from_ms, to_ms) / self.workers
 
+    def utilisation_series(self, window_ms: int) -> list[tuple[int, float]]:
+        """Utilisation per window of ``window_ms`` up to now: ``[(window end, share busy)]``.
+
+        Example:
+            >>> svc.utilisation_series(1000)[:2]          # doctest: +SKIP
+            [(1000, 0.42), (2000, 0.57)]
+        """
+        if isinstance(window_ms, bool) or not isinstance(window_ms, int) or window_ms < 1:
+            raise ConfigError(f"window_ms must be a whole number >= 1, got {window_ms!r}")
+        return [(end, self.utilisation(end - window_ms, end))
+                for end in range(window_ms, self.now + 1, window_ms)]
+
     def mean_queue_length(self, from_ms: int = 0, to_ms: int | None = None) -> float:
         """The time-averaged number of waiting requests between ``from_ms`` and ``to_ms``."""
         return self._time_average(1, from_ms, to_ms)

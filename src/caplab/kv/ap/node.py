@@ -2,9 +2,11 @@
 a gossiping failure detector, a holder of hints, and an anti-entropy partner.
 
 Failure detection: every node heartbeats every peer each ``gossip_interval_ms`` and thinks a
-peer down when it has heard nothing from it for ``failure_timeout_ms``. This is Cassandra's phi
-accrual detector simplified to a fixed timeout (phi grows with the silence; a threshold on phi
-is a threshold on silence for a given heartbeat rate).
+peer down when it has heard nothing from it for more than ``failure_timeout_ms`` (the shared
+:class:`~caplab.net.failure.FailureDetector`). This is Cassandra's phi accrual detector
+simplified to a fixed timeout (phi grows with the silence; a threshold on phi is a threshold on
+silence for a given heartbeat rate; :class:`~caplab.net.failure.PhiAccrualDetector` is the real
+one).
 
 Hints (Cassandra hinted handoff): a coordinator keeps a hint for a replica it sees down, or
 that did not acknowledge in time, and replays it when its detector sees the replica up again.
