@@ -67,7 +67,8 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
         self.election = None                    # dict of the dry run / election in progress
         # Who was heard from when (MongoDB: a member not heard from within
         # electionTimeoutMillis counts as down). Peers never heard from count as heard at -1,
-        # just before the start, so a member trusts its peers for its first election timeout.
+        # just before the run began: every member trusts its peers during the run's first
+        # election timeout, and (even after a restart) suspects the silent ones after it.
         self.detector = FailureDetector(self.election_timeout_ms, nodes=self.peers,
                                         assume_heard_at=-1)
         self.next_index: dict[str, int] = {}
