@@ -23,7 +23,8 @@ PUBLIC_API = {
     "caplab.net": [
         "Endpoint", "Message", "message", "Network", "InFlight", "Nemesis", "ACTIONS", "FAULTS",
         "LatencyModel", "Constant", "Uniform", "Exponential", "Pareto", "Mixture",
-        "latency_model"],
+        "latency_model", "FailureDetector", "PhiAccrualDetector", "Service", "Request",
+        "Rejected", "Job", "PoissonClient"],
     "caplab.kv": ["Cluster", "Client", "OpHandle", "Result", "Workload", "MODES"],
     "caplab.history": [
         "History", "Operation", "COLUMNS", "OPS", "OUTCOMES", "Model", "UNKNOWN",

@@ -2,9 +2,11 @@
 a gossiping failure detector, a holder of hints, and an anti-entropy partner.
 
 Failure detection: every node heartbeats every peer each ``gossip_interval_ms`` and thinks a
-peer down when it has heard nothing from it for ``failure_timeout_ms``. This is Cassandra's phi
-accrual detector simplified to a fixed timeout (phi grows with the silence; a threshold on phi
-is a threshold on silence for a given heartbeat rate).
+peer down when it has heard nothing from it for more than ``failure_timeout_ms`` (the shared
+:class:`~caplab.net.failure.FailureDetector`). This is Cassandra's phi accrual detector
+simplified to a fixed timeout (phi grows with the silence; a threshold on phi is a threshold on
+silence for a given heartbeat rate; :class:`~caplab.net.failure.PhiAccrualDetector` is the real
+one).
 
 Hints (Cassandra hinted handoff): a coordinator keeps a hint for a replica it sees down, or
 that did not acknowledge in time, and replays it when its detector sees the replica up again.
@@ -22,6 +24,7 @@ memory), in-flight coordinator requests, anti-entropy sessions.
 from __future__ import annotations
 
 from ...net.endpoint import Endpoint
+from ...net.failure import FailureDetector
 from . import merkle
 from .coordinator import CoordinatorMixin
 from .messages import (AntiEntropyPush, Heartbeat, HintAck, HintReplay, MerkleDiff, MerkleTree,
@@ -54,7 +57,9 @@ class RingNode(CoordinatorMixin, Endpoint):
         self._reset_volatile()
 
     def _reset_volatile(self) -> None:
-        self.last_heard: dict[str, int] = {}
+        # A peer is seen down once silent for *more than* failure_timeout_ms (a heartbeat
+        # arriving exactly at the timeout still counts), hence the + 1 in whole milliseconds.
+        self.detector = FailureDetector(self.backend.options["failure_timeout_ms"] + 1)
         self.believed_up: set[str] = set()
         self.down_since: dict[str, int] = {}   # peer -> when this detector first saw it down
         self.requests: dict = {}
@@ -73,7 +78,7 @@ class RingNode(CoordinatorMixin, Endpoint):
         now = self.now
         for peer in self.backend.nodes:
             if peer != self.name:
-                self.last_heard[peer] = now
+                self.detector.trust(peer, now)
                 self.believed_up.add(peer)
         opts = self.backend.options
         gossip = opts["gossip_interval_ms"]
@@ -95,8 +100,7 @@ class RingNode(CoordinatorMixin, Endpoint):
         """Whether this node's failure detector believes ``peer`` is up."""
         if peer == self.name:
             return True
-        heard = self.last_heard.get(peer)
-        return heard is not None and self.now - heard <= self.backend.options["failure_timeout_ms"]
+        return self.detector.is_alive(peer, self.now)
 
     def on_gossip_timer(self) -> None:
         self.beat += 1
@@ -135,7 +139,7 @@ class RingNode(CoordinatorMixin, Endpoint):
     def handle_heartbeat(self, msg, src: str) -> None:
         if src not in self.backend.nodes:
             return   # a late heartbeat from a removed node
-        self.last_heard[src] = self.now
+        self.detector.heard(src, self.now)
         self.down_since.pop(src, None)
         if src not in self.believed_up:
             self.believed_up.add(src)

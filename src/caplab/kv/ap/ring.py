@@ -349,7 +349,7 @@ class Ring(Backend):
         now = self.cluster.sim.now
         for other in self.nodes.values():
             if other is not node and other.up:   # the joining node is announced by gossip
-                other.last_heard[name] = now
+                other.detector.trust(name, now)
                 other.believed_up.add(name)
         node.start(len(self.nodes) - 1)
         report = self._stream(old_prefs)
@@ -392,7 +392,7 @@ class Ring(Backend):
                 heir.hints.append(hint)
         for other in self.nodes.values():
             other.hints = [h for h in other.hints if h.target != name]
-            other.last_heard.pop(name, None)
+            other.detector.forget(name)
             other.believed_up.discard(name)
             other.down_since.pop(name, None)
         node.incarnation += 1       # its timers die

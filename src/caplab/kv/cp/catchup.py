@@ -92,10 +92,10 @@ class CatchUpRules:
             if known is None or peer in catch_up["given_up"]:
                 continue
             optime, told_ms = known
-            # "up": told us within the election timeout (last_heard got a grace reset at the
-            # election, so it cannot say), and still heard from since.
+            # "up": told us within the election timeout (the detector gave every member a
+            # grace period at the election, so it alone cannot say), and still heard from since.
             if optime > best_optime and told_ms > horizon \
-                    and self.last_heard.get(peer, -1) > horizon:
+                    and self.detector.is_alive(peer, self.now):
                 best, best_optime = peer, optime
         if best is None:
             self.finish_catch_up(f"already holds the newest optime {mine} of the members "
@@ -117,7 +117,7 @@ class CatchUpRules:
         """A member serves as the primary-elect's sync source: the entries after its newest
         one, if our oplog holds that entry (else we diverged and cannot serve)."""
         self.observe_term(msg.term, src)
-        self.last_heard[src] = self.now
+        self.detector.heard(src, self.now)
         if msg.term < self.term:
             return
         oplog = self.oplog
@@ -130,7 +130,7 @@ class CatchUpRules:
                                     oplog.since(prev_index, BATCH), oplog.last_optime, False))
 
     def handle_catch_up_batch(self, msg: CatchUpBatch, src: str) -> None:
-        self.last_heard[src] = self.now
+        self.detector.heard(src, self.now)
         if self.observe_term(msg.term, src):
             return
         catch_up = self.catch_up
@@ -163,7 +163,7 @@ class CatchUpRules:
             return
         source = catch_up["source"]
         horizon = self.now - self.election_timeout_ms
-        down = self.last_heard.get(source, -1) <= horizon
+        down = not self.detector.is_alive(source, self.now)
         if down or catch_up["answered_ms"] <= horizon:
             catch_up["given_up"].add(source)
             catch_up.update(source=None, target=None)

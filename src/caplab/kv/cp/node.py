@@ -24,6 +24,7 @@ Volatile: role, timers, the known primary, heartbeat and replication progress, w
 from __future__ import annotations
 
 from ...net.endpoint import Endpoint
+from ...net.failure import FailureDetector
 from .catchup import CatchUpRules
 from .messages import Heartbeat, HeartbeatReply, RequestVote, VoteReply
 from .oplog import Oplog
@@ -65,7 +66,12 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
         self.caught_up = False                  # our oplog reached the primary's last optime
         self.election_deadline_ms = 0
         self.election = None                    # dict of the dry run / election in progress
-        self.last_heard: dict[str, int] = {}
+        # Who was heard from when (MongoDB: a member not heard from within
+        # electionTimeoutMillis counts as down). Peers never heard from count as heard at -1,
+        # just before the run began: every member trusts its peers during the run's first
+        # election timeout, and (even after a restart) suspects the silent ones after it.
+        self.detector = FailureDetector(self.election_timeout_ms, nodes=self.peers,
+                                        assume_heard_at=-1)
         self.next_index: dict[str, int] = {}
         self.match_index: dict[str, int] = {}
         self.sent_upto: dict[str, int] = {}
@@ -154,20 +160,20 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
     # -- heartbeats ------------------------------------------------------------------------
     def handle_heartbeat(self, msg: Heartbeat, src: str) -> None:
         self.observe_term(msg.term, src)
-        self.last_heard[src] = self.now
+        self.detector.heard(src, self.now)
         self.send(src, HeartbeatReply(self.term, self.role, self.last_optime, self.primary_name))
 
     def handle_heartbeat_reply(self, msg: HeartbeatReply, src: str) -> None:
         self.observe_term(msg.term, src)
-        self.last_heard[src] = self.now
+        self.detector.heard(src, self.now)
 
     def maybe_step_down_no_majority(self) -> None:
         """MongoDB: a primary that cannot see a majority of the set for the election timeout
         steps down (it can no longer commit writes, and a new primary may exist)."""
         if self.role != PRIMARY:
             return
-        horizon = self.now - self.election_timeout_ms
-        seen = 1 + sum(1 for p in self.peers if self.last_heard.get(p, -1) > horizon)
+        now = self.now
+        seen = 1 + sum(1 for p in self.peers if self.detector.is_alive(p, now))
         if seen < self.majority:
             self.step_down(f"cannot see a majority ({seen}/{len(self.members)} members)")
 
@@ -333,13 +339,13 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
         self.primary_term = self.term
         last = self.oplog.last_index
         now = self.now
-        horizon = now - self.election_timeout_ms
-        up = {p for p in self.peers if self.last_heard.get(p, -1) > horizon}
+        detector = self.detector
+        up = {p for p in self.peers if detector.is_alive(p, now)}
         for peer in self.peers:
             self.next_index[peer] = last + 1
             self.match_index[peer] = 0
             self.sent_upto[peer] = last
-            self.last_heard[peer] = now     # a fresh primary gets a full timeout of grace
+            detector.trust(peer, now)       # a fresh primary gives every member a full timeout
         self.trace("role", f"primary term={self.term}", role=PRIMARY, term=self.term)
         voters = ", ".join(sorted(election["votes"]))
         self.trace("election", f"won term={self.term} with {len(election['votes'])}/"

@@ -129,11 +129,11 @@ class ReplicaSet(Backend):
     def _electable_caught_up(self, primary) -> bool:
         """A secondary with priority > 0, heard from within the election timeout, whose oplog
         matches the primary's last entry."""
-        horizon = primary.now - primary.election_timeout_ms
+        now = primary.now
         last = primary.oplog.last_index
         priorities = self.config["priorities"]
         return any(priorities[p] > 0 and primary.match_index.get(p, 0) >= last
-                   and primary.last_heard.get(p, -1) > horizon for p in primary.peers)
+                   and primary.detector.is_alive(p, now) for p in primary.peers)
 
     # -- what the facade and views read ----------------------------------------------------
     def roles(self) -> dict[str, str]:

@@ -44,7 +44,7 @@ class ReplicationRules:
             self.send_replicate(peer)
 
     def handle_replicate_ack(self, msg: ReplicateAck, src: str) -> None:
-        self.last_heard[src] = self.now
+        self.detector.heard(src, self.now)
         if self.observe_term(msg.term, src):
             return
         if self.role != "primary" or msg.term != self.term:
@@ -105,7 +105,7 @@ class ReplicationRules:
         self.primary_name = src
         self.primary_term = msg.term
         self.last_primary_contact_ms = now
-        self.last_heard[src] = now
+        self.detector.heard(src, now)
         self.reset_election_deadline()
         oplog = self.oplog
         prev_term, prev_index = msg.prev_optime
