@@ -2,8 +2,9 @@
 where keys land, one key's preference list, and what moved when a node joined or left.
 
 Tokens and owners come from the ring's own records (``Cluster.ring()`` /
-``HashRing.entries()``); placement is recomputed here with the same stable hash, so the view
-needs no access to the simulation. Reads only.
+``HashRing.entries()``); keys are placed with the ring's own token function and ring size
+(imported from :mod:`caplab.kv.ap.hashring`, never copied), so the view needs no access to the
+simulation. Reads only.
 """
 
 from __future__ import annotations
@@ -11,20 +12,12 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 
-from ..sim.rng import stable_hash
+from ..kv.ap.hashring import RING_SIZE, HashRing, token_of
 from ._common import FONT_SIZE, base_layout, make_figure, natural_key, node_colour, short
 
 __all__ = ["ring_view", "ring_view_data"]
 
 _ARC_STEPS = 90   # points per full turn when drawing arcs
-# The ring's coordinates, as in caplab.kv.ap.hashring (not imported: a view of records needs no
-# AP mode loaded): a 64-bit ring, a key's token is its stable hash.
-RING_SIZE = 1 << 64
-
-
-def token_of(key: str) -> int:
-    """The key's position on the ring (as :func:`caplab.kv.ap.hashring.token_of`)."""
-    return stable_hash(key)
 
 
 def _angle_of(token: int) -> float:
@@ -176,7 +169,9 @@ def ring_view_data(source, *, key=None, keys=None, highlight_changes=None, rf=No
             node = report.get("node")
             action = "join" if node in owners else "leave"
             vnodes = max(1, len(entries) // max(1, len(nodes)))
-            mine = sorted((stable_hash(f"{node}#{i}"), node, i) for i in range(vnodes))
+            # The leaving node's tokens, placed by the ring's own hashing (HashRing).
+            mine = [(e["token"], e["node"], e["vnode"])
+                    for e in HashRing([node], vnodes).entries()]
             if action == "join":
                 before = [e for e in entries if e["node"] != node]
             else:
