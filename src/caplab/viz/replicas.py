@@ -52,6 +52,21 @@ def _records(source) -> tuple[list[dict], list[str], object]:
     return list(source), [], None
 
 
+def _replica_sets(cluster):
+    """key -> the nodes meant to hold it, as the system says, or None when unknown.
+
+    A backend that places keys on some nodes lists ``replicas_for`` among its public methods;
+    one that does not (a replica set, a primary with replicas) keeps every key on every node.
+    """
+    backend = getattr(cluster, "backend", None)
+    if backend is None:
+        return None
+    if "replicas_for" in getattr(backend, "PUBLIC", ()):
+        return backend.replicas_for
+    everyone = tuple(cluster.nodes)
+    return lambda _key: everyone
+
+
 def replica_heatmap_data(source, *, keys=None, missing="auto") -> dict:
     """The cells of :func:`replica_heatmap` as plain data.
 
@@ -59,9 +74,10 @@ def replica_heatmap_data(source, *, keys=None, missing="auto") -> dict:
         source: a :class:`~caplab.kv.Cluster`, replica records (dicts ``node, key, value,
             version``), or a DataFrame (long records, or ``replica_state_frame``'s node x key).
         keys: which keys (columns) to show, default all, in natural order.
-        missing: whether a node holding *nothing* for a key counts as stale: ``"auto"`` (in CP
-            mode every node should hold every key; in AP mode only the key's replicas, from
-            ``replicas_for``), True, or False (plain records).
+        missing: whether a node holding *nothing* for a key counts as stale: ``"auto"`` (a
+            cluster whose system places each key on some nodes says which through its public
+            ``replicas_for(key)``, e.g. a Dynamo ring's preference list; a cluster without it
+            replicates every key on every node; plain records say nothing), True, or False.
 
     Returns:
         A dict: ``nodes``, ``keys``, ``cells`` (dict ``(node, key)`` -> dict ``value``,
@@ -81,7 +97,7 @@ def replica_heatmap_data(source, *, keys=None, missing="auto") -> dict:
     for r in records:
         if r["key"] in wanted:
             by_key.setdefault(r["key"], {})[r["node"]] = r
-    mode = getattr(cluster, "mode", None)
+    replicas_of = _replica_sets(cluster) if missing == "auto" else None
     cells, stale, divergent, orderable = {}, [], [], {}
     for k in keys:
         held = by_key.get(k, {})
@@ -97,11 +113,10 @@ def replica_heatmap_data(source, *, keys=None, missing="auto") -> dict:
             divergent.append(k)
         expected = set()
         known = False    # whether ``expected`` says which nodes are the key's replicas
-        if missing is True or (missing == "auto" and mode == "cp"):
+        if missing is True:
             expected = set(nodes)
-            known = mode == "cp"
-        elif missing == "auto" and mode == "ap" and hasattr(cluster, "replicas_for"):
-            expected = set(cluster.replicas_for(k))
+        elif replicas_of is not None:
+            expected = set(replicas_of(k))
             known = True
         for n in nodes:
             r = held.get(n)
