@@ -223,16 +223,31 @@ def ring_view(source=None, *, key=None, keys=None, highlight_changes=None, rf=No
                    "line": {"color": "#B0B0B0", "width": 2}, "hoverinfo": "skip",
                    "showlegend": False})
     ch = d["changes"]
+    meta = ({"node": ch["node"], "action": ch["action"], "fraction_moved": ch["fraction_moved"],
+             "ranges": len(ch["arcs"])} if ch else {})
+    traces.append(_moved_ranges_trace(ch, meta))
+    traces += _token_traces(d)
+    traces.append(_changed_tokens_trace(ch, meta))
+    traces += _key_traces(d, meta)
+    traces += _preference_traces(d)
+    return make_figure(traces, _ring_layout(d, height))
+
+
+def _moved_ranges_trace(ch, meta) -> dict:
+    """The ring ranges whose first replica changed (a join or a leave), drawn thick."""
     mx, my = [], []
     for a0, a1, _, _ in (ch["arcs"] if ch else []):
         xs, ys = _arc(a0, a1, 1.0)
         mx += xs + [None]
         my += ys + [None]
-    meta = ({"node": ch["node"], "action": ch["action"], "fraction_moved": ch["fraction_moved"],
-             "ranges": len(ch["arcs"])} if ch else {})
-    traces.append({"type": "scatter", "name": "moved ranges", "x": mx, "y": my, "mode": "lines",
-                   "line": {"color": "rgba(0,0,0,0.35)", "width": 14}, "hoverinfo": "skip",
-                   "showlegend": bool(mx), "meta": meta})
+    return {"type": "scatter", "name": "moved ranges", "x": mx, "y": my, "mode": "lines",
+            "line": {"color": "rgba(0,0,0,0.35)", "width": 14}, "hoverinfo": "skip",
+            "showlegend": bool(mx), "meta": meta}
+
+
+def _token_traces(d) -> list[dict]:
+    """One trace per node: a marker per token (vnode), in the node's colour."""
+    traces = []
     for n in d["nodes"]:
         mine = [e for e in d["entries"] if e["node"] == n]
         pts = [_xy(e["angle"]) for e in mine]
@@ -245,17 +260,28 @@ def ring_view(source=None, *, key=None, keys=None, highlight_changes=None, rf=No
                                      f"{e['angle']:.1f}°" for e in mine],
                        "hoverinfo": "text", "meta": {"kind": "tokens", "node": n},
                        "legendgroup": "nodes"})
+    return traces
+
+
+def _changed_tokens_trace(ch, meta) -> dict:
+    """The tokens of the node that joined (open circles) or left (open crosses)."""
     tok = ch["tokens"] if ch else []
     pts = [_xy(t["angle"], 1.0) for t in tok]
-    traces.append({"type": "scatter", "name": "changed tokens", "mode": "markers",
-                   "x": [p[0] for p in pts], "y": [p[1] for p in pts],
-                   "marker": {"size": 24, "symbol": "circle-open" if (ch and ch["action"] ==
-                                                                      "join") else "x-open",
-                              "color": "#000000", "line": {"width": 3}},
-                   "hovertext": [f"{t['node']} vnode {t['vnode']} "
-                                 f"({'joined' if ch['action'] == 'join' else 'left'})"
-                                 for t in tok],
-                   "hoverinfo": "text", "showlegend": bool(tok), "meta": meta})
+    return {"type": "scatter", "name": "changed tokens", "mode": "markers",
+            "x": [p[0] for p in pts], "y": [p[1] for p in pts],
+            "marker": {"size": 24, "symbol": "circle-open" if (ch and ch["action"] ==
+                                                               "join") else "x-open",
+                       "color": "#000000", "line": {"width": 3}},
+            "hovertext": [f"{t['node']} vnode {t['vnode']} "
+                          f"({'joined' if ch['action'] == 'join' else 'left'})"
+                          for t in tok],
+            "hoverinfo": "text", "showlegend": bool(tok), "meta": meta}
+
+
+def _key_traces(d, meta) -> list[dict]:
+    """Where keys land inside the ring, and which of them moved."""
+    ch = d["changes"]
+    traces = []
     ks = d["keys"]
     pts = [_xy(k["angle"], 0.82) for k in ks]
     traces.append({"type": "scatter", "name": "keys", "mode": "markers+text",
@@ -277,6 +303,12 @@ def ring_view(source=None, *, key=None, keys=None, highlight_changes=None, rf=No
                    "customdata": [[k["key"]] for k in mk],
                    "hovertext": [f"key {k['key']!r} moved" for k in mk], "hoverinfo": "text",
                    "showlegend": bool(mk), "meta": dict(meta, keys=sorted(moved))})
+    return traces
+
+
+def _preference_traces(d) -> list[dict]:
+    """One key's preference list: the clockwise walk, the numbered replicas, the key."""
+    traces = []
     pref, pref_tok = d["preference_list"], d["preference_tokens"]
     wx, wy = [], []
     if d["key"] is not None and pref_tok:
@@ -308,6 +340,11 @@ def ring_view(source=None, *, key=None, keys=None, highlight_changes=None, rf=No
                    "hovertext": [f"key {d['key']!r} → {', '.join(pref)}"] if kx else [],
                    "hoverinfo": "text", "meta": {"key": d["key"], "nodes": list(pref)},
                    "showlegend": False})
+    return traces
+
+
+def _ring_layout(d, height) -> dict:
+    pref, ch = d["preference_list"], d["changes"]
     title = f"Token ring · {len(d['nodes'])} nodes · {len(d['entries'])} tokens · RF={d['rf']}"
     if d["key"] is not None:
         title += f" · {d['key']!r} → {', '.join(pref)}"
@@ -321,11 +358,10 @@ def ring_view(source=None, *, key=None, keys=None, highlight_changes=None, rf=No
                             "yref": "paper", "showarrow": False,
                             "font": {"size": FONT_SIZE}})
     axis = {"visible": False, "range": [-1.45, 1.45], "fixedrange": True}
-    layout = base_layout(title, height=height, xaxis=dict(axis),
-                         yaxis=dict(axis, scaleanchor="x", scaleratio=1),
-                         annotations=annotations, hovermode="closest",
-                         meta={"key": d["key"], "preference_list": list(pref), "rf": d["rf"]})
-    return make_figure(traces, layout)
+    return base_layout(title, height=height, xaxis=dict(axis),
+                       yaxis=dict(axis, scaleanchor="x", scaleratio=1),
+                       annotations=annotations, hovermode="closest",
+                       meta={"key": d["key"], "preference_list": list(pref), "rf": d["rf"]})
 
 
 def _text_pos(angle: float) -> str:
