@@ -229,8 +229,8 @@ class ClusterPanel(ClusterPanelWidgets, Panel):
     def put(self, key: str, value, *, client: str = "alice", near: str | None = None,
             **options):
         """Write ``value`` under ``key`` from ``client`` (created near ``near``); returns the
-        :class:`~caplab.kv.Result`. Options are the mode's (CP: w, wtimeout_ms; AP:
-        consistency).
+        :class:`~caplab.kv.Result`. Options are the system's put options
+        (``description.options_for("put")``; e.g. CP: w, wtimeout_ms; AP: consistency).
 
         A client stays near the node it was created at: if ``client`` already stands near
         another node, the write goes from a client named ``f"{client}@{near}"`` (created near
@@ -240,8 +240,9 @@ class ClusterPanel(ClusterPanelWidgets, Panel):
 
     def get(self, key: str, *, client: str = "alice", near: str | None = None, **options):
         """Read ``key`` from ``client``; returns the :class:`~caplab.kv.Result`. Options are
-        the mode's (CP: read_preference, read_concern; AP: consistency). ``client`` and
-        ``near`` as for :meth:`put`."""
+        the system's get options (``description.options_for("get")``; e.g. CP:
+        read_preference, read_concern; AP: consistency). ``client`` and ``near`` as for
+        :meth:`put`."""
         return self._operate("get", key, (), client, near, options)
 
     def _operate(self, op, key, args, client, near, options):
