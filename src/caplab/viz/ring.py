@@ -154,42 +154,50 @@ def ring_view_data(source, *, key=None, keys=None, highlight_changes=None, rf=No
         pref_entries = [entries[j] for _, j in walk]
     changes = None
     if highlight_changes is not None:
-        if before_override is not None:
-            before = before_override
-            changed_nodes = sorted({e["node"] for e in entries} ^ {e["node"] for e in before})
-            node = changed_nodes[0] if changed_nodes else None
-            action = "join" if node in owners else "leave"
-            moved_keys = [p["key"] for p in placed
-                          if set(p["replicas"]) != {o for o, _ in _walk(
-                              [e["token"] for e in before], [e["node"] for e in before],
-                              str(p["key"]), rf)}]
-            fraction = None
-        else:
-            report = dict(highlight_changes)
-            node = report.get("node")
-            action = "join" if node in owners else "leave"
-            vnodes = max(1, len(entries) // max(1, len(nodes)))
-            # The leaving node's tokens, placed by the ring's own hashing (HashRing).
-            mine = [(e["token"], e["node"], e["vnode"])
-                    for e in HashRing([node], vnodes).entries()]
-            if action == "join":
-                before = [e for e in entries if e["node"] != node]
-            else:
-                before = sorted(entries + [{"token": t, "node": n, "vnode": i}
-                                           for t, n, i in mine], key=lambda e: e["token"])
-            moved_keys = list(report.get("moved_keys", []))
-            fraction = report.get("fraction_moved")
-        node_tokens = [{"token": e["token"], "node": e["node"], "vnode": e.get("vnode"),
-                        "angle": _angle_of(e["token"])}
-                       for e in (entries if action == "join" else before) if e["node"] == node]
-        changes = {"node": node, "action": action, "tokens": node_tokens,
-                   "arcs": _moved_arcs(before, entries), "moved_keys": moved_keys,
-                   "fraction_moved": fraction}
+        changes = _changes(entries, nodes, placed, rf, highlight_changes, before_override)
+        node = changes["node"]
         if node is not None and node not in colours:
             colours[node] = node_colour(len(colours))
     return {"entries": entries, "nodes": nodes, "colours": colours, "rf": rf, "key": key,
             "preference_list": pref, "preference_tokens": pref_entries, "keys": placed,
             "changes": changes}
+
+
+def _changes(entries, nodes, placed, rf, highlight_changes, before_override) -> dict:
+    """What a join or a leave changed: the node, its tokens, the ranges and keys that moved
+    (from the ring before, given as records, or rebuilt from a membership report)."""
+    owners = [e["node"] for e in entries]
+    if before_override is not None:
+        before = before_override
+        changed_nodes = sorted({e["node"] for e in entries} ^ {e["node"] for e in before})
+        node = changed_nodes[0] if changed_nodes else None
+        action = "join" if node in owners else "leave"
+        moved_keys = [p["key"] for p in placed
+                      if set(p["replicas"]) != {o for o, _ in _walk(
+                          [e["token"] for e in before], [e["node"] for e in before],
+                          str(p["key"]), rf)}]
+        fraction = None
+    else:
+        report = dict(highlight_changes)
+        node = report.get("node")
+        action = "join" if node in owners else "leave"
+        vnodes = max(1, len(entries) // max(1, len(nodes)))
+        # The leaving node's tokens, placed by the ring's own hashing (HashRing).
+        mine = [(e["token"], e["node"], e["vnode"])
+                for e in HashRing([node], vnodes).entries()]
+        if action == "join":
+            before = [e for e in entries if e["node"] != node]
+        else:
+            before = sorted(entries + [{"token": t, "node": n, "vnode": i}
+                                       for t, n, i in mine], key=lambda e: e["token"])
+        moved_keys = list(report.get("moved_keys", []))
+        fraction = report.get("fraction_moved")
+    node_tokens = [{"token": e["token"], "node": e["node"], "vnode": e.get("vnode"),
+                    "angle": _angle_of(e["token"])}
+                   for e in (entries if action == "join" else before) if e["node"] == node]
+    return {"node": node, "action": action, "tokens": node_tokens,
+            "arcs": _moved_arcs(before, entries), "moved_keys": moved_keys,
+            "fraction_moved": fraction}
 
 
 def ring_view(source=None, *, key=None, keys=None, highlight_changes=None, rf=None, data=None,
