@@ -101,3 +101,16 @@ def test_presets_name_the_current_primary():
     assert presets["isolate primary"] == ("isolate", primary)
     assert presets["split 1|2"][1][0] == [primary]
     assert presets == partition_presets(panel.cluster.nodes, primary)
+
+
+def test_a_choice_field_sends_the_choice_itself_not_its_text():
+    """A dropdown of (True, False) sends False, not the string 'False'; numbers stay numbers."""
+    from caplab.widgets._cluster_form import form_options, option_widgets
+    desc = Description(system="kv", mode="x", title="x",
+                       options=(Option("retry", True, "put", choices=(True, False)),
+                                Option("w", 1, "put", choices=("majority", 1, 2))))
+    boxes = option_widgets(desc)
+    boxes["retry"].value, boxes["w"].value = "False", "2"
+    assert form_options(boxes, desc, "put") == {"retry": False, "w": 2}
+    boxes["retry"].value, boxes["w"].value = "default", "majority"
+    assert form_options(boxes, desc, "put") == {"w": "majority"}

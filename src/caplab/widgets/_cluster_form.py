@@ -29,19 +29,23 @@ NO_VALUE = "∅ (no value)"
 _GLYPHS = {"star": "★", "diamond": "◆", "x": "✕", "circle": "●", "square": "■"}
 
 
-def parse_option(text):
-    """A form field: '' or 'default' -> None (the cluster's default), digits -> int, else the
-    text itself (the library then names what is allowed).
+def parse_option(text, choices=None):
+    """A form field: '' or 'default' -> None (the cluster's default), one of ``choices`` ->
+    that choice itself (so ``"False"`` is ``False`` and ``"2"`` is ``2``), digits -> int, else
+    the text itself (the library then names what is allowed).
 
     Example:
-        >>> parse_option("3"), parse_option("default"), parse_option("majority")
-        (3, None, 'majority')
+        >>> parse_option("3"), parse_option("default"), parse_option("False", (True, False))
+        (3, None, False)
     """
     if text is None:
         return None
     text = str(text).strip()
     if text in ("", DEFAULT_ENTRY):
         return None
+    for choice in choices or ():
+        if str(choice) == text:
+            return choice
     if text.lstrip("-").isdigit():
         return int(text)
     return text
@@ -92,10 +96,10 @@ def option_groups(boxes: dict, desc) -> tuple:
 def form_options(boxes: dict, desc, op: str) -> dict:
     """The options to send with ``op``: each field that is not left at "default"."""
     opts = {}
-    for name in _names(desc, op):
-        value = parse_option(boxes[name].value)
+    for option in desc.options_for(op):
+        value = parse_option(boxes[option.name].value, option.choices)
         if value is not None:
-            opts[name] = value
+            opts[option.name] = value
     return opts
 
 
