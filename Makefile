@@ -7,6 +7,10 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8888
 DEMO_PORT ?= 8866
+# The page `make lab` opens: the first notebook (the printed URL leads straight to it).
+LAB_START := /lab/tree/notebooks/01-start-here.ipynb
+# Extra arguments for `jupyter lab` (the tests pass a fixed token).
+LAB_ARGS ?=
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | sha1sum | cut -c1-12)
 
 .PHONY: lab test test-fast bench demo setup browser clean help
@@ -37,9 +41,9 @@ browser:
 	else echo "NOTE: /usr/bin/chromium is absent and cannot be installed (not root): browser tests will be skipped"; fi
 
 lab: setup
-	@echo "Starting JupyterLab on $(HOST):$(PORT) with notebooks/01-start-here.ipynb; open the http://$(HOST):$(PORT)/lab?token=... URL it prints below"
+	@echo "Starting JupyterLab on $(HOST):$(PORT); the http://$(HOST):$(PORT)/lab/tree/notebooks/01-start-here.ipynb?token=... URL it prints below opens notebook 01"
 	$(VENV)/bin/jupyter lab --ip=$(HOST) --port=$(PORT) --no-browser $$( [ "$$(id -u)" = "0" ] && echo --allow-root ) \
-	  --ServerApp.root_dir=$(CURDIR) notebooks/01-start-here.ipynb
+	  --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=$(LAB_START) $(LAB_ARGS)
 
 test: setup browser
 	$(VENV)/bin/pytest -n 2 --dist loadgroup tests

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from caplab.staleness import PRESETS, t_at_probability, t_visibility
+from caplab.analyses.staleness import PRESETS, t_at_probability, t_visibility
 
 TRIALS = 100_000
 REPEATS = 5

@@ -18,10 +18,11 @@ import plotly.graph_objects as go
 from caplab.check import check_linearizability
 from caplab.kv import Cluster
 from caplab.kv.workload import Workload
-from caplab.staleness import t_visibility
+from caplab.analyses.staleness import t_visibility
 from caplab.viz import (availability_consistency_bars, cluster_graph, divergence_curve,
                         replica_heatmap, replica_table, ring_view, sequence_diagram,
                         summary_dict, t_visibility_curve, timeline, update_figure)
+from caplab.frames import history_frame, snapshots_frame
 
 REPEATS = 15
 OPS = 300
@@ -67,10 +68,10 @@ def main() -> None:
     for mode in ("cp", "ap"):
         for nodes in (5, 9):
             c, heal = scenario(mode, nodes)
-            frame = c.history.to_frame()
+            frame = history_frame(c.history)
             print(f"  {mode}{nodes}: {len(frame)} ops, {len(c.sim.trace)} trace events")
             lin = check_linearizability(frame, max_steps=200_000)
-            snaps = c.snapshots_frame()
+            snaps = snapshots_frame(c)
             trace = c.sim.trace
             existing = go.Figure(cluster_graph(c, key="k1"))
             summary = summary_dict(frame)

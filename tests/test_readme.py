@@ -8,6 +8,7 @@ from pathlib import Path
 
 from caplab.kv.ap.ring import Ring
 from caplab.kv.cp.replicaset import ReplicaSet
+from caplab.frames import history_frame, replica_state_frame
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -33,7 +34,7 @@ def test_first_partition_snippet_does_what_its_comments_say():
         elif stmt.startswith("c.run_for(2000)"):
             exec(stmt, ns)
             results["primary_after_election"] = ns["c"].primary
-        elif stmt in ("c.rollbacks()", "c.replica_state()", "c.history.to_frame()"):
+        elif stmt in ("c.rollbacks()", "replica_state_frame(c)", "history_frame(c.history)"):
             results[stmt] = eval(stmt, ns)
         else:
             exec(stmt, ns)
@@ -44,9 +45,9 @@ def test_first_partition_snippet_does_what_its_comments_say():
     assert results["primary_after_election"] == "n2"
     rolled = results["c.rollbacks()"]
     assert [(r["node"], r["key"], r["value"]) for r in rolled] == [("n3", "x", "2")]
-    state = results["c.replica_state()"]
+    state = results["replica_state_frame(c)"]
     assert set(state["x"]) == {"1"} and len(state) == 3
-    assert list(results["c.history.to_frame()"]["outcome"]) == ["ok", "ok"]
+    assert list(results["history_frame(c.history)"]["outcome"]) == ["ok", "ok"]
 
 
 def _table_value(option: str) -> str:

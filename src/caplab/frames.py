@@ -2,12 +2,20 @@
 everything that draws (views, tables, notebooks). Column names are part of the public API.
 
 * :func:`history_frame`: ``id, client, op, key, value, invoke_ms, complete_ms, outcome, node,
-  error`` (one row per operation; in-flight operations are ``info`` with no ``complete_ms``).
+  error, options`` (one row per operation; in-flight operations are ``info`` with no
+  ``complete_ms``; ``options`` is what the operation asked for, e.g. ``{"w": 1}``).
+* :func:`node_frame`: one row per node of a system (role, term, ... as the system reports).
 * :func:`trace_frame`: ``time_ms, kind, node, peer, msg_id, msg_kind, msg, detail``.
 * :func:`messages_frame`: one row per message: ``msg_id, src, dst, kind, sent_ms, outcome
   (delivered|dropped|in flight), end_ms, reason, msg``.
 * :func:`replica_state_frame`: node x key -> value, with versions in ``.attrs["version"]``.
 * :func:`snapshots_frame`: ``time_ms, node, key, value`` samples from ``Cluster.watch``.
+
+The simulator never builds DataFrames itself: it hands out plain records, and this module (above
+it) turns them into tables. Example::
+
+    from caplab.frames import history_frame, replica_state_frame
+    history_frame(c.history); replica_state_frame(c)
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ import pandas as pd
 from .history.record import COLUMNS
 
 __all__ = ["history_frame", "trace_frame", "messages_frame", "replica_state_frame",
-           "replica_long_frame", "snapshots_frame", "records_frame"]
+           "replica_long_frame", "snapshots_frame", "records_frame", "node_frame"]
 
 
 def records_frame(records, columns=None) -> pd.DataFrame:
@@ -26,15 +34,22 @@ def records_frame(records, columns=None) -> pd.DataFrame:
     return frame
 
 
+def node_frame(system) -> pd.DataFrame:
+    """One row per node of ``system`` (a ``Cluster``): role, term, ... as the mode reports."""
+    return records_frame(system.node_records())
+
+
 def history_frame(history) -> pd.DataFrame:
-    """A history (``History``, or list of dicts) as a DataFrame with the history columns."""
+    """A history (``History``, a system with one, or list of dicts) as a DataFrame."""
+    history = getattr(history, "history", history)
     records = history.records() if hasattr(history, "records") else list(history)
+    records = [r if "options" in r else {**r, "options": {}} for r in records]
     frame = pd.DataFrame.from_records(records, columns=list(COLUMNS))
     for col in ("invoke_ms", "complete_ms"):
         frame[col] = frame[col].astype("Int64")
     # Keep values as the Python objects they are: an all-None column would otherwise become
     # float NaN, and integer values 1.0.
-    for col in ("value", "node", "error"):
+    for col in ("value", "node", "error", "options"):
         frame[col] = pd.Series([r.get(col) for r in records], index=frame.index, dtype=object)
     return frame
 
@@ -95,7 +110,14 @@ def replica_long_frame(records) -> pd.DataFrame:
 
 
 def replica_state_frame(records, nodes=None) -> pd.DataFrame:
-    """node x key -> value. ``frame.attrs["version"]`` holds node x key -> version."""
+    """node x key -> value. ``frame.attrs["version"]`` holds node x key -> version.
+
+    ``records`` are replica records (node, key, value, version), or a system that has them
+    (``replica_state_frame(c)``: every node of cluster ``c``, in order).
+    """
+    if hasattr(records, "replica_records"):
+        nodes = records.nodes if nodes is None else nodes
+        records = records.replica_records()
     records = list(records)
     nodes = list(nodes) if nodes is not None else sorted({r["node"] for r in records})
     keys = sorted({r["key"] for r in records})
@@ -110,5 +132,6 @@ def replica_state_frame(records, nodes=None) -> pd.DataFrame:
 
 
 def snapshots_frame(snapshots) -> pd.DataFrame:
-    """Samples ``(time_ms, node, key, value)`` as a DataFrame."""
+    """Samples ``(time_ms, node, key, value)`` (or a cluster's ``snapshots``) as a DataFrame."""
+    snapshots = getattr(snapshots, "snapshots", snapshots)
     return pd.DataFrame(list(snapshots), columns=["time_ms", "node", "key", "value"])

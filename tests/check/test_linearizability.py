@@ -178,9 +178,9 @@ def test_accepts_history_objects_and_frames():
     """The same verdict from a History, records and a DataFrame."""
     h = History()
     a = h.invoke("c0", "put", "x", 1, 0)
-    History.complete(a, "ok", 10, keep_value=True)
+    History.complete(a, "ok", 10)
     b = h.invoke("c1", "get", "x", None, 20)
-    History.complete(b, "ok", 30, value=None)
+    History.complete(b, "ok", 30, output=None)
     frame = pd.DataFrame(h.records())
     for given in (h, h.records(), frame):
         assert check_linearizability(given).verdict == NOT_LINEARIZABLE

@@ -7,6 +7,7 @@ import pytest
 
 from caplab.check import check_linearizability, check_stale_reads
 from caplab.course import ap
+from caplab.errors import ConfigError, UnknownNameError
 
 SEEDS = (1, 2, 3, 4, 5)
 
@@ -65,6 +66,32 @@ def test_other_strict_pairs_read_fresh(levels):
     """"ALL/ONE and ONE/ALL are strict quorums too (R + W = 4 > 3): no stale read.\""""
     facts = ap.tunable_consistency(seed=1, write_level=levels[0], read_level=levels[1])
     assert facts.strict and facts.stale_reads == 0
+
+
+def test_integer_levels_are_replica_counts():
+    """Cassandra levels 1..RF as integers: W=2, R=2 is a strict quorum (R + W = 4 > 3)."""
+    facts = ap.tunable_consistency(seed=1, write_level=2, read_level=2)
+    assert (facts.w, facts.r) == (2, 2) and facts.strict and facts.stale_reads == 0
+    assert facts.writes_ok == facts.reads_ok == facts.rounds
+    same = ap.tunable_consistency(seed=1, write_level="TWO", read_level="two")
+    assert (same.w, same.r, same.stale_reads) == (2, 2, 0)
+
+
+@pytest.mark.parametrize("kwargs, bad", [
+    (dict(write_level="some"), "'some'"),
+    (dict(read_level=4), "read_level=4"),
+    (dict(write_level=0), "write_level=0"),
+    (dict(read_level=None), "None"),
+])
+def test_bad_level_is_refused_before_anything_runs(monkeypatch, kwargs, bad):
+    """A bad level raises at once, naming the value and the allowed levels; no cluster is built."""
+    def no_cluster(*args, **kw):
+        raise AssertionError("a cluster was built before the levels were checked")
+    monkeypatch.setattr(ap, "Cluster", no_cluster)
+    with pytest.raises((ConfigError, UnknownNameError)) as info:
+        ap.tunable_consistency(seed=1, **kwargs)
+    message = str(info.value)
+    assert bad in message and ("'quorum'" in message or "1 <= " in message)
 
 
 # -- hinted handoff --------------------------------------------------------------------------
@@ -196,13 +223,3 @@ def test_merge_carts_is_a_union():
     """merge_carts unions the items of the siblings."""
     assert ap.merge_carts(("milk", "eggs,milk,tea")) == "eggs,milk,tea"
     assert ap.cart_items(None) == []
-
-
-# -- exercise --------------------------------------------------------------------------------
-def test_exercise_passes_the_reference_and_fails_wrong_answers():
-    """The exercise grader accepts ('one', 'all') and refuses ONE/ONE and QUORUM/QUORUM."""
-    assert ap.exercise.check(ap.exercise.reference).correct
-    wrong = ap.exercise.check(("one", "one"))
-    assert wrong.status == "Incorrect" and wrong.seed == 1
-    assert ap.exercise.check(("quorum", "quorum")).status == "Incorrect"
-    assert ap.exercise.check(...).status == "Not attempted"

@@ -7,6 +7,7 @@ import pytest
 
 from caplab.check import check_linearizability, check_stale_reads
 from caplab.course.cap import cap_side_by_side, first_partition
+from caplab.frames import history_frame
 
 SEEDS = [1, 2, 3, 4, 5]
 
@@ -97,6 +98,17 @@ def test_same_fault_schedule_on_both(cmp):
     assert len(cmp.minority_clients) == 1 and len(cmp.majority_clients) == 2
 
 
+def test_ca_ran_the_same_schedule_with_its_source_on_the_majority_side(cmp):
+    """'The CA topology ran the same schedule; its source sits on the majority side, so the
+    cut-off node is one of its replicas; nobody promoted anyone.'"""
+    ca = cmp.ca.cluster
+    assert cmp.ca_primary != cmp.victim and ca.primary == cmp.ca_primary
+    assert ca.promotions() == [] and ca.roles()[cmp.ca_primary] == "primary"
+    assert [e.detail for e in ca.sim.trace.of_kind("nemesis")] == \
+        [e.detail for e in cmp.cp.cluster.sim.trace.of_kind("nemesis")] == \
+        [f"isolate {cmp.victim}", "heal"]
+
+
 def test_cp_minority_side_refuses_writes(cmp):
     """'On the CP side, no write from the cut-off client is acknowledged during the split.'"""
     assert cmp.cp.minority_writes >= 1 and cmp.cp.minority_writes_ok == 0
@@ -154,7 +166,7 @@ def test_cp_rollbacks_were_never_acknowledged(cmp):
     """'CP rolled back the cut-off primary's write, which had never been acknowledged.'"""
     rb = cmp.cp.cluster.rollbacks()
     assert cmp.cp.rolled_back == len(rb) >= 1
-    frame = cmp.cp.history.to_frame()
+    frame = history_frame(cmp.cp.history)
     acked = set(zip(frame[(frame.op == "put") & (frame.outcome == "ok")].key,
                     frame[(frame.op == "put") & (frame.outcome == "ok")].value))
     assert not {(r["key"], r["value"]) for r in rb} & acked
@@ -178,21 +190,71 @@ def test_cap_trade_off_holds_for_other_seeds(seed):
     assert c.ap.conflicting_keys
 
 
-# -- exercises ---------------------------------------------------------------------------------
-def test_exercise_new_primary_grades():
-    """Notebook 01's exercise passes the reference and fails the old primary."""
-    from caplab.course.cap import exercise_new_primary
-    q = exercise_new_primary()
-    assert q.check(q.reference).correct
-    assert q.check(first_partition(seed=1).first_primary).status == "Incorrect"
-    assert q.check(None).status == "Not attempted"
+# -- notebook 02: the CA column ----------------------------------------------------------------
+def test_ca_cut_off_client_cannot_write(cmp):
+    """'CA: no write from the cut-off client is acknowledged: it cannot reach the source (a
+    connection that cannot be opened is a definite error; one lost mid-statement is not).'"""
+    s = cmp.ca
+    assert s.minority_writes >= 1 and s.minority_writes_ok == 0
+    frame = history_frame(s.history)
+    writes = frame[frame.client.isin(cmp.minority_clients) & (frame.op == "put")
+                   & (frame.invoke_ms >= cmp.split_ms) & (frame.invoke_ms < cmp.heal_ms)]
+    assert set(writes.outcome) <= {"fail", "info"} and (writes.outcome == "fail").any()
+    assert all("definite: nothing was sent" in e for e in writes[writes.outcome == "fail"].error)
 
 
-def test_exercise_which_side_grades():
-    """Notebook 02's exercise passes "ap" and fails "cp"."""
-    from caplab.course.cap import exercise_which_side
-    q = exercise_which_side()
-    assert q.check("ap").correct and q.check("cp").status == "Incorrect"
+def test_ca_cut_off_client_reads_stale_data_from_its_replica(cmp):
+    """'CA: the cut-off client's reads are answered by its replica, and the checker finds some
+    of them stale: the replica is as far behind as the partition is long.'"""
+    s = cmp.ca
+    assert s.minority_reads_ok > 0 and s.minority_stale_reads >= 1
+    assert s.lag_at_heal[cmp.victim] >= 0.9 * (cmp.heal_ms - cmp.split_ms)
+    others = [n for n in s.lag_at_heal if n != cmp.victim]
+    assert others and all(s.lag_at_heal[n] < 100 for n in others)
+
+
+def test_ca_majority_side_keeps_working_and_is_not_linearizable(cmp):
+    """'CA: the source's side (the majority here) keeps working; the history is not
+    linearizable, because of the stale replica reads.'"""
+    s = cmp.ca
+    assert s.majority_ok_share > 0.9 and s.majority_writes_ok == s.majority_writes > 0
+    assert s.linearizable == "not linearizable" and s.stale_reads > 0
+
+
+def test_ca_after_the_heal_the_replica_catches_up_and_nothing_is_lost(cmp):
+    """'After the heal the cut-off replica catches up: every node agrees; no acknowledged write
+    is lost and nothing is discarded, because nobody promoted a replica.'"""
+    s = cmp.ca
+    assert all(len(set(v.values())) == 1 and len(v) == 3 for v in s.values_after.values())
+    assert s.divergent_keys_at_heal and s.lost_writes == 0 and s.rolled_back == 0
+    assert s.conflicting_keys == []
+
+
+@pytest.fixture(scope="module")
+def ca_source_cut_off():
+    return cap_side_by_side(seed=1, ca_source_cut_off=True)
+
+
+def test_ca_with_its_source_cut_off_the_majority_cannot_write(ca_source_cut_off):
+    """'Break it: cut the CA source off instead. The two-node majority cannot write for the
+    whole partition, nobody fails over, and whatever the source's side wrote was acknowledged.'"""
+    cmp = ca_source_cut_off
+    s = cmp.ca
+    assert cmp.ca_primary == cmp.victim and s.cluster.promotions() == []
+    assert s.majority_writes > 0 and s.majority_writes_ok == 0
+    assert s.minority_writes_ok == s.minority_writes
+    assert s.cluster.roles() == {n: ("primary" if n == cmp.victim else "replica")
+                                 for n in s.cluster.nodes}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_ca_story_holds_for_other_seeds(seed):
+    """CA refuses the cut-off client's writes, serves it stale reads, keeps the source's side
+    working, and is not linearizable, on every seed."""
+    s = cap_side_by_side(seed=seed).ca
+    assert s.minority_writes_ok == 0 and s.minority_stale_reads >= 1
+    assert s.majority_ok_share > 0.9 and s.linearizable == "not linearizable"
+    assert s.lost_writes == 0 and s.rolled_back == 0
 
 
 def test_ap_with_quorums_refuses_on_the_minority_side():
@@ -211,14 +273,25 @@ def test_cp_with_linearizable_reads_answers_the_cut_off_client_nothing(cmp):
 
 @pytest.fixture(scope="module")
 def local_reads():
-    return cap_side_by_side(seed=1, cp_options={"read_concern": "local"})
+    return cap_side_by_side(seed=1, cp_options={"read_concern": "local", "retry_writes": False})
+
+
+def test_cp_local_reads_with_retries_are_dirty_but_the_history_is_linearizable():
+    """'With retryable writes on, the same dirty read happens, the driver re-sends the write
+    after the heal, and the history happens to be linearizable.'"""
+    s = cap_side_by_side(seed=1, cp_options={"read_concern": "local"}).cp
+    assert s.rolled_back_reads and s.linearizable == "linearizable"
+    client, key, value, _ = s.rolled_back_reads[0]
+    writes = [op for op in s.history if op.op == "put" and op.key == key and op.value == value]
+    assert writes and writes[0].outcome == "ok"
 
 
 def test_cp_local_reads_are_dirty_and_not_linearizable(local_reads):
-    """'Break it': with read concern local the deposed primary answers reads before it steps
-    down, one of them returns a write later rolled back, and the history is not linearizable."""
+    """'Break it': with read concern local (and no retryable writes) the deposed primary answers
+    reads before it steps down, one of them returns a write later rolled back, and the history
+    is not linearizable."""
     s = local_reads
-    frame = s.cp.history.to_frame()
+    frame = history_frame(s.cp.history)
     reads = frame[frame.client.isin(s.minority_clients) & (frame.op == "get")
                   & (frame.outcome == "ok") & (frame.invoke_ms >= s.split_ms)
                   & (frame.complete_ms < s.heal_ms)]

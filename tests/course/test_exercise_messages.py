@@ -10,18 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from caplab.course import ap, cap, checking, cp, eventual
+from caplab.labkit.course import nb01, nb02, nb03, nb04, nb05, nb06
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 #: notebook -> the expression the notebook uses for its exercise object
 EXERCISES = {
-    "01-start-here": "cap.exercise_new_primary()",
-    "02-cap-in-practice": "cap.exercise_which_side()",
-    "03-cp-in-depth": "cp.exercise_write_concern()",
-    "04-ap-in-depth": "ap.exercise",
-    "05-eventual-consistency-measured": "eventual.exercise",
-    "06-checking-consistency": "checking.exercise",
+    "01-start-here": "nb01.exercise",
+    "02-cap-in-practice": "nb02.exercise",
+    "03-cp-in-depth": "nb03.exercise",
+    "04-ap-in-depth": "nb04.exercise",
+    "05-eventual-consistency-measured": "nb05.exercise",
+    "06-checking-consistency": "nb06.exercise",
 }
 
 
@@ -100,10 +100,10 @@ def test_not_attempted_points_at_the_exercise_cell(notebook):
 
 def test_consistency_levels_are_case_insensitive():
     """The prose writes ONE, QUORUM, ALL: those spellings (and numbers) are graded."""
-    assert ap.exercise.check(("ONE", "ALL")).correct
-    assert ap.exercise.check(("One", " all ")).correct
-    assert ap.exercise.check((1, 3)).correct
-    wrong = ap.exercise.check(("ONE", "QUORUM"))
+    assert nb04.exercise.check(("ONE", "ALL")).correct
+    assert nb04.exercise.check(("One", " all ")).correct
+    assert nb04.exercise.check((1, 3)).correct
+    wrong = nb04.exercise.check(("ONE", "QUORUM"))
     assert wrong.status == "Incorrect" and "stale" in wrong.message and wrong.seed is not None
 
 
@@ -114,7 +114,7 @@ def test_consistency_levels_are_case_insensitive():
 ])
 def test_invalid_consistency_level_is_named(answer, bad):
     """A level that does not exist is named, with the allowed ones; no "your code raised"."""
-    outcome = ap.exercise.check(answer)
+    outcome = nb04.exercise.check(answer)
     assert outcome.status == "Incorrect"
     assert bad in outcome.message and "not valid" in outcome.message
     assert "your code" not in outcome.message
@@ -123,20 +123,20 @@ def test_invalid_consistency_level_is_named(answer, bad):
 
 
 @pytest.mark.parametrize("q, answer", [
-    (cp.exercise_write_concern(), "2"),
-    (cp.exercise_write_concern(), 4),
-    (cp.exercise_write_concern(), 0),
-    (cp.exercise_write_concern(), True),
-    (cp.exercise_write_concern(), "Majority"),
-    (cap.exercise_new_primary(), "n9"),
-    (cap.exercise_new_primary(), 2),
-    (cap.exercise_which_side(), "both"),
-    (ap.exercise, "one"),
-    (eventual.exercise, "soon"),
-    (eventual.exercise, float("nan")),
-    (eventual.exercise, -3),
-    (checking.exercise, "x"),
-    (checking.exercise, [{"op": "put"}]),
+    (nb03.exercise, "2"),
+    (nb03.exercise, 4),
+    (nb03.exercise, 0),
+    (nb03.exercise, True),
+    (nb03.exercise, "Majority"),
+    (nb01.exercise, "n9"),
+    (nb01.exercise, 2),
+    (nb02.exercise, "both"),
+    (nb04.exercise, "one"),
+    (nb05.exercise, "soon"),
+    (nb05.exercise, float("nan")),
+    (nb05.exercise, -3),
+    (nb06.exercise, "x"),
+    (nb06.exercise, [{"op": "put"}]),
 ])
 def test_value_answers_are_not_valid_rather_than_code_that_raised(q, answer):
     """A value the library refuses: "your answer <value> is not valid: <why>"."""
@@ -148,15 +148,15 @@ def test_value_answers_are_not_valid_rather_than_code_that_raised(q, answer):
 
 def test_write_concern_names_the_library_rule():
     """safe_w="2": the message quotes what the replica set accepts."""
-    message = cp.exercise_write_concern().check("2").message
+    message = nb03.exercise.check("2").message
     assert message.startswith("your answer '2' is not valid: ")
     assert "'majority'" in message and "1 <= w <= 3" in message
 
 
 def test_other_spellings_that_are_right():
     """Answers written the way the notebooks' prose writes them are accepted."""
-    assert cap.exercise_new_primary().check("N2 ").correct
-    assert cap.exercise_which_side().check("AP").correct
+    assert nb01.exercise.check("N2 ").correct
+    assert nb02.exercise.check("AP").correct
 
 
 def test_a_function_answer_that_raises_is_code():

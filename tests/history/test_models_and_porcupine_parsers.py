@@ -5,7 +5,7 @@ import pytest
 from caplab.errors import HistoryError
 from caplab.history import (UNKNOWN, cas_register_model, kv_model, load_jepsen_etcd,
                             load_porcupine_kv, register_model)
-from caplab.history.porcupine import porcupine_dir, shared_data_dir
+from caplab.history.porcupine import shared_data_dir
 
 
 def test_register_steps():
@@ -84,10 +84,8 @@ def test_parse_errors_name_the_line(tmp_path, text, match):
         load_porcupine_kv(f)
 
 
-@pytest.mark.skipif(not porcupine_dir().exists(), reason="Porcupine corpus not found; set "
-                    "CAPLAB_SHARED to the shared folder")
-def test_corpus_files_parse():
-    recs = load_jepsen_etcd(porcupine_dir() / "jepsen/etcd_000.log")
+def test_corpus_files_parse(porcupine_corpus):
+    recs = load_jepsen_etcd(porcupine_corpus / "jepsen/etcd_000.log")
     assert recs and {r["key"] for r in recs} == {"etcd"}
-    kv = load_porcupine_kv(porcupine_dir() / "kv/c10-ok.txt")
+    kv = load_porcupine_kv(porcupine_corpus / "kv/c10-ok.txt")
     assert {r["op"] for r in kv} <= {"get", "put", "append"}

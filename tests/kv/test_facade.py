@@ -1,14 +1,16 @@
 """The Cluster facade, the same for both modes: construction, clients, bad input, frames,
 switch_mode, workloads, nemesis, determinism."""
 
+import os
 import subprocess
 import sys
 
 import pytest
 
 from caplab import Cluster, ConfigError, UnknownNameError, Workload
+from caplab.frames import history_frame, replica_state_frame, snapshots_frame
 
-MODES = ["cp", "ap"]
+MODES = ["cp", "ap", "ca"]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -20,13 +22,13 @@ def test_put_then_get_returns_the_value(mode):
     r = alice.get("x")
     assert w.ok and r.ok and r.value == "1"
     assert w.latency_ms > 0 and r.node in c.nodes
-    frame = c.history.to_frame()
+    frame = history_frame(c.history)
     assert list(frame["outcome"]) == ["ok", "ok"]
     assert list(frame["op"]) == ["put", "get"]
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"mode": "ca"}, "unknown mode 'ca'; allowed: 'ap', 'cp'"),
+    ({"mode": "ac"}, "unknown mode 'ac'; allowed: 'ap', 'ca', 'cp'"),
     ({"nodes": 0}, "between 1 and 50, got 0"),
     ({"nodes": ["a", "a"]}, "distinct"),
     ({"mode": "cp", "replication_factor": 3}, "unknown option for mode 'cp' 'replication_factor'"),
@@ -73,7 +75,8 @@ def test_mode_specific_features_say_which_mode_they_belong_to():
         cp.ring()
 
 
-@pytest.mark.parametrize("src, dst", [("cp", "ap"), ("ap", "cp")])
+@pytest.mark.parametrize("src, dst", [("cp", "ap"), ("ap", "cp"), ("cp", "ca"), ("ca", "cp"),
+                                      ("ap", "ca"), ("ca", "ap")])
 def test_switch_mode_keeps_nodes_clients_and_data(src, dst):
     """After switch_mode the same clients read the data written before the switch."""
     c = Cluster(mode=src, nodes=3, seed=3)
@@ -103,7 +106,7 @@ def test_workload_produces_a_complete_history(mode):
     """A seeded workload issues the requested number of operations, all completed."""
     c = Cluster(mode=mode, nodes=5, seed=4)
     w = Workload(c, clients=3, keys=2, read_fraction=0.5).run(ops=60)
-    frame = c.history.to_frame()
+    frame = history_frame(c.history)
     assert len(frame) == w.issued == 60
     assert set(frame["outcome"]) <= {"ok", "fail", "info"}
     assert frame["complete_ms"].notna().all()
@@ -126,9 +129,9 @@ def test_replica_state_and_watch(mode):
     c.watch(every_ms=100)
     c.client("a").put("x", "v")
     c.run_for(1000)
-    state = c.replica_state()
+    state = replica_state_frame(c)
     assert list(state.index) == ["n1", "n2", "n3"] and "x" in state.columns
-    snaps = c.snapshots_frame()
+    snaps = snapshots_frame(c)
     assert list(snaps.columns) == ["time_ms", "node", "key", "value"]
     assert snaps["time_ms"].nunique() >= 10
 
@@ -148,6 +151,8 @@ print(hashlib.sha256((c.sim.trace.text() + c.history.text()).encode()).hexdigest
 def test_same_seed_same_history_in_fresh_processes(mode):
     """A random nemesis and workload give byte-identical trace + history in 3 processes."""
     outs = {subprocess.run([sys.executable, "-c", SCRIPT, mode], capture_output=True, text=True,
-                           check=True, env={"PYTHONHASHSEED": str(i), "PATH": "/usr/bin:/bin"}
+                           check=True, env={"PYTHONHASHSEED": str(i), "PATH": "/usr/bin:/bin",
+                                            # the code under test, not an installed copy
+                                            "PYTHONPATH": os.pathsep.join(sys.path)}
                            ).stdout for i in range(3)}
     assert len(outs) == 1

@@ -40,6 +40,22 @@ def test_rule_without_the_term_guard_is_incorrect():
     assert outcome.seed is None   # no simulation to replay: the ballot is in the message
 
 
+def test_the_voting_rule_has_one_copy():
+    """Lab 3's reference, its solution() text and labs/lab03-voting/solution.py are all the
+    replica set's own rule (kv.cp.voting.mongodb_vote_rule), not copies of it."""
+    import inspect
+    import runpy
+    assert lab03.reference_vote_rule is mongodb_vote_rule
+    assert runpy.run_path(str(LABS / "lab03-voting" / "solution.py"))["vote_rule"] \
+        is mongodb_vote_rule
+    source = inspect.getsource(mongodb_vote_rule)
+    assert lab03.q1.solution_text == source.strip().replace("mongodb_vote_rule", "vote_rule")
+    for path in [*(LABS / "lab03-voting").glob("*.py"), Path(lab03.__file__)]:
+        tree = ast.parse(path.read_text())
+        assert not [n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
+                    and "vote_rule" in n.name and "probe" not in n.name], path
+
+
 @pytest.mark.parametrize("rule", [lab03.reference_vote_rule, mongodb_vote_rule],
                          ids=["reference", "mongodb"])
 def test_reference_rules_pass_every_probe_and_the_grader(rule):

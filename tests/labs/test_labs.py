@@ -177,7 +177,8 @@ def _sends_values(key, replies):
     """Returns the newest *value* instead of its version."""
     best = max((r for r in replies if r.version is not None), key=lambda r: r.version,
                default=None)
-    return {} if best is None else {r.node: best.value for r in replies if r.version != best.version}
+    return {} if best is None else {r.node: best.value for r in replies
+                                    if r.version != best.version}
 
 
 @pytest.mark.parametrize("seed", lab04.SEEDS[:6])

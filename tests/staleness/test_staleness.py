@@ -1,4 +1,4 @@
-"""Tests for caplab.staleness: PBS t-visibility by Monte Carlo over the WARS model."""
+"""Tests for caplab.analyses.staleness: PBS t-visibility by Monte Carlo over the WARS model."""
 
 from __future__ import annotations
 
@@ -13,44 +13,52 @@ from hypothesis import strategies as st
 
 from caplab.errors import ConfigError, UnknownNameError
 from caplab.net.latency import Constant, Exponential, Pareto, Uniform
-from caplab.staleness import (MAX_TRIALS, PRESETS, Legs, consistent_immediately,
-                              t_at_probability, t_visibility, visibility_times_ms)
+from caplab.analyses.staleness import (MAX_TRIALS, PRESETS, Legs, consistent_immediately,
+                                       t_at_probability, t_visibility, visibility_times_ms)
 
 SEED = 2012
 BIG = 1_000_000  # enough trials that the 99.9th percentile rests on ~1,000 stale reads
 
 # --------------------------------------------------------------------------------------------
-# Published results: Bailis et al., VLDB 2012, Table 4 (N=3, R=W=1).
-# t-visibility for 99.9% consistent reads, in ms: figures as recalled from the paper (the lead's
-# brief); not verified against a copy of the paper here (none was retrievable).
-PUBLISHED_T_999_MS = {"lnkd-ssd": 1.85, "lnkd-disk": 45.5, "ymmr": 1364.0}
+# Published results: Bailis et al., "Probabilistically Bounded Staleness for Practical Partial
+# Quorums", VLDB 2012: t-visibility for 99.9% consistent reads, in ms, N=3. Figures as recalled
+# by the lead (issue 11); a copy of the paper could not be retrieved here to re-check them.
+# (n, r, w, preset) -> ms. The WAN figure is 113.0 ms; an earlier version of this file expected
+# 202 ms for WAN, which is the paper's YMMR figure for R=2, W=1 (our model gives ~218 ms there).
+PUBLISHED_T_999_MS = {
+    (3, 1, 1, "lnkd-ssd"): 1.85,
+    (3, 1, 1, "lnkd-disk"): 45.5,
+    (3, 1, 1, "ymmr"): 1364.0,
+    (3, 1, 1, "wan"): 113.0,
+    (3, 2, 1, "ymmr"): 202.0,
+}
 # Wide enough for the Monte Carlo noise of a heavy-tailed 99.9th percentile (PBS used 100,000
 # trials; ~100 exceedances gives roughly +-10% on a Pareto(alpha=1.5) quantile), narrow enough
 # to catch a wrong model (e.g. swapping legs, or reading the R slowest instead of the fastest,
 # moves these by 2x or more).
 T_TOLERANCE = 0.20
+# WAN is one fixed 75 ms hop plus a LNKD-DISK tail, so its 99.9% point is far less noisy: 10%
+# (~11 ms) still catches a missing or doubled hop (-75 / +75 ms).
+T_TOLERANCE_WAN = 0.10
 # Probability of a consistent read at commit (t = 0), R=W=1. These are the Table 4 values as we
 # recall them (97.4%, 43.9%, 89.3%, 33.6%); we could not retrieve a copy of the table to confirm
 # them, but all four agree with our model to within 0.6 percentage points.
 RECALLED_P0 = {"lnkd-ssd": 0.974, "lnkd-disk": 0.439, "ymmr": 0.893, "wan": 0.336}
 
 
-@pytest.mark.parametrize("preset", sorted(PUBLISHED_T_999_MS))
-def test_t_visibility_999_matches_recalled_paper_figures(preset):
-    """The 99.9% t-visibility for N=3, R=W=1 is within 20% of the recalled Table 4 figures."""
-    ours = t_at_probability(0.999, 3, 1, 1, latency=preset, trials=BIG, seed=SEED)
-    paper = PUBLISHED_T_999_MS[preset]
+@pytest.mark.parametrize("n, r, w, preset", [k for k in PUBLISHED_T_999_MS if k[3] != "wan"])
+def test_t_visibility_999_matches_recalled_paper_figures(n, r, w, preset):
+    """The 99.9% t-visibility is within 20% of the paper's figure (LNKD-SSD, LNKD-DISK, YMMR)."""
+    ours = t_at_probability(0.999, n, r, w, latency=preset, trials=BIG, seed=SEED)
+    paper = PUBLISHED_T_999_MS[n, r, w, preset]
     assert abs(ours - paper) <= T_TOLERANCE * paper, f"{preset}: ours {ours:.2f} ms vs {paper}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Paper's WAN 99.9% t-visibility is quoted as ~202 ms; the WAN model as specified (and as in "
-    "the authors' released simulator: +75 ms on each cross-DC leg, coordinators in random DCs) "
-    "gives ~116 ms. 202 ms would need ~150 ms extra on the write leg. Unresolved; see module."))
-def test_wan_t_visibility_999_matches_recalled_paper_figure():
-    """WAN 99.9% t-visibility is within 20% of the quoted 202 ms (known discrepancy)."""
+def test_wan_t_visibility_999_matches_paper_figure():
+    """WAN (N=3, R=W=1) 99.9% t-visibility is within 10% of the paper's 113.0 ms."""
     ours = t_at_probability(0.999, 3, 1, 1, latency="wan", trials=BIG, seed=SEED)
-    assert abs(ours - 202.0) <= T_TOLERANCE * 202.0
+    paper = PUBLISHED_T_999_MS[3, 1, 1, "wan"]
+    assert abs(ours - paper) <= T_TOLERANCE_WAN * paper, f"wan: ours {ours:.2f} ms vs {paper}"
 
 
 def test_wan_t_visibility_999_is_one_wan_hop_plus_disk_tail():
@@ -208,7 +216,7 @@ def test_same_seed_same_result_different_seed_differs():
 
 def test_deterministic_across_fresh_processes():
     """The same seed gives the same curve, byte for byte, in fresh interpreters."""
-    code = ("from caplab.staleness import t_visibility;"
+    code = ("from caplab.analyses.staleness import t_visibility;"
             "print(t_visibility(3,1,1,latency='wan',trials=20000,seed=5).to_csv())")
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True).stdout for _ in range(3)}

@@ -5,9 +5,10 @@ from __future__ import annotations
 from helpers_viz import trace_named, valid
 
 from caplab.check import check_convergence
-from caplab.staleness import t_visibility
+from caplab.analyses.staleness import t_visibility
 from caplab.viz import (availability_consistency_bars, divergence_curve, divergence_data,
                         summary_dict, t_visibility_curve)
+from caplab.frames import snapshots_frame
 
 SNAPS = [dict(time_ms=t, node=n, key="x", value=v) for t, n, v in [
     (0, "n1", 1), (0, "n2", 0), (50, "n1", 1), (50, "n2", 0),
@@ -43,12 +44,12 @@ def test_divergence_curve_from_a_real_heal(cp):
     cp.heal()
     heal = cp.now
     cp.run_for(3000)
-    d = divergence_data(cp.snapshots_frame(), heal_ms=heal, nodes=cp.nodes)
+    d = divergence_data(snapshots_frame(cp), heal_ms=heal, nodes=cp.nodes)
     assert max(d["divergent_keys"]) >= 1
     assert d["converged_ms"] is not None and d["converged_ms"] >= heal
     for nodes in (None, cp.nodes):
-        ref = check_convergence(cp.snapshots_frame(), heal_ms=heal, nodes=nodes)
-        mine = divergence_data(cp.snapshots_frame(), heal_ms=heal, nodes=nodes)
+        ref = check_convergence(snapshots_frame(cp), heal_ms=heal, nodes=nodes)
+        mine = divergence_data(snapshots_frame(cp), heal_ms=heal, nodes=nodes)
         assert mine["divergent_keys"] == list(ref.divergent_keys)
         assert mine["converged_ms"] == ref.converged_ms
 

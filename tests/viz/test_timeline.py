@@ -6,6 +6,7 @@ from helpers_viz import trace_named, valid
 
 from caplab.check import check_linearizability
 from caplab.viz import OUTCOME_COLOURS, timeline, timeline_data
+from caplab.frames import history_frame
 
 # C0: |-- put(x,1) --|
 # C1:                  |-- get(x)→0 --|      (0 was never written: not linearizable)
@@ -70,7 +71,7 @@ def test_rows_per_client_from_a_real_history(cp):
     for i in range(4):
         alice.put("x", str(i))
         bob.get("x")
-    frame = cp.history.to_frame()
+    frame = history_frame(cp.history)
     fig = timeline(frame)
     assert list(fig.layout.yaxis.ticktext) == ["alice", "bob"]
     assert sorted(_ids(fig, "ok") + _ids(fig, "fail") + _ids(fig, "info")) == list(frame["id"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from caplab.staleness import t_at_probability
+from caplab.analyses.staleness import t_at_probability
 from caplab.widgets import CompareAndContrast, SideBySidePanel, StalenessPanel
 
 

@@ -21,6 +21,8 @@ from typing import Any
 
 from ..check import check_stale_reads
 from ..kv import Cluster
+from ..kv.ap.coordinator import required_replicas
+from ..kv.ap.levels import check_level
 from ..net.latency import Uniform
 
 __all__ = ["RingFacts", "ring_tour", "vnode_balance", "LevelFacts", "tunable_consistency",
@@ -96,8 +98,8 @@ def vnode_balance(seed: int = 1, *, nodes: int = 5, vnodes_options=(1, 4, 16, 64
 class LevelFacts:
     """One run of the read-after-write experiment at one pair of consistency levels."""
 
-    write_level: str
-    read_level: str
+    write_level: str | int
+    read_level: str | int
     n: int
     w: int
     r: int
@@ -110,23 +112,40 @@ class LevelFacts:
     cluster: Any = field(repr=False, compare=False)
 
 
-_LEVEL_COUNT = {"one": 1, "two": 2, "three": 3, "all": None, "quorum": None}
-
-
-def tunable_consistency(seed: int = 1, *, write_level: str = "one", read_level: str = "one",
-                        rounds: int = 30, slow_write_ms: tuple = (1, 40),
-                        read_after_ms: int = 2) -> LevelFacts:
+def tunable_consistency(seed: int = 1, *, write_level: str | int = "one",
+                        read_level: str | int = "one", rounds: int = 30,
+                        slow_write_ms: tuple = (1, 40), read_after_ms: int = 2) -> LevelFacts:
     """Alice writes ``x`` (1, 2, 3, ...), and each time, as soon as her write is acknowledged,
-    Bob (near another node) reads it ``read_after_ms`` later. Writes reach replicas slowly and unevenly (the write leg
-    takes ``Uniform(*slow_write_ms)`` ms, like a disk), everything else 1-5 ms.
+    Bob (near another node) reads it ``read_after_ms`` later. Writes reach replicas slowly and
+    unevenly (the write leg takes ``Uniform(*slow_write_ms)`` ms, like a disk), everything
+    else 1-5 ms.
 
     With R + W > N every read overlaps the acknowledged replicas and is fresh; with ONE/ONE a
     read can ask a replica the write has not reached yet: a stale read.
 
+    Args:
+        seed: the cluster's seed.
+        write_level, read_level: Cassandra consistency levels (``"one"``, ``"two"``,
+            ``"three"``, ``"quorum"``, ``"all"``, any case) or a number of replicas 1..3.
+
     Returns:
         :class:`LevelFacts`; ``stale_reads`` counted by :func:`caplab.check.check_stale_reads`.
+
+    Raises:
+        UnknownNameError / ConfigError: a level that is not one of those, naming it and the
+            allowed ones, before anything runs.
+
+    Example::
+
+        >>> tunable_consistency(1, write_level=2, read_level=2).strict
+        True
     """
-    c = Cluster(mode="ap", nodes=3, seed=seed, replication_factor=3)
+    n = 3
+    # Validate both levels before building anything: a bad level must not cost a whole run.
+    write_level = check_level("write_level", write_level, n)
+    read_level = check_level("read_level", read_level, n)
+    w, r = required_replicas(write_level, n), required_replicas(read_level, n)
+    c = Cluster(mode="ap", nodes=n, seed=seed, replication_factor=n)
     c.set_leg_latency(w=Uniform(*slow_write_ms))
     alice = c.client("alice", near="n1")
     bob = c.client("bob", near="n3")
@@ -137,11 +156,6 @@ def tunable_consistency(seed: int = 1, *, write_level: str = "one", read_level: 
         reads += bob.get("x", consistency=read_level).ok
         c.run_for(60)   # let the slow write land everywhere before the next round
     stale = check_stale_reads(c.history)
-    n = 3
-    w = n // 2 + 1 if write_level == "quorum" else (n if write_level == "all"
-                                                    else _LEVEL_COUNT[write_level])
-    r = n // 2 + 1 if read_level == "quorum" else (n if read_level == "all"
-                                                   else _LEVEL_COUNT[read_level])
     return LevelFacts(write_level, read_level, n, w, r, r + w > n, rounds, writes, reads,
                       len(stale.stale), stale.stale[0] if stale.stale else None, c)
 
@@ -438,63 +452,3 @@ def shopping_cart(seed: int = 1, *, conflict: str = "siblings", add: str = "tea"
     final = bob.get("cart", consistency="all").value
     return CartFacts(conflict, initial, alice_cart, bob_cart, add, remove, read, siblings,
                      merged, final, c)
-
-
-# -- exercise ------------------------------------------------------------------------------
-_LEVEL_NAMES = {1: "one", 2: "two", 3: "three"}
-
-
-def _level(which: str, level) -> str:
-    """A consistency level as the exercise's scenario takes it: lower-case, numbers as names.
-    Raises :class:`~caplab.labkit.exercise.Incorrect` naming the level and the allowed ones."""
-    from ..errors import ConfigError, UnknownNameError
-    from ..kv.ap.ring import check_level
-    from ..labkit.exercise import Incorrect, shown
-    try:
-        norm = check_level(which, level.strip() if isinstance(level, str) else level, 3)
-    except UnknownNameError as exc:
-        raise Incorrect(f"your {which} level {shown(level)} is not valid: {exc} (upper or "
-                        f"lower case)") from None
-    except ConfigError as exc:
-        raise Incorrect(f"your {which} level {shown(level)} is not valid: {exc}") from None
-    return _LEVEL_NAMES.get(norm, norm)
-
-
-def _grade_levels(answer) -> str:
-    from ..labkit.exercise import Incorrect, NotAttempted, not_valid
-    if answer is Ellipsis:
-        raise NotAttempted("replace ... with a pair (write_level, read_level)")
-    try:
-        if isinstance(answer, (str, bytes)):
-            raise TypeError("a single string")
-        write_level, read_level = answer
-    except (TypeError, ValueError):
-        raise not_valid(answer, "give a pair (write_level, read_level), e.g. "
-                                "('quorum', 'one')") from None
-    write_level, read_level = _level("write", write_level), _level("read", read_level)
-    for seed in (1, 2, 3):
-        facts = tunable_consistency(seed, write_level=write_level, read_level=read_level)
-        if facts.stale_reads:
-            raise Incorrect(f"W={facts.w}, R={facts.r}: R + W = {facts.r + facts.w} is not more "
-                            f"than N = 3, and Bob read stale {facts.stale_reads} time(s)",
-                            seed=seed)
-    if facts.w != 1:
-        raise Incorrect(f"no stale reads, but every write waits for W = {facts.w} "
-                        f"acknowledgements; the question asks for writes at ONE")
-    return (f"W = 1 and R = {facts.r}: R + W = {facts.r + facts.w} > N = 3, so every read "
-            f"meets the replica that acknowledged the write; no stale read in seeds 1-3")
-
-
-def _make_exercise():
-    from ..labkit import Exercise
-    return Exercise(
-        "Notebook 04, exercise", answer_name="levels", grader=_grade_levels,
-        hint="Writes at ONE reach only one replica for sure. Which read level is sure to "
-             "ask that replica, whichever it is?",
-        solution="levels = ('one', 'all')   # W = 1, R = 3: R + W = 4 > N = 3",
-        reference=("one", "all"))
-
-
-#: Writes must be acknowledged by a single replica (fast writes): which read level makes every
-#: read fresh? ``levels = (write_level, read_level)``; ``exercise.check(levels)``.
-exercise = _make_exercise()

@@ -1,5 +1,5 @@
 """Scenarios of notebooks 01 (start here) and 02 (CAP in practice): a first partition of a
-replica set, and the same partition on a CP and an AP cluster side by side.
+replica set, and the same partition on a CP, an AP and a CA cluster side by side.
 
 Each function builds fresh seeded clusters, runs one experiment and returns its facts as a
 frozen dataclass (plus the clusters, for drawing). The notebooks print sentences built from
@@ -14,9 +14,10 @@ from ..check import check_linearizability, check_lost_writes, check_stale_reads
 from ..kv import Cluster
 from ..kv.workload import Workload
 from ..viz import cluster_graph_data
+from ..frames import history_frame
 
 __all__ = ["FirstPartition", "first_partition", "SideFacts", "CapComparison", "cap_side_by_side",
-           "AP_OPTIONS", "ELECTION_WAIT_MS"]
+           "AP_OPTIONS", "CP_OPTIONS", "CA_OPTIONS", "ELECTION_WAIT_MS"]
 
 #: how long we wait after cutting the primary off for the majority to elect a new one: the
 #: election timeout (1000 ms) + its random offset (<= 150 ms) + a few round trips, with room
@@ -29,6 +30,15 @@ AP_OPTIONS = {"write_consistency": "one", "read_consistency": "one"}
 #: default) and ``linearizable`` reads. With the default read concern ``local`` a cut-off primary
 #: keeps answering reads until it steps down, including writes later rolled back (notebook 03).
 CP_OPTIONS = {"write_concern": "majority", "read_concern": "linearizable"}
+
+#: the CA topology of notebook 02: a MySQL-style source with asynchronous replicas (MySQL's
+#: default) and an application that splits reads from writes: writes to the source, reads to a
+#: replica (the client's own node when it is one). No one promotes a replica during the run.
+CA_OPTIONS = {"read_from": "replica"}
+
+#: public methods (listed in a backend's ``PUBLIC``) that return the writes a system discarded by
+#: itself: CP's rollbacks, CA's errant transactions of a node that rejoined a newer source
+_DISCARD_METHODS = ("rollbacks", "errant_transactions")
 
 
 def _step_down_ms(cluster, node: str, after_ms: int) -> int | None:
@@ -149,7 +159,7 @@ class SideFacts:
     conflicting_keys: list         # keys with acknowledged writes on both sides of the split
     values_at_heal: dict           # key -> {node: value} just before the heal
     values_after: dict             # key -> {node: value} at the end
-    rolled_back: int               # CP: writes rolled back (never acknowledged with w:majority)
+    rolled_back: int               # writes the system discarded itself (CP: rollbacks)
     summary: dict                  # for caplab.viz.availability_consistency_bars
     history: object = None
     cluster: object = None
@@ -157,6 +167,13 @@ class SideFacts:
     lin_result: object = None
     #: CP: reads answered ok with a value that was later rolled back (client, key, value, node)
     rolled_back_reads: tuple = ()
+    #: stale reads (by the checker) of the cut-off clients, invoked during the split
+    minority_stale_reads: int = 0
+    #: writes of the majority clients invoked during the split, and those answered ok in it
+    majority_writes: int = 0
+    majority_writes_ok: int = 0
+    #: CA: node -> replication lag (ms) just before the heal (empty for modes without one)
+    lag_at_heal: dict = field(default_factory=dict)
 
     @property
     def ok_share(self) -> float:
@@ -182,9 +199,18 @@ class CapComparison:
     split_ms: int
     heal_ms: int
     end_ms: int
-    schedule: list                 # the nemesis schedule both clusters ran
+    schedule: list                 # the nemesis schedule every cluster ran
     cp: SideFacts
     ap: SideFacts
+    ca: SideFacts | None = None
+    ca_primary: str | None = None  # the CA topology's source (it never changes: no failover)
+
+
+def _discarded_writes(cluster) -> list[dict]:
+    """The writes ``cluster`` threw away by itself (dicts with ``key`` and ``value``), read
+    through whichever of :data:`_DISCARD_METHODS` its mode offers, never by the mode's name."""
+    public = cluster.backend.PUBLIC
+    return [r for name in _DISCARD_METHODS if name in public for r in getattr(cluster, name)()]
 
 
 def _values_by_key(cluster) -> dict:
@@ -212,11 +238,12 @@ def _run_side(mode, seed, schedule, split_ms, heal_ms, end_ms, minority, options
     w.start()
     c.run(until=heal_ms - 1)
     at_heal = _values_by_key(c)
+    lag = c.replication_lag() if "replication_lag" in c.backend.PUBLIC else {}
     c.run(until=end_ms)
     w.stop()
     c.sim.run_until(lambda: all(not cl.pending for cl in w.clients))
     c.run_for(1000)                        # let replication, hints and repairs settle
-    frame = c.history.to_frame()
+    frame = history_frame(c.history)
     during = frame[(frame.invoke_ms >= split_ms) & (frame.invoke_ms < heal_ms)]
     mino = during[during.client.isin(minority)].copy()
     majo = during[~during.client.isin(minority)].copy()
@@ -227,10 +254,14 @@ def _run_side(mode, seed, schedule, split_ms, heal_ms, end_ms, minority, options
     lin = check_linearizability(c.history)
     lost = check_lost_writes(c.history, final_state=final_state)
     counts = frame.outcome.value_counts().to_dict()
-    rolled = {(r["key"], repr(r["value"])) for r in c.rollbacks()} if mode == "cp" else set()
+    # A dirty read: served by a member that later threw away the very write it returned (a
+    # retried write may be applied again elsewhere after heal: reading it there is not dirty).
+    discarded = _discarded_writes(c)
+    rolled = {(r["node"], r["key"], repr(r["value"])): r["time_ms"] for r in discarded}
     rolled_back_reads = tuple(
         (op.client, op.key, op.value, op.node) for op in c.history
-        if op.op == "get" and op.outcome == "ok" and (op.key, repr(op.value)) in rolled)
+        if op.op == "get" and op.outcome == "ok"
+        and op.complete_ms <= rolled.get((op.node, op.key, repr(op.value)), -1))
     summary = {"ops": len(frame), "ok": counts.get("ok", 0), "fail": counts.get("fail", 0),
                "info": counts.get("info", 0), "stale_reads": len(stale.stale),
                "lost_writes": len(lost.lost),
@@ -247,21 +278,31 @@ def _run_side(mode, seed, schedule, split_ms, heal_ms, end_ms, minority, options
         divergent_keys_at_heal=[k for k, v in at_heal.items() if len(set(v.values())) > 1],
         conflicting_keys=sorted(set(_acked_keys(mino)) & set(_acked_keys(majo))),
         values_at_heal=at_heal, values_after=final,
-        rolled_back=len(c.rollbacks()) if mode == "cp" else 0, summary=summary,
+        rolled_back=len(discarded), summary=summary,
         history=c.history, cluster=c, stale_result=stale, lin_result=lin,
-        rolled_back_reads=rolled_back_reads)
+        rolled_back_reads=rolled_back_reads,
+        minority_stale_reads=sum(1 for r in stale.stale if r.client in minority
+                                 and split_ms <= r.invoke_ms < heal_ms),
+        majority_writes=int((majo.op == "put").sum()),
+        majority_writes_ok=int(((majo.op == "put") & _answered(majo)).sum()),
+        lag_at_heal=lag)
 
 
 def cap_side_by_side(seed: int = 1, *, split_ms: int = 2500, partition_ms: int = 3000,
                      run_ms: int = 6000, ap_options: dict | None = None,
-                     cp_options: dict | None = None) -> CapComparison:
-    """The same seed, workload and fault schedule on a CP replica set and an AP ring.
+                     cp_options: dict | None = None, ca_options: dict | None = None,
+                     ca_source_cut_off: bool = False) -> CapComparison:
+    """The same seed, workload and fault schedule on a CP replica set, an AP ring and a CA
+    source/replica topology.
 
     Three clients (``c1``..``c3``, one near each node) read and write two keys for ``run_ms``
     from 1500 ms on. At ``split_ms`` the CP cluster's primary is cut off (with the client near
     it); ``partition_ms`` later the network heals. The replica set uses ``cp_options`` (default
     :data:`CP_OPTIONS`: majority writes, linearizable reads), the AP ring ``ap_options``
-    (default :data:`AP_OPTIONS`, consistency ONE).
+    (default :data:`AP_OPTIONS`, consistency ONE), the CA topology ``ca_options`` (default
+    :data:`CA_OPTIONS`: asynchronous replicas, reads from a replica). The CA source is the
+    first node on the majority side, so the cut-off node is one of its replicas; with
+    ``ca_source_cut_off`` it is the cut-off node itself.
 
     Example:
         >>> cmp = cap_side_by_side(seed=1)                    # doctest: +SKIP
@@ -278,64 +319,10 @@ def cap_side_by_side(seed: int = 1, *, split_ms: int = 2500, partition_ms: int =
     args = (seed, schedule, split_ms, heal_ms, end_ms, minority)
     cp = _run_side("cp", *args, dict(CP_OPTIONS if cp_options is None else cp_options))
     ap = _run_side("ap", *args, dict(AP_OPTIONS if ap_options is None else ap_options))
+    ca_primary = victim if ca_source_cut_off else [n for n in probe.nodes if n != victim][0]
+    ca = _run_side("ca", *args, {**(CA_OPTIONS if ca_options is None else ca_options),
+                                 "primary": ca_primary})
     return CapComparison(seed=seed, victim=victim, minority_clients=minority,
                          majority_clients=majority, split_ms=split_ms, heal_ms=heal_ms,
-                         end_ms=end_ms, schedule=schedule, cp=cp, ap=ap)
-
-
-# -- exercises ---------------------------------------------------------------------------------
-def exercise_new_primary():
-    """Notebook 01: name the primary the majority elected (seed 1)."""
-    from ..labkit import Exercise, Incorrect
-    from ..labkit.exercise import NotAttempted, not_valid
-
-    def grade(answer):
-        if answer is Ellipsis:
-            raise NotAttempted('replace ... with a node name, e.g. "n1"')
-        facts = first_partition(seed=1)
-        nodes = list(facts.cluster.nodes) if facts.cluster is not None else []
-        if not isinstance(answer, str):
-            raise not_valid(answer, f"give a node name as a string, one of "
-                                    f"{', '.join(map(repr, nodes))}")
-        name = answer.strip().lower()
-        if nodes and name not in nodes:
-            raise not_valid(answer, f"the replica set's nodes are {', '.join(map(repr, nodes))}")
-        if name == facts.first_primary:
-            raise Incorrect(f"{name} was the primary before the cut; it is on the minority "
-                            f"side and stepped down", seed=1)
-        if name != facts.new_primary:
-            raise Incorrect(f"{name!r} is not the node that became primary after the cut",
-                            seed=1)
-        return (f"{name} won the election in term {facts.new_primary_term}, "
-                f"{facts.election_after_cut_ms} ms after the cut")
-
-    return Exercise("Notebook 01, question 1", answer_name="new_primary", grader=grade,
-                    hint="Look at picture 4, or at facts.new_primary.",
-                    solution='new_primary = cap.first_partition(seed=1).new_primary   '
-                             '# facts.new_primary: "n2" for seed 1',
-                    reference=first_partition(seed=1).new_primary)
-
-
-def exercise_which_side():
-    """Notebook 02: which mode kept accepting writes from the cut-off client?"""
-    from ..labkit import Exercise, Incorrect
-    from ..labkit.exercise import NotAttempted, not_valid
-
-    def grade(answer):
-        if answer is Ellipsis:
-            raise NotAttempted("replace ... with 'cp' or 'ap'")
-        if not isinstance(answer, str) or answer.strip().lower() not in ("cp", "ap"):
-            raise not_valid(answer, "answer 'cp' or 'ap'")
-        mode = answer.strip().lower()
-        cmp = cap_side_by_side(seed=1)
-        best = max((cmp.cp, cmp.ap), key=lambda s: s.minority_writes_ok)
-        if mode != best.mode:
-            raise Incorrect(f"the {mode.upper()} cluster acknowledged "
-                            f"{getattr(cmp, mode).minority_writes_ok} writes from the "
-                            f"cut-off client during the split", seed=1)
-        return (f"{best.mode.upper()} acknowledged {best.minority_writes_ok} writes on the cut-off "
-                f"side, and paid with {best.stale_reads} stale reads")
-
-    return Exercise("Notebook 02, question 1", answer_name="available_mode", grader=grade,
-                    hint="Compare cmp.cp.minority_writes_ok and cmp.ap.minority_writes_ok.",
-                    solution='available_mode = "ap"', reference="ap")
+                         end_ms=end_ms, schedule=schedule, cp=cp, ap=ap, ca=ca,
+                         ca_primary=ca_primary)

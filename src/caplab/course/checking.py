@@ -19,6 +19,7 @@ from ..check import summarize
 from ..errors import UnknownNameError
 from ..kv import Cluster
 from ..kv.workload import Workload
+from ..frames import history_frame
 
 __all__ = ["TINY_HISTORIES", "tiny_history", "CONFIGS", "NemesisFacts", "nemesis_run",
            "verdict_table", "JepsenFacts", "jepsen_import", "explain_briefly"]
@@ -127,7 +128,7 @@ def nemesis_run(config: str, seed: int = 1, *, duration_ms: int = 8000,
     for key in work.keys:
         final.get(key, **final_opts)
     summary = summarize(c.history)
-    frame = c.history.to_frame()
+    frame = history_frame(c.history)
     outcomes = frame["outcome"].value_counts().to_dict()
     rolled = set()
     if "rollbacks" in c.backend.PUBLIC:    # a system that can roll back writes records them
@@ -186,15 +187,21 @@ def jepsen_import(name: str = "jepsen/etcd_000.log", *, folder=None) -> JepsenFa
 
     Args:
         name: path relative to the corpus folder, e.g. ``"jepsen/etcd_002.log"``.
-        folder: the corpus folder (default: :func:`caplab.history.porcupine.porcupine_dir`,
-            i.e. ``../shared/data/porcupine`` beside the repository, or ``$CAPLAB_SHARED``).
+        folder: the corpus folder (default: the two histories caplab ships,
+            :func:`caplab.data.bundled_porcupine_dir`, when it holds ``name``; else the whole
+            corpus, :func:`caplab.history.porcupine.porcupine_dir`, i.e.
+            ``../shared/data/porcupine`` beside the repository, or ``$CAPLAB_SHARED``).
 
     Raises:
         FileNotFoundError: the corpus is not there, with where it was looked for.
     """
     from ..check import check_linearizability
     from ..history.porcupine import load_porcupine, porcupine_dir, read_expected
-    base = porcupine_dir() if folder is None else folder
+    from ..data import bundled_porcupine_dir
+    if folder is None:
+        folder = (bundled_porcupine_dir() if (bundled_porcupine_dir() / name).exists()
+                  else porcupine_dir())
+    base = folder
     expected_file = base / "expected.txt"
     if not expected_file.exists():
         raise FileNotFoundError(
@@ -219,7 +226,7 @@ def counterexample_window(facts: NemesisFacts, *, margin_ms: int = 150):
         their ids), or ``([], result)`` if the history is linearizable.
     """
     from ..check import check_linearizability
-    frame = facts.cluster.history.to_frame()
+    frame = history_frame(facts.cluster.history)
     result = check_linearizability(frame)
     if result.ok:
         return [], result
@@ -246,62 +253,3 @@ def explain_briefly(result) -> str:
     its closing sentence. For a linearizable history, ``explain()`` itself."""
     from ..check.summary import brief_explanation
     return brief_explanation(result.explain())
-
-
-# -- exercise ------------------------------------------------------------------------------
-def _grade_history(answer) -> str:
-    from ..check import check_linearizability
-    from ..check.records import normalize_history
-    from ..errors import HistoryError
-    from ..labkit.exercise import Incorrect, NotAttempted, not_valid
-    if answer is Ellipsis:
-        raise NotAttempted("replace ... with a list of operation dicts")
-    try:
-        records = normalize_history(answer)
-    except HistoryError as exc:
-        raise not_valid(answer, f"not a history: {exc}") from None
-    puts = [r for r in records if r["op"] == "put"]
-    gets = [r for r in records if r["op"] == "get"]
-    if not puts or not gets:
-        raise Incorrect("the history needs at least one put and one get")
-    for g in gets:
-        if not any(p["key"] == g["key"] and p["invoke_ms"] < g["complete_ms"]
-                   and g["invoke_ms"] < (p["complete_ms"] or float("inf")) for p in puts):
-            raise Incorrect(f"op {g['id']} (get by {g['client']}) overlaps no write of its key; "
-                            f"every read must overlap a write")
-    result = check_linearizability(records)
-    if result.ok:
-        raise Incorrect("the checker linearizes it: " + result.explain())
-    # The point of the exercise: each read alone is fine, only together are they not. A read
-    # that is wrong even when it is the only read (a value nobody wrote, the value of a failed
-    # write, an old value after the write completed) misses it.
-    for g in gets:
-        alone = [r for r in records if r["op"] != "get" or r is g]
-        verdict = check_linearizability(alone)
-        if not verdict.ok:
-            raise Incorrect(
-                f"op {g['id']} (get by {g['client']}, returned {g['value']!r}) is wrong on its "
-                f"own: checked with the writes alone (the other reads removed), the history is "
-                f"still {explain_briefly(verdict)} A read may return the "
-                f"initial None or a value a write that can take effect in its interval wrote "
-                f"(a write whose outcome is fail never took effect). Make every read fine on "
-                f"its own, and only the reads together impossible.")
-    return ("not linearizable although every read overlaps a write, and each read alone with "
-            "the writes is linearizable: " + explain_briefly(result))
-
-
-def _make_exercise():
-    from ..labkit import Exercise
-    return Exercise(
-        "Notebook 06, exercise", answer_name="my_history", grader=_grade_history,
-        hint="Overlap alone never convicts a read, and each read must be fine on its own "
-             "(it returns None or the value of a write that can take effect in its "
-             "interval). Make two reads that do not overlap each other, both overlapping one "
-             "write, and let the earlier read see the new value and the later one the old.",
-        solution="my_history = checking.tiny_history('inversion')   # new value, then the old one",
-        reference=tiny_history("inversion"))
-
-
-#: Write a history that is not linearizable although every read overlaps a write.
-#: ``exercise.check(my_history)``.
-exercise = _make_exercise()

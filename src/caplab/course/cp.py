@@ -14,6 +14,7 @@ from statistics import median
 
 from ..check import check_linearizability, check_lost_writes
 from ..kv import Cluster
+from ..frames import history_frame
 
 __all__ = ["ElectionWindow", "election_window", "WriteConcernFacts", "write_concern",
            "StaleSecondaryRead", "stale_secondary_read", "FailoverFacts", "failover",
@@ -97,7 +98,7 @@ def election_window(seed: int = 3, *, fault: str = "crash", duration_ms: int = 3
         writer.put("k", i, timeout_ms=300)
         i += 1
         c.run_for(every_ms)
-    frame = c.history.to_frame()
+    frame = history_frame(c.history)
     after = frame[(frame.invoke_ms >= fault_ms) & (frame.op == "put")]
     ok = after[after.outcome == "ok"]
     first_ok_ms = int(ok.complete_ms.min())
@@ -343,36 +344,3 @@ def catch_up(seed: int = 1, *, fresh_reachable: bool = True) -> CatchUpFacts:
     return CatchUpFacts(seed=seed, fresh_reachable=fresh_reachable, old_primary=old,
                         fresh=fresh, new_primary=new, write=write, catch_up_log=log,
                         rollbacks=c.rollbacks(), values=values, cluster=c)
-
-
-# -- exercise ----------------------------------------------------------------------------------
-def exercise_write_concern(seeds=(1, 2, 3)):
-    """Notebook 03: choose a write concern under which no acknowledged write is rolled back."""
-    from ..errors import ConfigError
-    from ..kv.cp.options import check_w
-    from ..labkit import Exercise, Incorrect
-    from ..labkit.exercise import NotAttempted, not_valid
-
-    def grade(answer):
-        if answer is Ellipsis:
-            raise NotAttempted('replace ... with a write concern: 1, 2, 3 or "majority"')
-        if isinstance(answer, bool):
-            raise not_valid(answer, "a write concern is 'majority' or a number of members "
-                                    "1 <= w <= 3, not True/False")
-        try:
-            check_w(answer, 3)
-        except ConfigError as exc:
-            raise not_valid(answer, str(exc)) from None
-        for seed in seeds:
-            f = failover(seed=seed, w=answer)
-            acked = f.write.ok
-            if acked and "lost" in f.rolled_back_values:
-                raise Incorrect(f"with w={answer!r} the cut-off primary acknowledged the write "
-                                f"and it was rolled back after the failover", seed=seed)
-        return (f"with w={answer!r} the cut-off primary never acknowledged a write that the "
-                f"majority did not have (seeds {list(seeds)})")
-
-    return Exercise("Notebook 03, question 1", answer_name="safe_w", grader=grade,
-                    hint="An acknowledged write must already be on a majority of the 3 members.",
-                    solution='safe_w = "majority"   # or 2 (a majority of 3), or 3',
-                    reference="majority")

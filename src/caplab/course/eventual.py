@@ -21,8 +21,9 @@ from ..kv import Cluster
 from ..kv.workload import Workload
 from ..errors import ConfigError
 from ..net.latency import Constant, Exponential, Mixture, Pareto, Shifted, Uniform
-from ..staleness import (PRESETS, Legs, consistent_immediately, t_at_probability,
-                         t_visibility)
+from ..analyses.staleness import (PRESETS, Legs, consistent_immediately, t_at_probability,
+                                  t_visibility)
+from ..frames import snapshots_frame
 
 __all__ = ["MECHANISMS", "ConvergenceFacts", "convergence_after_heal", "compare_mechanisms",
            "visibility_table", "scale_model", "scale_legs", "SimVisibility",
@@ -118,7 +119,7 @@ def convergence_after_heal(seed: int = 1, *, mechanisms: str = "all", keys: int 
     else:
         c.run_for(after_ms)
     end = c.now
-    result = check_convergence(c.snapshots_frame(), heal_ms=heal, nodes=c.nodes)
+    result = check_convergence(snapshots_frame(c), heal_ms=heal, nodes=c.nodes)
     frame = result.to_frame()
     at_heal = frame[frame["time_ms"] <= heal]["divergent_keys"]
     stats = c.stats()
@@ -276,45 +277,3 @@ def simulated_t_visibility(seed: int = 1, *, preset: str = "lnkd-disk", scale: f
     table["diff"] = (table["p_sim"] - table["p_pbs"]).round(4)
     return SimVisibility(preset, scale, r, w, trials_per_t, table,
                          float(table["diff"].abs().max()), tolerance, c)
-
-
-# -- exercise ------------------------------------------------------------------------------
-def _t99_lnkd_disk() -> float:
-    return t_at_probability(0.99, 3, 1, 1, latency="lnkd-disk", trials=200_000, seed=1)
-
-
-def _grade_t99(answer) -> str:
-    import math
-    from ..labkit.exercise import Incorrect, NotAttempted, not_valid
-    if answer is Ellipsis:
-        raise NotAttempted("replace ... with a number of milliseconds")
-    if isinstance(answer, bool):
-        raise not_valid(answer, "give a number of milliseconds, e.g. 12.5")
-    try:
-        t = float(answer)
-    except (TypeError, ValueError):
-        raise not_valid(answer, "give a number of milliseconds, e.g. 12.5") from None
-    if not math.isfinite(t) or t < 0:
-        raise not_valid(answer, "a time after commit is a finite number of ms >= 0")
-    truth = _t99_lnkd_disk()
-    if not truth * 0.85 <= t <= truth * 1.15:
-        direction = "too small: reads that soon are still stale too often" if t < truth \
-            else "too large: reads are that fresh sooner"
-        raise Incorrect(f"{t:g} ms is {direction} (within 15% of the answer counts)")
-    return (f"about {truth:.1f} ms: with R = W = 1 on LinkedIn's disks, 99% of reads started "
-            f"that long after commit see the write")
-
-
-def _make_exercise():
-    from ..labkit import Exercise
-    return Exercise(
-        "Notebook 05, exercise", answer_name="t99", grader=_grade_t99,
-        hint="caplab.staleness.t_at_probability(p, n, r, w, latency=...) answers exactly this; "
-             "or read it off the t_visibility curve.",
-        solution="t99 = t_at_probability(0.99, 3, 1, 1, latency='lnkd-disk', seed=1)",
-        reference=None)
-
-
-#: How many ms after commit are R = W = 1 reads (N = 3, LNKD-DISK) consistent 99% of the
-#: time? ``exercise.check(t99)``.
-exercise = _make_exercise()

@@ -5,7 +5,14 @@ An operation's ``outcome`` is ``ok`` (it happened, and for a read ``value`` is w
 lost, so it may take effect at any time after its invocation, or never). While an operation is in
 flight its outcome is ``None``; :meth:`History.records` reports such operations as ``info``.
 
-This module is plain data, importable by the simulator; :meth:`History.to_frame` converts lazily.
+Operations of any system are recorded the same way, as Porcupine does: an operation name, a
+key (the object it acts on: a register, a topic, a transaction), an opaque ``input`` and an
+opaque ``output``. Key-value operations keep their familiar ``value`` column: the value written
+(``put``, ``append``, ``cas``) or the value read (``get``). Per-operation options (``w=1``,
+``consistency="one"``) are kept with each operation, so a timeline can say what was asked for.
+
+This module is plain data, importable by the simulator; :func:`caplab.frames.history_frame` turns
+a history into a DataFrame.
 """
 
 from __future__ import annotations
@@ -15,45 +22,56 @@ from typing import Any
 
 from ..errors import ConfigError
 
-__all__ = ["Operation", "History", "OPS", "OUTCOMES", "COLUMNS"]
+__all__ = ["Operation", "History", "OPS", "READ_OPS", "OUTCOMES", "COLUMNS"]
 
-OPS = ("get", "put", "append", "cas")
+#: the key-value operations (the register and key-value models check these; a ``delete`` is a
+#: write of "no value")
+OPS = ("get", "put", "append", "cas", "delete")
+#: operations whose ``value`` is their output (what they read), not their input
+READ_OPS = frozenset({"get", "read", "poll", "query"})
 OUTCOMES = ("ok", "fail", "info")
 COLUMNS = ("id", "client", "op", "key", "value", "invoke_ms", "complete_ms", "outcome", "node",
-           "error")
+           "error", "options")
 
 
 @dataclass
 class Operation:
-    """One client operation.
+    """One client operation of any system.
 
-    ``value``: for ``put``/``append`` the value written; for ``get`` the value read (``None``
-    for a missing key; a tuple of values when the store returned concurrent siblings); for
-    ``cas`` the pair ``(expected, new)``.
+    ``input`` is what the client gave, ``output`` what it got back (opaque to the history).
+    ``value`` is the key-value column: for ``put``/``append`` the value written; for ``get``
+    the value read (``None`` for a missing key; a tuple of values when the store returned
+    concurrent siblings); for ``cas`` the pair ``(expected, new)``.
     """
 
     id: int
     client: str
     op: str
     key: str
-    value: Any
+    input: Any
     invoke_ms: int
     complete_ms: int | None = None
     outcome: str | None = None
     node: str | None = None
     error: str | None = None
     options: dict = field(default_factory=dict)
+    output: Any = None
+
+    @property
+    def value(self) -> Any:
+        return self.output if self.op in READ_OPS else self.input
 
     @property
     def done(self) -> bool:
         return self.outcome is not None
 
     def record(self) -> dict:
+        """The operation as a dict with the :data:`COLUMNS`."""
         return {"id": self.id, "client": self.client, "op": self.op, "key": self.key,
                 "value": self.value, "invoke_ms": self.invoke_ms,
                 "complete_ms": self.complete_ms,
                 "outcome": self.outcome if self.outcome is not None else "info",
-                "node": self.node, "error": self.error}
+                "node": self.node, "error": self.error, "options": dict(self.options)}
 
 
 class History:
@@ -64,18 +82,23 @@ class History:
 
     def invoke(self, client: str, op: str, key: str, value: Any, time_ms: int,
                options: dict | None = None) -> Operation:
-        if op not in OPS:
-            raise ConfigError(f"unknown operation {op!r}; allowed: {', '.join(OPS)}")
+        """Record the invocation of ``op`` on ``key`` with input ``value``; return it.
+
+        Any system's operation names are accepted (``put``, ``produce``, ``commit`` ...): the
+        checkers and models of each family say which they understand.
+        """
+        if not isinstance(op, str) or not op.isidentifier():
+            raise ConfigError(f"an operation name must be an identifier such as 'put', got "
+                              f"{op!r}")
         operation = Operation(len(self.ops), client, op, key, value, time_ms,
                               options=dict(options or {}))
         self.ops.append(operation)
         return operation
 
     @staticmethod
-    def complete(operation: Operation, outcome: str, time_ms: int, *, value: Any = None,
-                 node: str | None = None, error: str | None = None,
-                 keep_value: bool = False) -> None:
-        """Complete ``operation``. Reads take ``value``; writes keep theirs (``keep_value``)."""
+    def complete(operation: Operation, outcome: str, time_ms: int, *, output: Any = None,
+                 node: str | None = None, error: str | None = None) -> None:
+        """Complete ``operation`` with its ``outcome`` and ``output`` (what it returned)."""
         if outcome not in OUTCOMES:
             raise ConfigError(f"unknown outcome {outcome!r}; allowed: {', '.join(OUTCOMES)}")
         if operation.outcome is not None:
@@ -83,8 +106,7 @@ class History:
                               f"({operation.outcome})")
         operation.outcome = outcome
         operation.complete_ms = time_ms
-        if not keep_value:
-            operation.value = value
+        operation.output = output
         if node is not None:
             operation.node = node
         operation.error = error
@@ -101,11 +123,6 @@ class History:
     def records(self) -> list[dict]:
         """Plain dicts with the :data:`COLUMNS` (in-flight operations as ``info``)."""
         return [op.record() for op in self.ops]
-
-    def to_frame(self):
-        """The history as a pandas DataFrame with the :data:`COLUMNS`."""
-        from ..frames import history_frame
-        return history_frame(self)
 
     def text(self) -> str:
         """Deterministic text, one operation a line (for golden files and determinism tests)."""

@@ -84,7 +84,8 @@ class Backend:
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         for required in ("check_options", "describe"):
-            if getattr(cls, required) is getattr(Backend, required):
+            if not any(required in klass.__dict__ for klass in cls.__mro__[:-1]
+                       if klass is not Backend):
                 raise TypeError(f"{cls.__name__} must define {required}(): every mode validates "
                                 f"its options and describes itself")
 

@@ -1,102 +1,28 @@
-"""Clients: endpoints on the network that invoke operations and record them in the history.
+"""The key-value client: ``put``/``get`` (and their asynchronous forms) on a :class:`Cluster`.
 
 A client is placed ``near`` a node and travels with it in partitions. ``put``/``get`` run the
 simulation until the operation completes, fails or times out; ``put_async``/``get_async`` return
-an :class:`OpHandle` so workloads can keep many operations in flight. The protocol-specific part
-(which node to ask, what to do with replies) is the mode's *driver*.
+an :class:`~caplab.world.client.OpHandle` so workloads can keep many operations in flight. The
+protocol-specific part (which node to ask, what to do with replies) is the mode's *driver*.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ConfigError
-from ..net.endpoint import Endpoint
+from ..world.client import Client as WorldClient
+from ..world.client import OpHandle, Result
 
 __all__ = ["Client", "OpHandle", "Result"]
 
 
-@dataclass(frozen=True)
-class Result:
-    """What a client got back.
-
-    ``outcome`` is ``ok``, ``fail`` (definitely did not happen) or ``info`` (unknown: it may
-    still have been applied). ``error`` says what happened and, for failures, whether definite.
-    """
-
-    ok: bool
-    value: Any
-    error: str | None
-    node: str | None
-    latency_ms: int
-    outcome: str
-    op: str
-    key: str
-    client: str
-    id: int
+class Client(WorldClient):
+    """A key-value client. Create it with ``cluster.client(name, near=node)``."""
 
     @property
-    def definite(self) -> bool:
-        """False when the operation may or may not have taken effect (a timeout)."""
-        return self.outcome != "info"
-
-    def __repr__(self) -> str:
-        if self.ok:
-            shown = f"value={self.value!r}, " if self.op == "get" else ""
-            return (f"Result(ok, {self.op} {self.key!r} {shown}node={self.node!r}, "
-                    f"latency_ms={self.latency_ms})")
-        return (f"Result({self.outcome}, {self.op} {self.key!r}, error={self.error!r}, "
-                f"node={self.node!r}, latency_ms={self.latency_ms})")
-
-
-class OpHandle:
-    """An operation in flight. ``done`` becomes True and ``result`` is set when it completes."""
-
-    __slots__ = ("operation", "client", "options", "result", "timer", "state", "_callbacks")
-
-    def __init__(self, operation, client, options) -> None:
-        self.operation = operation
-        self.client = client
-        self.options = options
-        self.result: Result | None = None
-        self.timer = None
-        self.state: dict = {}          # the driver's scratch space (tries, acks, ...)
-        self._callbacks: list = []
-
-    @property
-    def id(self) -> int:
-        return self.operation.id
-
-    @property
-    def done(self) -> bool:
-        return self.result is not None
-
-    def on_done(self, callback) -> None:
-        """Call ``callback(result)`` when the operation completes (at once if it has)."""
-        if self.result is not None:
-            callback(self.result)
-        else:
-            self._callbacks.append(callback)
-
-    def __repr__(self) -> str:
-        op = self.operation
-        return f"OpHandle(#{op.id} {op.client} {op.op} {op.key!r}, {'done' if self.done else 'pending'})"
-
-
-class Client(Endpoint):
-    """A client endpoint. Create it with ``cluster.client(name, near=node)``."""
-
-    is_client = True
-
-    def __init__(self, name: str, cluster) -> None:
-        super().__init__(name)
-        self.cluster = cluster
-        self.pending: dict[int, OpHandle] = {}
-
-    @property
-    def near(self) -> str:
-        return self.network.near(self.name)
+    def cluster(self):
+        """The :class:`~caplab.kv.Cluster` this client talks to."""
+        return self.system
 
     # -- the public operations -------------------------------------------------------------
     def put(self, key: str, value: Any, **options) -> Result:
@@ -108,7 +34,7 @@ class Client(Endpoint):
         Example:
             >>> r = alice.put("x", "1", w="majority")   # doctest: +SKIP
         """
-        return self._wait(self.put_async(key, value, **options))
+        return self.wait(self.put_async(key, value, **options))
 
     def get(self, key: str, **options) -> Result:
         """Read ``key`` and wait for the outcome (``value`` is None for a missing key).
@@ -116,81 +42,29 @@ class Client(Endpoint):
         Example:
             >>> alice.get("x", read_preference="secondary").value   # doctest: +SKIP
         """
-        return self._wait(self.get_async(key, **options))
+        return self.wait(self.get_async(key, **options))
 
     def put_async(self, key: str, value: Any, **options) -> OpHandle:
         """Start a write; returns an :class:`OpHandle` at once."""
-        return self._start("put", key, value, options)
+        return self.invoke("put", key, value, options)
 
     def get_async(self, key: str, **options) -> OpHandle:
         """Start a read; returns an :class:`OpHandle` at once."""
-        return self._start("get", key, None, options)
+        return self.invoke("get", key, None, options)
 
-    # -- machinery -------------------------------------------------------------------------
-    def _start(self, op: str, key, value, options) -> OpHandle:
-        if not isinstance(key, str) or not key:
-            raise ConfigError(f"key must be a non-empty string, got {key!r}")
-        if not self.up:
-            raise ConfigError(f"client {self.name!r} is down; restart it first")
-        cluster = self.cluster
-        driver = cluster.backend.driver
-        opts = driver.validate_options(op, dict(options))   # raises before anything changes
-        timeout_ms = opts.pop("timeout_ms", cluster.op_timeout_ms)
-        operation = cluster.history.invoke(self.name, op, key, value, self.now, options=opts)
-        handle = OpHandle(operation, self, opts)
-        self.pending[operation.id] = handle
-        handle.timer = self.set_timer(timeout_ms, self._on_timeout, handle)
-        self.network.sim.trace.record(self.now, "invoke", self.name, None, None, None,
-                                      f"#{operation.id} {op} {key}"
-                                      + (f"={value!r}" if op != "get" else ""))
-        driver.start(self, handle)
-        return handle
+    def delete(self, key: str, **options) -> Result:
+        """Delete ``key`` and wait for the outcome; options as for :meth:`put`.
 
-    def _wait(self, handle: OpHandle) -> Result:
-        self.network.sim.run_until(lambda: handle.result is not None)
-        if handle.result is None:  # pragma: no cover - the timeout timer always fires
-            raise RuntimeError(f"operation {handle!r} did not complete")
-        return handle.result
+        In the ring (AP) a delete writes a tombstone (Cassandra), which shadows older values
+        until compaction purges it ``gc_grace_ms`` later; in the replica set (CP) and the
+        primary-replica store (CA) it writes "no value". A read of a deleted key returns None.
 
-    def _on_timeout(self, handle: OpHandle) -> None:
-        if handle.done:
-            return
-        op = handle.operation.op
-        what = ("the write may or may not have been applied" if op != "get"
-                else "no answer in time")
-        self.finish(handle, "info", node=handle.state.get("node"),
-                    error=f"timeout: {what} (indefinite)")
+        Example:
+            >>> alice.delete("x", consistency="quorum").ok   # doctest: +SKIP
+            True
+        """
+        return self.wait(self.delete_async(key, **options))
 
-    def finish(self, handle: OpHandle, outcome: str, *, value: Any = None,
-               node: str | None = None, error: str | None = None) -> None:
-        """Complete ``handle`` (called by the driver, or by the timeout)."""
-        if handle.done:
-            return
-        if handle.timer is not None:
-            handle.timer.cancel()
-        operation = handle.operation
-        is_read = operation.op == "get"
-        self.cluster.history.complete(operation, outcome, self.now,
-                                      value=value if is_read and outcome == "ok" else None,
-                                      node=node, error=error, keep_value=not is_read)
-        self.pending.pop(operation.id, None)
-        handle.result = Result(ok=outcome == "ok",
-                               value=operation.value if outcome == "ok" else None,
-                               error=error, node=operation.node,
-                               latency_ms=self.now - operation.invoke_ms, outcome=outcome,
-                               op=operation.op, key=operation.key, client=self.name,
-                               id=operation.id)
-        self.network.sim.trace.record(self.now, "complete", self.name, operation.node, None,
-                                      None, f"#{operation.id} {outcome}"
-                                      + (f" {error}" if error else ""))
-        self.cluster.backend.driver.on_finish(self, handle)
-        callbacks, handle._callbacks = handle._callbacks, []
-        for callback in callbacks:
-            callback(handle.result)
-
-    def receive(self, msg, src: str) -> None:
-        self.cluster.backend.driver.receive(self, msg, src)
-
-    def on_crash(self) -> None:
-        for handle in sorted(self.pending.values(), key=lambda h: h.id):
-            self.finish(handle, "info", error="client crashed: outcome unknown (indefinite)")
+    def delete_async(self, key: str, **options) -> OpHandle:
+        """Start a delete; returns an :class:`OpHandle` at once."""
+        return self.invoke("delete", key, None, options)

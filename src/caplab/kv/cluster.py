@@ -1,8 +1,10 @@
-"""The ``Cluster`` facade: one replicated key-value store with two switchable modes.
+"""The ``Cluster`` facade: the replicated key-value store as a system on a world.
 
 ``mode="cp"`` is a MongoDB-style replica set (:mod:`caplab.kv.cp`); ``mode="ap"`` is a
-Cassandra/Dynamo-style ring (:mod:`caplab.kv.ap`). Both run on one seeded simulation and one
-network, and record every client operation in one :class:`~caplab.history.History`.
+Cassandra/Dynamo-style ring (:mod:`caplab.kv.ap`); ``mode="ca"`` a MySQL-style source with
+replicas and no automatic failover (:mod:`caplab.kv.ca`). The world underneath
+(:class:`~caplab.world.World`: simulation, network, faults, time, history) is the one every
+system shares; the cluster adds its nodes, its clients' ``put``/``get`` and its state.
 """
 
 from __future__ import annotations
@@ -10,18 +12,17 @@ from __future__ import annotations
 import importlib
 
 from ..errors import ConfigError, UnknownNameError, check_non_negative_int
-from ..history.record import History
 from ..net.latency import Uniform
-from ..net.nemesis import Nemesis
-from ..net.network import Network
-from ..sim.kernel import Simulation
+from ..world.system import System
+from ..world.world import World
 from .backend import validate_options
 from .client import Client
 
 __all__ = ["Cluster", "MODES"]
 
 #: mode -> (module, backend class name)
-MODES = {"cp": ("caplab.kv.cp", "ReplicaSet"), "ap": ("caplab.kv.ap", "Ring")}
+MODES = {"cp": ("caplab.kv.cp", "ReplicaSet"), "ap": ("caplab.kv.ap", "Ring"),
+         "ca": ("caplab.kv.ca", "SourceReplicas")}
 
 
 def _backend_class(mode):
@@ -31,17 +32,20 @@ def _backend_class(mode):
     return getattr(importlib.import_module(module), name)
 
 
-class Cluster:
+class Cluster(System):
     """A replicated key-value store on a deterministic simulated network.
 
     Args:
-        mode: ``"cp"`` (replica set) or ``"ap"`` (ring).
+        mode: ``"cp"`` (replica set), ``"ap"`` (ring) or ``"ca"`` (source and replicas).
         nodes: how many nodes (named ``n1`` .. ``nN``) or a list of names.
         seed: the one seed of all randomness (same seed, same history).
         latency: default one-way network latency (model, ms, or spec tuple).
         loss: default message loss probability.
         op_timeout_ms: how long a client waits before an operation is ``info`` (unknown).
         trace: keep a trace of every event (switch off for long benchmarks).
+        world: stand on this :class:`~caplab.world.World` (shared with other systems) instead
+            of a new one; ``seed``, ``latency``, ``loss``, ``op_timeout_ms`` and ``trace`` are
+            then the world's.
         **mode_options: options of the mode (see ``Cluster.options_for(mode)``).
 
     Example:
@@ -53,23 +57,25 @@ class Cluster:
 
     def __init__(self, mode: str = "cp", nodes=3, *, seed: int = 0, latency=Uniform(1, 5),
                  loss: float = 0.0, op_timeout_ms: int = 2000, trace: bool = True,
-                 **mode_options) -> None:
+                 world: World | None = None, **mode_options) -> None:
         backend_cls = _backend_class(mode)
         names = self._node_names(nodes)
         options = self._mode_options(backend_cls, mode, mode_options)
-        self.op_timeout_ms = check_non_negative_int("op_timeout_ms", op_timeout_ms)
-        if self.op_timeout_ms == 0:
-            raise ConfigError("op_timeout_ms must be > 0")
-        self.sim = Simulation(seed, trace=trace)
-        self.network = Network(self.sim, latency=latency, loss=loss)
-        self.history = History()
-        self.clients: dict[str, Client] = {}
+        options = backend_cls.check_options(options, names)   # every value, before building
+        if world is None:
+            world = World(seed=seed, latency=latency, loss=loss, op_timeout_ms=op_timeout_ms,
+                          trace=trace)
+        else:
+            taken = [n for n in names if n in world.network.endpoints]
+            if taken:
+                raise ConfigError(f"node names {taken} are already in use in this world; "
+                                  f"choose other names (nodes=[...])")
+        self.world = world
         self.mode = mode
         self.snapshots: list[tuple[int, str, str, object]] = []
         self._watch_timer = None
         self.backend = backend_cls(self, names, options)
-        self.sim.trace.record(0, "note", None, None, None, None,
-                              f"cluster mode={mode} nodes={','.join(names)} seed={seed}")
+        self.world.note(f"cluster mode={mode} nodes={','.join(names)} seed={world.seed}")
 
     # -- construction helpers ----------------------------------------------------------------
     @staticmethod
@@ -105,6 +111,18 @@ class Cluster:
         """Node names, in order."""
         return list(self.backend.nodes)
 
+    def _own_nodes(self) -> list[str]:
+        return self.nodes
+
+    @property
+    def driver(self):
+        """The client library of the current mode (its clients' operations go through it)."""
+        return self.backend.driver
+
+    def describe(self):
+        """What the current mode tells views and panels: roles, options, presets."""
+        return self.backend.describe()
+
     def client(self, name: str, near: str | None = None) -> Client:
         """The client called ``name``, created near node ``near`` (default: the first node).
 
@@ -121,82 +139,10 @@ class Cluster:
         if name in self.network.endpoints:
             raise ConfigError(f"{name!r} is a node name; choose another name for the client")
         near = self.nodes[0] if near is None else near
-        if near not in self.backend.nodes:
-            raise UnknownNameError("node", near, self.nodes)
+        self._require_node(near)
         client = Client(name, self)
-        self.network.add(client, near=near)
-        self.clients[name] = client
+        self.world.add_client(client, near=near)
         return client
-
-    # -- faults (delegated to the network; every change is traced) ------------------------------
-    def partition(self, *groups) -> None:
-        """Split the network: ``c.partition(["n1", "alice"], ["n2", "n3"])``."""
-        self.network.partition(*groups)
-
-    def isolate(self, name: str) -> None:
-        """Cut ``name`` (and clients near it) off from everyone else."""
-        self.network.isolate(name)
-
-    def cut(self, src: str, dst: str) -> None:
-        """One-way cut: ``src``'s messages to ``dst`` are lost."""
-        self.network.cut(src, dst)
-
-    def heal(self) -> None:
-        """Remove all partitions and cuts."""
-        self.network.heal()
-
-    def crash(self, name: str) -> None:
-        """Crash a node: volatile state is lost, durable state is kept."""
-        self._require_node(name)
-        self.network.crash(name)
-
-    def restart(self, name: str) -> None:
-        """Restart a crashed node."""
-        self._require_node(name)
-        self.network.restart(name)
-
-    def skew_clock(self, name: str, *, offset_ms: int = 0, drift: float = 0.0) -> None:
-        """Skew a node's clock (used by timestamp-based conflict resolution)."""
-        self._require_node(name)
-        self.network.skew_clock(name, offset_ms=offset_ms, drift=drift)
-
-    def _require_node(self, name):
-        if name not in self.backend.nodes:
-            raise UnknownNameError("node", name, self.nodes)
-
-    def nemesis(self, schedule=None, **random_options) -> Nemesis:
-        """Start a fault schedule: scripted ``[(time_ms, action, *args)]`` or random.
-
-        ``c.nemesis([(100, "isolate", "n1"), (900, "heal")])`` or
-        ``c.nemesis(duration_ms=5000, faults=("partition", "crash"))``.
-        """
-        if schedule is not None:
-            if random_options:
-                raise ConfigError("give either a schedule or random options, not both")
-            return Nemesis(self, schedule).start()
-        return Nemesis.random(self, nodes=self.nodes, **random_options).start()
-
-    # -- time -------------------------------------------------------------------------------
-    @property
-    def now(self) -> int:
-        """Simulated time in milliseconds."""
-        return self.sim.now
-
-    def run_for(self, ms: int) -> None:
-        """Let ``ms`` simulated milliseconds pass."""
-        self.sim.run_for(ms)
-
-    def run(self, until: int) -> None:
-        """Run until simulated time ``until``."""
-        self.sim.run(until=until)
-
-    def step(self) -> bool:
-        """Run one event."""
-        return self.sim.step()
-
-    def run_until_idle(self, *, max_events: int = 1_000_000) -> int:
-        """Run until no client operation or message is pending (heartbeats don't count)."""
-        return self.sim.run_until_idle(max_events=max_events)
 
     # -- state ------------------------------------------------------------------------------
     @property
@@ -208,19 +154,19 @@ class Cluster:
         """node -> role (``primary``, ``secondary``, ``candidate``, ``replica``, ``down``)."""
         return self.backend.roles()
 
-    def node_info(self):
-        """A DataFrame with one row per node (role, term, ... depending on the mode)."""
-        from ..frames import records_frame
-        return records_frame(self.backend.node_info())
+    def node_records(self) -> list[dict]:
+        """One dict per node (role, term, ... depending on the mode).
+
+        ``caplab.frames.node_frame(c)`` shows them as a table.
+        """
+        return self.backend.node_info()
 
     def replica_records(self) -> list[dict]:
-        """What every node holds: dicts with node, key, value, version."""
-        return self.backend.replica_records()
+        """What every node holds: dicts with node, key, value, version.
 
-    def replica_state(self):
-        """A DataFrame node x key -> value (and a ``version`` frame as ``.attrs['version']``)."""
-        from ..frames import replica_state_frame
-        return replica_state_frame(self.backend.replica_records(), self.nodes)
+        ``caplab.frames.replica_state_frame(c)`` shows them as a node x key table.
+        """
+        return self.backend.replica_records()
 
     def watch(self, every_ms: int = 50) -> None:
         """Sample replica state every ``every_ms`` into ``snapshots`` (for convergence curves)."""
@@ -237,11 +183,6 @@ class Cluster:
             self.snapshots.append((now, rec["node"], rec["key"], rec["value"]))
         self._watch_timer = self.sim.schedule(every_ms, self._sample, every_ms, daemon=True)
 
-    def snapshots_frame(self):
-        """The sampled replica state as a DataFrame: time_ms, node, key, value."""
-        from ..frames import snapshots_frame
-        return snapshots_frame(self.snapshots)
-
     # -- mode switching ---------------------------------------------------------------------
     def switch_mode(self, mode: str, **mode_options) -> None:
         """Switch to ``mode`` keeping the nodes, clients, network state and current data.
@@ -251,7 +192,7 @@ class Cluster:
         backend_cls = _backend_class(mode)
         options = self._mode_options(backend_cls, mode, mode_options)
         names = self.nodes
-        backend_cls.check_options(options, names)   # refuse bad values before anything changes
+        options = backend_cls.check_options(options, names)   # refuse before anything changes
         data = self.backend.export_data()
         down = [n for n in names if not self.backend.nodes[n].up]
         for client in self.clients.values():
@@ -260,14 +201,13 @@ class Cluster:
                                                     "(indefinite)")
         self.backend.close()
         for name in names:
-            self.network.endpoints.pop(name)
+            self.world.remove_node(name)
         self.mode = mode
         self.backend = backend_cls(self, names, options)   # clients keep their 'near' node
         self.backend.import_data(data)
         for name in down:
             self.network.crash(name)
-        self.sim.trace.record(self.sim.now, "note", None, None, None, None,
-                              f"switched to mode={mode} carrying {len(data)} keys")
+        self.world.note(f"switched to mode={mode} carrying {len(data)} keys")
 
     # -- mode-specific features -----------------------------------------------------------
     def __getattr__(self, name):

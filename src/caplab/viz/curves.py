@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ._common import FONT_SIZE, NODE_COLOURS, OKABE_ITO, base_layout, make_figure
+from ..frames import snapshots_frame
 
 __all__ = ["divergence_curve", "divergence_data", "t_visibility_curve",
            "availability_consistency_bars", "summary_dict"]
@@ -18,7 +19,7 @@ def divergence_data(snapshots, *, heal_ms=None, replicas=None, nodes=None) -> di
     """Divergent keys over time, and when the replicas agree again after ``heal_ms``.
 
     Args:
-        snapshots: ``cluster.snapshots_frame()`` (``time_ms, node, key, value``), a list of
+        snapshots: ``snapshots_frame(cluster)`` (``time_ms, node, key, value``), a list of
             such dicts, or a :class:`caplab.check.ConvergenceResult`.
         heal_ms: when the network healed.
         replicas: which nodes should hold each key: a callable ``key -> nodes`` (AP:
@@ -120,7 +121,7 @@ def divergence_curve(snapshots=None, *, heal_ms=None, replicas=None, nodes=None,
 
     Example:
         >>> c.watch(every_ms=20); ...; c.heal(); heal = c.now; c.run_for(2000)  # doctest: +SKIP
-        >>> divergence_curve(c.snapshots_frame(), heal_ms=heal).show()            # doctest: +SKIP
+        >>> divergence_curve(snapshots_frame(c), heal_ms=heal).show()            # doctest: +SKIP
     """
     d = data if data is not None else divergence_data(snapshots, heal_ms=heal_ms,
                                                       replicas=replicas, nodes=nodes)
@@ -188,7 +189,7 @@ def t_visibility_curve(curves, *, p=None, height=420):
     """Probability of a consistent read vs ms after the write committed, several configs.
 
     Args:
-        curves: a DataFrame from :func:`caplab.staleness.t_visibility` (``t_ms``,
+        curves: a DataFrame from :func:`caplab.analyses.staleness.t_visibility` (``t_ms``,
             ``p_consistent``), a list of ``(label, frame)`` or a dict ``label -> frame``.
         p: optional target probability: a dotted horizontal line labelled with it, and each
             curve's ``t`` at ``p`` marked (the first ``t_ms`` where ``p_consistent >= p``).
@@ -203,7 +204,7 @@ def t_visibility_curve(curves, *, p=None, height=420):
         (or 0..:data:`FLAT_CURVE_MS` ms), its name ending in "always consistent (R+W>N)".
 
     Example:
-        >>> from caplab.staleness import t_visibility
+        >>> from caplab.analyses.staleness import t_visibility
         >>> fig = t_visibility_curve([("R=W=1", t_visibility(3, 1, 1, trials=2000)),
         ...                           ("R=2,W=1", t_visibility(3, 2, 1, trials=2000))], p=0.99)
     """

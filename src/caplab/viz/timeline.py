@@ -12,6 +12,7 @@ import pandas as pd
 
 from ._common import (FONT_SIZE, OUTCOME_COLOURS, VIOLATION_COLOUR, bad_ops_of, base_layout,
                       make_figure, natural_key, op_label, wrap_hover)
+from ..frames import history_frame
 
 __all__ = ["timeline", "timeline_data"]
 
@@ -40,7 +41,6 @@ def flagged_by(check_result) -> str | None:
 def _frame(history) -> pd.DataFrame:
     if isinstance(history, pd.DataFrame):
         return history
-    from ..frames import history_frame
     return history_frame(history)
 
 
@@ -170,7 +170,7 @@ def timeline(history=None, *, check_result=None, highlight=None, end_ms=None, da
     Example:
         >>> from caplab.check import check_linearizability        # doctest: +SKIP
         >>> r = check_linearizability(c.history)                   # doctest: +SKIP
-        >>> timeline(c.history.to_frame(), check_result=r).show()  # doctest: +SKIP
+        >>> timeline(history_frame(c.history), check_result=r).show()  # doctest: +SKIP
     """
     d = data if data is not None else timeline_data(history, check_result=check_result,
                                                     highlight=highlight, end_ms=end_ms)

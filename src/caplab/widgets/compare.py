@@ -14,6 +14,7 @@ import ipywidgets as w
 
 from ..errors import ConfigError
 from ._common import Panel, Status, figure_widget, panel_style, redraw
+from ..frames import history_frame
 
 __all__ = ["SideBySidePanel", "CompareAndContrast", "FAULT_PRESETS"]
 
@@ -180,7 +181,7 @@ class SideBySidePanel(Panel):
                           "AP": summary_dict(self.ap.history, window=window)}
         redraw(self.figures["bars"], availability_consistency_bars(self.summaries))
         for label, c in (("cp", self.cp), ("ap", self.ap)):
-            frame = c.history.to_frame()
+            frame = history_frame(c.history)
             fig = timeline(frame, check_result=check_linearizability(frame))
             fig.layout.title.text = f"{label.upper()}: {fig.layout.title.text}"
             redraw(self.figures[f"{label}_timeline"], fig)

@@ -1,8 +1,8 @@
 """``StalenessPanel``: PBS t-visibility live, with sliders for N, R, W and a latency preset.
 
-Moving a slider re-runs the Monte Carlo of :mod:`caplab.staleness` (20,000 trials by default,
-a few milliseconds) and redraws the curve in place, with the time after which 99.9% of reads
-are consistent.
+Moving a slider re-runs the Monte Carlo of :mod:`caplab.analyses.staleness` (20,000 trials by
+default, a few milliseconds) and redraws the curve in place, with the time after which 99.9% of
+reads are consistent.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ class StalenessPanel(Panel):
 
     Args:
         n, r, w: replication factor and read / write quorums (1 <= r, w <= n).
-        preset: a latency preset of :data:`caplab.staleness.PRESETS`.
+        preset: a latency preset of :data:`caplab.analyses.staleness.PRESETS`.
         trials: Monte Carlo trials per curve.
         seed: the seed of the samples.
         p: the target probability shown (default 99.9%).
@@ -30,7 +30,7 @@ class StalenessPanel(Panel):
 
     def __init__(self, *, n: int = 3, r: int = 1, w: int = 1, preset: str = "lnkd-disk",
                  trials: int = 20_000, seed: int = 1, p: float = 0.999) -> None:
-        from ..staleness import PRESETS
+        from ..analyses.staleness import PRESETS
         self.status = Status()
         self.trials, self.seed, self.p = trials, seed, p
         self._syncing = False
@@ -71,7 +71,7 @@ class StalenessPanel(Panel):
             ConfigError / UnknownNameError: bad N, R, W or preset (the library's message);
             nothing is changed.
         """
-        from ..staleness import consistent_immediately, t_at_probability, t_visibility
+        from ..analyses.staleness import consistent_immediately, t_at_probability, t_visibility
         from ..viz import t_visibility_curve
         n = self.n_slider.value if n is None else n
         r = self.r_slider.value if r is None else r

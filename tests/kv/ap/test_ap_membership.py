@@ -3,6 +3,7 @@
 import pytest
 
 from helpers_ap import ap, holders, key_where
+from caplab.frames import snapshots_frame
 
 
 def test_partition_both_sides_accept_at_one_then_converge():
@@ -25,7 +26,7 @@ def test_partition_both_sides_accept_at_one_then_converge():
     replicas = c.replicas_for(key)
     final = holders(c, key)
     assert set(final) >= set(replicas) and len({final[n] for n in replicas}) == 1
-    frame = c.snapshots_frame()
+    frame = snapshots_frame(c)
     rows = frame[(frame.key == key) & frame.node.isin(replicas)]
     agreed = rows.groupby("time_ms").value.agg(lambda v: len(v) == 3 and v.nunique() == 1)
     converged_at = int(agreed[agreed].index.min())

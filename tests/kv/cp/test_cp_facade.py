@@ -3,6 +3,7 @@
 from caplab.kv import Cluster
 
 from helpers_cp import cluster
+from caplab.frames import history_frame, node_frame, replica_state_frame
 
 
 def test_views_and_records():
@@ -12,13 +13,13 @@ def test_views_and_records():
     a.put("x", "1")
     c.run_for(300)
     assert c.roles()[c.primary] == "primary"
-    info = c.node_info()
+    info = node_frame(c)
     assert {"node", "role", "term", "last_optime", "commit_optime", "priority", "up"} <= set(info)
     recs = c.replica_records()
     assert {(r["node"], r["value"]) for r in recs} == {(n, "1") for n in c.nodes}
     assert all(isinstance(r["version"], tuple) for r in recs)
-    assert c.replica_state().loc["n1", "x"] == "1"
-    assert list(c.history.to_frame().outcome) == ["ok"]
+    assert replica_state_frame(c).loc["n1", "x"] == "1"
+    assert list(history_frame(c.history).outcome) == ["ok"]
 
 
 def test_switch_mode_carries_data():

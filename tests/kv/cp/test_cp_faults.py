@@ -1,6 +1,7 @@
 """Crashes, restarts and the unavailability window of an election."""
 
 from helpers_cp import cluster, secondaries, wait_primary
+from caplab.frames import history_frame
 
 
 def test_crash_restart_keeps_durable_state():
@@ -46,7 +47,7 @@ def test_unavailability_window_is_measurable():
         w.put("k", i, timeout_ms=300)
         i += 1
         c.run_for(20)
-    frame = c.history.to_frame()
+    frame = history_frame(c.history)
     after = frame[(frame.invoke_ms >= crash_ms) & (frame.op == "put")]
     assert (after.outcome != "ok").any()
     first_ok = after[after.outcome == "ok"].complete_ms.min()

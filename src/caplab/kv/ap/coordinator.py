@@ -89,7 +89,7 @@ class CoordinatorMixin:
                 f"down)")))
             self.trace("unavailable", f"put {key} needed {required} alive {available}", src)
             return
-        version = self.new_version(key, msg.value, msg.context)
+        version = self.new_version(key, msg.value, msg.context, tombstone=msg.delete)
         st = _Write()
         st.key, st.version, st.client, st.op_id = key, version, src, msg.op_id
         st.required, st.targets, st.standins = required, alive, standins
@@ -106,7 +106,7 @@ class CoordinatorMixin:
                 self.store_hint(node, key, version, "replica seen down")
         st.timer = self.set_timer(b.options["request_timeout_ms"], self.on_write_timeout, req_id)
 
-    def new_version(self, key: str, value, context) -> Version:
+    def new_version(self, key: str, value, context, *, tombstone: bool = False) -> Version:
         """Stamp a write: LWW timestamp from this coordinator's clock (Cassandra: the
         coordinator's time when the client gives none); in siblings mode, Dynamo's clock."""
         vc = ()
@@ -116,7 +116,8 @@ class CoordinatorMixin:
             # writes it coordinates never carry equal clocks with different values.
             vc = vclock.increment(context, self.name, at_least=self.issued.get(key, 0))
             self.issued[key] = dict(vc)[self.name]
-        return Version(value, self.local_time(), vc, self.name, self.now)
+        return Version(None if tombstone else value, self.local_time(), vc, self.name, self.now,
+                       tombstone=tombstone)
 
     def handle_mutation_ack(self, msg, src: str) -> None:
         st = self.requests.get(msg.req_id)

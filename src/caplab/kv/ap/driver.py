@@ -10,11 +10,15 @@
   last read or acknowledged write, and sends it with the next put, so a put after a get that
   returned siblings *supersedes* them (the Dynamo read-modify-write cycle). Pass
   ``context=()`` for a blind write, or ``context=c.context("alice", "k")`` explicitly.
+* An outcome is definite only when no attempt can have been applied: a write whose earlier
+  coordinator never answered (it may have sent the write to the replicas before it crashed or
+  was cut off) ends as ``info`` even if the next coordinator answers "unavailable".
 """
 
 from __future__ import annotations
 
 from ..backend import Driver
+from .levels import check_level
 from .messages import ClientGet, ClientPut, ClientReply
 from .vclock import check_clock
 
@@ -30,7 +34,6 @@ class RingDriver(Driver):
         self.contexts: dict[tuple[str, str], tuple] = {}
 
     def complete_options(self, op: str, options: dict) -> dict:
-        from .ring import check_level   # ring imports this module
         b = self.backend
         default = b.options["write_consistency" if op != "get" else "read_consistency"]
         level = options.get("consistency")
@@ -65,7 +68,8 @@ class RingDriver(Driver):
             context = handle.options.get("context")
             if context is None:
                 context = self.contexts.get((client.name, op.key), ())
-            msg = ClientPut(op.id, op.key, op.value, level, context)
+            msg = ClientPut(op.id, op.key, op.value, level, context, op.op == "delete")
+            handle.state.setdefault("unanswered", set()).add(node)
         client.send(node, msg)
         client.set_timer(self.backend.options["coordinator_timeout_ms"], self._on_no_answer,
                          client, handle, handle.state["try"])
@@ -88,4 +92,13 @@ class RingDriver(Driver):
             return   # a late answer from a coordinator given up on
         if msg.outcome == "ok" and self.backend.options["conflict"] == "siblings":
             self.contexts[(client.name, handle.operation.key)] = msg.context
+        unanswered = handle.state.get("unanswered", set())
+        unanswered.discard(src)
+        if msg.outcome == "fail" and unanswered:
+            asked = ", ".join(sorted(unanswered))
+            error = (f"{msg.error.replace(' (definite: not applied)', '')}; but the write was "
+                     f"first sent to {asked}, which never answered: it may have been applied "
+                     f"(indefinite)")
+            client.finish(handle, "info", node=src, error=error)
+            return
         client.finish(handle, msg.outcome, value=msg.value, node=src, error=msg.error)

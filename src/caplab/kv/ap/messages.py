@@ -21,11 +21,13 @@ LEG_KINDS = {"w": "Mutation", "a": "MutationAck", "r": "ReadRequest", "s": "Read
 # -- client <-> coordinator -----------------------------------------------------------------
 @message
 class ClientPut:
+    """A write, or with ``delete`` a deletion (Cassandra: a delete is a write of a tombstone)."""
     op_id: int
     key: str
     value: Any
     consistency: Any
     context: tuple
+    delete: bool = False
 
 
 @message

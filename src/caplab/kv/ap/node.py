@@ -110,8 +110,25 @@ class RingNode(CoordinatorMixin, Endpoint):
                 self.trace("detector", f"{self.name} sees {peer} down", peer)
         self.expire_hints()
         self.replay_hints()
+        if self.store.tombstoned:
+            self.compact()
         self.set_timer(self.backend.options["gossip_interval_ms"], self.on_gossip_timer,
                        daemon=True)
+
+    def compact(self) -> None:
+        """Compaction: purge tombstones older than ``gc_grace_ms`` by this node's clock.
+
+        Cassandra: a tombstone may be dropped once ``gc_grace_seconds`` have passed since the
+        deletion; a replica that missed the delete and still holds the old value after that
+        brings it back through read repair or repair (the "zombie"), which is why repair must
+        run within gc_grace_seconds.
+        """
+        gc_grace = self.backend.options["gc_grace_ms"]
+        purged = self.store.purge_tombstones(self.local_time() - gc_grace)
+        if purged:
+            self.backend.counters["tombstones_purged"] += len(purged)
+            self.trace("compaction", f"purged tombstones of {','.join(purged)} "
+                                     f"(older than gc_grace_ms={gc_grace})")
 
     def handle_heartbeat(self, msg, src: str) -> None:
         if src not in self.backend.nodes:

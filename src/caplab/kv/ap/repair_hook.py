@@ -37,7 +37,8 @@ class Reply(NamedTuple):
     Attributes:
         node: the replica.
         version: a tuple ordering the versions, larger is newer (last-write-wins: ``(timestamp,
-            value tie-break, coordinator)``); ``None`` when the replica holds no value.
+            is a tombstone, value bytes, coordinator)``, Cassandra's tie rule); ``None`` when
+            the replica holds no value.
         value: the value it holds (``None`` when it holds none).
     """
 

@@ -18,6 +18,9 @@ hint_window_ms           3000       a coordinator stores no new hints for a node
                                     lab-seconds)
 hint_ttl_ms              240000     a stored hint not replayed by then is dropped (Cassandra:
                                     hints live gc_grace_seconds, 10 days); None = never
+gc_grace_ms              240000     compaction purges a tombstone this long after the delete
+                                    (Cassandra gc_grace_seconds: 10 days); a replica that
+                                    missed the delete and returns later resurrects the value
 read_repair              blocking   "blocking": read the replicas the level needs, repair the
                                     stale ones among them before answering (Cassandra's
                                     foreground repair above ONE; 4.0: read_repair='BLOCKING');
@@ -87,10 +90,10 @@ from __future__ import annotations
 
 from ...errors import ConfigError, UnknownNameError
 from ...net.latency import latency_model
-from .coordinator import LEVELS, required_replicas
 from .describe import describe_ring
 from .driver import RingDriver
 from .hashring import HashRing
+from .levels import check_level
 from .messages import LEG_KINDS
 from .node import RingNode
 from .repair_hook import check_repair_hook
@@ -120,30 +123,6 @@ def check_read_repair(value) -> str:
                       f"'blocking', False 'off')")
 
 
-def check_level(name: str, level, rf: int):
-    """Validate a consistency level against ``rf``; return it normalised.
-
-    Raises:
-        UnknownNameError: an unknown level name.
-        ConfigError: a level needing more replicas than ``rf`` (or fewer than 1).
-    """
-    if isinstance(level, str):
-        norm = level.lower()
-        if norm not in LEVELS:
-            raise UnknownNameError(f"{name} level", level, list(LEVELS) + [f"1..{rf}"])
-    elif isinstance(level, int) and not isinstance(level, bool):
-        norm = level
-        if level < 1:
-            raise ConfigError(f"{name}={level} must be >= 1; choose 1 <= {name} <= {rf}")
-    else:
-        raise UnknownNameError(f"{name} level", level, list(LEVELS) + [f"1..{rf}"])
-    needed = required_replicas(norm, rf)
-    if needed > rf:
-        raise ConfigError(f"{name}={level!r} needs {needed} replicas but replication_factor="
-                          f"{rf}; choose one, quorum, all or 1 <= {name} <= {rf}")
-    return norm
-
-
 def _positive_int(name, value, *, allow_none=False):
     if value is None and allow_none:
         return
@@ -158,7 +137,8 @@ class Ring(Backend):
     mode = "ap"
     OPTIONS = {"replication_factor": 3, "vnodes": 8, "write_consistency": "quorum",
                "read_consistency": "quorum", "hinted_handoff": True, "hint_window_ms": 3000,
-               "hint_ttl_ms": 240_000, "read_repair": "blocking", "anti_entropy_ms": None, "merkle_depth": 4,
+               "hint_ttl_ms": 240_000, "gc_grace_ms": 240_000, "read_repair": "blocking",
+               "anti_entropy_ms": None, "merkle_depth": 4,
                "conflict": "lww", "sloppy_quorum": False, "gossip_interval_ms": 100,
                "failure_timeout_ms": 400, "request_timeout_ms": 400,
                "coordinator_timeout_ms": 600, "read_repair_fn": None}
@@ -190,6 +170,11 @@ class Ring(Backend):
             _positive_int(name, opts[name])
         _positive_int("anti_entropy_ms", opts["anti_entropy_ms"], allow_none=True)
         _positive_int("hint_ttl_ms", opts["hint_ttl_ms"], allow_none=True)
+        grace = opts["gc_grace_ms"]
+        if isinstance(grace, bool) or not isinstance(grace, int) or grace < 0:
+            raise ConfigError(f"gc_grace_ms must be a whole number of ms >= 0 (Cassandra's "
+                              f"gc_grace_seconds; 0 purges tombstones at the next compaction), "
+                              f"got {grace!r}")
         depth = opts["merkle_depth"]
         if isinstance(depth, bool) or not isinstance(depth, int) or not 0 <= depth <= 12:
             raise ConfigError(f"merkle_depth must be a whole number in 0..12, got {depth!r}")
@@ -213,7 +198,8 @@ class Ring(Backend):
         self.rf = options["replication_factor"]
         self.hashring = HashRing(node_names, options["vnodes"])
         self.counters = {"hints_stored": 0, "hints_not_stored": 0, "hints_replayed": 0,
-                         "hints_expired": 0, "read_repairs": 0, "sloppy_writes": 0, "lww_losses": 0}
+                         "hints_expired": 0, "read_repairs": 0, "sloppy_writes": 0, "lww_losses": 0,
+                         "tombstones_purged": 0}
         self.ae_stats = {"rounds": 0, "in_sync": 0, "tree_nodes_compared": 0,
                          "leaves_differing": 0, "keys_exchanged": 0}
         self._lww_losses: list[dict] = []
@@ -221,7 +207,7 @@ class Ring(Backend):
         self.driver = RingDriver(self)
         for name in node_names:
             node = RingNode(name, self)
-            cluster.network.add(node)
+            cluster.world.add_node(node)
             self.nodes[name] = node
         for index, node in enumerate(self.nodes.values()):
             node.start(index)
@@ -249,7 +235,8 @@ class Ring(Backend):
             for key in node.store.keys():
                 versions = node.store.get(key)
                 out.append({"node": name, "key": key, "value": values_of(versions),
-                            "version": version_label(versions), "siblings": len(versions)})
+                            "version": version_label(versions), "siblings": len(versions),
+                            "deleted": all(v.tombstone for v in versions)})
         return out
 
     def export_data(self) -> dict:
@@ -357,7 +344,7 @@ class Ring(Backend):
         old_prefs = {k: self.hashring.preference_list(k, self.rf) for k in keys}
         self.hashring.add(name)
         node = RingNode(name, self)
-        network.add(node)
+        self.cluster.world.add_node(node)
         self.nodes[name] = node
         now = self.cluster.sim.now
         for other in self.nodes.values():
@@ -410,7 +397,7 @@ class Ring(Backend):
         for client in sorted(network.client_names):
             if network.near(client) == name:
                 network._near[client] = heir.name   # clients follow the ring to the heir
-        network.remove(name)
+        self.cluster.world.remove_node(name)
         report.update(node=name, optimal_fraction=optimal, load=self.load())
         self.cluster.sim.trace.record(self.cluster.sim.now, "note", name, None, None, None,
                                       f"remove_node {name}: moved {report['copies_moved']} "

@@ -1,5 +1,10 @@
 """Versions of a value and how replicas reconcile them: last-write-wins by timestamp
 (Cassandra) or vector-clock siblings (Dynamo). A replica's store is durable (it survives crashes).
+
+A delete is a write too (Cassandra): a *tombstone*, a version with no value, which shadows every
+older version until compaction purges it ``gc_grace_ms`` after it was written. Ties between
+equal timestamps follow Cassandra's ``Cells.reconcile``: a tombstone beats a live value, and
+between two live values the greater value (compared as bytes) wins.
 """
 
 from __future__ import annotations
@@ -8,7 +13,8 @@ import hashlib
 
 from . import vclock
 
-__all__ = ["Version", "lww_key", "reconcile", "values_of", "context_of", "digest", "Store"]
+__all__ = ["Version", "lww_key", "reconcile", "values_of", "context_of", "digest", "Store",
+           "live", "value_bytes"]
 
 
 class Version:
@@ -22,13 +28,16 @@ class Version:
         origin: the coordinator that accepted the write (LWW tie-break after the value).
         at_ms: true simulated time of the write: *not* used for ordering; it lets a notebook show
             that a write which happened later lost to an earlier one.
+        tombstone: a delete (Cassandra's deletion marker): no value, shadows older versions.
     """
 
-    __slots__ = ("value", "ts", "vc", "origin", "at_ms", "_ident")
+    __slots__ = ("value", "ts", "vc", "origin", "at_ms", "tombstone", "_ident")
 
-    def __init__(self, value, ts: int, vc=(), origin: str = "", at_ms: int = 0) -> None:
+    def __init__(self, value, ts: int, vc=(), origin: str = "", at_ms: int = 0,
+                 tombstone: bool = False) -> None:
         self.value, self.ts, self.vc, self.origin, self.at_ms = value, ts, tuple(vc), origin, at_ms
-        self._ident = (repr(value), ts, self.vc, origin, at_ms)
+        self.tombstone = tombstone
+        self._ident = (repr(value), ts, self.vc, origin, at_ms, tombstone)
 
     def __eq__(self, other) -> bool:
         return isinstance(other, Version) and self._ident == other._ident
@@ -38,12 +47,31 @@ class Version:
 
     def __repr__(self) -> str:
         clock = f", vc={vclock.show(self.vc)}" if self.vc else ""
+        if self.tombstone:
+            return f"V(tombstone, ts={self.ts}{clock})"
         return f"V({self.value!r}, ts={self.ts}{clock})"
 
 
+def value_bytes(value) -> bytes:
+    """A value as Cassandra compares it on a timestamp tie: its serialized bytes, unsigned.
+
+    Text is UTF-8; an integer is 8 bytes big-endian two's complement (CQL ``bigint``); bytes as
+    they are; anything else by its ``repr`` in UTF-8.
+    """
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and -2**63 <= value < 2**63:
+        return value.to_bytes(8, "big", signed=True)
+    return repr(value).encode("utf-8")
+
+
 def lww_key(v: Version):
-    """Order for last-write-wins: timestamp, then (Cassandra) the larger value, then origin."""
-    return (v.ts, repr(v.value), v.origin)
+    """Order for last-write-wins (Cassandra ``Cells.reconcile``): the higher timestamp wins; on
+    a tie a tombstone beats a live value, then the greater value (as bytes) wins; the origin
+    only makes the order total."""
+    return (v.ts, v.tombstone, value_bytes(v.value), v.origin)
 
 
 def reconcile(versions, conflict: str) -> tuple:
@@ -77,8 +105,14 @@ def reconcile(versions, conflict: str) -> tuple:
     return tuple(sorted(kept, key=lambda v: (v.vc, repr(v.value), v.ts, v.origin)))
 
 
+def live(versions) -> tuple:
+    """The versions that are not tombstones."""
+    return tuple(v for v in versions if not v.tombstone)
+
+
 def values_of(versions):
-    """What a read returns: None, the value, or a tuple of sibling values."""
+    """What a read returns: None (missing or deleted), the value, or a tuple of siblings."""
+    versions = live(versions)
     if not versions:
         return None
     if len(versions) == 1:
@@ -96,7 +130,7 @@ def version_label(versions) -> str:
     if not versions:
         return ""
     if all(not v.vc for v in versions):
-        return ",".join(str(v.ts) for v in versions)
+        return ",".join(("tombstone@" if v.tombstone else "") + str(v.ts) for v in versions)
     return " | ".join(vclock.show(v.vc) for v in versions)
 
 
@@ -112,6 +146,7 @@ class Store:
     def __init__(self, conflict: str) -> None:
         self.conflict = conflict
         self.data: dict[str, tuple] = {}
+        self.tombstoned: set[str] = set()   # keys holding a tombstone (what compaction scans)
 
     def get(self, key: str) -> tuple:
         return self.data.get(key, ())
@@ -124,6 +159,10 @@ class Store:
         changed = new != old
         if changed:
             self.data[key] = new
+            if any(v.tombstone for v in new):
+                self.tombstoned.add(key)
+            else:
+                self.tombstoned.discard(key)
         return changed, lost
 
     def keys(self) -> list[str]:
@@ -131,3 +170,21 @@ class Store:
 
     def drop(self, key: str) -> None:
         self.data.pop(key, None)
+        self.tombstoned.discard(key)
+
+    def purge_tombstones(self, before_ts: int) -> list[str]:
+        """Compaction: drop tombstones written before ``before_ts`` (and, with them, the key
+        when nothing else is left). Returns the keys purged."""
+        purged = []
+        for key in sorted(self.tombstoned):
+            versions = self.data[key]
+            kept = tuple(v for v in versions if not (v.tombstone and v.ts < before_ts))
+            if kept != versions:
+                purged.append(key)
+                if kept:
+                    self.data[key] = kept
+                else:
+                    del self.data[key]
+                if not any(v.tombstone for v in kept):
+                    self.tombstoned.discard(key)
+        return purged

@@ -25,6 +25,7 @@ _SYSTEM_DOCS = {
     "catch_up_timeout_ms": "catchUpTimeoutMillis (None: no limit, 0: off)",
     "retry_backoff_ms": "driver wait before asking again during an election",
     "vote_rule": "the voting rule (None: MongoDB's)",
+    "retry_writes": "retry a write once after a network error or a step-down (retryWrites)",
 }
 
 
@@ -39,6 +40,8 @@ def describe_replica_set(rs) -> Description:
                allowed=f"'majority' or 1..{n}"),
         Option("wtimeout_ms", rs.config["wtimeout_ms"], "put", "write concern timeout (ms)",
                allowed="a whole number of ms > 0, or None"),
+        Option("retry_writes", rs.config["retry_writes"], "put",
+               "retry once after a network error or a step-down", choices=(True, False)),
         Option("read_preference", rs.config["read_preference"], "get", "read preference",
                choices=READ_PREFERENCES),
         Option("read_concern", rs.config["read_concern"], "get", "read concern",

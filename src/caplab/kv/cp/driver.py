@@ -8,20 +8,31 @@ Like a MongoDB driver:
 * while no member knows a primary (an election), the driver waits ``retry_backoff_ms`` and asks
   again, until the operation's timeout (server selection); if no write was ever accepted the
   outcome is a definite failure;
+* retryable writes (``retry_writes``, on by default as in drivers since MongoDB 4.2): a write
+  that gets no answer within the election timeout plus two heartbeats (a network error), or
+  whose primary stepped down before its write concern was met, is retried once at the primary
+  the driver then finds. The server recognises the retry by its session and applies it at most
+  once, so a failover turns what would be an unknown outcome into a known one;
 * a network timeout makes the driver forget the primary it knew (the server becomes Unknown);
   a read with no answer within the election timeout plus two heartbeats (time for a deposed
   primary to step down and say so) is retried once at another member (retryable reads);
 * ``secondary`` reads go to a secondary (the near node first), ``nearest`` to the near node;
   ``primaryPreferred`` reads the primary, or a secondary when no primary answers or is known;
   ``secondaryPreferred`` the reverse.
+
+One attempt at a time: a reply counts only for the attempt in progress, and only once (a
+network that duplicates a "not primary" reply must not start two retries). An ``ok`` from an
+earlier attempt still completes the operation: the write was applied (the server applies a
+retried write once: :mod:`caplab.kv.cp.serving`). A write ends as a definite failure only when
+no attempt can have been applied; otherwise its outcome is unknown (``info``).
 """
 
 from __future__ import annotations
 
 from ..backend import Driver
 from .messages import ReadReply, ReadRequest, WriteReply, WriteRequest
-from .options import (check_linearizable, check_read_concern, check_read_preference, check_w,
-                      check_wtimeout)
+from .options import (check_linearizable, check_read_concern, check_read_preference,
+                      check_retry_writes, check_w, check_wtimeout)
 
 __all__ = ["ReplicaSetDriver"]
 
@@ -29,7 +40,7 @@ __all__ = ["ReplicaSetDriver"]
 class ReplicaSetDriver(Driver):
     """Driver of :class:`~caplab.kv.cp.ReplicaSet`."""
 
-    PUT_OPTIONS = {"timeout_ms": None, "w": None, "wtimeout_ms": None}
+    PUT_OPTIONS = {"timeout_ms": None, "w": None, "wtimeout_ms": None, "retry_writes": None}
     GET_OPTIONS = {"timeout_ms": None, "read_preference": None, "read_concern": None}
 
     def __init__(self, backend) -> None:
@@ -54,11 +65,14 @@ class ReplicaSetDriver(Driver):
             wtimeout = opts.get("wtimeout_ms")
             opts["wtimeout_ms"] = (config["wtimeout_ms"] if wtimeout is None
                                    else check_wtimeout(wtimeout))
+            retry = opts.get("retry_writes")
+            opts["retry_writes"] = (config["retry_writes"] if retry is None
+                                    else check_retry_writes(retry))
         return opts
 
     # -- sending ---------------------------------------------------------------------------
     def start(self, client, handle) -> None:
-        handle.state.update(attempt=0, redirected=False, tried=[])
+        handle.state.update(attempt=0, redirected=False, tried=[], answered=0, unanswered=set())
         if handle.operation.op == "get":
             pref = handle.options["read_preference"]
             if pref in ("secondary", "secondaryPreferred"):
@@ -94,7 +108,40 @@ class ReplicaSetDriver(Driver):
         else:
             msg = WriteRequest(op.id, state["attempt"], op.key, op.value, opts["w"],
                                opts["wtimeout_ms"])
+            state["unanswered"].add(state["attempt"])   # may be applied until told otherwise
+            if opts["retry_writes"] and not state.get("write_retried"):
+                client.set_timer(self._network_error_ms(), self._no_write_answer, client,
+                                 handle, state["attempt"])
         client.send(node, msg)
+
+    def _network_error_ms(self) -> int:
+        """How long an attempt may go unanswered before the driver calls it a network error:
+        time for a deposed primary to step down and a new one to be found."""
+        config = self.backend.config
+        return config["election_timeout_ms"] + 2 * config["heartbeat_ms"]
+
+    def _retry_write(self, client, handle, silent: str, why: str) -> bool:
+        """Retry a write once (retryable writes); False if it was already retried."""
+        state = handle.state
+        if handle.done or not handle.options["retry_writes"] or state.get("write_retried"):
+            return False
+        state["write_retried"] = True
+        if self.known_primary.get(client.name) == silent:
+            del self.known_primary[client.name]
+        members = self.backend.member_names
+        target = self.known_primary.get(client.name) or (
+            client.near if client.near != silent
+            else members[(members.index(silent) + 1) % len(members)])
+        client.trace("client", f"#{handle.id} retryable write: {why}; retrying once at "
+                               f"{target}")
+        self._send(client, handle, target)
+        return True
+
+    def _no_write_answer(self, client, handle, attempt: int) -> None:
+        if handle.done or handle.state["attempt"] != attempt:
+            return
+        self._retry_write(client, handle, handle.state["node"],
+                          f"no answer from {handle.state['node']} (network error)")
 
     def _no_answer(self, client, handle, attempt: int) -> None:
         """A read got no answer: forget that member as primary and retry once elsewhere."""
@@ -149,9 +196,16 @@ class ReplicaSetDriver(Driver):
     # -- replies ---------------------------------------------------------------------------
     def receive(self, client, msg, src: str) -> None:
         handle = client.pending.get(msg.op_id)
-        if handle is None or msg.attempt != handle.state["attempt"]:
-            return  # a late answer to an earlier attempt
+        if handle is None:
+            return  # the operation has ended
+        state = handle.state
         status = msg.status
+        if status != "ok":
+            if isinstance(msg, WriteReply) and status == "not_primary":
+                state["unanswered"].discard(msg.attempt)   # that attempt was not applied
+            if msg.attempt != state["attempt"] or state["answered"] == msg.attempt:
+                return  # a late or duplicated answer: the attempt in progress decides
+            state["answered"] = msg.attempt
         if status == "ok":
             if isinstance(msg, WriteReply) or handle.options.get("read_preference") == "primary":
                 self.known_primary[client.name] = src
@@ -175,6 +229,9 @@ class ReplicaSetDriver(Driver):
         elif status in ("wtimeout", "stepped_down"):
             if status == "stepped_down":
                 self.known_primary.pop(client.name, None)
+                # MongoDB: InterruptedDueToReplStateChange is a retryable write error.
+                if self._retry_write(client, handle, src, f"{src} stepped down"):
+                    return
             client.finish(handle, "info", node=src, error=msg.error)
         else:   # "failed": a read that could not be served; it changed nothing
             self.known_primary.pop(client.name, None)
@@ -193,7 +250,7 @@ class ReplicaSetDriver(Driver):
                 return
             if self._prefer_secondary(client, handle, src):
                 return
-            client.finish(handle, "fail", node=src, error=msg.error)
+            self._fail(client, handle, src, msg.error)
             return
         # No member knows a primary (an election is on), or the primary does not accept
         # operations yet (catch-up, step-down): primaryPreferred reads from a secondary;
@@ -203,11 +260,27 @@ class ReplicaSetDriver(Driver):
         backoff = self.backend.config["retry_backoff_ms"]
         deadline = handle.timer.time_ms if handle.timer is not None else None
         if deadline is not None and client.now + backoff >= deadline:
-            client.finish(handle, "fail", node=src,
-                          error=f"no primary found before the operation timeout (server "
-                                f"selection; last answer: {msg.error})")
+            self._fail(client, handle, src, f"no primary found before the operation timeout "
+                                            f"(server selection; last answer: {msg.error})")
             return
-        client.set_timer(backoff, self._send, client, handle, src)
+        client.set_timer(backoff, self._retry, client, handle, src, state["attempt"])
+
+    def _retry(self, client, handle, node: str, attempt: int) -> None:
+        """Back-off over: ask again, unless another attempt has started meanwhile."""
+        if handle.state["attempt"] == attempt:
+            self._send(client, handle, node)
+
+    def _fail(self, client, handle, node: str, error: str) -> None:
+        """End ``handle``: a definite failure only if no attempt can have been applied."""
+        if handle.operation.op != "get" and handle.state["unanswered"]:
+            attempts = sorted(handle.state["unanswered"])
+            client.finish(handle, "info", node=node,
+                          error=f"{error.replace(' (definite: not applied)', '')}; but "
+                                f"attempt{'s' if len(attempts) > 1 else ''} "
+                                f"{', '.join(map(str, attempts))} got no answer and may have "
+                                f"been applied (indefinite)")
+            return
+        client.finish(handle, "fail", node=node, error=error)
 
     def on_finish(self, client, handle) -> None:
         result = handle.result

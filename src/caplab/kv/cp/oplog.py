@@ -18,7 +18,12 @@ NO_OPTIME = (0, 0)
 
 
 class OplogEntry(NamedTuple):
-    """One oplog entry. ``op`` is ``"put"`` or ``"noop"`` (a new primary's or a read's no-op)."""
+    """One oplog entry. ``op`` is ``"put"`` or ``"noop"`` (a new primary's or a read's no-op).
+
+    ``session`` identifies the client write that produced it, ``(client, op_id)``: MongoDB's
+    logical session id and transaction number, kept with the write so that every member (and a
+    future primary) recognises a retry of it (retryable writes).
+    """
 
     term: int
     index: int
@@ -26,6 +31,7 @@ class OplogEntry(NamedTuple):
     key: str | None
     value: Any
     wall_ms: int
+    session: tuple | None = None
 
     @property
     def optime(self) -> tuple[int, int]:
@@ -35,12 +41,15 @@ class OplogEntry(NamedTuple):
 class Oplog:
     """An append-only log with truncation (rollback) and the key-value data it implies."""
 
-    __slots__ = ("entries", "versions", "commit_index")
+    __slots__ = ("entries", "versions", "commit_index", "sessions")
 
     def __init__(self) -> None:
         self.entries: list[OplogEntry] = []
         self.versions: dict[str, list[tuple[int, int, Any]]] = {}
         self.commit_index = 0   # majority commit point (index); committed entries never roll back
+        # session -> index of the entry that applied it (MongoDB's config.transactions table,
+        # updated with the write itself, so it replicates and rolls back with the oplog)
+        self.sessions: dict[tuple, int] = {}
 
     # -- reading the log -------------------------------------------------------------------
     @property
@@ -76,6 +85,11 @@ class Oplog:
                 break
         return 0
 
+    def applied(self, session: tuple) -> OplogEntry | None:
+        """The entry that already applied the write ``session``, if this log holds it."""
+        index = self.sessions.get(session)
+        return self.entries[index - 1] if index is not None else None
+
     def since(self, after_index: int, limit: int) -> tuple[OplogEntry, ...]:
         return tuple(self.entries[after_index:after_index + limit])
 
@@ -106,6 +120,8 @@ class Oplog:
     def append(self, entry: OplogEntry) -> None:
         """Append (and apply) ``entry``, which must be the next index."""
         self.entries.append(entry)
+        if entry.session is not None:
+            self.sessions[entry.session] = entry.index
         if entry.op == "put":
             versions = self.versions.get(entry.key)
             if versions is None:
@@ -113,8 +129,9 @@ class Oplog:
             else:
                 versions.append((entry.index, entry.term, entry.value))
 
-    def append_new(self, term: int, op: str, key, value, wall_ms: int) -> OplogEntry:
-        entry = OplogEntry(term, len(self.entries) + 1, op, key, value, wall_ms)
+    def append_new(self, term: int, op: str, key, value, wall_ms: int,
+                   session: tuple | None = None) -> OplogEntry:
+        entry = OplogEntry(term, len(self.entries) + 1, op, key, value, wall_ms, session)
         self.append(entry)
         return entry
 
@@ -126,6 +143,8 @@ class Oplog:
         removed = self.entries[index:]
         del self.entries[index:]
         for entry in reversed(removed):
+            if entry.session is not None:
+                self.sessions.pop(entry.session, None)
             if entry.op == "put":
                 versions = self.versions[entry.key]
                 versions.pop()

@@ -10,6 +10,7 @@ from ...errors import ConfigError, UnknownNameError
 from .voting import check_vote_rule
 
 __all__ = ["DEFAULTS", "READ_PREFERENCES", "READ_CONCERNS", "check_w", "check_wtimeout",
+           "check_retry_writes",
            "check_read_preference", "check_read_concern", "validate_cluster_options"]
 
 #: MongoDB's defaults scaled by 1/10 for the lab (see the package docstring).
@@ -24,6 +25,7 @@ DEFAULTS = {
     "read_concern": "local",        # MongoDB default read concern (reads on the primary)
     "catch_up_timeout_ms": None,    # MongoDB: settings.catchUpTimeoutMillis = -1 (no limit)
     "retry_backoff_ms": 50,         # drivers: minHeartbeatFrequencyMS = 500 ms
+    "retry_writes": True,           # drivers: retryWrites=true (default since MongoDB 4.2)
     "vote_rule": None,              # None: MongoDB's rule; a lab may plug in its own function
 }
 
@@ -48,6 +50,13 @@ def check_wtimeout(value, *, name: str = "wtimeout_ms"):
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ConfigError(f"{name} must be a whole number of ms > 0 (or None: wait forever), "
                           f"got {value!r}")
+    return value
+
+
+def check_retry_writes(value, *, name: str = "retry_writes"):
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name} must be True or False (MongoDB drivers: retryWrites), got "
+                          f"{value!r}")
     return value
 
 
@@ -90,6 +99,7 @@ def validate_cluster_options(options: dict, names: list[str]) -> dict:
     if isinstance(jitter, bool) or not isinstance(jitter, int) or jitter < 0:
         raise ConfigError(f"election_jitter_ms must be a whole number of ms >= 0, got {jitter!r}")
     _positive_ms(options, "retry_backoff_ms")
+    check_retry_writes(options["retry_writes"])
     catch_up = options["catch_up_timeout_ms"]
     if catch_up is not None and (isinstance(catch_up, bool) or not isinstance(catch_up, int)
                                  or catch_up < 0):

@@ -54,7 +54,7 @@ class ReplicaSet(Backend):
         self.driver = ReplicaSetDriver(self)
         for name in node_names:
             node = ReplicaNode(name, self)
-            cluster.network.add(node)
+            cluster.world.add_node(node)
             self.nodes[name] = node
         for node in self.nodes.values():
             node.start()

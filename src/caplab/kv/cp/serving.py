@@ -68,8 +68,18 @@ class ServingRules:
             self.send(src, WriteReply(msg.op_id, msg.attempt, "not_primary",
                                       self._not_primary_error(), self._hint(), None))
             return
-        entry = self.oplog.append_new(self.term, "put", msg.key, msg.value, self.now)
-        self.replicate_all()
+        session = (src, msg.op_id)
+        entry = self.oplog.applied(session)
+        if entry is not None:
+            # MongoDB retryable writes: a retried (or duplicated) statement is recognised by
+            # its session and transaction number and is not applied again; the server answers
+            # with the outcome of the write already executed.
+            self.trace("retry", f"write #{msg.op_id} from {src} already applied at optime "
+                                f"{entry.optime}: not applied again")
+        else:
+            entry = self.oplog.append_new(self.term, "put", msg.key, msg.value, self.now,
+                                          session)
+            self.replicate_all()
         if msg.w == 1:
             self.send(src, WriteReply(msg.op_id, msg.attempt, "ok", None, None, entry.optime))
             return

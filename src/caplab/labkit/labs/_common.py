@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import inspect
+import re
 import textwrap
 
 from ..exercise import Incorrect, NotAttempted
 
-__all__ = ["SEEDS", "skeleton_is_not_attempted", "require_attempt", "random_partitions", "primaries_by_term",
-           "source_of", "Incorrect", "NotAttempted"]
+__all__ = ["SEEDS", "skeleton_is_not_attempted", "require_attempt", "random_partitions",
+           "primaries_by_term", "source_of", "Incorrect", "NotAttempted"]
 
 #: the seeds every grader tries, in order (the first failing one is reported for replay)
 SEEDS = (1, 2, 3, 4, 5, 6, 7, 8)
@@ -89,8 +90,9 @@ def source_of(*objects, name: str | None = None) -> str:
     """The source text of reference functions, for ``solution()``.
 
     ``name`` renames the (single) function to the name the lab notebook checks, e.g.
-    ``vote_rule`` for ``reference_vote_rule``, so the pasted solution replaces the student's
-    function and the notebook's ``check(vote_rule)`` cell then grades it.
+    ``vote_rule`` for ``mongodb_vote_rule``, so the pasted solution replaces the student's
+    function and the notebook's ``check(vote_rule)`` cell then grades it. Every whole-word
+    mention of the old name (its docstring's example too) is renamed.
     """
     if name is not None and len(objects) != 1:
         raise ValueError("source_of(name=...) renames exactly one function")
@@ -100,5 +102,5 @@ def source_of(*objects, name: str | None = None) -> str:
         prefix = f"def {old}("
         if not texts[0].startswith(prefix):
             raise ValueError(f"{old} does not start with {prefix!r}")
-        texts[0] = f"def {name}(" + texts[0][len(prefix):]
+        texts[0] = re.sub(rf"\b{re.escape(old)}\b", name, texts[0])
     return "\n\n".join(texts)

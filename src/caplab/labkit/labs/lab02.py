@@ -17,7 +17,8 @@ import random
 
 from ...kv import Cluster
 from ..exercise import Exercise
-from ._common import SEEDS, Incorrect, skeleton_is_not_attempted, random_partitions, require_function, source_of
+from ._common import (SEEDS, Incorrect, random_partitions, require_function,
+                      skeleton_is_not_attempted, source_of)
 
 __all__ = ["q1", "run_cart_scenario", "reference_merge", "as_cart"]
 

@@ -29,7 +29,10 @@ from ...kv import Cluster
 from ...kv.ap.repair_hook import Reply
 from ...kv.workload import Workload
 from ..exercise import Exercise
-from ._common import SEEDS, Incorrect, skeleton_is_not_attempted, random_partitions, require_function, source_of
+from ...kv.ap.versions import Version, lww_key
+from ._common import (SEEDS, Incorrect, random_partitions, require_function,
+                      skeleton_is_not_attempted, source_of)
+from ...frames import snapshots_frame
 
 __all__ = ["q1", "q2", "run_repair_scenario", "reference_repair", "reference_minimal_repair",
            "PROBES", "probe_repair", "validate_plan", "Reply"]
@@ -182,7 +185,7 @@ def run_repair_scenario(repair, seed: int, *, nodes: int = 5, duration_ms: int =
         for key in KEYS + [PARTIAL_KEY, UNWRITTEN_KEY]:
             reader.get(key)
     c.run_for(500)
-    snaps = c.snapshots_frame()
+    snaps = snapshots_frame(c)
     convergence = {}
     for key in KEYS + [PARTIAL_KEY]:
         replicas = c.replicas_for(key)
@@ -201,8 +204,8 @@ def _describe_key(c, key) -> str:
 
 
 def _v(ts, value, origin):
-    """A version as the ring reports it: (timestamp, repr of the value, coordinator)."""
-    return (ts, repr(value), origin)
+    """A version as the ring reports it (:func:`caplab.kv.ap.versions.lww_key`)."""
+    return lww_key(Version(value, ts, (), origin))
 
 
 #: Fixed replies the function is asked directly after the simulated runs:

@@ -33,15 +33,15 @@ whose legs are sub-millisecond). Only one write is modelled (no later writes ove
 the read coordinator's clock is the write coordinator's (no skew), as in PBS.
 
 The presets are the production fits PBS publishes (Table 3), plus its WAN scenario (section 5.4).
-Checked against Table 4 (N=3, R=W=1, 10^6 trials): the 99.9% t-visibility comes out at about
-1.98 ms (paper 1.85), 50 ms (45.5) and 1470 ms (1364) for LNKD-SSD, LNKD-DISK and YMMR, and the
-chance of a consistent read at commit within 0.6 points of the paper for all four presets. WAN
-gives ~115 ms, not the quoted 202 ms: this is the model of the authors' released simulator
-(+75 ms on each cross-datacenter leg), and 202 ms would need ~150 ms on the write leg. Unresolved.
+Checked against the paper's 99.9% t-visibility for N=3 (figures as recalled, 10^6 trials here):
+R=W=1 gives about 1.98 ms (paper 1.85), 50 ms (45.5), 1470 ms (1364) and 115 ms (113.0) for
+LNKD-SSD, LNKD-DISK, YMMR and WAN; YMMR with R=2, W=1 gives about 218 ms (202). The chance of a
+consistent read at commit is within 0.6 points of the paper for all four presets (R=W=1). WAN
+follows the authors' released simulator: +75 ms on each cross-datacenter leg.
 
 Example::
 
-    >>> from caplab.staleness import t_visibility, t_at_probability
+    >>> from caplab.analyses.staleness import t_visibility, t_at_probability
     >>> curve = t_visibility(3, 1, 1, latency="lnkd-disk", trials=20_000, seed=1)
     >>> round(t_at_probability(0.999, 3, 1, 1, latency="lnkd-ssd", seed=1), 1)  # doctest: +SKIP
     1.9
@@ -57,8 +57,8 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError, UnknownNameError, check_probability
-from .net.latency import Exponential, LatencyModel, Mixture, Pareto
+from ..errors import ConfigError, UnknownNameError, check_probability
+from ..net.latency import Exponential, LatencyModel, Mixture, Pareto
 
 __all__ = ["Legs", "PRESETS", "MAX_TRIALS", "visibility_times_ms", "t_visibility",
            "t_at_probability", "consistent_immediately"]

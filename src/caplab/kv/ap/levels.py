@@ -1,0 +1,52 @@
+"""Consistency levels of the ring (Cassandra's ONE, TWO, THREE, QUORUM, ALL, or a number of
+replicas 1..RF): one validation rule shared by the ring's options and the driver's per-operation
+``consistency=``.
+
+Example::
+
+    >>> from caplab.kv.ap.levels import check_level
+    >>> check_level("write_consistency", "QUORUM", 3)
+    'quorum'
+    >>> check_level("read_consistency", 2, 3)
+    2
+"""
+
+from __future__ import annotations
+
+from ...errors import ConfigError, UnknownNameError
+from .coordinator import LEVELS, required_replicas
+
+__all__ = ["check_level", "LEVELS"]
+
+
+def check_level(name: str, level, rf: int):
+    """Validate a consistency level against ``rf``; return it normalised (a lower-case name,
+    or the integer number of replicas).
+
+    Args:
+        name: the option's name, for messages (``"write_consistency"``, ``"consistency"``).
+        level: a level name (any case) or an integer 1..``rf``.
+        rf: the replication factor.
+
+    Returns:
+        ``level`` normalised: ``"one"``, ``"quorum"``..., or the integer.
+
+    Raises:
+        UnknownNameError: an unknown level name (or a value that is neither a name nor an int).
+        ConfigError: a level needing more replicas than ``rf`` (or fewer than 1).
+    """
+    if isinstance(level, str):
+        norm = level.lower()
+        if norm not in LEVELS:
+            raise UnknownNameError(f"{name} level", level, list(LEVELS) + [f"1..{rf}"])
+    elif isinstance(level, int) and not isinstance(level, bool):
+        norm = level
+        if level < 1:
+            raise ConfigError(f"{name}={level} must be >= 1; choose 1 <= {name} <= {rf}")
+    else:
+        raise UnknownNameError(f"{name} level", level, list(LEVELS) + [f"1..{rf}"])
+    needed = required_replicas(norm, rf)
+    if needed > rf:
+        raise ConfigError(f"{name}={level!r} needs {needed} replicas but replication_factor="
+                          f"{rf}; choose one, quorum, all or 1 <= {name} <= {rf}")
+    return norm
