@@ -114,3 +114,19 @@ def test_a_choice_field_sends_the_choice_itself_not_its_text():
     assert form_options(boxes, desc, "put") == {"retry": False, "w": 2}
     boxes["retry"].value, boxes["w"].value = "default", "majority"
     assert form_options(boxes, desc, "put") == {"w": "majority"}
+
+
+def test_the_ca_store_gets_its_panel_from_its_description():
+    """The MySQL-style store (mode "ca") gets its leader, presets and form with no change to the
+    panel: 'crash primary' among the presets, only a get options group (its writes take none)."""
+    panel = ClusterPanel(mode="ca", nodes=3, seed=1)
+    desc = panel.cluster.backend.describe()
+    assert [b.description for b in panel.preset_buttons] == list(desc.presets)
+    assert "crash primary" in desc.presets
+    assert list(panel.option_boxes) == [o.name for o in desc.options_for("get")]
+    headings = [c.value for c in panel.options_area.children if isinstance(c, w.HTML)]
+    assert len(headings) == 1 and "get options" in headings[0]
+    source = panel.cluster.primary
+    assert desc.roles["primary"].text in panel.node_labels[source].value
+    panel.partition_preset("crash primary")
+    assert not panel.cluster.network.is_up(source)

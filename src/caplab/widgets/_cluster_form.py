@@ -84,13 +84,16 @@ def option_widgets(desc) -> dict:
 
 
 def option_groups(boxes: dict, desc) -> tuple:
-    """The option fields under headings saying which operation they apply to."""
+    """The option fields under headings saying which operation they apply to (a heading with
+    no field, e.g. a system whose writes take no option, is left out)."""
     put, get = _names(desc, "put"), _names(desc, "get")
     heading = "<span style='font-weight:600;color:#444'>{}</span>".format
     if put == get:
-        return (w.HTML(heading("put and get options")), *(boxes[n] for n in put))
-    return (w.HTML(heading("put options")), *(boxes[n] for n in put),
-            w.HTML(heading("get options")), *(boxes[n] for n in get))
+        groups = (("put and get options", put),)
+    else:
+        groups = (("put options", put), ("get options", get))
+    return tuple(widget for title, names in groups if names
+                 for widget in (w.HTML(heading(title)), *(boxes[n] for n in names)))
 
 
 def form_options(boxes: dict, desc, op: str) -> dict:
