@@ -5,17 +5,20 @@ The public face is small; everything else lives in its layer's package::
     from caplab import Cluster, Workload
     c = Cluster(mode="ap", nodes=5, seed=1)
 
-Layers (each imports only those below it): ``sim`` (kernel) <- ``net`` (network, faults) <-
-``kv`` (the store, CP and AP modes) <- ``history``/``check`` (histories and checkers) <-
-``frames`` (DataFrames) <- ``viz`` (figures) <- ``widgets`` (panels).
+Layers (each imports only those below it; ``tests/test_layers.py`` enforces it): ``history``
+(operation records) <- ``sim`` (kernel) <- ``net`` (network, faults) <- ``world`` (the world
+every system stands on) <- systems (``kv``: CP, AP and CA modes) <- ``check`` (checkers) <-
+``analyses`` <- ``frames`` (DataFrames) <- ``viz`` (figures) <- ``widgets`` (panels) <-
+``course`` <- ``labkit``. ``docs/architecture.md`` is the map.
 """
 
 from .errors import CaplabError, ConfigError, HistoryError, SimulationError, UnknownNameError
 from .kv import Cluster, Result, Workload
 from .net import Nemesis
 from .sim import Simulation
+from .world import World
 
 __version__ = "0.1.0"
 
-__all__ = ["Cluster", "Result", "Workload", "Nemesis", "Simulation", "CaplabError",
+__all__ = ["Cluster", "Result", "Workload", "Nemesis", "Simulation", "World", "CaplabError",
            "ConfigError", "UnknownNameError", "SimulationError", "HistoryError", "__version__"]

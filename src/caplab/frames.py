@@ -5,7 +5,8 @@ everything that draws (views, tables, notebooks). Column names are part of the p
   error, options`` (one row per operation; in-flight operations are ``info`` with no
   ``complete_ms``; ``options`` is what the operation asked for, e.g. ``{"w": 1}``).
 * :func:`node_frame`: one row per node of a system (role, term, ... as the system reports).
-* :func:`trace_frame`: ``time_ms, kind, node, peer, msg_id, msg_kind, msg, detail``.
+* :func:`trace_frame`: ``time_ms, kind, node, peer, msg_id, msg_kind, msg, detail, data``
+  (``data``: a dict of the event's fields per row, e.g. ``{"role": "primary", "term": 3}``).
 * :func:`messages_frame`: one row per message: ``msg_id, src, dst, kind, sent_ms, outcome
   (delivered|dropped|in flight), end_ms, reason, msg``.
 * :func:`replica_state_frame`: node x key -> value, with versions in ``.attrs["version"]``.
@@ -55,7 +56,11 @@ def history_frame(history) -> pd.DataFrame:
 
 
 def trace_frame(trace, *, kinds=None, since_ms=None, until_ms=None) -> pd.DataFrame:
-    """A trace (``Trace`` or list of ``TraceEvent``) as a DataFrame, optionally filtered."""
+    """A trace (``Trace`` or list of ``TraceEvent``) as a DataFrame, optionally filtered.
+
+    The ``data`` column holds each event's fields as a plain dict (empty when it has none), so
+    a table can select on facts: ``f[f.data.map(lambda d: d.get("role") == "primary")]``.
+    """
     rows = []
     wanted = set(kinds) if kinds else None
     for e in trace:
@@ -67,9 +72,10 @@ def trace_frame(trace, *, kinds=None, since_ms=None, until_ms=None) -> pd.DataFr
             continue
         rows.append((e.time_ms, e.kind, e.node, e.peer, e.msg_id,
                      e.msg.kind if e.msg is not None else None,
-                     repr(e.msg) if e.msg is not None else None, e.detail))
+                     repr(e.msg) if e.msg is not None else None, e.detail,
+                     dict(e.data)))
     frame = pd.DataFrame(rows, columns=["time_ms", "kind", "node", "peer", "msg_id", "msg_kind",
-                                        "msg", "detail"])
+                                        "msg", "detail", "data"])
     frame["msg_id"] = frame["msg_id"].astype("Int64")
     return frame
 

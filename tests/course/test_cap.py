@@ -8,6 +8,7 @@ import pytest
 from caplab.check import check_linearizability, check_stale_reads
 from caplab.course.cap import cap_side_by_side, first_partition
 from caplab.frames import history_frame
+from caplab.kv.probes import events, step_down_ms
 
 SEEDS = [1, 2, 3, 4, 5]
 
@@ -92,8 +93,7 @@ def test_same_fault_schedule_on_both(cmp):
     """'Both clusters ran the same schedule: isolate the CP primary, then heal.'"""
     assert cmp.schedule == [(cmp.split_ms, "isolate", cmp.victim), (cmp.heal_ms, "heal")]
     # the node isolated really was the CP cluster's primary when the split came
-    splits = [e for e in cmp.cp.cluster.sim.trace.of_kind("role")
-              if e.node == cmp.victim and e.detail.startswith("primary")]
+    splits = events(cmp.cp.cluster, "role", node=cmp.victim, role="primary")
     assert splits and splits[0].time_ms < cmp.split_ms
     assert len(cmp.minority_clients) == 1 and len(cmp.majority_clients) == 2
 
@@ -295,9 +295,7 @@ def test_cp_local_reads_are_dirty_and_not_linearizable(local_reads):
     reads = frame[frame.client.isin(s.minority_clients) & (frame.op == "get")
                   & (frame.outcome == "ok") & (frame.invoke_ms >= s.split_ms)
                   & (frame.complete_ms < s.heal_ms)]
-    step_down = [e.time_ms for e in s.cp.cluster.sim.trace.of_kind("role")
-                 if e.node == s.victim and e.time_ms >= s.split_ms
-                 and "stepped down" in e.detail][0]
+    step_down = step_down_ms(s.cp.cluster, s.victim, after_ms=s.split_ms)
     assert len(reads) == s.cp.minority_reads_ok > 0
     assert (reads.node == s.victim).all() and (reads.complete_ms <= step_down).all()
     rolled = {(r["key"], r["value"]) for r in s.cp.cluster.rollbacks()}

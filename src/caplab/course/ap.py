@@ -23,6 +23,7 @@ from ..check import check_stale_reads
 from ..kv import Cluster
 from ..kv.ap.coordinator import required_replicas
 from ..kv.ap.levels import check_level
+from ..kv.probes import hint_replayed_ms, holders, key_where, keys_received
 from ..net.latency import Uniform
 
 __all__ = ["RingFacts", "ring_tour", "vnode_balance", "LevelFacts", "tunable_consistency",
@@ -30,20 +31,6 @@ __all__ = ["RingFacts", "ring_tour", "vnode_balance", "LevelFacts", "tunable_con
            "monotonic_quorum_reads", "AntiEntropyFacts",
            "anti_entropy", "LwwFacts", "lww_under_skew", "CartFacts", "shopping_cart",
            "cart_items", "merge_carts", "key_where"]
-
-
-def key_where(cluster, pred, prefix: str = "k") -> str:
-    """The first key ``k0``, ``k1``, ... whose preference list satisfies ``pred``."""
-    for i in range(10_000):
-        key = f"{prefix}{i}"
-        if pred(cluster.replicas_for(key)):
-            return key
-    raise ValueError("no key satisfies the predicate among 10,000 candidates")
-
-
-def _holders(cluster, key) -> dict:
-    """node -> value for every node storing ``key``."""
-    return {r["node"]: r["value"] for r in cluster.replica_records() if r["key"] == key}
 
 
 # -- the ring ------------------------------------------------------------------------------
@@ -199,7 +186,7 @@ def hinted_handoff(seed: int = 1, *, fault: str = "partition", hinted: bool = Tr
     c.run_for(600)                      # the failure detector notices (failure_timeout 400 ms)
     ok = alice.put(key, "v1", consistency="quorum").ok
     during = tuple(c.hints())
-    had = target in _holders(c, key)
+    had = target in holders(c, key)
     c.run_for(max(0, away_ms - 600))
     if fault == "crash":
         c.restart(target)
@@ -207,10 +194,9 @@ def hinted_handoff(seed: int = 1, *, fault: str = "partition", hinted: bool = Tr
         c.heal()
     heal_ms = c.now
     c.run_for(1000)
-    replayed = [e.time_ms for e in c.sim.trace.of_kind("hint") if e.detail.startswith("replayed")]
     return HandoffFacts(key, "v1", target, ok, during, had, heal_ms,
-                        _holders(c, key).get(target), tuple(c.hints()),
-                        c.stats()["hints_replayed"], replayed[0] if replayed else None, c)
+                        holders(c, key).get(target), tuple(c.hints()),
+                        c.stats()["hints_replayed"], hint_replayed_ms(c), c)
 
 
 # -- read repair ---------------------------------------------------------------------------
@@ -245,11 +231,11 @@ def read_repair(seed: int = 1, *, read_level: str = "all",
     alice.put(key, "new", consistency="quorum")
     c.restart(stale)
     c.run_for(600)
-    before = _holders(c, key)
+    before = holders(c, key)
     value = alice.get(key, consistency=read_level).value
-    at_answer = _holders(c, key)
+    at_answer = holders(c, key)
     c.run_for(50)
-    return RepairFacts(key, stale, before, value, _holders(c, key), c.stats()["read_repairs"],
+    return RepairFacts(key, stale, before, value, holders(c, key), c.stats()["read_repairs"],
                        at_answer, c)
 
 
@@ -289,10 +275,10 @@ def monotonic_quorum_reads(seed: int = 1, *, mode: str = "blocking") -> Monotoni
     writer.put(key, "new", consistency="quorum")     # times out: applied on n1 only
     c.heal()
     c.run_for(100)
-    before = _holders(c, key)
+    before = holders(c, key)
     c.crash("n3")
     b = bob.get(key, consistency="quorum")
-    repaired = _holders(c, key)
+    repaired = holders(c, key)
     c.restart("n3")
     c.cut("n1", "n3")
     r = carol.get(key, consistency="quorum")
@@ -340,14 +326,10 @@ def anti_entropy(seed: int = 1, *, keys: int = 60, changed: int = 3, period_ms: 
     before = {k: state.get(k) for k in chosen}
     c.run_for(repair_ms)
     state = {r["key"]: r["value"] for r in c.replica_records() if r["node"] == stale}
-    received = set()
-    for e in c.sim.trace.of_kind("anti_entropy"):
-        if e.detail.startswith("received") and e.node == stale:
-            received |= set(e.detail.split(": ")[1].split(","))
     after_stats = c.anti_entropy_stats()
     stats = {k: after_stats[k] - before_stats[k] for k in after_stats}
     return AntiEntropyFacts(stale, keys, len(mine), tuple(chosen), before,
-                            {k: state.get(k) for k in chosen}, tuple(sorted(received)), stats, c)
+                            {k: state.get(k) for k in chosen}, keys_received(c, stale), stats, c)
 
 
 # -- last-write-wins -----------------------------------------------------------------------

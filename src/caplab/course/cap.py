@@ -43,10 +43,8 @@ _DISCARD_METHODS = ("rollbacks", "errant_transactions")
 
 def _step_down_ms(cluster, node: str, after_ms: int) -> int | None:
     """When ``node`` stopped being primary after ``after_ms`` (from the trace), or None."""
-    for e in cluster.sim.trace.of_kind("role"):
-        if e.node == node and e.time_ms >= after_ms and "stepped down" in e.detail:
-            return e.time_ms
-    return None
+    from ..kv.probes import step_down_ms
+    return step_down_ms(cluster, node, after_ms)
 
 
 def _wait_for_primary(cluster, timeout_ms: int = 5000, exclude=()) -> str | None:

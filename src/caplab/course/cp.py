@@ -15,6 +15,7 @@ from statistics import median
 from ..check import check_linearizability, check_lost_writes
 from ..kv import Cluster
 from ..frames import history_frame
+from ..kv.probes import events, wait_for_primary
 
 __all__ = ["ElectionWindow", "election_window", "WriteConcernFacts", "write_concern",
            "StaleSecondaryRead", "stale_secondary_read", "FailoverFacts", "failover",
@@ -24,14 +25,13 @@ __all__ = ["ElectionWindow", "election_window", "WriteConcernFacts", "write_conc
 def _started(seed: int, **options) -> Cluster:
     """A fresh seeded replica set that has elected its first primary."""
     c = Cluster(mode="cp", nodes=3, seed=seed, **options)
-    c.sim.run_until(lambda: c.writable_primary is not None, timeout_ms=5000)
+    wait_for_primary(c)
     return c
 
 
 def _wait_for_new_primary(c, old: str, timeout_ms: int = 3000) -> str | None:
     # A new primary that accepts writes: done with its catch-up phase, its no-op written.
-    c.sim.run_until(lambda: c.writable_primary not in (None, old), timeout_ms=timeout_ms)
-    return c.primary if c.primary != old else None
+    return wait_for_primary(c, exclude=(old,), timeout_ms=timeout_ms)
 
 
 # -- elections: the unavailability window ------------------------------------------------------
@@ -298,7 +298,8 @@ class CatchUpFacts:
     fresh: str                 # the one secondary that received the w:2 write
     new_primary: str | None
     write: object              # Result of the w:2 write of x="two"
-    catch_up_log: list         # the new primary's catch-up trace lines
+    catch_up_log: list         # the new primary's catch-up trace lines (text, for people)
+    synced_from: str | None    # the member the new primary caught up from, if any (trace data)
     rollbacks: list            # c.rollbacks() at the end
     values: dict               # node -> value of x at the end (members that are up)
     cluster: object = None
@@ -321,8 +322,7 @@ def catch_up(seed: int = 1, *, fresh_reachable: bool = True) -> CatchUpFacts:
         (True, True, [])
     """
     c = Cluster(mode="cp", nodes=5, seed=seed)
-    c.sim.run_until(lambda: c.writable_primary is not None, timeout_ms=5000)
-    old = c.primary
+    old = wait_for_primary(c)
     fresh, *others = [n for n in c.nodes if n != old]
     alice = c.client("alice", near=old)
     alice.put("x", "base", w="majority")
@@ -339,8 +339,10 @@ def catch_up(seed: int = 1, *, fresh_reachable: bool = True) -> CatchUpFacts:
         c.restart(fresh)
     c.run_for(1500)
     log = [e.detail for e in c.sim.trace.of_kind("catch-up") if e.node == new]
+    syncing = events(c, "catch-up", node=new, action="syncing")
     values = {r["node"]: r["value"] for r in c.replica_records()
               if r["key"] == "x" and c.backend.nodes[r["node"]].up}
     return CatchUpFacts(seed=seed, fresh_reachable=fresh_reachable, old_primary=old,
                         fresh=fresh, new_primary=new, write=write, catch_up_log=log,
+                        synced_from=syncing[-1].data["source"] if syncing else None,
                         rollbacks=c.rollbacks(), values=values, cluster=c)

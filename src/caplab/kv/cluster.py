@@ -75,7 +75,8 @@ class Cluster(System):
         self.snapshots: list[tuple[int, str, str, object]] = []
         self._watch_timer = None
         self.backend = backend_cls(self, names, options)
-        self.world.note(f"cluster mode={mode} nodes={','.join(names)} seed={world.seed}")
+        self.world.note(f"cluster mode={mode} nodes={','.join(names)} seed={world.seed}",
+                        system="kv", mode=mode, nodes=tuple(names))
 
     # -- construction helpers ----------------------------------------------------------------
     @staticmethod
@@ -207,7 +208,8 @@ class Cluster(System):
         self.backend.import_data(data)
         for name in down:
             self.network.crash(name)
-        self.world.note(f"switched to mode={mode} carrying {len(data)} keys")
+        self.world.note(f"switched to mode={mode} carrying {len(data)} keys",
+                        system="kv", mode=mode, keys=len(data))
 
     # -- mode-specific features -----------------------------------------------------------
     def __getattr__(self, name):

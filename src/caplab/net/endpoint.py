@@ -59,9 +59,23 @@ class Endpoint:
         """This endpoint's own random stream for ``purpose`` (e.g. election jitter)."""
         return self.network.sim.rng(f"{self.name}.{purpose}")
 
-    def trace(self, kind: str, detail: str | None = None, peer: str | None = None) -> None:
+    def trace(self, kind: str, detail: str | None = None, peer: str | None = None,
+              **data) -> None:
+        """Record a protocol event: ``detail`` for people, its facts as fields for code.
+
+        Args:
+            kind: what happened (``role``, ``election``, ``hint``, ...).
+            detail: a short text for people; nothing should parse it.
+            peer: the other node involved, if any.
+            **data: the facts, as plain values (str, int, bool, sorted tuples); read back as
+                ``event.data["term"]``.
+
+        Example:
+            >>> self.trace("role", f"primary term={self.term}", role="primary",
+            ...            term=self.term)   # doctest: +SKIP
+        """
         net = self.network
-        net.sim.trace.record(net.sim._now, kind, self.name, peer, None, None, detail)
+        net.sim.trace.record(net.sim._now, kind, self.name, peer, None, None, detail, data)
 
     # -- messaging -----------------------------------------------------------------------
     def send(self, dst: str, msg) -> None:

@@ -318,9 +318,6 @@ class Network:
         self.sim.trace.record(self.sim.now, "skew", name, None, None, None,
                               f"offset {int(offset_ms)} ms, drift {drift}")
 
-    def clock_skew(self, name: str) -> tuple[int, float]:
-        return self._offset_ms.get(name, 0), self._drift.get(name, 0.0)
-
     def local_time(self, name: str) -> int:
         now = self.sim._now
         offset = self._offset_ms.get(name)

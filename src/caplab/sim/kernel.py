@@ -128,13 +128,6 @@ class Simulation:
         self._busy += 1
 
     # -- running -------------------------------------------------------------------------
-    def peek(self) -> int | None:
-        """Time of the next pending event, or None if the queue is empty."""
-        queue = self._queue
-        while queue and queue[0][4] is not None and queue[0][4].cancelled:
-            heapq.heappop(queue)[4]._sim = None
-        return queue[0][0] if queue else None
-
     def step(self) -> bool:
         """Run exactly one pending event. Returns False if there was none."""
         queue = self._queue

@@ -155,7 +155,7 @@ class World:
 
     def note(self, detail: str, **data) -> None:
         """Write a note into the trace (what an operator or a scenario did)."""
-        self.sim.trace.record(self.sim.now, "note", None, None, None, None, detail)
+        self.sim.trace.record(self.sim.now, "note", None, None, None, None, detail, data)
 
     def __repr__(self) -> str:
         return (f"<World seed={self.seed} nodes={len(self.node_names)} now={self.now} ms "

@@ -1,6 +1,9 @@
-"""Shared helpers for the AP-mode tests."""
+"""Shared helpers for the AP-mode tests (key_where and holders come from caplab.kv.probes)."""
 
 from caplab.kv import Cluster
+from caplab.kv.probes import holders, key_where
+
+__all__ = ["ap", "key_where", "holders"]
 
 
 def ap(**options):
@@ -8,17 +11,3 @@ def ap(**options):
     options.setdefault("seed", 1)
     nodes = options.pop("nodes", 5)
     return Cluster(mode="ap", nodes=nodes, **options)
-
-
-def key_where(c, pred, prefix="k"):
-    """The first key k0, k1, ... whose preference list satisfies ``pred``."""
-    for i in range(10_000):
-        key = f"{prefix}{i}"
-        if pred(c.replicas_for(key)):
-            return key
-    raise AssertionError("no such key")
-
-
-def holders(c, key):
-    """node -> value for every node storing ``key``."""
-    return {r["node"]: r["value"] for r in c.replica_records() if r["key"] == key}

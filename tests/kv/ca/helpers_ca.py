@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from caplab.kv import Cluster
+from caplab.kv.ca.messages import SemiSyncSwitch
 from caplab.net.latency import Constant
 
 
@@ -24,5 +25,5 @@ def values(c, key: str) -> dict:
 
 
 def semi_sync_switches(c) -> list:
-    """The ``semi_sync`` trace events' data (SemiSyncSwitch records), in order."""
-    return [e.msg for e in c.sim.trace.of_kind("semi_sync")]
+    """The ``semi_sync`` trace events' fields as SemiSyncSwitch records, in order."""
+    return [SemiSyncSwitch(**e.data) for e in c.sim.trace.of_kind("semi_sync")]

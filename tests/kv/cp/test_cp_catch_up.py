@@ -4,6 +4,7 @@ writes during rs.stepDown(): MongoDB behaviours checked scenario by scenario."""
 import pytest
 
 from caplab import Cluster, ConfigError
+from caplab.kv.probes import events
 from caplab.net.latency import Uniform
 
 from helpers_cp import cluster, secondaries, wait_primary
@@ -38,9 +39,8 @@ def test_new_primary_catches_up_so_an_acknowledged_w2_write_survives(seed):
     assert c.rollbacks() == []
     values = {rec["node"]: rec["value"] for rec in c.replica_records() if rec["key"] == "x"}
     assert values[new] == "only-on-two" and values[fresh] == "only-on-two"
-    caught_up = [e.detail for e in c.sim.trace.of_kind("catch-up") if e.node == new
-                 and e.detail.startswith("done")]
-    assert caught_up, "the new primary never finished its catch-up phase"
+    assert events(c, "catch-up", node=new, action="done"), \
+        "the new primary never finished its catch-up phase"
 
 
 def test_catch_up_happens_when_the_winner_lacks_the_write():
@@ -51,9 +51,10 @@ def test_catch_up_happens_when_the_winner_lacks_the_write():
         c, old, fresh, _ = _w2_write_then_crash(seed)
         new = wait_primary(c, exclude=(old,))
         if new != fresh:
-            details = [e.detail for e in c.sim.trace.of_kind("catch-up") if e.node == new]
-            assert any(d.startswith(f"{fresh} is ahead") for d in details), details
-            assert any(d.startswith("done") and "caught up" in d for d in details), details
+            assert events(c, "catch-up", node=new, action="syncing", source=fresh)
+            (done,) = events(c, "catch-up", node=new, action="done")
+            assert done.data["caught_up"] and done.data["source"] == fresh, done.data
+            assert done.data["fetched"] >= 1
             fetched += 1
     assert fetched >= 1
 
@@ -84,8 +85,7 @@ def test_no_writes_are_accepted_while_catching_up():
     bob = c.client("bob", near=new)
     r = bob.put("y", "1")
     assert r.ok and r.node == new
-    done = [e for e in c.sim.trace.of_kind("catch-up") if e.node == new
-            and e.detail.startswith("done")]
+    done = events(c, "catch-up", node=new, action="done")
     assert done and r.latency_ms > 0
     entries = c.backend.nodes[new].oplog.since(0, 10_000)
     keys = [(e.key, e.value) for e in entries if e.op == "put"]
@@ -99,8 +99,9 @@ def test_catch_up_timeout_gives_up_and_the_fresher_write_is_rolled_back():
     c, old, fresh, new = _first_slow_case(catch_up_timeout_ms=100)
     c.run_for(2000)
     assert c.primary == new
-    details = [e.detail for e in c.sim.trace.of_kind("catch-up") if e.node == new]
-    assert any("catch_up_timeout_ms=100" in d for d in details), details
+    (done,) = events(c, "catch-up", node=new, action="done")
+    assert not done.data["caught_up"] and done.data["source"] == fresh, done.data
+    assert done.data["elapsed_ms"] == 100 and done.data["given_up"] == (), done.data
     assert [(rb["node"], rb["value"]) for rb in c.rollbacks()] == [(fresh, "only-on-two")]
 
 
@@ -117,8 +118,8 @@ def test_catch_up_ends_when_the_source_goes_down():
     assert c.writable_primary == new
     assert c.now - start <= c.backend.config["election_timeout_ms"] + 2 * \
         c.backend.config["heartbeat_ms"]
-    details = [e.detail for e in c.sim.trace.of_kind("catch-up") if e.node == new]
-    assert any(f"{fresh} is no longer up" in d for d in details), details
+    (done,) = events(c, "catch-up", node=new, action="done")
+    assert done.data["given_up"] == (fresh,) and not done.data["caught_up"], done.data
 
 
 def test_catch_up_timeout_option_is_validated():
@@ -211,8 +212,8 @@ def test_a_source_that_stops_answering_is_given_up():
     c.cut(new, fresh)
     c.sim.run_until(lambda: c.writable_primary is not None, timeout_ms=5000)
     assert c.writable_primary == new
-    details = [e.detail for e in c.sim.trace.of_kind("catch-up") if e.node == new]
-    assert any(f"{fresh} has not answered" in d for d in details), details
+    (done,) = events(c, "catch-up", node=new, action="done")
+    assert done.data["given_up"] == (fresh,) and not done.data["caught_up"], done.data
     assert c.client("b", near=new).put("y", "1").ok
 
 
@@ -228,8 +229,8 @@ def test_freshness_scan_does_not_wait_for_a_crashed_member():
     elected = c.now
     c.sim.run_until(lambda: c.writable_primary is not None, timeout_ms=3000)
     assert c.now - elected < c.backend.config["heartbeat_ms"] / 2
-    asked = [e.detail for e in c.sim.trace.of_kind("catch-up") if e.node == c.primary][0]
-    assert old not in asked.split("asking")[1]
+    asked = events(c, "catch-up", node=c.primary, action="asking")[0]
+    assert old not in asked.data["asking"] and asked.data["asking"], asked.data
 
 
 def test_priority_takeover_delay_restarts_for_a_new_primary():
@@ -253,8 +254,8 @@ def test_priority_takeover_delay_restarts_for_a_new_primary():
             continue
         elected = c.elections[-1][1]
         c.sim.run_until(lambda: c.primary == "n1", timeout_ms=6000)
-        dry_runs = [e.time_ms for e in c.sim.trace.of_kind("election") if e.node == "n1"
-                    and "(priority takeover)" in e.detail and e.time_ms > elected]
+        dry_runs = [e.time_ms for e in events(c, "election", node="n1", since_ms=elected + 1,
+                                              action="dry_run", takeover=True)]
         assert dry_runs and dry_runs[0] - elected >= c.backend.config["election_timeout_ms"], \
             f"seed {seed}"
         checked += 1

@@ -2,6 +2,7 @@
 
 from caplab.kv import Cluster
 from caplab.kv.cp.messages import RequestVote
+from caplab.kv.probes import events
 
 from helpers_cp import cluster, primaries_by_term, primary_intervals, secondaries, wait_primary
 
@@ -39,8 +40,9 @@ def test_vote_refused_to_staler_candidate():
     stale = RequestVote(voter.term + 1, "n9", (0, 0), False, False)
     voter.handle_request_vote(stale, c.primary)
     assert voter.voted_for is None
-    refusals = [e for e in c.sim.trace.of_kind("election") if "refuse vote" in e.detail]
-    assert refusals and "older than mine" in refusals[-1].detail
+    refusals = events(c, "election", node=voter.name, action="vote", candidate="n9",
+                      granted=False, dry_run=False)
+    assert refusals and "older than mine" in refusals[-1].data["reason"]
 
 
 def test_one_vote_per_term_survives_crash():
@@ -81,7 +83,8 @@ def test_priority_takeover():
     c.run_for(2000)
     assert c.primary == "n3"
     assert c.client("a").get("x").value == "1"
-    assert any("priority takeover" in e.detail for e in c.sim.trace.of_kind("election"))
+    assert events(c, "election", node="n3", action="takeover_scheduled", primary=first)
+    assert events(c, "election", node="n3", action="dry_run", takeover=True)
 
 
 def test_isolated_primary_steps_down_and_majority_elects():
@@ -96,8 +99,10 @@ def test_isolated_primary_steps_down_and_majority_elects():
     assert c.roles()[old] == "secondary"
     (start, end), = [iv for iv in primary_intervals(c)[old]]
     assert end - t0 <= 1000 + 200 + 10
-    stepdowns = [e for e in c.sim.trace.of_kind("role") if e.node == old and "majority" in e.detail]
-    assert stepdowns
+    (became,) = events(c, "role", node=old, role="primary")
+    stepdown = events(c, "role", node=old, previous="primary")[0]
+    # in its own term: it lost sight of a majority, no higher term deposed it
+    assert stepdown.time_ms == end and stepdown.data["term"] == became.data["term"]
 
 
 def test_at_most_one_primary_per_term_after_partitions():

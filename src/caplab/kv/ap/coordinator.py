@@ -87,7 +87,8 @@ class CoordinatorMixin:
                 f"unavailable: needed {required}, alive {available} (definite: not applied; "
                 f"{self.name} sees replicas {','.join(down)} of {','.join(preference_list)} "
                 f"down)")))
-            self.trace("unavailable", f"put {key} needed {required} alive {available}", src)
+            self.trace("unavailable", f"put {key} needed {required} alive {available}", src,
+                       op="put", key=key, required=required, alive=available)
             return
         version = self.new_version(key, msg.value, msg.context, tombstone=msg.delete)
         st = _Write()
@@ -167,7 +168,8 @@ class CoordinatorMixin:
             self.send(src, ClientReply(msg.op_id, "fail", error=(
                 f"unavailable: needed {required}, alive {len(alive)} (definite; {self.name} "
                 f"sees replicas {','.join(down)} of {','.join(preference_list)} down)")))
-            self.trace("unavailable", f"get {key} needed {required} alive {len(alive)}", src)
+            self.trace("unavailable", f"get {key} needed {required} alive {len(alive)}", src,
+                       op="get", key=key, required=required, alive=len(alive))
             return
         st = _Read()
         st.key, st.client, st.op_id, st.required = key, src, msg.op_id, required
@@ -268,5 +270,6 @@ class CoordinatorMixin:
         hook = " (read_repair_fn)" if self.backend.options["read_repair_fn"] else ""
         for node, versions in plan:
             self.backend.counters["read_repairs"] += 1
-            self.trace("repair", f"{st.mode} read repair {st.key} -> {node}{hook}", node)
+            self.trace("repair", f"{st.mode} read repair {st.key} -> {node}{hook}", node,
+                       mode=st.mode, key=st.key, target=node, hook=bool(hook))
             self.send(node, ReadRepair(st.key, versions, req_id))

@@ -81,7 +81,9 @@ class RingDriver(Driver):
             return   # every node tried: the client's own timeout ends it as info
         handle.state["try"] = attempt + 1
         client.trace("client", f"#{handle.id} no answer from {handle.state['node']}; "
-                               f"trying {handle.state['order'][attempt + 1]}")
+                               f"trying {handle.state['order'][attempt + 1]}",
+                     action="retry", op_id=handle.id, node=handle.state["node"],
+                     next=handle.state["order"][attempt + 1])
         self._send(client, handle)
 
     def receive(self, client, msg, src: str) -> None:

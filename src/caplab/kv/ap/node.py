@@ -107,7 +107,8 @@ class RingNode(CoordinatorMixin, Endpoint):
             if not self.is_alive(peer):
                 self.believed_up.discard(peer)
                 self.down_since[peer] = self.now
-                self.trace("detector", f"{self.name} sees {peer} down", peer)
+                self.trace("detector", f"{self.name} sees {peer} down", peer,
+                           action="down", target=peer)
         self.expire_hints()
         self.replay_hints()
         if self.store.tombstoned:
@@ -128,7 +129,8 @@ class RingNode(CoordinatorMixin, Endpoint):
         if purged:
             self.backend.counters["tombstones_purged"] += len(purged)
             self.trace("compaction", f"purged tombstones of {','.join(purged)} "
-                                     f"(older than gc_grace_ms={gc_grace})")
+                                     f"(older than gc_grace_ms={gc_grace})",
+                       keys=tuple(purged), gc_grace_ms=gc_grace)
 
     def handle_heartbeat(self, msg, src: str) -> None:
         if src not in self.backend.nodes:
@@ -137,7 +139,7 @@ class RingNode(CoordinatorMixin, Endpoint):
         self.down_since.pop(src, None)
         if src not in self.believed_up:
             self.believed_up.add(src)
-            self.trace("detector", f"{self.name} sees {src} up", src)
+            self.trace("detector", f"{self.name} sees {src} up", src, action="up", target=src)
             self.replay_hints(src)   # Cassandra: hints are replayed when the target is seen up
 
     # -- hints -------------------------------------------------------------------------------
@@ -163,12 +165,15 @@ class RingNode(CoordinatorMixin, Endpoint):
         if window and down_ms > limit:
             b.counters["hints_not_stored"] += 1
             self.trace("hint", f"no hint {key}={version.value!r} for {target}: down {down_ms} ms "
-                               f"> hint_window_ms={limit} ({why})", target)
+                               f"> hint_window_ms={limit} ({why})", target,
+                       action="not_stored", key=key, value=version.value, target=target,
+                       down_ms=down_ms, hint_window_ms=limit, reason=why)
             return
         hint = Hint(self.new_id(), target, key, version, self.now)
         self.hints.append(hint)
         b.counters["hints_stored"] += 1
-        self.trace("hint", f"store hint {key}={version.value!r} for {target} ({why})", target)
+        self.trace("hint", f"store hint {key}={version.value!r} for {target} ({why})", target,
+                   action="stored", key=key, value=version.value, target=target, reason=why)
 
     def expire_hints(self) -> None:
         """Drop hints older than ``hint_ttl_ms`` (Cassandra: gc_grace_seconds); None keeps them."""
@@ -180,7 +185,8 @@ class RingNode(CoordinatorMixin, Endpoint):
             if self.now - hint.created_ms > ttl:
                 self.backend.counters["hints_expired"] += 1
                 self.trace("hint", f"expired hint {hint.key} for {hint.target} "
-                                   f"(older than hint_ttl_ms={ttl})", hint.target)
+                                   f"(older than hint_ttl_ms={ttl})", hint.target,
+                           action="expired", key=hint.key, target=hint.target, hint_ttl_ms=ttl)
             else:
                 keep.append(hint)
         self.hints = keep
@@ -207,7 +213,8 @@ class RingNode(CoordinatorMixin, Endpoint):
                 del self.hints[i]
                 self.backend.counters["hints_replayed"] += 1
                 self.trace("hint", f"replayed hint {hint.key}={hint.version.value!r} to {src}",
-                           src)
+                           src, action="replayed", key=hint.key, value=hint.version.value,
+                           target=src)
                 return
 
     # -- replica -----------------------------------------------------------------------------
@@ -273,7 +280,9 @@ class RingNode(CoordinatorMixin, Endpoint):
         digests = tuple((k, d) for k, d in sorted(self.shared_digests(src).items())
                         if merkle.bucket(k, depth) in wanted)
         self.trace("anti_entropy", f"{src}~{self.name}: {len(leaves)} of {1 << depth} leaves "
-                                   f"differ ({compared} tree nodes compared)", src)
+                                   f"differ ({compared} tree nodes compared)", src,
+                   action="compared", leaves_differing=len(leaves), leaves=1 << depth,
+                   tree_nodes_compared=compared)
         self.send(src, MerkleDiff(msg.session, tuple(leaves), digests, compared))
 
     def handle_merkle_diff(self, msg, src: str) -> None:
@@ -293,7 +302,8 @@ class RingNode(CoordinatorMixin, Endpoint):
             self.apply(key, versions, report_loss=False)
         if msg.entries:
             self.trace("anti_entropy", f"received {len(msg.entries)} keys from {src}: "
-                                       f"{','.join(k for k, _ in msg.entries)}", src)
+                                       f"{','.join(k for k, _ in msg.entries)}", src,
+                       action="received", keys=tuple(k for k, _ in msg.entries), source=src)
         if msg.want:
             entries = tuple((k, self.store.get(k)) for k in msg.want)
             self.backend.ae_stats["keys_exchanged"] += len(entries)

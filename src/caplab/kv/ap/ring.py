@@ -356,7 +356,10 @@ class Ring(Backend):
         report.update(node=name, optimal_fraction=1 / len(self.nodes), load=self.load())
         self.cluster.sim.trace.record(now, "note", name, None, None, None,
                                       f"add_node {name}: moved {report['copies_moved']} "
-                                      f"copies of {report['keys_moved']} keys")
+                                      f"copies of {report['keys_moved']} keys",
+                                      {"action": "add_node", "node": name,
+                                       "copies_moved": report["copies_moved"],
+                                       "keys_moved": report["keys_moved"]})
         return report
 
     def remove_node(self, name: str) -> dict:
@@ -401,7 +404,10 @@ class Ring(Backend):
         report.update(node=name, optimal_fraction=optimal, load=self.load())
         self.cluster.sim.trace.record(self.cluster.sim.now, "note", name, None, None, None,
                                       f"remove_node {name}: moved {report['copies_moved']} "
-                                      f"copies of {report['keys_moved']} keys")
+                                      f"copies of {report['keys_moved']} keys",
+                                      {"action": "remove_node", "node": name,
+                                       "copies_moved": report["copies_moved"],
+                                       "keys_moved": report["keys_moved"]})
         return report
 
     # -- observability -------------------------------------------------------------------------
@@ -439,7 +445,9 @@ class Ring(Backend):
             node.trace("lww", f"{key}={version.value!r} (ts={version.ts}, written at "
                               f"{version.at_ms} ms) loses to {winner.value!r} (ts={winner.ts}, "
                               f"written at {winner.at_ms} ms)"
-                              + (": a later write lost to clock skew" if later else ""))
+                              + (": a later write lost to clock skew" if later else ""),
+                       key=key, lost_value=version.value, lost_ts=version.ts,
+                       winner_value=winner.value, winner_ts=winner.ts, later_write_lost=later)
 
     def lww_losses(self) -> list[dict]:
         """Writes discarded by last-write-wins because a version with a larger timestamp was

@@ -73,14 +73,18 @@ class MySQLNode(SourceRules, ReplicaRules, Endpoint):
             self.generation = current.generation
             self.source_last_seen = 0
             self.trace("role", f"replica of {current.source} generation={self.generation} "
-                               f"(restarted after a promotion: reconfigured by the operator)")
+                               f"(restarted after a promotion: reconfigured by the operator)",
+                       role="replica", source=current.source, generation=self.generation,
+                       restarted=True)
         elif self.role == PRIMARY:
             for event in self.binlog.apply_upto(self.binlog.last_index):
                 current.record_commit(self.name, event, acked=False)
-            self.trace("role", f"primary generation={self.generation} (restarted)")
+            self.trace("role", f"primary generation={self.generation} (restarted)",
+                       role="primary", generation=self.generation, restarted=True)
         else:
             self.trace("role", f"replica of {self.source_name} generation={self.generation} "
-                               f"(restarted)")
+                               f"(restarted)", role="replica", source=self.source_name,
+                       generation=self.generation, restarted=True)
             self.apply_ready()
         self.start()
 
@@ -93,7 +97,8 @@ class MySQLNode(SourceRules, ReplicaRules, Endpoint):
         self.acked = {}
         self.next_index = {p: self.binlog.last_index + 1 for p in self.peers}
         self.semi_sync_active = bool(self.options["semi_sync"])
-        self.trace("role", f"primary generation={generation} (promoted by the operator)")
+        self.trace("role", f"primary generation={generation} (promoted by the operator)",
+                   role="primary", generation=generation, promoted=True)
         self.ship_all()
 
     def become_replica(self, source: str | None, generation: int, reason: str) -> None:
@@ -106,7 +111,8 @@ class MySQLNode(SourceRules, ReplicaRules, Endpoint):
         if was_primary:
             self.fail_waiters(reason)
             self.acked = {}
-        self.trace("role", f"replica of {source or '?'} generation={generation} ({reason})")
+        self.trace("role", f"replica of {source or '?'} generation={generation} ({reason})",
+                   role="replica", source=source, generation=generation, reason=reason)
 
     # -- timers ----------------------------------------------------------------------------
     def on_heartbeat_timer(self) -> None:

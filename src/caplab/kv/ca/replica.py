@@ -69,7 +69,8 @@ class ReplicaRules:
         shown = ", ".join(f"{gtid_text(e.gtid)} {e.key}={e.value!r}" for e in removed[:5])
         more = f" and {len(removed) - 5} more" if len(removed) > 5 else ""
         self.trace("errant", f"discarded {len(removed)} transaction(s) {source} never had: "
-                             f"{shown}{more}", peer=source)
+                             f"{shown}{more}", peer=source,
+                   count=len(removed), keys=tuple(e.key for e in removed))
         self.topology.record_errant(self.name, self.now, source, removed)
 
     def apply_ready(self) -> None:

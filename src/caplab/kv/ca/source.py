@@ -13,8 +13,8 @@
   the waiting transactions and answers their clients with success; it switches back when enough
   replicas have caught up (MySQL 8.4 Reference Manual, 19.4.10.2 Configuring Semisynchronous
   Replication and 19.4.10.3 Semisynchronous Replication Monitoring:
-  ``Rpl_semi_sync_source_status``). Both switches are ``semi_sync`` trace events whose ``msg``
-  is a :class:`~caplab.kv.ca.messages.SemiSyncSwitch`.
+  ``Rpl_semi_sync_source_status``). Both switches are ``semi_sync`` trace events whose data
+  fields are those of :class:`~caplab.kv.ca.messages.SemiSyncSwitch`.
 """
 
 from __future__ import annotations
@@ -122,7 +122,8 @@ class SourceRules:
         data = SemiSyncSwitch(on, reason, acked, need, waited_ms)
         detail = (f"semi-sync {'ON' if on else 'OFF: fell back to asynchronous'} ({reason}; "
                   f"{acked}/{need} acknowledgements)")
-        self.sim.trace.record(self.now, "semi_sync", self.name, None, None, data, detail)
+        self.trace("semi_sync", detail, on=on, reason=reason, acked_replicas=acked, needed=need,
+                   waited_ms=waited_ms)
         self.topology.record_semi_sync(self.name, self.now, data)
 
     # -- shipping the binlog ---------------------------------------------------------------

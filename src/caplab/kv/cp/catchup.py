@@ -54,7 +54,8 @@ class CatchUpRules:
                          "source": None, "target": None, "asked_ms": None, "answered_ms": None,
                          "given_up": set(), "fetched": 0}
         self.trace("catch-up", "primary-elect: asking " + (", ".join(sorted(awaiting)) or
-                                                           "nobody") + " for their newest optime")
+                                                           "nobody") + " for their newest optime",
+                   action="asking", term=self.term, asking=tuple(sorted(awaiting)))
         if timeout is not None:
             self.set_timer(timeout, self.on_catch_up_timeout, self.term)
         self.set_timer(self.heartbeat_ms, self.conclude_freshness_scan, self.term)
@@ -102,7 +103,9 @@ class CatchUpRules:
             return
         catch_up.update(source=best, target=best_optime, answered_ms=self.now)
         self.trace("catch-up", f"{best} is ahead ({best_optime} > {mine}): syncing from it "
-                               f"before accepting writes ({why})", best)
+                               f"before accepting writes ({why})", best,
+                   action="syncing", term=self.term, source=best, target=tuple(best_optime),
+                   optime=tuple(mine), reason=why)
         self.request_catch_up()
 
     def request_catch_up(self) -> None:
@@ -179,7 +182,14 @@ class CatchUpRules:
     def finish_catch_up(self, reason: str) -> None:
         """Write the no-op of the new term and accept writes."""
         catch_up, self.catch_up = self.catch_up, None
+        facts = catch_up or {}   # None when catch-up is off
+        reached, target = tuple(self.oplog.last_optime), facts.get("target")
         self.oplog.append_new(self.term, "noop", None, "new primary", self.now)
-        self.trace("catch-up", f"done, accepting writes: {reason}")
+        self.trace("catch-up", f"done, accepting writes: {reason}",
+                   action="done", term=self.term, reason=reason, optime=reached,
+                   source=facts.get("source"), fetched=facts.get("fetched", 0),
+                   caught_up=target is not None and reached >= tuple(target),
+                   given_up=tuple(sorted(facts.get("given_up", ()))),
+                   elapsed_ms=self.now - facts.get("start_ms", self.now))
         self.advance_commit()
         self.replicate_all()

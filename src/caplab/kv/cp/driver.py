@@ -133,7 +133,7 @@ class ReplicaSetDriver(Driver):
             client.near if client.near != silent
             else members[(members.index(silent) + 1) % len(members)])
         client.trace("client", f"#{handle.id} retryable write: {why}; retrying once at "
-                               f"{target}")
+                               f"{target}", target, op_id=handle.id, action="retry_write")
         self._send(client, handle, target)
         return True
 

@@ -88,7 +88,8 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
         # MongoDB: a restarted member comes back in SECONDARY state (never as primary) and
         # catches up from the primary; term, vote and oplog come back from the journal.
         self._reset_volatile()
-        self.trace("role", f"secondary term={self.term} (restarted)")
+        self.trace("role", f"secondary term={self.term} (restarted)", role=SECONDARY,
+                   term=self.term, restarted=True)
         self.start()
 
     @property
@@ -192,7 +193,9 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
             delay = (rank + 1) * self.election_timeout_ms + self._jitter_ms
             self.pending_takeover = (self.now + delay, against)
             self.trace("election", f"priority {self.priority} > primary {primary}'s: priority "
-                                   f"takeover in {delay} ms if still caught up")
+                                   f"takeover in {delay} ms if still caught up",
+                       action="takeover_scheduled", priority=self.priority, primary=primary,
+                       term=self.primary_term, delay_ms=delay)
             return
         if self.now >= self.pending_takeover[0]:
             self.pending_takeover = None
@@ -210,7 +213,8 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
         self.election = {"phase": "dry_run", "term": term, "votes": {self.name},
                          "refusals": set(), "takeover": takeover, "start_ms": self.now}
         self.trace("election", f"dry run for term={term}"
-                               + (" (priority takeover)" if takeover else ""))
+                               + (" (priority takeover)" if takeover else ""),
+                   action="dry_run", term=term, takeover=takeover)
         if len(self.election["votes"]) >= self.majority:
             self.start_election()
             return
@@ -229,7 +233,7 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
         self.primary_name = None
         election.update(phase="election", votes={self.name}, refusals=set())
         self.reset_election_deadline(draw=True)
-        self.trace("role", f"candidate term={self.term}")
+        self.trace("role", f"candidate term={self.term}", role=CANDIDATE, term=self.term)
         if len(election["votes"]) >= self.majority:
             self.become_primary()
             return
@@ -248,7 +252,9 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
                 self.reset_election_deadline()
         self.trace("election", f"{'grant' if granted else 'refuse'} "
                                f"{'dry run ' if msg.dry_run else ''}vote to {msg.candidate} "
-                               f"for term={msg.term}: {reason}", peer=src)
+                               f"for term={msg.term}: {reason}", peer=src,
+                   action="vote", candidate=msg.candidate, term=msg.term, granted=granted,
+                   dry_run=msg.dry_run, reason=reason)
         self.send(src, VoteReply(self.term, msg.term, granted, msg.dry_run, reason))
 
     def ballot(self, msg: RequestVote) -> Ballot:
@@ -301,7 +307,9 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
         election = self.election
         self.election = None
         self.trace("election", f"lost {election['phase'].replace('_', ' ')} for "
-                               f"term={election['term']}: {reason}")
+                               f"term={election['term']}: {reason}",
+                   action="lost", phase=election["phase"], term=election["term"],
+                   refused_by=tuple(sorted(election["refusals"])), reason=reason)
         if self.role == CANDIDATE:
             self.become_secondary("lost the election")
 
@@ -328,10 +336,12 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
             self.match_index[peer] = 0
             self.sent_upto[peer] = last
             self.last_heard[peer] = now     # a fresh primary gets a full timeout of grace
-        self.trace("role", f"primary term={self.term}")
+        self.trace("role", f"primary term={self.term}", role=PRIMARY, term=self.term)
         voters = ", ".join(sorted(election["votes"]))
         self.trace("election", f"won term={self.term} with {len(election['votes'])}/"
-                               f"{len(self.members)} votes ({voters})")
+                               f"{len(self.members)} votes ({voters})",
+                   action="won", term=self.term, winner=self.name,
+                   votes=tuple(sorted(election["votes"])), members=len(self.members))
         self.rs.record_election(election["start_ms"], now, self.name, self.term)
         # MongoDB: catch up with any fresher member, then write a no-op in the new term (once
         # majority-committed, every earlier entry it holds is committed too) and accept writes.
@@ -350,7 +360,9 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
         if self.primary_name == self.name:
             self.primary_name = None
         self.reset_election_deadline(draw=True)
-        self.trace("role", f"secondary term={self.term} (stepped down: {reason})")
+        self.trace("role", f"secondary term={self.term} (stepped down: {reason})",
+                   role=SECONDARY, term=self.term, previous=PRIMARY if was_primary else CANDIDATE,
+                   reason=reason)
         if was_primary:
             self.fail_waiters(reason)
             self.next_index.clear()

@@ -148,15 +148,20 @@ class ReplicationRules:
                 f"{oplog.commit_index})")
             self.trace("safety", f"rolling back majority-committed entries "
                                  f"{common_index + 1}..{oplog.commit_index}: {source} was "
-                                 f"elected without them (vote_rule)", source)
+                                 f"elected without them (vote_rule)", source,
+                       action="committed_lost", source=source, first_index=common_index + 1,
+                       last_index=oplog.commit_index)
             oplog.commit_index = common_index
         removed = oplog.truncate_after(common_index)
         now = self.now
         common = (oplog.term_at(common_index), common_index)
         self.trace("rollback", f"{len(removed)} entries after common point {common} "
-                               f"(diverged from {source})")
+                               f"(diverged from {source})",
+                   action="truncate", entries=len(removed), common=common, source=source)
         for entry in removed:
             if entry.op != "put":
                 continue
             self.rs.record_rollback(self.name, now, entry)
-            self.trace("rollback", f"{entry.key}={entry.value!r} optime={entry.optime}")
+            self.trace("rollback", f"{entry.key}={entry.value!r} optime={entry.optime}",
+                       action="rolled_back", key=entry.key, value=entry.value,
+                       optime=tuple(entry.optime), term=entry.term)

@@ -75,7 +75,8 @@ class ServingRules:
             # its session and transaction number and is not applied again; the server answers
             # with the outcome of the write already executed.
             self.trace("retry", f"write #{msg.op_id} from {src} already applied at optime "
-                                f"{entry.optime}: not applied again")
+                                f"{entry.optime}: not applied again", src,
+                       op_id=msg.op_id, optime=entry.optime, applied=False)
         else:
             entry = self.oplog.append_new(self.term, "put", msg.key, msg.value, self.now,
                                           session)

@@ -6,6 +6,7 @@ import inspect
 import re
 import textwrap
 
+from ...kv.probes import primaries_by_term   # re-exported: the graders' trace facts
 from ..exercise import Incorrect, NotAttempted
 
 __all__ = ["SEEDS", "skeleton_is_not_attempted", "require_attempt", "random_partitions",
@@ -73,17 +74,6 @@ def random_partitions(cluster, *, start_ms: int, duration_ms: int, stream: str,
     if heal:
         schedule.append((end, "heal"))
     return cluster.nemesis(schedule)
-
-
-def primaries_by_term(cluster) -> dict[int, list[str]]:
-    """term -> the members that became primary in it, read from the trace's ``role`` events."""
-    out: dict[int, list[str]] = {}
-    for event in cluster.sim.trace.of_kind("role"):
-        if event.detail.startswith("primary term="):
-            term = int(event.detail.split("=")[1].split()[0])
-            if event.node not in out.setdefault(term, []):
-                out[term].append(event.node)
-    return out
 
 
 def source_of(*objects, name: str | None = None) -> str:
