@@ -18,17 +18,43 @@ def test_primary_drawn_at_the_centre_in_cp(cp):
     t = trace_named(fig, "primary")
     assert list(t.customdata[0][:1]) == [cp.primary]
     assert (t.x[0], t.y[0]) == (0.0, 0.0)
-    assert t.marker.color == ROLE_COLOURS["primary"]
+    assert t.marker.color == cp.backend.describe().roles["primary"].colour
     assert fig.layout.meta["primary"] == cp.primary
     assert cp.primary in fig.layout.title.text
 
 
 def test_every_role_trace_has_its_colour(cp):
-    """One trace per role, always present, coloured from ROLE_COLOURS."""
+    """One trace per role, always present, coloured as the system describes the role (the
+    shared palette for a role it does not describe)."""
     fig = cluster_graph(cp)
+    desc = cp.backend.describe()
     for role in ROLE_ORDER:
-        assert trace_named(fig, role).marker.color == ROLE_COLOURS[role]
+        expected = desc.roles[role].colour if role in desc.roles else ROLE_COLOURS[role]
+        assert trace_named(fig, role).marker.color == expected
     assert _where(fig, "secondary") == set(cp.nodes) - {cp.primary}
+
+
+def test_the_primary_is_marked_by_shape_and_label_not_only_colour(cp, ap):
+    """The leader's marker is a larger star whose label says 'primary'; AP has no leader, so
+    no node is labelled so and the title names no primary."""
+    fig = cluster_graph(cp)
+    primary = trace_named(fig, "primary")
+    secondary = trace_named(fig, "secondary")
+    assert primary.marker.symbol == "star" and secondary.marker.symbol == "circle"
+    assert primary.marker.size > secondary.marker.size
+    assert all("primary" in text for text in primary.text)
+    assert not any("primary" in text for text in secondary.text)
+    ap_fig = cluster_graph(ap)
+    assert "primary" not in ap_fig.layout.title.text
+    assert not any("primary" in t for r in ROLE_ORDER for t in trace_named(ap_fig, r).text or ())
+
+
+def test_a_crashed_node_is_drawn_crossed_out(cp):
+    """A down node is a crossed circle (shape, not only grey) with its name inside."""
+    cp.crash(cp.nodes[0])
+    down = trace_named(cluster_graph(cp), "down")
+    assert down.marker.symbol == "circle-x"
+    assert [row[0] for row in down.customdata] == [cp.nodes[0]]
 
 
 def test_partition_draws_cut_links(cp):
@@ -119,15 +145,24 @@ def test_drawing_changes_nothing(cp):
     assert (cp.now, len(cp.sim.trace), len(cp.history), cp.roles()) == before
 
 
+def _point_segment(p, a, b) -> float:
+    """The distance from point p to the segment a-b."""
+    import math
+    (px, py), (ax, ay), (bx, by) = p, a, b
+    dx, dy = bx - ax, by - ay
+    t = max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)))
+    return math.hypot(px - ax - t * dx, py - ay - t * dy)
+
+
 def test_cp_layout_hides_no_link_behind_a_node():
     """With the primary at the centre, no link between two nodes runs through a third node
     (a 3-node replica set used to sit on one line, its n1-n2 link under the primary)."""
     import math
 
-    from caplab.viz.cluster import _point_segment, node_positions
+    from caplab.viz.cluster import node_positions
     for n in range(3, 10):
         nodes = [f"n{i}" for i in range(1, n + 1)]
-        pos = node_positions(nodes, primary=nodes[-1], mode="cp")
+        pos = node_positions(nodes, primary=nodes[-1], layout="star")
         pts = [pos[x] for x in nodes]
         gap = min(_point_segment(p, a, b) for i, a in enumerate(pts)
                   for j, b in enumerate(pts) if i < j

@@ -2,18 +2,19 @@
 or one way), which nodes are down, the messages on the wire right now, and what each node holds
 for one key.
 
-Reads the cluster (``roles()``, ``primary``, ``network``, ``replica_records()``); changes nothing.
+Reads the cluster (``roles()``, ``primary``, ``network``, ``replica_records()``) and what the
+system says about itself (``backend.describe()``: role colours and symbols, the leader, a star
+or ring layout); it never asks which system it draws. Changes nothing.
 """
 
 from __future__ import annotations
 
-import functools
 import math
-
-import networkx as nx
 
 from ._common import (CUT_COLOUR, FONT_SIZE, LINK_COLOUR, MESSAGE_COLOUR, ROLE_COLOURS,
                       base_layout, make_figure, short)
+from .positions import away as _away
+from .positions import node_positions
 
 __all__ = ["cluster_graph", "cluster_graph_data", "node_positions", "ROLE_ORDER"]
 
@@ -22,125 +23,10 @@ ROLE_ORDER = ("primary", "secondary", "candidate", "replica", "down", "other")
 
 _CLIENT_COLOUR = "#FFFFFF"
 _NODE_SIZE = 56          # px: a node's circle
+_LEADER_SIZE = 74        # px: the leader's marker (a star holds less text than a circle)
 _IN_CIRCLE = 5           # characters of a value shown inside a node's circle
 #: Half the width of the (square) data range: the unit circle of nodes plus its clients.
 AXIS_HALF_RANGE = 1.4
-
-
-def _away(node_xy, client_xy) -> str:
-    """The text position putting a client's label on the far side from its node."""
-    if node_xy is None:
-        return "bottom center"
-    dx, dy = client_xy[0] - node_xy[0], client_xy[1] - node_xy[1]
-    norm = math.hypot(dx, dy) or 1.0
-    dx, dy = dx / norm, dy / norm
-    vertical = "top" if dy > 0.3 else ("bottom" if dy < -0.3 else "middle")
-    horizontal = "right" if dx > 0.3 else ("left" if dx < -0.3 else "center")
-    if vertical == "middle" and horizontal == "center":
-        vertical = "bottom"
-    return f"{vertical} {horizontal}"
-
-
-def node_positions(nodes, *, primary=None, mode="ap", clients=None) -> dict:
-    """Deterministic positions: a circle of nodes (AP), or the primary at the centre (CP).
-
-    Args:
-        nodes: node names, in order (the circle starts at 12 o'clock and goes clockwise).
-        primary: the primary's name (CP mode: drawn at the centre), or None.
-        mode: ``"cp"`` or ``"ap"``.
-        clients: ``{client: near_node}``; each client is drawn just outside its node.
-
-    Returns:
-        ``{name: (x, y)}`` for nodes and clients.
-
-    Example:
-        >>> node_positions(["n1", "n2", "n3"], primary="n1", mode="cp")["n1"]
-        (0.0, 0.0)
-    """
-    nodes = list(nodes)
-    centre = primary if (mode == "cp" and primary in nodes and len(nodes) > 2) else None
-    around = [n for n in nodes if n != centre]
-    pos: dict[str, tuple[float, float]] = {}
-    if len(around) == 1:
-        pos[around[0]] = (0.0, 1.0)
-    elif around:
-        pos.update(zip(around, _circle(len(around), centre is not None)))
-    if centre is not None:
-        pos[centre] = (0.0, 0.0)
-    by_node: dict[str, list[str]] = {}
-    for client, near in (clients or {}).items():
-        by_node.setdefault(near, []).append(client)
-    for near, names in by_node.items():
-        if near not in pos:
-            continue
-        x, y = pos[near]
-        dist = 0.38
-        if near == centre:   # the centre node: in the widest gap between its spokes
-            base = _widest_gap([math.atan2(py - y, px - x) for n, (px, py) in pos.items()
-                                if n in around])
-            if len(around) % 2 == 0:
-                dist = 0.62   # in the empty corner, past the link that spans it
-        else:
-            base = math.atan2(y, x)
-        for i, client in enumerate(names):
-            angle = base + (i - (len(names) - 1) / 2) * 0.35
-            pos[client] = (round(x + dist * math.cos(angle), 6),
-                           round(y + dist * math.sin(angle), 6))
-    return pos
-
-
-@functools.lru_cache(maxsize=64)
-def _circle(k: int, centred: bool) -> tuple[tuple[float, float], ...]:
-    """``k`` points on a circle, clockwise from 12 o'clock (networkx's circular layout, turned).
-
-    With a node at the centre (CP) an even number of secondaries on a regular circle would hide
-    links: two opposite secondaries' link runs straight through the primary (with three nodes
-    all of them sit on one line). So an even number of secondaries takes the places of a regular
-    polygon with one corner more, an odd number, leaving the corner at 6 o'clock empty (the
-    clients near the primary go there). No link of a regular odd polygon passes through its
-    centre, nor through another corner.
-    """
-    slots = k + 1 if (centred and k % 2 == 0) else k
-    base = nx.circular_layout(range(slots))   # from 3 o'clock, counter-clockwise
-    # Turn so slot 0 is at 12 o'clock (odd k) or 6 o'clock (the empty slot), then mirror
-    # (x, y) -> (y, x) to go clockwise.
-    turn = math.pi if slots != k else 0.0
-    c, s = math.cos(turn), math.sin(turn)
-    points = [(round(float(x * s + y * c), 6), round(float(x * c - y * s), 6))
-              for x, y in (base[i] for i in range(slots))]
-    if slots != k:   # drop the empty corner; start again at the first one after 12 o'clock
-        points = sorted(points[1:], key=lambda p: math.atan2(p[0], p[1]) % (2 * math.pi))
-    return tuple(points)
-
-
-def _clearance(points) -> float:
-    """The smallest distance from a point to a segment joining two other points."""
-    worst = math.inf
-    for i, a in enumerate(points):
-        for j in range(i + 1, len(points)):
-            b = points[j]
-            for m, p in enumerate(points):
-                if m not in (i, j):
-                    worst = min(worst, _point_segment(p, a, b))
-    return worst
-
-
-def _point_segment(p, a, b) -> float:
-    (px, py), (ax, ay), (bx, by) = p, a, b
-    dx, dy = bx - ax, by - ay
-    t = max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)))
-    return math.hypot(px - ax - t * dx, py - ay - t * dy)
-
-
-def _widest_gap(angles) -> float:
-    """The direction in the middle of the widest gap between ``angles`` (radians)."""
-    if not angles:
-        return -math.pi / 2
-    a = sorted(x % (2 * math.pi) for x in angles)
-    gaps = [((a[(i + 1) % len(a)] - a[i]) % (2 * math.pi) or 2 * math.pi, a[i])
-            for i in range(len(a))]
-    width, start = max(gaps)
-    return start + width / 2
 
 
 def cluster_graph_data(cluster, *, key=None, layout=None) -> dict:
@@ -171,11 +57,13 @@ def cluster_graph_data(cluster, *, key=None, layout=None) -> dict:
     primary = cluster.primary
     mode = getattr(cluster, "mode", "")
     now = cluster.now
+    desc = describe_of(cluster)
+    shape = desc.layout if desc is not None else "ring"
     clients = {c: net.near(c) for c in net.client_names}
     if layout is None:
-        positions = node_positions(nodes, primary=primary, mode=mode, clients=clients)
+        positions = node_positions(nodes, primary=primary, layout=shape, clients=clients)
     else:
-        positions = dict(node_positions(nodes, primary=None, mode=mode, clients=clients))
+        positions = dict(node_positions(nodes, primary=None, layout=shape, clients=clients))
         positions.update({k: tuple(v) for k, v in layout.items()})
     # Links: every pair of nodes, and each client to its node. A link is cut when a message
     # sent now would be lost (network.reachable), checked in each direction.
@@ -213,7 +101,28 @@ def cluster_graph_data(cluster, *, key=None, layout=None) -> dict:
                 values[rec["node"]] = (rec.get("value"), rec.get("version"))
     return {"mode": mode, "now": now, "primary": primary, "nodes": nodes, "clients": clients,
             "roles": roles, "positions": positions, "links": links, "cut_pairs": cut_pairs,
-            "one_way_cuts": one_way, "in_flight": flights, "key": key, "values": values}
+            "one_way_cuts": one_way, "in_flight": flights, "key": key, "values": values,
+            "styles": role_styles(desc), "leader": desc.leader_text if desc else None}
+
+
+def describe_of(cluster):
+    """The system's :class:`~caplab.world.describe.Description` (``cluster.backend.describe()``),
+    or None for a stand-in that describes nothing."""
+    describe = getattr(getattr(cluster, "backend", None), "describe", None)
+    return describe() if callable(describe) else None
+
+
+def role_styles(desc) -> dict:
+    """role -> ``(colour, symbol, label, leader)`` for every trace of :data:`ROLE_ORDER`: as the
+    system describes the role, else the shared palette (:data:`ROLE_COLOURS`)."""
+    styles = {}
+    for role in ROLE_ORDER:
+        r = desc.roles.get(role) if desc is not None else None
+        if r is None:
+            styles[role] = (ROLE_COLOURS[role], "circle", role, False)
+        else:
+            styles[role] = (r.colour, r.symbol, r.text, r.leader)
+    return styles
 
 
 def _angle(x0, y0, x1, y1) -> float:
@@ -245,9 +154,10 @@ def cluster_graph(cluster=None, *, key=None, layout=None, data=None, height=560)
         cut"`` (the blocked direction; ``meta["cuts"]`` lists ``[src, dst]``), ``"cut marker"``
         (red X on each cut; ``customdata`` = ``[src, dst, "both"|"one-way"]``), ``"messages in
         flight"`` (``customdata`` = ``[msg_id, src, dst, kind, sent_ms, arrive_ms]``), one
-        trace per role in :data:`ROLE_ORDER` (name = role, colour ``ROLE_COLOURS[role]``,
-        ``customdata`` = ``[node, role, value, version]``), and ``"clients"``. ``layout.meta``
-        holds ``mode``, ``now``, ``primary``.
+        trace per role in :data:`ROLE_ORDER` (name = role; colour and symbol as the system's
+        ``describe()`` gives them, else ``ROLE_COLOURS[role]``; the leader's marker is larger
+        and its label names the role; ``customdata`` = ``[node, role, value, version]``), and
+        ``"clients"``. ``layout.meta`` holds ``mode``, ``now``, ``primary``.
 
     Example:
         >>> from caplab.kv import Cluster                         # doctest: +SKIP
@@ -255,7 +165,17 @@ def cluster_graph(cluster=None, *, key=None, layout=None, data=None, height=560)
         >>> c.isolate("n1"); cluster_graph(c, key="x").show()       # doctest: +SKIP
     """
     d = data if data is not None else cluster_graph_data(cluster, key=key, layout=layout)
-    pos, roles = d["positions"], d["roles"]
+    traces = _link_traces(d)
+    traces.append(_cut_marker_trace(d))
+    traces.append(_flight_trace(d))
+    traces += _role_traces(d)
+    traces.append(_client_trace(d))
+    return make_figure(traces, _graph_layout(d, height))
+
+
+def _link_traces(d) -> list[dict]:
+    """Open links, links cut both ways (dashed), and one-way cuts (dotted)."""
+    pos = d["positions"]
     traces = []
     xs, ys = _segments(d["links"], pos)
     traces.append({"type": "scatter", "name": "link", "x": xs, "y": ys, "mode": "lines",
@@ -271,9 +191,14 @@ def cluster_graph(cluster=None, *, key=None, layout=None, data=None, height=560)
                    "line": {"color": CUT_COLOUR, "width": 3, "dash": "dot"},
                    "hoverinfo": "skip", "showlegend": bool(d["one_way_cuts"]),
                    "meta": {"cuts": [list(p) for p in d["one_way_cuts"]]}})
-    # Cut markers: an X at the middle of a two-way cut; for a one-way cut an X a third of the
-    # way from the sender (the blocked direction) and an arrow near the receiver end showing
-    # the direction that still works.
+    return traces
+
+
+def _cut_marker_trace(d) -> dict:
+    """An X at the middle of a two-way cut; for a one-way cut an X a third of the way from the
+    sender (the blocked direction) and an arrow near the receiver end showing the direction
+    that still works."""
+    pos = d["positions"]
     mx, my, mtext, mdata, msym, mangle = [], [], [], [], [], []
     for a, b in d["cut_pairs"]:
         (x0, y0), (x1, y1) = pos[a], pos[b]
@@ -291,87 +216,123 @@ def cluster_graph(cluster=None, *, key=None, layout=None, data=None, height=560)
         mdata += [[src, dst, "one-way"], [dst, src, "open"]]
         msym += ["x", "arrow"]
         mangle += [0, _angle(x1, y1, x0, y0)]
-    traces.append({"type": "scatter", "name": "cut marker", "x": mx, "y": my, "mode": "markers",
-                   "marker": {"symbol": msym, "size": 18, "color": CUT_COLOUR,
-                              "angle": mangle, "line": {"width": 1, "color": CUT_COLOUR}},
-                   "hovertext": mtext, "hoverinfo": "text", "customdata": mdata,
-                   "showlegend": False})
+    return {"type": "scatter", "name": "cut marker", "x": mx, "y": my, "mode": "markers",
+            "marker": {"symbol": msym, "size": 18, "color": CUT_COLOUR,
+                       "angle": mangle, "line": {"width": 1, "color": CUT_COLOUR}},
+            "hovertext": mtext, "hoverinfo": "text", "customdata": mdata,
+            "showlegend": False}
+
+
+def _flight_trace(d) -> dict:
     fl = d["in_flight"]
-    traces.append({"type": "scatter", "name": "messages in flight",
-                   "x": [f["x"] for f in fl], "y": [f["y"] for f in fl], "mode": "markers",
-                   "marker": {"symbol": "arrow", "size": 14, "color": MESSAGE_COLOUR,
-                              "angle": [f["angle"] for f in fl]},
-                   "customdata": [[f["msg_id"], f["src"], f["dst"], f["kind"], f["sent_ms"],
-                                   f["arrive_ms"]] for f in fl],
-                   "hovertext": [f"#{f['msg_id']} {f['kind']} {f['src']}→{f['dst']}<br>sent "
-                                 f"{f['sent_ms']} ms, arrives {f['arrive_ms']} ms" for f in fl],
-                   "hoverinfo": "text", "showlegend": bool(fl)})
-    values, key = d["values"], d["key"]
+    return {"type": "scatter", "name": "messages in flight",
+            "x": [f["x"] for f in fl], "y": [f["y"] for f in fl], "mode": "markers",
+            "marker": {"symbol": "arrow", "size": 14, "color": MESSAGE_COLOUR,
+                       "angle": [f["angle"] for f in fl]},
+            "customdata": [[f["msg_id"], f["src"], f["dst"], f["kind"], f["sent_ms"],
+                            f["arrive_ms"]] for f in fl],
+            "hovertext": [f"#{f['msg_id']} {f['kind']} {f['src']}→{f['dst']}<br>sent "
+                          f"{f['sent_ms']} ms, arrives {f['arrive_ms']} ms" for f in fl],
+            "hoverinfo": "text", "showlegend": bool(fl)}
+
+
+#: Marker symbols that cannot carry a label inside are drawn on a circle (plotly's "x" alone
+#: would leave the node's name floating on two thin strokes).
+_ON_A_CIRCLE = {"x": "circle-x", "cross": "circle-cross"}
+
+
+def _text_colour(colour: str) -> str:
+    """Black or white, whichever contrasts more with ``colour`` (WCAG 2 relative luminance)."""
+    try:
+        rgb = [int(colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    except ValueError:
+        return "#000000"
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb)
+    return "#000000" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.179 else "#FFFFFF"
+
+
+def _node_text(d, n) -> tuple[str, str, list]:
+    """A node's label, hover text and customdata row."""
+    key, values, role = d["key"], d["values"], d["roles"].get(n)
+    label = f"<b>{n}</b>"
+    style = d.get("styles", {}).get(role)
+    if style is not None and style[3]:
+        label += f"<br>{style[2]}"     # the leader is named, not only coloured and shaped
+    hv = f"{n}: {role}"
+    value = version = None
+    if key is not None:
+        value, version = values.get(n, (None, None))
+        # Short enough to stay inside the marker; the full value is in the hover.
+        held = short(value, _IN_CIRCLE) if n in values else "—"
+        label += f"<br>{short(key, 3)}={held}"
+        hv += f"<br>{key} = {value!r}" + (f" (version {version})" if n in values
+                                          else " (holds nothing)")
+    return label, hv, [n, role, None if value is None else repr(value),
+                       None if version is None else str(version)]
+
+
+def _role_traces(d) -> list[dict]:
+    """One trace per role of :data:`ROLE_ORDER` (always all present, so a live figure keeps
+    its trace count), coloured, shaped and named as the system describes the role."""
+    pos, roles = d["positions"], d["roles"]
+    styles = d.get("styles") or role_styles(None)
+    traces = []
     for role in ROLE_ORDER:
+        colour, symbol, _label, leader = styles[role]
         members = [n for n in d["nodes"]
-                   if (roles.get(n) if roles.get(n) in ROLE_COLOURS else "other") == role]
-        text, hover, custom = [], [], []
-        for n in members:
-            label = f"<b>{n}</b>"
-            hv = f"{n}: {roles.get(n)}"
-            value = version = None
-            if key is not None:
-                value, version = values.get(n, (None, None))
-                # Short enough to stay inside the circle; the full value is in the hover.
-                held = short(value, _IN_CIRCLE) if n in values else "—"
-                label += f"<br>{short(key, 3)}={held}"
-                hv += f"<br>{key} = {value!r}" + (f" (version {version})" if n in values
-                                                  else " (holds nothing)")
-            text.append(label)
-            hover.append(hv)
-            custom.append([n, roles.get(n), None if value is None else repr(value),
-                           None if version is None else str(version)])
+                   if (roles.get(n) if roles.get(n) in styles else "other") == role]
+        rows = [_node_text(d, n) for n in members]
         down = role == "down"
         traces.append({"type": "scatter", "name": role, "mode": "markers+text",
                        "x": [pos[n][0] for n in members], "y": [pos[n][1] for n in members],
-                       "marker": {"size": _NODE_SIZE, "color": ROLE_COLOURS[role],
-                                  "symbol": "circle-x" if down else "circle",
+                       "marker": {"size": _LEADER_SIZE if leader else _NODE_SIZE,
+                                  "color": colour, "symbol": _ON_A_CIRCLE.get(symbol, symbol),
                                   # A crashed node's cross is drawn light, so the black label
                                   # over it stays legible.
                                   "line": {"width": 2,
                                            "color": "#DDDDDD" if down else "#333333"}},
-                       "text": text, "textposition": "middle center", "cliponaxis": False,
-                       "textfont": {"size": FONT_SIZE - 2,
-                                    "color": "#000000" if role in ("secondary", "replica",
-                                                                  "candidate", "down")
-                                    else "#FFFFFF"},
-                       "hovertext": hover, "hoverinfo": "text", "customdata": custom,
+                       "text": [r[0] for r in rows], "textposition": "middle center",
+                       "cliponaxis": False,
+                       "textfont": {"size": FONT_SIZE - 2, "color": _text_colour(colour)},
+                       "hovertext": [r[1] for r in rows], "hoverinfo": "text",
+                       "customdata": [r[2] for r in rows],
                        "showlegend": bool(members), "legendgroup": "roles"})
-    clients = d["clients"]
+    return traces
+
+
+def _client_trace(d) -> dict:
+    pos, clients = d["positions"], d["clients"]
     cl = [c for c in clients if c in pos]
-    traces.append({"type": "scatter", "name": "clients", "mode": "markers+text",
-                   "x": [pos[c][0] for c in cl], "y": [pos[c][1] for c in cl],
-                   "marker": {"size": 22, "color": _CLIENT_COLOUR, "symbol": "square",
-                              "line": {"width": 2, "color": "#333333"}},
-                   "text": cl, "cliponaxis": False,
-                   # On the far side of the client from its node, never over the node.
-                   "textposition": [_away(pos.get(clients[c]), pos[c]) for c in cl],
-                   "customdata": [[c, clients[c]] for c in cl],
-                   "hovertext": [f"client {c} (near {clients[c]})" for c in cl],
-                   "hoverinfo": "text", "showlegend": bool(cl)})
-    mode = (d["mode"] or "").upper()
-    title = f"{mode} cluster · t = {d['now']} ms"
-    if d["mode"] == "cp":
-        title += f" · primary: {d['primary'] or 'none'}"
+    return {"type": "scatter", "name": "clients", "mode": "markers+text",
+            "x": [pos[c][0] for c in cl], "y": [pos[c][1] for c in cl],
+            "marker": {"size": 22, "color": _CLIENT_COLOUR, "symbol": "square",
+                       "line": {"width": 2, "color": "#333333"}},
+            "text": cl, "cliponaxis": False,
+            # On the far side of the client from its node, never over the node.
+            "textposition": [_away(pos.get(clients[c]), pos[c]) for c in cl],
+            "customdata": [[c, clients[c]] for c in cl],
+            "hovertext": [f"client {c} (near {clients[c]})" for c in cl],
+            "hoverinfo": "text", "showlegend": bool(cl)}
+
+
+def _graph_layout(d, height) -> dict:
+    key = d["key"]
+    title = f"{(d['mode'] or '').upper()} cluster · t = {d['now']} ms"
+    if d.get("leader"):     # a system with a leader names it (or says there is none)
+        title += f" · {d['leader']}: {d['primary'] or 'none'}"
     if key is not None:
         title += f" · key {key!r}"
     # Nodes sit on the unit circle, clients 0.38 outside; markers and labels may reach past
     # the axis range (cliponaxis off), into the margins.
     axis = {"visible": False, "range": [-AXIS_HALF_RANGE, AXIS_HALF_RANGE], "fixedrange": True}
-    layout = base_layout(title, height=height, xaxis=dict(axis),
-                         yaxis=dict(axis, scaleanchor="x", scaleratio=1),
-                         meta={"mode": d["mode"], "now": d["now"], "primary": d["primary"],
-                               "key": key},
-                         # Below the plot, in one row: the graph keeps the full width.
-                         legend={"font": {"size": FONT_SIZE - 2}, "itemsizing": "constant",
-                                 "orientation": "h", "traceorder": "normal", "x": 0.5,
-                                 "xanchor": "center",
-                                 "y": -0.08, "yanchor": "top"},
-                         margin={"l": 10, "r": 10, "t": 80, "b": 75},
-                         hovermode="closest")
-    return make_figure(traces, layout)
+    return base_layout(title, height=height, xaxis=dict(axis),
+                       yaxis=dict(axis, scaleanchor="x", scaleratio=1),
+                       meta={"mode": d["mode"], "now": d["now"], "primary": d["primary"],
+                             "key": key},
+                       # Below the plot, in one row: the graph keeps the full width.
+                       legend={"font": {"size": FONT_SIZE - 2}, "itemsizing": "constant",
+                               "orientation": "h", "traceorder": "normal", "x": 0.5,
+                               "xanchor": "center",
+                               "y": -0.08, "yanchor": "top"},
+                       margin={"l": 10, "r": 10, "t": 80, "b": 75},
+                       hovermode="closest")

@@ -52,6 +52,21 @@ def _records(source) -> tuple[list[dict], list[str], object]:
     return list(source), [], None
 
 
+def _replica_sets(cluster):
+    """key -> the nodes meant to hold it, as the system says, or None when unknown.
+
+    A backend that places keys on some nodes lists ``replicas_for`` among its public methods;
+    one that does not (a replica set, a primary with replicas) keeps every key on every node.
+    """
+    backend = getattr(cluster, "backend", None)
+    if backend is None:
+        return None
+    if "replicas_for" in getattr(backend, "PUBLIC", ()):
+        return backend.replicas_for
+    everyone = tuple(cluster.nodes)
+    return lambda _key: everyone
+
+
 def replica_heatmap_data(source, *, keys=None, missing="auto") -> dict:
     """The cells of :func:`replica_heatmap` as plain data.
 
@@ -59,9 +74,10 @@ def replica_heatmap_data(source, *, keys=None, missing="auto") -> dict:
         source: a :class:`~caplab.kv.Cluster`, replica records (dicts ``node, key, value,
             version``), or a DataFrame (long records, or ``replica_state_frame``'s node x key).
         keys: which keys (columns) to show, default all, in natural order.
-        missing: whether a node holding *nothing* for a key counts as stale: ``"auto"`` (in CP
-            mode every node should hold every key; in AP mode only the key's replicas, from
-            ``replicas_for``), True, or False (plain records).
+        missing: whether a node holding *nothing* for a key counts as stale: ``"auto"`` (a
+            cluster whose system places each key on some nodes says which through its public
+            ``replicas_for(key)``, e.g. a Dynamo ring's preference list; a cluster without it
+            replicates every key on every node; plain records say nothing), True, or False.
 
     Returns:
         A dict: ``nodes``, ``keys``, ``cells`` (dict ``(node, key)`` -> dict ``value``,
@@ -81,7 +97,7 @@ def replica_heatmap_data(source, *, keys=None, missing="auto") -> dict:
     for r in records:
         if r["key"] in wanted:
             by_key.setdefault(r["key"], {})[r["node"]] = r
-    mode = getattr(cluster, "mode", None)
+    replicas_of = _replica_sets(cluster) if missing == "auto" else None
     cells, stale, divergent, orderable = {}, [], [], {}
     for k in keys:
         held = by_key.get(k, {})
@@ -97,11 +113,10 @@ def replica_heatmap_data(source, *, keys=None, missing="auto") -> dict:
             divergent.append(k)
         expected = set()
         known = False    # whether ``expected`` says which nodes are the key's replicas
-        if missing is True or (missing == "auto" and mode == "cp"):
+        if missing is True:
             expected = set(nodes)
-            known = mode == "cp"
-        elif missing == "auto" and mode == "ap" and hasattr(cluster, "replicas_for"):
-            expected = set(cluster.replicas_for(k))
+        elif replicas_of is not None:
+            expected = set(replicas_of(k))
             known = True
         for n in nodes:
             r = held.get(n)
@@ -143,52 +158,62 @@ def replica_heatmap(source=None, *, keys=None, missing="auto", data=None, height
         >>> replica_heatmap(c).show()                        # doctest: +SKIP
     """
     d = data if data is not None else replica_heatmap_data(source, keys=keys, missing=missing)
+    traces = [_versions_trace(d), _stale_trace(d)]
+    return make_figure(traces, _heatmap_layout(d, height))
+
+
+def _cell_texts(d, n, k) -> tuple:
+    """The text, customdata and hover text of the cell of node ``n`` and key ``k``."""
+    c = d["cells"].get((n, k)) or {"value": None, "version": None, "rank": None,
+                                   "stale": False, "held": False}
+    not_replica = c.get("replica") is False and not c["held"]
+    cell = short(c["value"], 10) if c["held"] else ("" if not_replica else "—")
+    # The stale mark goes after the value, not over it.
+    text = f"{cell} ✗" if c["stale"] else cell
+    custom = [None if c["value"] is None else repr(c["value"]),
+              None if c["version"] is None else str(c["version"])]
+    state = "STALE" if c["stale"] else ("newest" if c["rank"] == 1.0 else "")
+    if c["held"]:
+        hover = f"{n} · {k}<br>value {c['value']!r}<br>version {c['version']}<br>{state}"
+    elif not_replica:
+        hover = f"{n} · {k}<br>not a replica of this key"
+    else:
+        hover = f"{n} · {k}<br>holds nothing" + (" (STALE: a replica that missed the write)"
+                                                 if c["stale"] else "")
+    return c["rank"], text, custom, hover
+
+
+def _versions_trace(d) -> dict:
+    """The heatmap: a row per node, a column per key, colour = recency, text = value."""
     nodes, keys = d["nodes"], d["keys"]
-    z, text, custom, hover = [], [], [], []
-    for n in nodes:
-        zr, tr, cr, hr = [], [], [], []
-        for k in keys:
-            c = d["cells"].get((n, k)) or {"value": None, "version": None, "rank": None,
-                                           "stale": False, "held": False}
-            not_replica = c.get("replica") is False and not c["held"]
-            zr.append(c["rank"])
-            cell = short(c["value"], 10) if c["held"] else ("" if not_replica else "—")
-            # The stale mark goes after the value, not over it.
-            tr.append(f"{cell} ✗" if c["stale"] else cell)
-            cr.append([None if c["value"] is None else repr(c["value"]),
-                       None if c["version"] is None else str(c["version"])])
-            state = "STALE" if c["stale"] else ("newest" if c["rank"] == 1.0 else "")
-            if c["held"]:
-                hr.append(f"{n} · {k}<br>value {c['value']!r}<br>version {c['version']}"
-                          f"<br>{state}")
-            elif not_replica:
-                hr.append(f"{n} · {k}<br>not a replica of this key")
-            else:
-                hr.append(f"{n} · {k}<br>holds nothing" + (" (STALE: a replica that missed "
-                                                            "the write)" if c["stale"] else ""))
-        z.append(zr)
-        text.append(tr)
-        custom.append(cr)
-        hover.append(hr)
-    traces = [{"type": "heatmap", "name": "versions", "x": keys, "y": nodes, "z": z,
-               "zmin": 0, "zmax": 1, "text": text, "texttemplate": "%{text}",
-               "textfont": {"size": FONT_SIZE}, "customdata": custom, "hovertext": hover,
-               "hoverinfo": "text", "xgap": 3, "ygap": 3,
-               # cividis: designed to read the same for colour-blind viewers.
-               "colorscale": "Cividis", "reversescale": True,
-               "colorbar": {"title": {"text": "recency"}, "tickvals": [0, 1],
-                            "ticktext": ["older", "newest"]}}]
+    rows = [[_cell_texts(d, n, k) for k in keys] for n in nodes]
+    z, text, custom, hover = ([[cell[i] for cell in row] for row in rows] for i in range(4))
+    return {"type": "heatmap", "name": "versions", "x": keys, "y": nodes, "z": z,
+            "zmin": 0, "zmax": 1, "text": text, "texttemplate": "%{text}",
+            "textfont": {"size": FONT_SIZE}, "customdata": custom, "hovertext": hover,
+            "hoverinfo": "text", "xgap": 3, "ygap": 3,
+            # cividis: designed to read the same for colour-blind viewers.
+            "colorscale": "Cividis", "reversescale": True,
+            "colorbar": {"title": {"text": "recency"}, "tickvals": [0, 1],
+                         "ticktext": ["older", "newest"]}}
+
+
+def _stale_trace(d) -> dict:
     st = d["stale"]
-    traces.append({"type": "scatter", "name": "stale", "mode": "markers",
-                   "x": [k for _, k in st], "y": [n for n, _ in st],
-                   # Small, and the cell is framed: a big X hid the value.
-                   "marker": {"symbol": "x-thin-open", "size": 9, "opacity": 0,
-                              "line": {"width": 2, "color": "#D55E00"}, "color": "#D55E00"},
-                   "customdata": [[n, k] for n, k in st],
-                   "hovertext": [f"{n} holds an older version of {k!r} than the newest replica"
-                                 for n, k in st], "hoverinfo": "text",
-                   "showlegend": False, "meta": {"cells": [[n, k] for n, k in st],
-                                                "divergent_keys": d["divergent_keys"]}})
+    return {"type": "scatter", "name": "stale", "mode": "markers",
+            "x": [k for _, k in st], "y": [n for n, _ in st],
+            # Small, and the cell is framed: a big X hid the value.
+            "marker": {"symbol": "x-thin-open", "size": 9, "opacity": 0,
+                       "line": {"width": 2, "color": "#D55E00"}, "color": "#D55E00"},
+            "customdata": [[n, k] for n, k in st],
+            "hovertext": [f"{n} holds an older version of {k!r} than the newest replica"
+                          for n, k in st], "hoverinfo": "text",
+            "showlegend": False, "meta": {"cells": [[n, k] for n, k in st],
+                                         "divergent_keys": d["divergent_keys"]}}
+
+
+def _heatmap_layout(d, height) -> dict:
+    nodes, keys, st = d["nodes"], d["keys"], d["stale"]
     height = height or max(320, 150 + 52 * len(nodes))
     title = f"Replica state · {len(st)} stale cell{'s' if len(st) != 1 else ''}"
     if st:
@@ -221,7 +246,9 @@ def replica_heatmap(source=None, *, keys=None, missing="auto", data=None, height
                                   "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
                                   "showarrow": False, "font": {"size": FONT_SIZE + 2,
                                                                 "color": "#555555"}}]
-    return make_figure(traces, layout)
+    return layout
+
+
 
 
 def replica_table(source=None, *, keys=None, missing="auto", data=None, styled=False,

@@ -2,8 +2,9 @@
 where keys land, one key's preference list, and what moved when a node joined or left.
 
 Tokens and owners come from the ring's own records (``Cluster.ring()`` /
-``HashRing.entries()``); placement is recomputed here with the same stable hash, so the view
-needs no access to the simulation. Reads only.
+``HashRing.entries()``); keys are placed with the ring's own token function and ring size
+(imported from :mod:`caplab.kv.ap.hashring`, never copied), so the view needs no access to the
+simulation. Reads only.
 """
 
 from __future__ import annotations
@@ -11,20 +12,12 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 
-from ..sim.rng import stable_hash
+from ..kv.ap.hashring import RING_SIZE, HashRing, token_of
 from ._common import FONT_SIZE, base_layout, make_figure, natural_key, node_colour, short
 
 __all__ = ["ring_view", "ring_view_data"]
 
 _ARC_STEPS = 90   # points per full turn when drawing arcs
-# The ring's coordinates, as in caplab.kv.ap.hashring (not imported: a view of records needs no
-# AP mode loaded): a 64-bit ring, a key's token is its stable hash.
-RING_SIZE = 1 << 64
-
-
-def token_of(key: str) -> int:
-    """The key's position on the ring (as :func:`caplab.kv.ap.hashring.token_of`)."""
-    return stable_hash(key)
 
 
 def _angle_of(token: int) -> float:
@@ -161,40 +154,50 @@ def ring_view_data(source, *, key=None, keys=None, highlight_changes=None, rf=No
         pref_entries = [entries[j] for _, j in walk]
     changes = None
     if highlight_changes is not None:
-        if before_override is not None:
-            before = before_override
-            changed_nodes = sorted({e["node"] for e in entries} ^ {e["node"] for e in before})
-            node = changed_nodes[0] if changed_nodes else None
-            action = "join" if node in owners else "leave"
-            moved_keys = [p["key"] for p in placed
-                          if set(p["replicas"]) != {o for o, _ in _walk(
-                              [e["token"] for e in before], [e["node"] for e in before],
-                              str(p["key"]), rf)}]
-            fraction = None
-        else:
-            report = dict(highlight_changes)
-            node = report.get("node")
-            action = "join" if node in owners else "leave"
-            vnodes = max(1, len(entries) // max(1, len(nodes)))
-            mine = sorted((stable_hash(f"{node}#{i}"), node, i) for i in range(vnodes))
-            if action == "join":
-                before = [e for e in entries if e["node"] != node]
-            else:
-                before = sorted(entries + [{"token": t, "node": n, "vnode": i}
-                                           for t, n, i in mine], key=lambda e: e["token"])
-            moved_keys = list(report.get("moved_keys", []))
-            fraction = report.get("fraction_moved")
-        node_tokens = [{"token": e["token"], "node": e["node"], "vnode": e.get("vnode"),
-                        "angle": _angle_of(e["token"])}
-                       for e in (entries if action == "join" else before) if e["node"] == node]
-        changes = {"node": node, "action": action, "tokens": node_tokens,
-                   "arcs": _moved_arcs(before, entries), "moved_keys": moved_keys,
-                   "fraction_moved": fraction}
+        changes = _changes(entries, nodes, placed, rf, highlight_changes, before_override)
+        node = changes["node"]
         if node is not None and node not in colours:
             colours[node] = node_colour(len(colours))
     return {"entries": entries, "nodes": nodes, "colours": colours, "rf": rf, "key": key,
             "preference_list": pref, "preference_tokens": pref_entries, "keys": placed,
             "changes": changes}
+
+
+def _changes(entries, nodes, placed, rf, highlight_changes, before_override) -> dict:
+    """What a join or a leave changed: the node, its tokens, the ranges and keys that moved
+    (from the ring before, given as records, or rebuilt from a membership report)."""
+    owners = [e["node"] for e in entries]
+    if before_override is not None:
+        before = before_override
+        changed_nodes = sorted({e["node"] for e in entries} ^ {e["node"] for e in before})
+        node = changed_nodes[0] if changed_nodes else None
+        action = "join" if node in owners else "leave"
+        moved_keys = [p["key"] for p in placed
+                      if set(p["replicas"]) != {o for o, _ in _walk(
+                          [e["token"] for e in before], [e["node"] for e in before],
+                          str(p["key"]), rf)}]
+        fraction = None
+    else:
+        report = dict(highlight_changes)
+        node = report.get("node")
+        action = "join" if node in owners else "leave"
+        vnodes = max(1, len(entries) // max(1, len(nodes)))
+        # The leaving node's tokens, placed by the ring's own hashing (HashRing).
+        mine = [(e["token"], e["node"], e["vnode"])
+                for e in HashRing([node], vnodes).entries()]
+        if action == "join":
+            before = [e for e in entries if e["node"] != node]
+        else:
+            before = sorted(entries + [{"token": t, "node": n, "vnode": i}
+                                       for t, n, i in mine], key=lambda e: e["token"])
+        moved_keys = list(report.get("moved_keys", []))
+        fraction = report.get("fraction_moved")
+    node_tokens = [{"token": e["token"], "node": e["node"], "vnode": e.get("vnode"),
+                    "angle": _angle_of(e["token"])}
+                   for e in (entries if action == "join" else before) if e["node"] == node]
+    return {"node": node, "action": action, "tokens": node_tokens,
+            "arcs": _moved_arcs(before, entries), "moved_keys": moved_keys,
+            "fraction_moved": fraction}
 
 
 def ring_view(source=None, *, key=None, keys=None, highlight_changes=None, rf=None, data=None,
@@ -228,16 +231,31 @@ def ring_view(source=None, *, key=None, keys=None, highlight_changes=None, rf=No
                    "line": {"color": "#B0B0B0", "width": 2}, "hoverinfo": "skip",
                    "showlegend": False})
     ch = d["changes"]
+    meta = ({"node": ch["node"], "action": ch["action"], "fraction_moved": ch["fraction_moved"],
+             "ranges": len(ch["arcs"])} if ch else {})
+    traces.append(_moved_ranges_trace(ch, meta))
+    traces += _token_traces(d)
+    traces.append(_changed_tokens_trace(ch, meta))
+    traces += _key_traces(d, meta)
+    traces += _preference_traces(d)
+    return make_figure(traces, _ring_layout(d, height))
+
+
+def _moved_ranges_trace(ch, meta) -> dict:
+    """The ring ranges whose first replica changed (a join or a leave), drawn thick."""
     mx, my = [], []
     for a0, a1, _, _ in (ch["arcs"] if ch else []):
         xs, ys = _arc(a0, a1, 1.0)
         mx += xs + [None]
         my += ys + [None]
-    meta = ({"node": ch["node"], "action": ch["action"], "fraction_moved": ch["fraction_moved"],
-             "ranges": len(ch["arcs"])} if ch else {})
-    traces.append({"type": "scatter", "name": "moved ranges", "x": mx, "y": my, "mode": "lines",
-                   "line": {"color": "rgba(0,0,0,0.35)", "width": 14}, "hoverinfo": "skip",
-                   "showlegend": bool(mx), "meta": meta})
+    return {"type": "scatter", "name": "moved ranges", "x": mx, "y": my, "mode": "lines",
+            "line": {"color": "rgba(0,0,0,0.35)", "width": 14}, "hoverinfo": "skip",
+            "showlegend": bool(mx), "meta": meta}
+
+
+def _token_traces(d) -> list[dict]:
+    """One trace per node: a marker per token (vnode), in the node's colour."""
+    traces = []
     for n in d["nodes"]:
         mine = [e for e in d["entries"] if e["node"] == n]
         pts = [_xy(e["angle"]) for e in mine]
@@ -250,17 +268,28 @@ def ring_view(source=None, *, key=None, keys=None, highlight_changes=None, rf=No
                                      f"{e['angle']:.1f}°" for e in mine],
                        "hoverinfo": "text", "meta": {"kind": "tokens", "node": n},
                        "legendgroup": "nodes"})
+    return traces
+
+
+def _changed_tokens_trace(ch, meta) -> dict:
+    """The tokens of the node that joined (open circles) or left (open crosses)."""
     tok = ch["tokens"] if ch else []
     pts = [_xy(t["angle"], 1.0) for t in tok]
-    traces.append({"type": "scatter", "name": "changed tokens", "mode": "markers",
-                   "x": [p[0] for p in pts], "y": [p[1] for p in pts],
-                   "marker": {"size": 24, "symbol": "circle-open" if (ch and ch["action"] ==
-                                                                      "join") else "x-open",
-                              "color": "#000000", "line": {"width": 3}},
-                   "hovertext": [f"{t['node']} vnode {t['vnode']} "
-                                 f"({'joined' if ch['action'] == 'join' else 'left'})"
-                                 for t in tok],
-                   "hoverinfo": "text", "showlegend": bool(tok), "meta": meta})
+    return {"type": "scatter", "name": "changed tokens", "mode": "markers",
+            "x": [p[0] for p in pts], "y": [p[1] for p in pts],
+            "marker": {"size": 24, "symbol": "circle-open" if (ch and ch["action"] ==
+                                                               "join") else "x-open",
+                       "color": "#000000", "line": {"width": 3}},
+            "hovertext": [f"{t['node']} vnode {t['vnode']} "
+                          f"({'joined' if ch['action'] == 'join' else 'left'})"
+                          for t in tok],
+            "hoverinfo": "text", "showlegend": bool(tok), "meta": meta}
+
+
+def _key_traces(d, meta) -> list[dict]:
+    """Where keys land inside the ring, and which of them moved."""
+    ch = d["changes"]
+    traces = []
     ks = d["keys"]
     pts = [_xy(k["angle"], 0.82) for k in ks]
     traces.append({"type": "scatter", "name": "keys", "mode": "markers+text",
@@ -282,6 +311,12 @@ def ring_view(source=None, *, key=None, keys=None, highlight_changes=None, rf=No
                    "customdata": [[k["key"]] for k in mk],
                    "hovertext": [f"key {k['key']!r} moved" for k in mk], "hoverinfo": "text",
                    "showlegend": bool(mk), "meta": dict(meta, keys=sorted(moved))})
+    return traces
+
+
+def _preference_traces(d) -> list[dict]:
+    """One key's preference list: the clockwise walk, the numbered replicas, the key."""
+    traces = []
     pref, pref_tok = d["preference_list"], d["preference_tokens"]
     wx, wy = [], []
     if d["key"] is not None and pref_tok:
@@ -313,6 +348,11 @@ def ring_view(source=None, *, key=None, keys=None, highlight_changes=None, rf=No
                    "hovertext": [f"key {d['key']!r} → {', '.join(pref)}"] if kx else [],
                    "hoverinfo": "text", "meta": {"key": d["key"], "nodes": list(pref)},
                    "showlegend": False})
+    return traces
+
+
+def _ring_layout(d, height) -> dict:
+    pref, ch = d["preference_list"], d["changes"]
     title = f"Token ring · {len(d['nodes'])} nodes · {len(d['entries'])} tokens · RF={d['rf']}"
     if d["key"] is not None:
         title += f" · {d['key']!r} → {', '.join(pref)}"
@@ -326,11 +366,10 @@ def ring_view(source=None, *, key=None, keys=None, highlight_changes=None, rf=No
                             "yref": "paper", "showarrow": False,
                             "font": {"size": FONT_SIZE}})
     axis = {"visible": False, "range": [-1.45, 1.45], "fixedrange": True}
-    layout = base_layout(title, height=height, xaxis=dict(axis),
-                         yaxis=dict(axis, scaleanchor="x", scaleratio=1),
-                         annotations=annotations, hovermode="closest",
-                         meta={"key": d["key"], "preference_list": list(pref), "rf": d["rf"]})
-    return make_figure(traces, layout)
+    return base_layout(title, height=height, xaxis=dict(axis),
+                       yaxis=dict(axis, scaleanchor="x", scaleratio=1),
+                       annotations=annotations, hovermode="closest",
+                       meta={"key": d["key"], "preference_list": list(pref), "rf": d["rf"]})
 
 
 def _text_pos(angle: float) -> str:

@@ -156,7 +156,7 @@ class SideBySidePanel(Panel):
             c.run_for(self.settle_ms)
             # After healing, one strong read of every key: the lost-write check's final state.
             reader = c.client("final-reader", near=c.nodes[-1])
-            strong = {"consistency": "all"} if c.mode == "ap" else {"read_concern": "majority"}
+            strong = c.backend.describe().strong_read
             for i in range(1, self.keys + 1):
                 reader.get(f"k{i}", **strong)
         self.cp, self.ap, self.schedule = cp, ap, schedule

@@ -79,6 +79,8 @@ class Description:
             arguments (a node name, a tuple of groups, or None).
         warmup_ms: how long to run a fresh system before it serves (a first election).
         layout: how views place nodes: ``"star"`` (the leader in the centre) or ``"ring"``.
+        strong_read: get options for the strongest read a panel makes after a heal, the final
+            state the lost-write check reads (CP: majority read concern; AP: consistency all).
     """
 
     system: str
@@ -89,6 +91,7 @@ class Description:
     presets: dict = field(default_factory=dict)
     warmup_ms: int = 0
     layout: str = "ring"
+    strong_read: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         merged = dict(DEFAULT_ROLES)
@@ -106,6 +109,12 @@ class Description:
     @property
     def leader_roles(self) -> tuple:
         return tuple(r.name for r in self.roles.values() if r.leader)
+
+    @property
+    def leader_text(self) -> str | None:
+        """How the leader role is named in labels (``"primary"``), or None without a leader."""
+        leaders = [r for r in self.roles.values() if r.leader]
+        return leaders[0].text if leaders else None
 
 
 def partition_presets(nodes: list[str], leader: str | None = None) -> dict:

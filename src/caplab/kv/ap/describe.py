@@ -23,4 +23,6 @@ def describe_ring(ring) -> Description:
                               allowed=f"{', '.join(levels)} or 1..{rf}"))
     return Description(system="kv", mode="ap", title="AP: a Cassandra/Dynamo-style ring",
                        roles=ROLES, options=tuple(options),
-                       presets=partition_presets(list(ring.nodes)), warmup_ms=0, layout="ring")
+                       presets=partition_presets(list(ring.nodes)), warmup_ms=0, layout="ring",
+                       # Every replica answers (Cassandra CL=ALL): the newest version wins.
+                       strong_read={"consistency": "all"})

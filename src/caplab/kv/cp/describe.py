@@ -50,6 +50,18 @@ def describe_replica_set(rs) -> Description:
                choices=READ_CONCERNS),
     ]
     return Description(system="kv", mode="cp", title="CP: a MongoDB-style replica set",
-                       roles=ROLES, options=tuple(options),
-                       presets=partition_presets(list(rs.nodes), rs.primary),
-                       warmup_ms=1500, layout="star")
+                       roles=ROLES, options=tuple(options), presets=_presets(rs),
+                       warmup_ms=1500, layout="star",
+                       # A majority-committed read: what survives every failover (MongoDB
+                       # "readConcern majority").
+                       strong_read={"read_concern": "majority"})
+
+
+def _presets(rs) -> dict:
+    """The partition presets; "isolate primary" stays offered during an election (with no node
+    to isolate, so a panel says there is no primary right now instead of losing the button)."""
+    presets = partition_presets(list(rs.nodes), rs.primary)
+    if rs.primary is None:
+        presets = {"isolate primary": ("isolate", None),
+                   **{label: act for label, act in presets.items() if act[0] != "isolate"}}
+    return presets
