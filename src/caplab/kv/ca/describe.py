@@ -46,4 +46,4 @@ def describe_topology(topology) -> Description:
     return Description(system="kv", mode="ca",
                        title="CA: a MySQL-style source with replicas (no automatic failover)",
                        roles=ROLES, options=tuple(options), presets=presets, warmup_ms=0,
-                       layout="star")
+                       layout="star", strong_read={"read_from": "primary"})
