@@ -88,60 +88,25 @@ Example:
 
 from __future__ import annotations
 
-from ...errors import ConfigError, UnknownNameError
+from ...errors import ConfigError
 from ...net.latency import latency_model
 from .describe import describe_ring
 from .driver import RingDriver
 from .hashring import HashRing
-from .levels import check_level
+from .membership import MembershipMixin
 from .messages import LEG_KINDS
 from .node import RingNode
-from .repair_hook import check_repair_hook
+from .options import DEFAULTS, validate_ring_options
 from .versions import Version, reconcile, values_of, version_label
 from ..backend import Backend
 
-__all__ = ["Ring", "check_level", "check_read_repair", "READ_REPAIR_MODES"]
+__all__ = ["Ring"]
 
-CONFLICT_MODES = ("lww", "siblings")
-READ_REPAIR_MODES = ("blocking", "async", "off")
-
-
-def check_read_repair(value) -> str:
-    """Normalise the ``read_repair`` option: a mode name, or True ("blocking") / False ("off").
-
-    Raises:
-        ConfigError: any other value, naming it and the allowed ones.
-    """
-    if value is True:
-        return "blocking"
-    if value is False:
-        return "off"
-    if isinstance(value, str) and value in READ_REPAIR_MODES:
-        return value
-    raise ConfigError(f"read_repair={value!r} is not a read repair mode; choose 'blocking' "
-                      f"(Cassandra's foreground repair), 'async' (Dynamo) or 'off' (True means "
-                      f"'blocking', False 'off')")
-
-
-def _positive_int(name, value, *, allow_none=False):
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"{name} must be a whole number >= 1"
-                          f"{' or None' if allow_none else ''}, got {value!r}")
-
-
-class Ring(Backend):
+class Ring(MembershipMixin, Backend):
     """The AP backend: nodes on a consistent-hashing ring. See the module docstring."""
 
     mode = "ap"
-    OPTIONS = {"replication_factor": 3, "vnodes": 8, "write_consistency": "quorum",
-               "read_consistency": "quorum", "hinted_handoff": True, "hint_window_ms": 3000,
-               "hint_ttl_ms": 240_000, "gc_grace_ms": 240_000, "read_repair": "blocking",
-               "anti_entropy_ms": None, "merkle_depth": 4,
-               "conflict": "lww", "sloppy_quorum": False, "gossip_interval_ms": 100,
-               "failure_timeout_ms": 400, "request_timeout_ms": 400,
-               "coordinator_timeout_ms": 600, "read_repair_fn": None}
+    OPTIONS = dict(DEFAULTS)
     PUBLIC = ("replicas_for", "ring", "add_node", "remove_node", "load", "ownership", "hints",
               "stats", "anti_entropy_stats", "lww_losses", "context", "set_leg_latency",
               "detector_view")
@@ -153,40 +118,7 @@ class Ring(Backend):
         Raises:
             ConfigError / UnknownNameError naming the value and what is allowed.
         """
-        opts = dict(options)
-        rf = opts["replication_factor"]
-        _positive_int("replication_factor", rf)
-        if rf > len(node_names):
-            raise ConfigError(f"replication_factor={rf} exceeds the number of nodes "
-                              f"({len(node_names)}); choose 1 <= replication_factor <= "
-                              f"{len(node_names)} or add nodes")
-        _positive_int("vnodes", opts["vnodes"])
-        if opts["conflict"] not in CONFLICT_MODES:
-            raise UnknownNameError("conflict mode", opts["conflict"], CONFLICT_MODES)
-        for name in ("write_consistency", "read_consistency"):
-            opts[name] = check_level(name, opts[name], rf)
-        for name in ("hint_window_ms", "gossip_interval_ms", "failure_timeout_ms",
-                     "request_timeout_ms", "coordinator_timeout_ms"):
-            _positive_int(name, opts[name])
-        _positive_int("anti_entropy_ms", opts["anti_entropy_ms"], allow_none=True)
-        _positive_int("hint_ttl_ms", opts["hint_ttl_ms"], allow_none=True)
-        grace = opts["gc_grace_ms"]
-        if isinstance(grace, bool) or not isinstance(grace, int) or grace < 0:
-            raise ConfigError(f"gc_grace_ms must be a whole number of ms >= 0 (Cassandra's "
-                              f"gc_grace_seconds; 0 purges tombstones at the next compaction), "
-                              f"got {grace!r}")
-        depth = opts["merkle_depth"]
-        if isinstance(depth, bool) or not isinstance(depth, int) or not 0 <= depth <= 12:
-            raise ConfigError(f"merkle_depth must be a whole number in 0..12, got {depth!r}")
-        opts["read_repair"] = check_read_repair(opts["read_repair"])
-        for name in ("hinted_handoff", "sloppy_quorum"):
-            if not isinstance(opts[name], bool):
-                raise ConfigError(f"{name} must be True or False, got {opts[name]!r}")
-        check_repair_hook(opts["read_repair_fn"], opts["read_repair"], opts["conflict"])
-        if opts["sloppy_quorum"] and not opts["hinted_handoff"]:
-            raise ConfigError("sloppy_quorum=True needs hinted_handoff=True (stand-ins hand "
-                              "the write back to its owner with a hint)")
-        return opts
+        return validate_ring_options(options, node_names)
 
     def describe(self):
         """Roles, options and fault presets of this ring (for views and panels)."""
@@ -281,136 +213,6 @@ class Ring(Backend):
         """node -> number of keys it stores."""
         return {name: len(node.store.data) for name, node in self.nodes.items()}
 
-    def _all_keys(self) -> list[str]:
-        return sorted({k for node in self.nodes.values() for k in node.store.data})
-
-    def _stream(self, old_prefs: dict, removed: RingNode | None = None) -> dict:
-        """Copy each key whose preference list changed to its new owners; drop it from nodes
-        that no longer own it (Cassandra: bootstrap/decommission streaming, then cleanup).
-        Streaming is instantaneous here (a deviation: real streaming takes time)."""
-        conflict = self.options["conflict"]
-        moved, copies = [], 0
-        for key, old in old_prefs.items():
-            new = self.hashring.preference_list(key, self.rf)
-            if new == old and removed is None:
-                continue
-            if set(new) == set(old):
-                continue
-            sources = [self.nodes[n] for n in old if n in self.nodes]
-            if removed is not None and removed.name in old:
-                sources.append(removed)
-            versions = reconcile([v for node in sources for v in node.store.get(key)],
-                                 conflict)
-            for owner in new:
-                if owner not in old:
-                    if versions:
-                        self.nodes[owner].store.apply(key, versions)
-                    copies += 1
-            for owner in old:
-                if owner not in new and owner in self.nodes:
-                    self.nodes[owner].store.drop(key)
-            moved.append(key)
-        total = len(old_prefs)
-        return {"keys": total, "keys_moved": len(moved),
-                "key_fraction_moved": len(moved) / total if total else 0.0,
-                "copies_moved": copies,
-                "fraction_moved": copies / (total * self.rf) if total else 0.0,
-                "moved_keys": moved}
-
-    def add_node(self, name: str | None = None) -> dict:
-        """Add a node (bootstrap): it takes ``vnodes`` tokens and the data of the ranges it now
-        owns is streamed to it from the old replicas.
-
-        Returns:
-            a report: ``node``, ``keys``, ``keys_moved``, ``key_fraction_moved``,
-            ``copies_moved``, ``fraction_moved`` (of replica copies; ideal ``1/(N+1)``),
-            ``optimal_fraction``, ``moved_keys``, ``load`` (keys per node).
-
-        Example:
-            >>> c.add_node()["fraction_moved"]      # doctest: +SKIP
-            0.171
-        """
-        network = self.cluster.network
-        if name is None:
-            i = len(self.nodes) + 1
-            while f"n{i}" in network.endpoints:
-                i += 1
-            name = f"n{i}"
-        if not isinstance(name, str) or not name:
-            raise ConfigError(f"node name must be a non-empty string, got {name!r}")
-        if name in network.endpoints:
-            raise ConfigError(f"{name!r} already exists on the network; choose another name")
-        keys = self._all_keys()
-        old_prefs = {k: self.hashring.preference_list(k, self.rf) for k in keys}
-        self.hashring.add(name)
-        node = RingNode(name, self)
-        self.cluster.world.add_node(node)
-        self.nodes[name] = node
-        now = self.cluster.sim.now
-        for other in self.nodes.values():
-            if other is not node and other.up:   # the joining node is announced by gossip
-                other.detector.trust(name, now)
-                other.believed_up.add(name)
-        node.start(len(self.nodes) - 1)
-        report = self._stream(old_prefs)
-        report.update(node=name, optimal_fraction=1 / len(self.nodes), load=self.load())
-        self.cluster.sim.trace.record(now, "note", name, None, None, None,
-                                      f"add_node {name}: moved {report['copies_moved']} "
-                                      f"copies of {report['keys_moved']} keys",
-                                      {"action": "add_node", "node": name,
-                                       "copies_moved": report["copies_moved"],
-                                       "keys_moved": report["keys_moved"]})
-        return report
-
-    def remove_node(self, name: str) -> dict:
-        """Decommission ``name``: its ranges go to the next nodes clockwise, which receive the
-        data by streaming; its hints go to another node; clients near it move to the next node.
-
-        Returns:
-            a report like :meth:`add_node`'s (ideal ``fraction_moved`` is ``1/N``).
-
-        Raises:
-            UnknownNameError: ``name`` is not a node.
-            ConfigError: fewer than ``replication_factor`` nodes would remain.
-        """
-        if name not in self.nodes:
-            raise UnknownNameError("node", name, list(self.nodes))
-        if len(self.nodes) - 1 < self.rf:
-            raise ConfigError(f"removing {name!r} would leave {len(self.nodes) - 1} nodes, fewer "
-                              f"than replication_factor={self.rf}; at least {self.rf} nodes "
-                              f"must remain (add a node first)")
-        network = self.cluster.network
-        optimal = 1 / len(self.nodes)
-        keys = self._all_keys()
-        old_prefs = {k: self.hashring.preference_list(k, self.rf) for k in keys}
-        self.hashring.remove(name)
-        node = self.nodes.pop(name)
-        report = self._stream(old_prefs, removed=node)
-        heir = self.nodes[next(iter(self.hashring.walk(name)))]
-        for hint in node.hints:   # Cassandra decommission hands its hints over
-            if hint.target != heir.name and hint.target in self.nodes:
-                heir.hints.append(hint)
-        for other in self.nodes.values():
-            other.hints = [h for h in other.hints if h.target != name]
-            other.detector.forget(name)
-            other.believed_up.discard(name)
-            other.down_since.pop(name, None)
-        node.incarnation += 1       # its timers die
-        node.up = False
-        for client in sorted(network.client_names):
-            if network.near(client) == name:
-                network._near[client] = heir.name   # clients follow the ring to the heir
-        self.cluster.world.remove_node(name)
-        report.update(node=name, optimal_fraction=optimal, load=self.load())
-        self.cluster.sim.trace.record(self.cluster.sim.now, "note", name, None, None, None,
-                                      f"remove_node {name}: moved {report['copies_moved']} "
-                                      f"copies of {report['keys_moved']} keys",
-                                      {"action": "remove_node", "node": name,
-                                       "copies_moved": report["copies_moved"],
-                                       "keys_moved": report["keys_moved"]})
-        return report
-
-    # -- observability -------------------------------------------------------------------------
     def hints(self) -> list[dict]:
         """Hints held now: holder, target, key, value, ts (original timestamp), created_ms."""
         return [{"holder": n, "target": h.target, "key": h.key, "value": h.version.value,
