@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from caplab.check import check_linearizability, check_stale_reads
-from caplab.course import ap
+from caplab.course import ap, conflicts
 from caplab.errors import ConfigError, UnknownNameError
 
 SEEDS = (1, 2, 3, 4, 5)
@@ -178,7 +178,7 @@ def test_anti_entropy_exchanges_only_the_differing_keys(seed):
 def test_lww_loses_the_later_write_under_skew(seed):
     """"With n1's clock 1 s ahead, the later write 'late' is acknowledged and then lost:
     every replica keeps 'early'.\""""
-    facts = ap.lww_under_skew(seed=seed)
+    facts = conflicts.lww_under_skew(seed=seed)
     assert facts.late_at_ms > facts.early_at_ms and facts.late_acknowledged
     assert facts.final_value == "early"
     assert facts.losses and facts.losses[0]["lost_value"] == "late"
@@ -189,7 +189,7 @@ def test_lww_loses_the_later_write_under_skew(seed):
 
 def test_lww_without_skew_keeps_the_later_write():
     """"With accurate clocks the later write wins, and nothing is lost.\""""
-    facts = ap.lww_under_skew(seed=1, skew_ms=0)
+    facts = conflicts.lww_under_skew(seed=1, skew_ms=0)
     assert facts.final_value == "late" and facts.losses == ()
 
 
@@ -198,11 +198,11 @@ def test_lww_without_skew_keeps_the_later_write():
 def test_cart_siblings_keep_the_add_and_resurrect_the_delete(seed):
     """"Two concurrent cart updates give two siblings; the union merge keeps Alice's add and
     brings back the item Bob removed.\""""
-    facts = ap.shopping_cart(seed=seed)
+    facts = conflicts.shopping_cart(seed=seed)
     assert facts.siblings == 2
     assert sorted(facts.read_after_heal) == sorted([facts.alice_cart, facts.bob_cart])
-    assert facts.removed not in ap.cart_items(facts.bob_cart)
-    merged = ap.cart_items(facts.merged)
+    assert facts.removed not in conflicts.cart_items(facts.bob_cart)
+    merged = conflicts.cart_items(facts.merged)
     assert facts.added in merged          # an add is never lost
     assert facts.removed in merged        # a delete can come back
     assert facts.final == facts.merged    # the merge, written with the context, supersedes both
@@ -213,13 +213,13 @@ def test_cart_siblings_keep_the_add_and_resurrect_the_delete(seed):
 @pytest.mark.parametrize("seed", [1, 2])
 def test_cart_under_lww_loses_an_update(seed):
     """"Under last-write-wins the same story keeps one cart: Alice's add is lost.\""""
-    facts = ap.shopping_cart(seed=seed, conflict="lww")
+    facts = conflicts.shopping_cart(seed=seed, conflict="lww")
     assert facts.siblings == 1 and facts.merged is None
     assert facts.final == facts.bob_cart
-    assert facts.added not in ap.cart_items(facts.final)
+    assert facts.added not in conflicts.cart_items(facts.final)
 
 
 def test_merge_carts_is_a_union():
     """merge_carts unions the items of the siblings."""
-    assert ap.merge_carts(("milk", "eggs,milk,tea")) == "eggs,milk,tea"
-    assert ap.cart_items(None) == []
+    assert conflicts.merge_carts(("milk", "eggs,milk,tea")) == "eggs,milk,tea"
+    assert conflicts.cart_items(None) == []
