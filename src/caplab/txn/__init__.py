@@ -1,0 +1,14 @@
+"""Transactions across services: two-phase commit and sagas, and exactly how each one breaks.
+
+Services are endpoints on a :class:`~caplab.world.World`, each with its own transactional
+database (:mod:`caplab.txn.store`). :class:`TwoPhaseCommit` runs distributed transactions
+through a coordinator; :class:`Sagas` runs sagas through an orchestrator (the correct manager
+or the faithful, buggy "seed manager"); :mod:`caplab.txn.check` says what went wrong.
+"""
+
+from .saga import CompensationFailed, Step
+from .saga_system import Sagas
+from .twopc import PHASES
+from .twopc_system import TwoPhaseCommit
+
+__all__ = ["TwoPhaseCommit", "Sagas", "Step", "CompensationFailed", "PHASES"]
