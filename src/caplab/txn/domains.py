@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..errors import UnknownNameError
+
 __all__ = ["Refused", "Action", "Domain", "DOMAINS", "HOTEL_CITY"]
 
 
@@ -51,13 +53,13 @@ class Domain:
 
     def action(self, service: str, name: str) -> Action:
         """The action ``name`` of ``service`` (raises :class:`UnknownNameError`)."""
-        from ..errors import UnknownNameError
-        if service not in self.actions:
-            raise UnknownNameError(f"{self.name} service", service, self.services)
-        acts = self.actions[service]
-        if name not in acts:
-            raise UnknownNameError(f"action of {service!r}", name, sorted(acts))
-        return acts[name]
+        try:
+            return self.actions[service][name]
+        except (KeyError, TypeError):
+            if service not in self.actions:
+                raise UnknownNameError(f"{self.name} service", service, self.services) from None
+            raise UnknownNameError(f"action of {service!r}", name,
+                                   sorted(self.actions[service])) from None
 
 
 # -- shop ------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from ..errors import ConfigError, UnknownNameError
 from ..world.client import Client
 from ..world.system import System
 from ..world.world import World
-from .domains import DOMAINS
+from .domains import DOMAINS, Domain
 
 __all__ = ["TxnSystem", "TxnClient", "check_positive_ms", "check_ops"]
 
@@ -78,10 +78,25 @@ class TxnSystem(System):
         self._sequencer = count(1).__next__
 
     @staticmethod
-    def _domain(domain):
+    def _domain(domain, initial=None):
+        """The domain called ``domain``, with ``initial`` rows ({service: {row: value}})
+        merged over its own (more stock, fewer seats ...)."""
         if domain not in DOMAINS:
             raise UnknownNameError("domain", domain, sorted(DOMAINS))
-        return DOMAINS[domain]
+        dom = DOMAINS[domain]
+        if not initial:
+            return dom
+        if not isinstance(initial, dict):
+            raise ConfigError(f"initial must be a dict {{service: {{row: value}}}}, "
+                              f"got {initial!r}")
+        merged = {name: dict(rows) for name, rows in dom.initial.items()}
+        for service, rows in initial.items():
+            if service not in merged:
+                raise UnknownNameError(f"{domain} service", service, dom.services)
+            if not isinstance(rows, dict):
+                raise ConfigError(f"initial[{service!r}] must be a dict of rows, got {rows!r}")
+            merged[service].update(rows)
+        return Domain(dom.name, merged, dom.actions)
 
     def _own_nodes(self) -> list[str]:
         return list(self.nodes)

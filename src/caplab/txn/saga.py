@@ -139,6 +139,7 @@ class Orchestrator(Endpoint):
         self.dead_letters: list[CompensationFailed] = []
         self.crash_plan: dict = {}        # (saga or None, event) -> True: crash after it
         self._attempts: dict = {}         # volatile: (saga, index, phase) -> attempts
+        self._timers: dict = {}           # volatile: saga -> the timer waiting for an answer
 
     def send(self, dst: str, msg) -> None:
         if self.up:              # a handler that crashed the node half-way sends nothing more
@@ -146,8 +147,10 @@ class Orchestrator(Endpoint):
 
     def log(self, rec: SagaRecord, kind: str, index: int | None, detail: str = "") -> None:
         rec.events.append((self.now, kind, index, detail))
-        self.trace("saga", f"{rec.saga} {kind}" + (f" step {index}" if index is not None else "")
-                   + (f": {detail}" if detail else ""))
+        if self.network.sim.trace.enabled:
+                self.trace("saga", f"{rec.saga} {kind}"
+                       + (f" step {index}" if index is not None else "")
+                       + (f": {detail}" if detail else ""))
         plan = self.crash_plan
         if plan and ((rec.saga, kind) in plan or (None, kind) in plan):
             plan.pop((rec.saga, kind), None) or plan.pop((None, kind), None)
@@ -173,7 +176,19 @@ class Orchestrator(Endpoint):
         args = rec.args.setdefault(i, step.args)
         self.send(step.service, DoStep(rec.saga, i, key, step.action, args))
         attempt = self._attempts.get((rec.saga, i, "do"), 0)
-        self.set_timer(self.step_timeout_ms, self.on_step_timeout, rec.saga, i, key, attempt)
+        self._wait(rec.saga, self.set_timer(self.step_timeout_ms, self.on_step_timeout,
+                                            rec.saga, i, key, attempt))
+
+    def _wait(self, saga: str, timer) -> None:
+        old = self._timers.get(saga)
+        if old is not None:
+            old.cancel()
+        self._timers[saga] = timer
+
+    def _answered(self, saga: str) -> None:
+        timer = self._timers.pop(saga, None)
+        if timer is not None:
+            timer.cancel()
 
     def on_step_timeout(self, saga: str, index: int, key: str, attempt: int) -> None:
         rec = self.sagas[saga]
@@ -198,6 +213,7 @@ class Orchestrator(Endpoint):
                 or rec.state != "running":
             return                           # a late or duplicate answer
         self._attempts.pop((rec.saga, msg.index, "do"), None)
+        self._answered(rec.saga)
         if msg.ok:
             rec.done.append(msg.index)
             self.log(rec, "step_done", msg.index, rec.steps[msg.index].name)
@@ -274,7 +290,8 @@ class Orchestrator(Endpoint):
         self.send(step.service, Compensate(rec.saga, i, rec.keys[i], step.compensation,
                                            rec.args[i]))
         attempt = self._attempts.get((rec.saga, i, "comp"), 0)
-        self.set_timer(self.step_timeout_ms, self.on_compensation_timeout, rec.saga, i, attempt)
+        self._wait(rec.saga, self.set_timer(self.step_timeout_ms, self.on_compensation_timeout,
+                                            rec.saga, i, attempt))
 
     def on_compensation_timeout(self, saga: str, index: int, attempt: int) -> None:
         rec = self.sagas[saga]
@@ -286,6 +303,7 @@ class Orchestrator(Endpoint):
         rec = self.sagas.get(msg.saga)
         if rec is None or rec.state != "compensating" or rec.to_compensate[:1] != [msg.index]:
             return
+        self._answered(rec.saga)
         if msg.ok:
             self._attempts.pop((rec.saga, msg.index, "comp"), None)
             rec.to_compensate.pop(0)
@@ -323,6 +341,7 @@ class Orchestrator(Endpoint):
     # -- crash and recovery -------------------------------------------------------------------
     def on_crash(self) -> None:
         self._attempts = {}
+        self._timers = {}
 
     def on_restart(self) -> None:
         """Resume every unfinished saga from the durable log: forward or backward."""

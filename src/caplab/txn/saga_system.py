@@ -88,6 +88,7 @@ class Sagas(TxnSystem):
         compensation_retries: failed attempts before ``CompensationFailed`` is published.
         retry_ms: pause between retries; offer_timeout_ms: how long the customer may think.
         latency, world, trace: as for every system.
+        initial: rows to set over the domain's own, ``{service: {row: value}}``.
 
     Raises:
         ConfigError / UnknownNameError: a bad value, named; nothing is built.
@@ -102,8 +103,9 @@ class Sagas(TxnSystem):
                  step_timeout_ms: int = 100, step_retries: int = 3,
                  compensation_retries: int = 3, retry_ms: int = 50,
                  offer_timeout_ms: int = 500, latency=Uniform(1, 5), world=None,
-                 trace: bool = True, orchestrator: str = "saga") -> None:
-        dom = self._domain(domain)
+                 trace: bool = True, orchestrator: str = "saga",
+                 initial: dict | None = None) -> None:
+        dom = self._domain(domain, initial)
         if manager not in MANAGERS:
             raise UnknownNameError("saga manager", manager, sorted(MANAGERS))
         for name, value in (("step_timeout_ms", step_timeout_ms), ("retry_ms", retry_ms),

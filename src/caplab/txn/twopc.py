@@ -257,6 +257,7 @@ class Participant(Service):
         self.cooperative = cooperative
         self.txinfo: dict[str, tuple] = {}
         self.locking: dict[str, str] = {}       # volatile: txid -> coordinator, waiting
+        self._inquiry: dict = {}                # volatile: txid -> the inquiry timer
 
     def handle_prepare(self, msg: Prepare, src: str) -> None:
         txid, store = msg.txid, self.store
@@ -291,10 +292,14 @@ class Participant(Service):
         store.prepare(txid, writes, self.now)
         self.txinfo[txid] = (src, tuple(p for p in msg.peers if p != self.name))
         self.send(src, Vote(txid, True))
-        self.set_timer(self.inquiry_ms, self.on_decision_timeout, txid, daemon=True)
+        self._inquiry[txid] = self.set_timer(self.inquiry_ms, self.on_decision_timeout, txid,
+                                             daemon=True)
 
     def _finish(self, txid: str, commit: bool, how: str) -> None:
         store = self.store
+        timer = self._inquiry.pop(txid, None)
+        if timer is not None:
+            timer.cancel()
         if commit:
             if store.commit_prepared(txid, self.now):
                 self.trace("txn", f"{txid} committed ({how})")
@@ -327,7 +332,8 @@ class Participant(Service):
         if self.cooperative:
             for peer in peers:
                 self.send(peer, PeerQuery(txid))
-        self.set_timer(self.inquiry_ms, self.on_decision_timeout, txid, daemon=True)
+        self._inquiry[txid] = self.set_timer(self.inquiry_ms, self.on_decision_timeout, txid,
+                                             daemon=True)
 
     def handle_peer_query(self, msg: PeerQuery, src: str) -> None:
         txid, store = msg.txid, self.store
@@ -347,6 +353,7 @@ class Participant(Service):
 
     def on_crash(self) -> None:
         self.locking = {}
+        self._inquiry = {}
         super().on_crash()
 
     def on_restart(self) -> None:

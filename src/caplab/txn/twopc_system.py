@@ -67,6 +67,8 @@ class TwoPhaseCommit(TxnSystem):
         cooperative: participants in doubt also ask their peers (cooperative termination).
         latency: one-way network latency; world: share this world instead of a new one.
         trace: keep a trace (switch off for benchmarks).
+        coordinator: the coordinator's name.
+        initial: rows to set over the domain's own, ``{service: {row: value}}``.
 
     Raises:
         ConfigError / UnknownNameError: a bad value, named; nothing is built.
@@ -81,8 +83,8 @@ class TwoPhaseCommit(TxnSystem):
     def __init__(self, participants=3, *, seed: int = 0, domain: str = "shop",
                  vote_timeout_ms: int = 200, inquiry_ms: int = 300, retry_ms: int = 200,
                  cooperative: bool = True, latency=Uniform(1, 5), world=None,
-                 trace: bool = True, coordinator: str = "tm") -> None:
-        dom = self._domain(domain)
+                 trace: bool = True, coordinator: str = "tm", initial: dict | None = None) -> None:
+        dom = self._domain(domain, initial)
         names = self._participants(participants, domain, dom)
         for option, value in (("vote_timeout_ms", vote_timeout_ms), ("inquiry_ms", inquiry_ms),
                               ("retry_ms", retry_ms)):
