@@ -129,6 +129,8 @@ def _saga_findings(rec, effects, dead) -> tuple[list, bool]:
     found = []
     for key, entries in sorted(mine.items()):
         index = _index_of(key, rec.saga)
+        if index is None or index >= len(rec.steps):
+            continue                         # not a step (the order's final approval)
         commits = [e for e in entries if e[3] == "commit"]
         if len(commits) > 1:
             found.append(f"{rec.saga} step {index} ran {len(commits)} times at "
@@ -173,7 +175,7 @@ def _saga_findings(rec, effects, dead) -> tuple[list, bool]:
 
 def _check_sagas(system) -> CheckResult:
     effects = _saga_effects(system)
-    dead = system.orchestrator.dead_letters
+    dead = system.dead_letters
     reasons, offending, running = [], [], []
     for saga, rec in sorted(system.records.items()):
         found, still = _saga_findings(rec, effects, dead)

@@ -122,8 +122,25 @@ def _write_stock(get, a):
     # A blind write of a value read earlier (a non-commutative update): the lost-update anomaly.
     if a["value"] < 0:
         raise Refused(f"stock of {a['item']} would be {a['value']}")
-    return {f"stock:{a['item']}": a["value"],
-            f"reserved:{a['order']}:{a['item']}": a.get("qty", 1)}, {}
+    writes = {f"stock:{a['item']}": a["value"],
+              f"reserved:{a['order']}:{a['item']}": a.get("qty", 1)}
+    if get(f"pending:{a['item']}") == a["order"]:
+        writes[f"pending:{a['item']}"] = None          # release the semantic lock
+    return writes, {}
+
+
+def _lock_stock(get, a):
+    # Azure Saga, semantic lock: a flag saying "an update is in progress" that other sagas see.
+    holder = get(f"pending:{a['item']}")
+    if holder not in (None, a["order"]):
+        raise Refused(f"stock of {a['item']} is pending for {holder} (semantic lock)")
+    return {f"pending:{a['item']}": a["order"]}, {"stock": get(f"stock:{a['item']}", 0)}
+
+
+def _unlock_stock(get, a):
+    if get(f"pending:{a['item']}") != a["order"]:
+        return {}, {}
+    return {f"pending:{a['item']}": None}, {}
 
 
 def _schedule(get, a):
@@ -156,9 +173,12 @@ def _shop_actions():
                               "release"),
             "release": Action("release", o("stock:{item}", "reserved:{order}:{item}"),
                               _release),
-            "read_stock": Action("read_stock", o("stock:{item}"), _read_stock),
-            "write_stock": Action("write_stock", o("stock:{item}", "reserved:{order}:{item}"),
-                                  _write_stock, "release"),
+            "read_stock": Action("read_stock", o("stock:{item}"), _read_stock, "unlock_stock"),
+            "lock_stock": Action("lock_stock", o("stock:{item}", "pending:{item}"), _lock_stock,
+                                 "unlock_stock"),
+            "unlock_stock": Action("unlock_stock", o("pending:{item}"), _unlock_stock),
+            "write_stock": Action("write_stock", o("stock:{item}", "reserved:{order}:{item}",
+                                                   "pending:{item}"), _write_stock, "release"),
         },
         "shipping": {
             "schedule": Action("schedule", o("shipment:{order}"), _schedule, "cancel_shipment"),

@@ -31,7 +31,8 @@ class Step:
 
     ``compensation`` may be None only for the pivot and the steps after it (they are never
     undone). ``alternatives``: other argument sets to offer the customer when the step fails
-    (forward recovery).
+    (forward recovery). ``derive``: arguments computed from what an earlier step returned
+    (``("value", 0, "stock", -1)``: the stock step 0 read, minus one).
     """
 
     service: str
@@ -40,6 +41,7 @@ class Step:
     compensation: str | None = None
     pivot: bool = False
     alternatives: tuple = ()
+    derive: tuple = ()       # (arg, from_step, output_key, delta): an arg from an earlier output
 
     @property
     def name(self) -> str:
@@ -98,6 +100,7 @@ class SagaRecord:
     keys: dict = field(default_factory=dict)       # index -> the key of the run that counts
     args: dict = field(default_factory=dict)       # index -> the args actually used
     done: list = field(default_factory=list)       # indices completed, in order
+    outputs: dict = field(default_factory=dict)    # index -> what the step returned
     failed: list = field(default_factory=list)     # (index, reason)
     to_compensate: list = field(default_factory=list)
     offers: int = 0
@@ -173,7 +176,12 @@ class Orchestrator(Endpoint):
             return
         step = rec.steps[i]
         key = rec.keys.setdefault(i, f"{rec.saga}.{i}")
-        args = rec.args.setdefault(i, step.args)
+        if i not in rec.args:
+            args = dict(step.args)
+            for arg, source, out_key, delta in step.derive:
+                args[arg] = rec.outputs.get(source, {}).get(out_key, 0) + delta
+            rec.args[i] = args
+        args = rec.args[i]
         self.send(step.service, DoStep(rec.saga, i, key, step.action, args))
         attempt = self._attempts.get((rec.saga, i, "do"), 0)
         self._wait(rec.saga, self.set_timer(self.step_timeout_ms, self.on_step_timeout,
@@ -216,6 +224,7 @@ class Orchestrator(Endpoint):
         self._answered(rec.saga)
         if msg.ok:
             rec.done.append(msg.index)
+            rec.outputs[msg.index] = msg.output
             self.log(rec, "step_done", msg.index, rec.steps[msg.index].name)
             rec.index += 1
             if self.up:

@@ -205,6 +205,11 @@ class Sagas(TxnSystem):
                                   f"before the pivot must say how it is undone")
             if step.compensation is not None:
                 self.domain.action(step.service, step.compensation)
+            for derived in step.derive:
+                if len(derived) != 4 or not isinstance(derived[1], int) \
+                        or not 0 <= derived[1] < i:
+                    raise ConfigError(f"step {i} ({step.name}): derive entries are (arg, "
+                                      f"earlier step index, output key, delta), got {derived!r}")
         return steps
 
     # -- running ----------------------------------------------------------------------------
