@@ -220,6 +220,7 @@ class Sagas(TxnSystem):
             raise ConfigError(f"orchestrator {self.orchestrator.name!r} is down: a saga cannot "
                               f"start; restart({self.orchestrator.name!r}) first")
         saga = self._new_id("s", saga)
+        self.driver.validate_options("saga", dict(options))      # before a client is made
         client = client or self._default_client()
         handle = client.invoke("saga", saga, steps, options)
         self._used.add(saga)

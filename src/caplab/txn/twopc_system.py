@@ -161,6 +161,7 @@ class TwoPhaseCommit(TxnSystem):
             raise ConfigError(f"coordinator {self.coordinator.name!r} is down: a transaction "
                               f"cannot start; restart({self.coordinator.name!r}) first")
         txid = self._new_id("t", txid)
+        self.driver.validate_options("txn", dict(options))      # before a client is made
         client = client or self._default_client()
         handle = client.invoke("txn", txid, steps, options)
         self._used.add(txid)
