@@ -106,12 +106,19 @@ def _check_2pc(system) -> CheckResult:
 
 
 # -- sagas -----------------------------------------------------------------------------------
-def _saga_effects(system):
-    """key -> [(seq, time_ms, service, kind)] of every commit and refusal in the services."""
+def _saga_effects(system) -> dict:
+    """saga -> key -> [(seq, time_ms, service, kind)] of every commit and refusal."""
+    sagas = system.records
     effects: dict = {}
     for name, svc in system.services.items():
         for time_ms, seq, kind, txid, _ in svc.store.log:
-            effects.setdefault(txid, []).append((seq, time_ms, name, kind))
+            parts = txid.split(".")
+            for j in range(1, len(parts)):
+                saga = ".".join(parts[:j])
+                if saga in sagas:
+                    effects.setdefault(saga, {}).setdefault(txid, []).append(
+                        (seq, time_ms, name, kind))
+                    break
     return effects
 
 
@@ -121,10 +128,8 @@ def _index_of(key: str, saga: str):
     return int(head) if head.isdigit() else None
 
 
-def _saga_findings(rec, effects, dead) -> tuple[list, bool]:
-    """The violations of one saga, and whether it is still running."""
-    prefix = rec.saga + "."
-    mine = {k: v for k, v in effects.items() if k.startswith(prefix)}
+def _saga_findings(rec, mine, dead) -> tuple[list, bool]:
+    """The violations of one saga (``mine``: its keys' log entries), and whether it runs."""
     done, comps, fails = {}, {}, []
     found = []
     for key, entries in sorted(mine.items()):
@@ -163,7 +168,7 @@ def _saga_findings(rec, effects, dead) -> tuple[list, bool]:
     all_done = len(done) == len(rec.steps) and not real_comps
     left = sorted(set(done) - set(real_comps))
     if not all_done and left:
-        published = {e.index for e in dead if e.saga == rec.saga}
+        published = {e.index for e in dead.get(rec.saga, ())}
         pivot = rec.pivot
         for i in left:
             if i not in published and (pivot is None or i < pivot):
@@ -175,10 +180,12 @@ def _saga_findings(rec, effects, dead) -> tuple[list, bool]:
 
 def _check_sagas(system) -> CheckResult:
     effects = _saga_effects(system)
-    dead = system.dead_letters
+    dead: dict = {}
+    for event in system.dead_letters:
+        dead.setdefault(event.saga, []).append(event)
     reasons, offending, running = [], [], []
     for saga, rec in sorted(system.records.items()):
-        found, still = _saga_findings(rec, effects, dead)
+        found, still = _saga_findings(rec, effects.get(saga, {}), dead)
         if found:
             offending.append(saga)
             reasons += found
@@ -188,7 +195,8 @@ def _check_sagas(system) -> CheckResult:
         reasons.append(f"still running: {', '.join(running)}")
     return CheckResult("saga atomicity", _verdict(offending, running), offending, reasons,
                        {"sagas": len(system.records), "running": running,
-                        "compensation_failed": [(e.saga, e.index, e.service) for e in dead]})
+                        "compensation_failed": [(e.saga, e.index, e.service)
+                                                for e in system.dead_letters]})
 
 
 def check_atomicity(system) -> CheckResult:
@@ -241,8 +249,12 @@ def _replay(system, over_time: bool, reasons, offending) -> None:
                 entries.append((seq, time_ms, name, txid, writes))
     state: dict = {}
     reported: set = set()       # an order already found broken (report its first cause only)
+    reserved: dict = {}         # order -> item -> quantity (an index, so the replay is linear)
     for seq, time_ms, service, txid, writes in sorted(entries):
         for row, value in writes:
+            if row.startswith("reserved:"):
+                _, order, item = row.split(":", 2)
+                reserved.setdefault(order, {})[item] = value
             kind = row.split(":", 1)[0]
             if kind in ("seat", "room", "car") and value is not None:
                 holder = state.get(row)
@@ -252,17 +264,19 @@ def _replay(system, over_time: bool, reasons, offending) -> None:
                                    f"at {service} ({time_ms} ms)")
             state[row] = value
         if over_time:
-            _shipment_rule(state, writes, txid, service, time_ms, reasons, offending, reported)
+            _shipment_rule(state, reserved, writes, (txid, service, time_ms), reasons,
+                           offending, reported)
 
 
-def _shipment_rule(state, writes, txid, service, time_ms, reasons, offending, reported) -> None:
+def _shipment_rule(state, reserved, writes, cause, reasons, offending, reported) -> None:
+    txid, service, time_ms = cause
     orders = {row.split(":")[1] for row, _ in writes
               if row.startswith(("order:", "shipment:", "reserved:"))}
     for order in sorted(orders):
         if state.get(f"shipment:{order}") != "scheduled" or order in reported:
             continue
         status = state.get(f"order:{order}")
-        stocked = any(v for k, v in state.items() if k.startswith(f"reserved:{order}:"))
+        stocked = any(reserved.get(order, {}).values())
         if status not in ("active", "approved") or not stocked:
             reported.add(order)
             offending.append(txid)

@@ -11,7 +11,7 @@ Example:
     >>> shop = DOMAINS["shop"]
     >>> act = shop.action("inventory", "reserve")
     >>> act.rows({"order": "o1", "item": "apple", "qty": 2})
-    ['reserved:o1:apple', 'stock:apple']
+    ['stock:apple', 'reserved:o1:apple']
 """
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ def _cancel_shipment(get, a):
 
 
 def _shop_actions():
-    o = lambda *keys: (lambda a: sorted(k.format(**a) for k in keys))   # noqa: E731
+    o = lambda *keys: (lambda a: [k.format_map(a) for k in keys])   # noqa: E731
     return {
         "order": {
             "create_order": Action("create_order", o("order:{order}"), _create_order,

@@ -57,13 +57,14 @@ def _closed_loop(system, start, transactions: int, clients: int, order_of) -> in
 
 def twopc_throughput(*, participants: int = 3, latency_ms: int = 5, transactions: int = 1000,
                      clients: int = 8, seed: int = 0, trace: bool = False,
-                     vote_timeout_ms: int = 10_000) -> dict:
+                     vote_timeout_ms: int = 10_000, keep: bool = False) -> dict:
     """Run ``transactions`` orders through two-phase commit; return the figures.
 
     Returns:
         dict with ``committed``, ``aborted``, ``sim_ms`` (simulated duration),
         ``per_second`` (committed per simulated second), ``lock_held_mean_ms`` (at payment),
-        ``blocked_mean_ms`` (prepared, waiting for the decision).
+        ``blocked_mean_ms`` (prepared, waiting for the decision); with ``keep`` also the
+        ``system`` itself (for checkers).
     """
     _check(transactions, clients)
     tpc = TwoPhaseCommit(participants=participants, seed=seed, latency=latency_ms,
@@ -85,11 +86,11 @@ def twopc_throughput(*, participants: int = 3, latency_ms: int = 5, transactions
             "aborted": len(ops) - committed, "sim_ms": sim_ms,
             "per_second": 1000.0 * committed / max(1, sim_ms),
             "lock_held_mean_ms": stats["services"][hot]["held"]["mean_ms"],
-            "blocked_mean_ms": stats["blocked"]["mean_ms"]}
+            "blocked_mean_ms": stats["blocked"]["mean_ms"], **({"system": tpc} if keep else {})}
 
 
 def saga_throughput(*, latency_ms: int = 5, sagas: int = 1000, clients: int = 8, seed: int = 0,
-                    manager: str = "correct", trace: bool = False) -> dict:
+                    manager: str = "correct", trace: bool = False, keep: bool = False) -> dict:
     """Run ``sagas`` four-step order sagas; return completed, sim_ms, per_second, lock hold."""
     _check(sagas, clients)
     s = Sagas(seed=seed, latency=latency_ms, trace=trace, manager=manager,
@@ -103,4 +104,5 @@ def saga_throughput(*, latency_ms: int = 5, sagas: int = 1000, clients: int = 8,
     stats = lock_statistics(s).details
     return {"latency_ms": latency_ms, "completed": completed, "sim_ms": sim_ms,
             "per_second": 1000.0 * completed / max(1, sim_ms),
-            "lock_held_mean_ms": stats["services"]["payment"]["held"]["mean_ms"]}
+            "lock_held_mean_ms": stats["services"]["payment"]["held"]["mean_ms"],
+            **({"system": s} if keep else {})}

@@ -25,7 +25,7 @@ __all__ = ["Step", "Orchestrator", "SagaRecord", "StartSaga", "SagaOutcome", "Of
            "OfferReply", "CompensationFailed"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Step:
     """One saga step: an action of a service and the compensation that undoes it.
 
@@ -46,6 +46,10 @@ class Step:
     @property
     def name(self) -> str:
         return f"{self.service}.{self.action}"
+
+    def __repr__(self) -> str:
+        # Short: a saga's steps are its history input, printed in every history text.
+        return f"Step({self.name}{', pivot' if self.pivot else ''})"
 
 
 @message
