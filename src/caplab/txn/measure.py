@@ -68,7 +68,8 @@ def twopc_throughput(*, participants: int = 3, latency_ms: int = 5, transactions
     """
     _check(transactions, clients)
     tpc = TwoPhaseCommit(participants=participants, seed=seed, latency=latency_ms,
-                         trace=trace, vote_timeout_ms=vote_timeout_ms, initial=_plenty(transactions))
+                         trace=trace, vote_timeout_ms=vote_timeout_ms,
+                         initial=_plenty(transactions))
     start_ms = tpc.now
     customers = ("alice", "bob", "carol")
 

@@ -65,7 +65,8 @@ class LocalStore:
     Durable (kept across a crash): ``data`` (committed rows), ``prepared`` (txid -> write set,
     with its locks), ``outcomes`` (txid -> ``"committed"`` / ``"aborted"`` for transactions that
     went through prepare, so a peer's question can be answered), ``log`` (what happened, in
-    order: ``(time_ms, seq, kind, txid, writes)``). Volatile (lost): the lock table of unprepared transactions and the waiters.
+    order: ``(time_ms, seq, kind, txid, writes)``). Volatile (lost): the lock table of
+    unprepared transactions and the waiters.
 
     Args:
         data: the initial committed rows (row name -> value).
@@ -200,7 +201,8 @@ class LocalStore:
             return False
         self.data.update(entry["writes"])
         self.outcomes[txid] = "committed"
-        self.log.append((now_ms, self._seq(), "commit_prepared", txid, tuple(sorted(entry["writes"].items()))))
+        self.log.append((now_ms, self._seq(), "commit_prepared", txid,
+                         tuple(sorted(entry["writes"].items()))))
         self.release(txid, now_ms)
         return True
 

@@ -83,7 +83,8 @@ class TwoPhaseCommit(TxnSystem):
     def __init__(self, participants=3, *, seed: int = 0, domain: str = "shop",
                  vote_timeout_ms: int = 200, inquiry_ms: int = 300, retry_ms: int = 200,
                  cooperative: bool = True, latency=Uniform(1, 5), world=None,
-                 trace: bool = True, coordinator: str = "tm", initial: dict | None = None) -> None:
+                 trace: bool = True, coordinator: str = "tm",
+                 initial: dict | None = None) -> None:
         dom = self._domain(domain, initial)
         names = self._participants(participants, domain, dom)
         for option, value in (("vote_timeout_ms", vote_timeout_ms), ("inquiry_ms", inquiry_ms),
