@@ -77,7 +77,7 @@ def test_lock_statistics_measure_hold_time_and_waits():
     result = lock_statistics(tpc)
     assert result.valid is True
     payment = result.details["services"]["payment"]
-    assert payment["held"]["max_ms"] == 10              # prepare arrives at 5, decision at 15
+    assert payment["held"]["max_ms"] == 10              # prepare arrives at 10, decision at 20
     assert payment["waited"]["count"] == 0
     tpc.crash_at("after_votes")
     tpc.transaction_async(tpc.place_order("o2"))
