@@ -90,6 +90,8 @@ class SagaService(Service):
         if ckey in self.applied:
             self.send(src, Compensated(msg.saga, msg.index, msg.key, True))
             return
+        if msg.key in self.running:
+            return       # the action is still running (waiting for a lock): answer on a retry
         if msg.key not in self.applied or not self.applied[msg.key][0]:
             # The action never ran (or was refused): nothing to undo; refuse it from now on.
             if msg.key not in self.applied:
