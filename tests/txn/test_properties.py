@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from caplab.txn import PHASES, Sagas, TwoPhaseCommit, check_atomicity, check_invariants
 
-SETTINGS = settings(max_examples=25, deadline=None,
+SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 faults = st.lists(st.tuples(st.integers(0, 120),                         # when
@@ -21,13 +21,15 @@ faults = st.lists(st.tuples(st.integers(0, 120),                         # when
 
 @SETTINGS
 @given(seed=st.integers(0, 10_000), phase=st.sampled_from((None,) + PHASES),
-       schedule=faults, refuse=st.booleans(), cooperative=st.booleans())
+       schedule=faults, refuse=st.booleans(), cooperative=st.booleans(),
+       loss=st.sampled_from([0.0, 0.1]))
 def test_two_phase_commit_keeps_atomicity_under_random_crashes_and_partitions(
-        seed, phase, schedule, refuse, cooperative):
-    """Whatever crashes or is cut off, once all is back every transaction is committed
+        seed, phase, schedule, refuse, cooperative, loss):
+    """Whatever crashes, is cut off or lost, once all is back every transaction is committed
     everywhere or nowhere, nobody is left in doubt, and stock and money are conserved."""
     tpc = TwoPhaseCommit(participants=3, seed=seed, cooperative=cooperative,
                          latency=("uniform", 1, 9))
+    tpc.world.network.set_loss(loss)
     if phase is not None:
         tpc.crash_at(phase, "t2")
     if refuse:
@@ -44,6 +46,7 @@ def test_two_phase_commit_keeps_atomicity_under_random_crashes_and_partitions(
                                   txid=f"t{i + 1}")
         tpc.run_for(20)
     tpc.run_for(800)
+    tpc.world.network.set_loss(0.0)
     tpc.heal()
     for name in tpc.nodes:
         if not tpc.world.network.endpoints[name].up:
@@ -66,13 +69,19 @@ events = st.sampled_from([None, "start", "step_done", "step_failed", "compensati
 @SETTINGS
 @given(seed=st.integers(0, 10_000), failing=steps_to_fail,
        comp_fail=st.one_of(st.none(), st.tuples(compensations, st.integers(1, 5))),
-       crash=events, down_ms=st.integers(10, 400), pivot=st.sampled_from([None, "payment"]))
+       crash=events, down_ms=st.integers(10, 400), pivot=st.sampled_from([None, "payment"]),
+       service_crash=st.one_of(st.none(), st.tuples(st.integers(0, 60),
+                                                    st.sampled_from(["payment", "shipping"]))))
 def test_the_correct_saga_manager_keeps_atomicity(seed, failing, comp_fail, crash, down_ms,
-                                                  pivot):
-    """Random step and compensation failures and an orchestrator crash anywhere: every saga
-    ends with all steps done, or every completed step compensated in reverse order, or a
-    published CompensationFailed; no step runs twice; stock and money are conserved."""
+                                                  pivot, service_crash):
+    """Random step and compensation failures, a service crash and an orchestrator crash
+    anywhere: every saga ends with all steps done, or every completed step compensated in
+    reverse order, or a published CompensationFailed; no step runs twice; stock and money are
+    conserved."""
     s = Sagas(seed=seed, latency=("uniform", 1, 9))
+    if service_crash is not None:
+        at, victim = service_crash
+        s.world.nemesis([(at, "crash", victim), (at + down_ms, "restart", victim)])
     if failing is not None:
         s.refuse(*failing, times=2)
     if comp_fail is not None:
