@@ -57,8 +57,12 @@ def _closed_loop(system, start, transactions: int, clients: int, order_of) -> in
 
 def twopc_throughput(*, participants: int = 3, latency_ms: int = 5, transactions: int = 1000,
                      clients: int = 8, seed: int = 0, trace: bool = False,
-                     vote_timeout_ms: int = 10_000, keep: bool = False) -> dict:
+                     vote_timeout_ms: int = 10_000, keep: bool = False,
+                     jitter_ms: int = 0) -> dict:
     """Run ``transactions`` orders through two-phase commit; return the figures.
+
+    Each message takes ``latency_ms`` (plus a uniform ``jitter_ms``: with jitter, the slowest
+    of more participants is slower, so the locks are held longer).
 
     Returns:
         dict with ``committed``, ``aborted``, ``sim_ms`` (simulated duration),
@@ -67,7 +71,8 @@ def twopc_throughput(*, participants: int = 3, latency_ms: int = 5, transactions
         ``system`` itself (for checkers).
     """
     _check(transactions, clients)
-    tpc = TwoPhaseCommit(participants=participants, seed=seed, latency=latency_ms,
+    latency = ("uniform", latency_ms, latency_ms + jitter_ms) if jitter_ms else latency_ms
+    tpc = TwoPhaseCommit(participants=participants, seed=seed, latency=latency,
                          trace=trace, vote_timeout_ms=vote_timeout_ms,
                          initial=_plenty(transactions))
     start_ms = tpc.now
