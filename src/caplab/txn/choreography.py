@@ -172,7 +172,7 @@ class Choreography(TxnSystem):
     def __init__(self, *, seed: int = 0, compensation_retries: int = 3, retry_ms: int = 50,
                  latency=1, world=None, trace: bool = True, initial=None) -> None:
         dom = self._domain("shop", initial)
-        check_positive_ms("compensation_retries", compensation_retries)
+        check_positive_ms("compensation_retries", compensation_retries, unit="")
         check_positive_ms("retry_ms", retry_ms)
         self._setup_world(world, seed, latency, trace, dom.services)
         self.domain = dom

@@ -20,10 +20,11 @@ from .domains import DOMAINS, Domain
 __all__ = ["TxnSystem", "TxnClient", "check_positive_ms", "check_ops"]
 
 
-def check_positive_ms(name: str, value) -> int:
-    """``value`` as an int if it is a whole number of ms > 0, else :class:`ConfigError`."""
+def check_positive_ms(name: str, value, unit: str = "milliseconds") -> int:
+    """``value`` if it is a whole number (of ``unit``) > 0, else :class:`ConfigError`."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(f"{name} must be a whole number of milliseconds > 0, got {value!r}")
+        what = f"a whole number of {unit}" if unit else "a whole number"
+        raise ConfigError(f"{name} must be {what} > 0, got {value!r}")
     return value
 
 

@@ -109,10 +109,10 @@ class Sagas(TxnSystem):
         if manager not in MANAGERS:
             raise UnknownNameError("saga manager", manager, sorted(MANAGERS))
         for name, value in (("step_timeout_ms", step_timeout_ms), ("retry_ms", retry_ms),
-                            ("offer_timeout_ms", offer_timeout_ms),
-                            ("step_retries", step_retries),
-                            ("compensation_retries", compensation_retries)):
+                            ("offer_timeout_ms", offer_timeout_ms)):
             check_positive_ms(name, value)
+        check_positive_ms("step_retries", step_retries, unit="")
+        check_positive_ms("compensation_retries", compensation_retries, unit="")
         names = [orchestrator] + dom.services
         if not isinstance(orchestrator, str) or not orchestrator or orchestrator in dom.services:
             raise ConfigError(f"orchestrator must be a name other than the services, "
