@@ -208,3 +208,33 @@ def test_crash_before_prepare_leaves_nothing_behind():
     assert r.outcome == "info"
     assert set(_states(tpc, "t1").values()) == {"unknown"}
     assert check_atomicity(tpc).valid is True
+
+
+def test_two_customers_racing_for_one_seat_never_both_get_it():
+    """Two trips want seat 1A on F1 at once: the first to lock the seat prepares, the other
+    waits behind its lock, then refuses (already sold) and votes no; the seat is sold once."""
+    tpc = TwoPhaseCommit(participants=3, domain="travel", seed=1, latency=3)
+    a = tpc.transaction_async(tpc.place_order("trip1", customer="alice"))
+    b = tpc.transaction_async(tpc.place_order("trip2", customer="bob"))
+    tpc.run_for(1000)
+    assert (a.result.outcome, b.result.outcome) == ("ok", "fail")
+    assert "already sold" in b.result.error
+    assert tpc.service("flight").store.get("seat:F1:1A") == "alice"
+    assert tpc.service("hotel").store.get("room:H1:101") == "alice"
+    assert check_atomicity(tpc).valid is True and check_invariants(tpc).valid is True
+
+
+def test_racing_prepares_in_different_orders_deadlock_until_the_vote_timeout():
+    """With jittered latency alice's prepare locks the seat first and bob's the room first:
+    each waits for the other's lock at another service (a distributed deadlock no single
+    database sees). The vote timeout aborts both: safe (nothing sold twice), not live."""
+    tpc = TwoPhaseCommit(participants=3, domain="travel", seed=1, latency=("uniform", 1, 9),
+                         vote_timeout_ms=200)
+    a = tpc.transaction_async(tpc.place_order("trip1", customer="alice"))
+    b = tpc.transaction_async(tpc.place_order("trip2", customer="bob"))
+    tpc.run_for(1000)
+    assert a.result.outcome == b.result.outcome == "fail"
+    assert "vote timeout" in a.result.error and "vote timeout" in b.result.error
+    assert a.result.latency_ms >= 200
+    assert tpc.service("flight").store.get("seat:F1:1A") is None
+    assert check_atomicity(tpc).valid is True and check_invariants(tpc).valid is True
