@@ -67,3 +67,17 @@ def test_concurrent_sagas_lose_updates_and_a_semantic_lock_prevents_it_at_a_cost
     assert locked["lost_updates"] == 0 and locked["valid"] is True
     assert locked["completed"] == plain["completed"] == 5
     assert locked["attempts"] > plain["attempts"] and locked["sim_ms"] > plain["sim_ms"]
+
+
+def test_a_lost_event_stalls_a_choreographed_order_and_nobody_notices():
+    """Events go by direct messages, at most once: the one from payment to inventory is lost,
+    the order stays half done (charged, not reserved) and the checker can only say unknown."""
+    c = Choreography(seed=1)
+    c.world.network.set_loss(1.0, src="payment", dst="inventory")
+    r = c.place_order("o1")
+    assert r.outcome == "info"
+    c.run_for(5000)
+    assert c.service("payment").store.get("paid:o1") == 10
+    assert c.service("inventory").store.get("reserved:o1:apple") is None
+    result = check_atomicity(c)
+    assert result.valid is None and "still running: o1" in result.reasons

@@ -7,9 +7,11 @@ tells payment; payment charges and tells inventory; inventory reserves and tells
 shipping schedules and tells order, which approves. A refusal travels back the same chain:
 each service compensates its own step and tells the one before it, and the order service
 cancels the order and tells the customer. Events go by direct messages until the message bus
-lands. There is no saga log in one place: the state of an order is spread over the services
-(what the checker reads). Faults covered: step and compensation failures; a compensation that
-keeps failing publishes ``CompensationFailed``.
+lands, so at most once: a lost event stalls the order half-way, with nobody to notice (no
+manager times out); the bus's at-least-once delivery is the cure. There is no saga log in one
+place: the state of an order is spread over the services (what the checker reads). Faults
+covered: step and compensation failures; a compensation that keeps failing publishes
+``CompensationFailed``; lost events.
 """
 
 from __future__ import annotations
