@@ -94,7 +94,8 @@ def test_the_correct_saga_manager_keeps_atomicity(seed, failing, comp_fail, cras
         if s.orchestrator.up:
             s.saga_async(s.order_steps(f"o{i}", pivot=pivot))
         s.run_for(15)
-    for _ in range(8):                 # the crash may come late: restart it whenever it is down
+    end = s.now + 2000                 # the crash may come late: restart it whenever it is down
+    while s.now < end:
         s.run_for(down_ms)
         if not s.orchestrator.up:
             s.restart("saga")

@@ -26,6 +26,8 @@ class Result:
 
     ``outcome`` is ``ok``, ``fail`` (definitely did not happen) or ``info`` (unknown: it may
     still have been applied). ``error`` says what happened and, for failures, whether definite.
+    ``value`` is the key-value column (for a read, what it read); ``output`` is what any
+    operation returned (a produce's offset, a transaction's decision), None unless ``ok``.
     """
 
     ok: bool
@@ -38,6 +40,7 @@ class Result:
     key: str
     client: str
     id: int
+    output: Any = None
 
     @property
     def definite(self) -> bool:
@@ -119,9 +122,12 @@ class Client(Endpoint):
         handle = OpHandle(operation, self, opts)
         self.pending[operation.id] = handle
         handle.timer = self.set_timer(timeout_ms, self._on_timeout, handle)
-        self.network.sim.trace.record(self.now, "invoke", self.name, None, None, None,
-                                      f"#{operation.id} {op} {key}"
-                                      + (f"={value!r}" if value is not None else ""))
+        trace = self.network.sim.trace
+        if trace.enabled:
+            trace.record(self.now, "invoke", self.name, None, None, None,
+                         f"#{operation.id} {op} {key}"
+                         + (f"={value!r}" if value is not None else ""),
+                         {"op_id": operation.id, "op": op, "key": key})
         driver.start(self, handle)
         return handle
 
@@ -160,10 +166,13 @@ class Client(Endpoint):
                                error=error, node=operation.node,
                                latency_ms=self.now - operation.invoke_ms, outcome=outcome,
                                op=operation.op, key=operation.key, client=self.name,
-                               id=operation.id)
-        self.network.sim.trace.record(self.now, "complete", self.name, operation.node, None,
-                                      None, f"#{operation.id} {outcome}"
-                                      + (f" {error}" if error else ""))
+                               id=operation.id,
+                               output=operation.output if outcome == "ok" else None)
+        trace = self.network.sim.trace
+        if trace.enabled:
+            trace.record(self.now, "complete", self.name, operation.node, None, None,
+                         f"#{operation.id} {outcome}" + (f" {error}" if error else ""),
+                         {"op_id": operation.id, "outcome": outcome})
         self.system.driver.on_finish(self, handle)
         callbacks, handle._callbacks = handle._callbacks, []
         for callback in callbacks:
