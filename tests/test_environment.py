@@ -110,3 +110,12 @@ def test_make_lab_opens_notebook_01():
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+def test_test_modules_have_distinct_names():
+    """pytest imports test modules by basename (no __init__.py in tests/): two test files with
+    one name in different folders make the whole run fail to collect."""
+    names: dict[str, Path] = {}
+    for path in sorted((REPO / "tests").rglob("test_*.py")):
+        assert path.name not in names, f"{path} and {names[path.name]} share a name"
+        names[path.name] = path
