@@ -26,6 +26,7 @@ _SYSTEM_DOCS = {
     "retry_backoff_ms": "driver wait before asking again during an election",
     "vote_rule": "the voting rule (None: MongoDB's)",
     "retry_writes": "retry a write once after a network error or a step-down (retryWrites)",
+    "election_handoff": "rs.stepDown() asks a caught-up secondary to stand at once",
     "dry_run_rule": "'mongodb' (only arbiters refuse while they see a primary) or "
                     "'raft_prevote' (every voter does)",
 }

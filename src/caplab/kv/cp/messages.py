@@ -11,7 +11,7 @@ from ...net.message import message
 
 __all__ = ["Heartbeat", "HeartbeatReply", "Replicate", "ReplicateAck", "CatchUpRequest",
            "CatchUpBatch", "RequestVote", "VoteReply", "WriteRequest", "WriteReply",
-           "ReadRequest", "ReadReply"]
+           "ReadRequest", "ReadReply", "StepUp"]
 
 
 @message
@@ -129,3 +129,10 @@ class ReadReply:
     error: str | None
     primary: str | None
     optime: tuple | None
+
+
+@message
+class StepUp:
+    """Election handoff (MongoDB ``replSetStepUp``, ``enableElectionHandoff``): a primary that
+    stepped down asks a caught-up electable secondary to call an election at once."""
+    term: int

@@ -29,6 +29,7 @@ DEFAULTS = {
     "retry_writes": True,           # drivers: retryWrites=true (default since MongoDB 4.2)
     "vote_rule": None,              # None: MongoDB's rule; a lab may plug in its own function
     "dry_run_rule": "mongodb",      # who refuses a dry-run vote while it sees a healthy primary
+    "election_handoff": True,       # MongoDB enableElectionHandoff: stepDown names a successor
 }
 
 READ_PREFERENCES = ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")
@@ -106,6 +107,9 @@ def validate_cluster_options(options: dict, names: list[str]) -> dict:
         raise ConfigError(f"election_jitter_ms must be a whole number of ms >= 0, got {jitter!r}")
     _positive_ms(options, "retry_backoff_ms")
     check_retry_writes(options["retry_writes"])
+    if not isinstance(options["election_handoff"], bool):
+        raise ConfigError(f"election_handoff must be True or False (MongoDB's "
+                          f"enableElectionHandoff), got {options['election_handoff']!r}")
     if options["dry_run_rule"] not in DRY_RUN_RULES:
         raise UnknownNameError("dry_run_rule", options["dry_run_rule"], DRY_RUN_RULES)
     catch_up = options["catch_up_timeout_ms"]
