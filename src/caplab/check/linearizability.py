@@ -21,12 +21,13 @@ The search counts steps (one per model step tried or backtrack), never seconds: 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ..errors import HistoryError
 from ..history.models import Model, kv_model
 from .records import normalize_history
+from .result import CheckResult, one_line
 
 __all__ = ["LinearizabilityResult", "check_linearizability", "LINEARIZABLE",
            "NOT_LINEARIZABLE", "UNKNOWN_VERDICT", "DEFAULT_MAX_STEPS"]
@@ -42,45 +43,54 @@ _MISS = object()
 _CHUNK = 20_000  # steps a key runs before the next key's turn
 
 
-@dataclass(frozen=True)
-class LinearizabilityResult:
-    """The verdict of :func:`check_linearizability`, with the evidence for a violation.
+@dataclass(frozen=True, kw_only=True)
+class LinearizabilityResult(CheckResult):
+    """The verdict of :func:`check_linearizability` (a :class:`~caplab.check.result.CheckResult`
+    whose ``valid`` is None for ``unknown``), with the evidence for a violation.
 
-    Attributes:
-        verdict: ``"linearizable"``, ``"not linearizable"`` or ``"unknown"`` (step budget hit).
+    ``offending`` (also ``bad_ops``): op ids that cannot be placed after ``prefix``: the
+    operations pending when the search got stuck, including the one that had to take effect
+    before it returned; ``reasons[i]`` says why ``offending[i]`` cannot go next.
+
+    ``details`` (each also a property):
         model: the model's name.
         key: the first key (in sorted order) that is not linearizable (or ``unknown``).
         prefix: op ids of the longest partial linearization found for that key, in order.
-        bad_ops: op ids that cannot be placed after ``prefix``: the operations pending when
-            the search got stuck, including the one that had to take effect before it returned.
         steps: search steps used, over all keys checked.
         per_key: verdict per key checked (``None`` is the key of an unpartitioned model).
         order: for a linearizable key-less history, one valid order of op ids (else empty).
-        reasons: one line per bad operation, saying why it cannot go next.
         state: the model state after ``prefix`` (as ``describe_state`` renders it).
     """
 
-    verdict: str
-    model: str
-    key: Any = None
-    prefix: tuple = ()
-    bad_ops: tuple = ()
-    steps: int = 0
-    per_key: dict = field(default_factory=dict, compare=False)
-    order: tuple = ()
-    reasons: tuple = ()
-    state: str = ""
+    VERDICTS: ClassVar[dict] = {True: LINEARIZABLE, False: NOT_LINEARIZABLE,
+                                None: UNKNOWN_VERDICT}
 
-    @property
-    def ok(self) -> bool:
-        """True only when the history is linearizable (``unknown`` is not ok)."""
-        return self.verdict == LINEARIZABLE
+    @classmethod
+    def from_search(cls, verdict: str, model: str, *, key=None, prefix: tuple = (),
+                    bad_ops: tuple = (), steps: int = 0, per_key=None, order: tuple = (),
+                    reasons: tuple = (), state: str = "") -> "LinearizabilityResult":
+        """The result of a search that ended in ``verdict`` (one of the three verdicts)."""
+        valid = {v: k for k, v in cls.VERDICTS.items()}[verdict]
+        details = {"model": model, "key": key, "prefix": tuple(prefix), "steps": steps,
+                   "per_key": dict(per_key or {}), "order": tuple(order), "state": state}
+        return cls(checker="linearizability", valid=valid, offending=tuple(bad_ops),
+                   reasons=tuple(reasons), details=details)
 
-    def explain(self) -> str:
-        """A few lines a student can read: the verdict and, for a violation, why."""
+    model = property(lambda self: self.details["model"])
+    key = property(lambda self: self.details["key"])
+    prefix = property(lambda self: self.details["prefix"])
+    steps = property(lambda self: self.details["steps"])
+    per_key = property(lambda self: self.details["per_key"])
+    order = property(lambda self: self.details["order"])
+    state = property(lambda self: self.details["state"])
+
+    def explain(self, *, steps: bool = True) -> str:
+        """A few lines a student can read: the verdict and, for a violation, why (``steps``:
+        whether to say how many search steps it took)."""
         if self.verdict == LINEARIZABLE:
+            counted = f" ({self.steps} search steps)" if steps else ""
             return (f"linearizable: every key has an order of its operations that respects "
-                    f"real time and the {self.model} model ({self.steps} search steps).")
+                    f"real time and the {self.model} model{counted}.")
         where = "" if self.key is None else f" on key {self.key!r}"
         if self.verdict == UNKNOWN_VERDICT:
             return (f"unknown{where}: the search stopped after {self.steps} steps without an "
@@ -93,6 +103,11 @@ class LinearizabilityResult:
         lines.append("Every other order that respects real time fails too (the search "
                      "explored them all).")
         return "\n".join(lines)
+
+    def brief(self) -> str:
+        """One line: the verdict's first line, then the operations that cannot be placed; the
+        search-step count is left to ``details["steps"]``."""
+        return one_line(self.explain(steps=False))
 
 
 def _search(inps, outs, invokes, returns, step, init_state, max_steps, readonly):
@@ -312,8 +327,8 @@ def check_linearizability(history, model: Model | None = None, *,
     order = ()
     if len(jobs) == 1:
         order = tuple(jobs[0][1][i]["id"] for i in done[0][1])
-    return LinearizabilityResult(LINEARIZABLE, model.name, steps=total_steps, per_key=per_key,
-                                 order=order)
+    return LinearizabilityResult.from_search(LINEARIZABLE, model.name, steps=total_steps,
+                                             per_key=per_key, order=order)
 
 
 def _result(jobs, done, j, model, progress):
@@ -327,8 +342,9 @@ def _result(jobs, done, j, model, progress):
     per_key = {jobs[i][0]: done[i][0] for i in sorted(done)}
     prefix = tuple(ops[i]["id"] for i in seq)
     bad, reasons = _stuck_window(ops, inps, outs, invokes, returns, seq, state, stuck, model)
-    return LinearizabilityResult(verdict, model.name, key, prefix, bad, total_steps, per_key,
-                                 (), reasons, model.describe_state(state))
+    return LinearizabilityResult.from_search(
+        verdict, model.name, key=key, prefix=prefix, bad_ops=bad, steps=total_steps,
+        per_key=per_key, reasons=reasons, state=model.describe_state(state))
 
 
 def _stuck_window(ops, inps, outs, invokes, returns, seq, state, stuck, model):

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import HistoryError
 from .records import normalize_history
+from .result import CheckResult
 from .versions import values_of, versions_by_key
 
 __all__ = ["LostWrite", "LostWriteResult", "check_lost_writes"]
@@ -40,36 +41,47 @@ class LostWrite:
     observed: object
 
 
-@dataclass(frozen=True)
-class LostWriteResult:
-    """Result of :func:`check_lost_writes`."""
+@dataclass(frozen=True, kw_only=True)
+class LostWriteResult(CheckResult):
+    """Result of :func:`check_lost_writes` (a :class:`~caplab.check.result.CheckResult`).
 
-    lost: tuple
-    writes_checked: int
+    ``details``: ``lost`` (the :class:`LostWrite` records, in history order),
+    ``writes_checked`` (acknowledged writes with evidence to judge by), ``evidence``
+    (``"final state"`` or ``"last read"``).
+    """
+
+    @classmethod
+    def from_findings(cls, lost: tuple, writes_checked: int, evidence: str) -> "LostWriteResult":
+        """The result for these lost writes among ``writes_checked`` judged writes."""
+        reasons = tuple(f"op {x.id!r} by {x.client!r} wrote {x.key!r}={x.value!r} "
+                        f"(acknowledged at {x.complete_ms} ms), but the {x.evidence} holds "
+                        f"{x.observed!r}, which is older" for x in lost)
+        return cls(checker="lost writes", valid=not lost, offending=tuple(x.id for x in lost),
+                   reasons=reasons, details={"lost": tuple(lost),
+                                             "writes_checked": writes_checked,
+                                             "evidence": evidence})
 
     @property
-    def ok(self) -> bool:
-        return not self.lost
+    def lost(self) -> tuple:
+        return self.details["lost"]
 
     @property
-    def verdict(self) -> str:
-        return "ok" if self.ok else "violated"
-
-    @property
-    def bad_ops(self) -> tuple:
-        return tuple(x.id for x in self.lost)
+    def writes_checked(self) -> int:
+        return self.details["writes_checked"]
 
     def explain(self) -> str:
         if self.ok:
             return f"no lost writes among {self.writes_checked} acknowledged writes with evidence."
         lines = [f"{len(self.lost)} acknowledged write(s) lost:"]
-        for x in self.lost:
-            lines.append(f"  - op {x.id!r} by {x.client!r} wrote {x.key!r}={x.value!r} "
-                         f"(acknowledged at {x.complete_ms} ms), but the {x.evidence} holds "
-                         f"{x.observed!r}, which is older")
+        lines += [f"  - {reason}" for reason in self.reasons]
         return "\n".join(lines)
 
+    def brief(self) -> str:
+        return (f"{len(self.lost)} of {self.writes_checked} acknowledged writes lost (judged by "
+                f"the {self.details['evidence']})")
+
     def to_frame(self):
+        """One row per lost write: the fields of :class:`LostWrite`."""
         import pandas as pd
         cols = ["id", "client", "key", "value", "complete_ms", "evidence", "observed"]
         return pd.DataFrame([{c: getattr(x, c) for c in cols} for x in self.lost], columns=cols)
@@ -137,4 +149,5 @@ def check_lost_writes(history, *, final_state: dict | None = None) -> LostWriteR
         if all(kv.write_is_older(v, rec) for v in observed):
             lost.append(LostWrite(rec["id"], rec["client"], rec["key"], kv.written_value(rec),
                                   rec["complete_ms"], evidence, shown))
-    return LostWriteResult(tuple(lost), checked)
+    return LostWriteResult.from_findings(tuple(lost), checked,
+                              "final state" if final_state is not None else "last read")

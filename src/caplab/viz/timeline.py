@@ -25,16 +25,11 @@ END_TICKS_UP_TO = 40
 #: more overlapping operations share the lane that frees first.
 MAX_LANES = 3
 
-_CHECKERS = {"LinearizabilityResult": "linearizability", "StaleReadResult": "stale reads",
-             "LostWriteResult": "lost writes", "SessionResult": "session guarantees"}
-
-
 def flagged_by(check_result) -> str | None:
-    """What flagged the operations: ``"linearizability"``, ``"stale reads"``, ... from a
-    checker result's type; None for a plain dict or list of op ids."""
-    if check_result is None or isinstance(check_result, (dict, list, tuple, set)):
-        return None
-    return _CHECKERS.get(type(check_result).__name__)
+    """What flagged the operations: ``"linearizability"``, ``"stale reads"``, ... the
+    ``checker`` name of a :class:`caplab.check.CheckResult`; None for a plain dict or list of
+    op ids."""
+    return getattr(check_result, "checker", None)
 
 
 def _frame(history) -> pd.DataFrame:
