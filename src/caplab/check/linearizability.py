@@ -28,19 +28,14 @@ from ..errors import HistoryError
 from ..history.models import Model, kv_model
 from .records import normalize_history
 from .result import CheckResult, one_line
+from .search import LINEARIZABLE, NOT_LINEARIZABLE, UNKNOWN_VERDICT, search
 
 __all__ = ["LinearizabilityResult", "check_linearizability", "LINEARIZABLE",
            "NOT_LINEARIZABLE", "UNKNOWN_VERDICT", "DEFAULT_MAX_STEPS"]
 
-LINEARIZABLE = "linearizable"
-NOT_LINEARIZABLE = "not linearizable"
-UNKNOWN_VERDICT = "unknown"
 DEFAULT_MAX_STEPS = 2_000_000
 
 _INF = float("inf")
-_FAIL = object()  # memoised "the model rejects this step"
-_MISS = object()
-_CHUNK = 20_000  # steps a key runs before the next key's turn
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,131 +105,6 @@ class LinearizabilityResult(CheckResult):
         return one_line(self.explain(steps=False))
 
 
-def _search(inps, outs, invokes, returns, step, init_state, max_steps, readonly):
-    """Porcupine's ``checkSingle`` over arrays (no per-entry objects, ints as bitsets).
-
-    A generator: it yields its step count every ``_CHUNK`` steps so that the caller can run
-    the keys round-robin (Porcupine checks partitions in parallel and stops at the first
-    violation; round-robin does the same deterministically). It returns
-    ``(verdict, order_or_prefix, state_after_prefix, stuck_return_op, steps)``.
-    """
-    n = len(inps)
-    # Entries: 2*i is the call of op i, 2*i+1 its return. Sort by time; a call sorts before a
-    # return at the same instant, so operations that touch at one millisecond are concurrent
-    # (the conservative reading of coarse clocks).
-    order = sorted(range(2 * n), key=lambda e: (
-        invokes[e >> 1] if not e & 1 else returns[e >> 1], e & 1, e >> 1))
-    head = 2 * n
-    nxt = [-1] * (2 * n + 1)
-    prv = [-1] * (2 * n + 1)
-    last = head
-    for e in order:
-        nxt[last] = e
-        prv[e] = last
-        last = e
-    dom = _dominators(inps, outs, invokes, returns)
-    memo = [{} for _ in range(n)]  # per op: state -> new state (or _FAIL); models are pure
-    bits = [1 << i for i in range(n)]
-    cache = set()
-    stack = []  # (call entry, state before it, whether it left the state unchanged)
-    state = init_state
-    lin = 0
-    steps = 0
-    best_depth, best = -1, None
-    pause_at = min(_CHUNK, max_steps)
-    e = nxt[head]
-    while e != -1:
-        if not e & 1:  # a call entry: try to linearize op e>>1 next
-            steps += 1
-            i = e >> 1
-            need = dom[i]
-            if need and lin & need != need:
-                e = nxt[e]
-                continue
-            table = memo[i]
-            ns = table.get(state, _MISS)
-            if ns is _MISS:
-                ok, ns = step(state, inps[i], outs[i])
-                if not ok:
-                    ns = _FAIL
-                table[state] = ns
-            if ns is not _FAIL:
-                nl = lin | bits[i]
-                key = (nl, ns)
-                if key not in cache:
-                    cache.add(key)
-                    # A read-only op (it changes no state, whatever the state) accepted now
-                    # can be moved to now in any linearization from here, so alternatives to
-                    # it need not be tried: on backtrack, keep backtracking. (Lowe 2017 uses
-                    # the same observation to linearize reads greedily.)
-                    stack.append((e, state, readonly[i]))
-                    state, lin = ns, nl
-                    # lift: unlink the call and its return
-                    p, q = prv[e], nxt[e]
-                    nxt[p] = q
-                    prv[q] = p  # q != -1: a call is always followed by its own return
-                    r = e + 1
-                    p, q = prv[r], nxt[r]
-                    nxt[p] = q
-                    if q != -1:
-                        prv[q] = p
-                    e = nxt[head]
-                    continue
-            e = nxt[e]
-        else:  # a return entry: op e>>1 had to be linearized before now; backtrack
-            if len(stack) > best_depth:
-                best_depth = len(stack)
-                best = (tuple(c >> 1 for c, _, _ in stack), state, e >> 1)
-            if not stack:
-                return NOT_LINEARIZABLE, best[0], best[1], best[2], steps
-            if steps >= pause_at:
-                if steps >= max_steps:
-                    return UNKNOWN_VERDICT, best[0], best[1], best[2], steps
-                yield steps
-                pause_at = min(steps + _CHUNK, max_steps)
-            steps += 1
-            e, state, forced = stack.pop()
-            lin ^= bits[e >> 1]
-            # unlift: relink the return, then the call (reverse order of lifting)
-            r = e + 1
-            p, q = prv[r], nxt[r]
-            nxt[p] = r
-            if q != -1:
-                prv[q] = r
-            p, q = prv[e], nxt[e]
-            nxt[p] = e
-            prv[q] = e
-            e = r if forced else q  # r: its own return entry, so backtracking goes on
-    return LINEARIZABLE, tuple(c >> 1 for c, _, _ in stack), state, None, steps
-
-
-def _dominators(inps, outs, invokes, returns):
-    """Per op, a bitset of the identical ops that may be linearized before it without loss.
-
-    Symmetry reduction (ours, in the spirit of Lowe 2017's partial-order reductions): if ops
-    ``j`` and ``i`` have the same input and output and ``j``'s interval starts no later and ends
-    no later than ``i``'s, then any linearization placing ``i`` before ``j`` (or ``j`` never, for
-    an ``info`` op) stays valid with the two swapped: ``j`` fits ``i``'s point and ``i`` fits
-    ``j``'s. So the search only linearizes ``i`` once every such ``j`` is linearized. This
-    matters for timed-out writes, which stay pending to the end (Jepsen etcd logs).
-    """
-    classes: dict = {}
-    for i, (inp, out) in enumerate(zip(inps, outs)):
-        classes.setdefault((repr(inp), repr(out)), []).append(i)
-    dom = [0] * len(inps)
-    for members in classes.values():
-        if len(members) < 2:
-            continue
-        members.sort(key=lambda i: (invokes[i], returns[i], i))
-        for a, i in enumerate(members):
-            mask = 0
-            for j in members[:a]:
-                if returns[j] <= returns[i]:  # invokes[j] <= invokes[i] by the sort
-                    mask |= 1 << j
-            dom[i] = mask
-    return dom
-
-
 def _sort_keys(keys):
     try:
         return sorted(keys)
@@ -299,10 +169,10 @@ def check_linearizability(history, model: Model | None = None, *,
             returns.append(_INF if rec["outcome"] == "info" else rec["complete_ms"])
         readonly = [bool(model.read_only(a, b)) if model.read_only else False
                     for a, b in zip(inps, outs)]
-        search = _search(inps, outs, invokes, returns, model.step, model.init(), max_steps,
-                         readonly)
-        jobs.append((key, ops, inps, outs, invokes, returns, search))
-    # Round-robin over the keys, _CHUNK steps at a time, until one key is not linearizable
+        walk = search(inps, outs, invokes, returns, model.step, model.init(), max_steps,
+                      readonly)
+        jobs.append((key, ops, inps, outs, invokes, returns, walk))
+    # Round-robin over the keys, a chunk of steps at a time, until one key is not linearizable
     # or all are done: a violation on an easy key is found without first exhausting a hard
     # key's budget, and the outcome does not depend on timing.
     done: dict = {}

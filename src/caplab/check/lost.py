@@ -125,10 +125,16 @@ def check_lost_writes(history, *, final_state: dict | None = None) -> LostWriteR
     records = normalize_history(history)
     versions = versions_by_key(records)
     finals = _final_values(final_state)
-    reads: dict[Any, list[dict]] = {}
+    # The evidence for a write without a final state is the last read of its key invoked
+    # after the write completed: that is the key's last read overall (by invocation, then
+    # row), provided it was invoked after the write completed; so one read per key suffices.
+    last_read: dict[Any, dict] = {}
     for rec in records:
         if rec["op"] == "get" and rec["outcome"] == "ok":
-            reads.setdefault(rec["key"], []).append(rec)
+            known = last_read.get(rec["key"])
+            if known is None or (rec["invoke_ms"], rec["row"]) > (known["invoke_ms"],
+                                                                    known["row"]):
+                last_read[rec["key"]] = rec
     lost = []
     checked = 0
     for rec in records:
@@ -139,10 +145,9 @@ def check_lost_writes(history, *, final_state: dict | None = None) -> LostWriteR
             observed = finals.get(rec["key"], (None,))
             evidence, shown = "final state", (observed if len(observed) != 1 else observed[0])
         else:
-            later = [r for r in reads.get(rec["key"], ()) if r["invoke_ms"] > rec["complete_ms"]]
-            if not later:
+            last = last_read.get(rec["key"])
+            if last is None or last["invoke_ms"] <= rec["complete_ms"]:
                 continue
-            last = max(later, key=lambda r: (r["invoke_ms"], r["row"]))
             observed, evidence, shown = values_of(last["value"]), f"read {last['id']!r}", \
                 last["value"]
         checked += 1

@@ -14,6 +14,7 @@ read returning concurrent siblings (a tuple) is stale only if every sibling is.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 from .records import normalize_history
@@ -121,6 +122,7 @@ def check_stale_reads(history) -> StaleReadResult:
     """
     records = normalize_history(history)
     versions = versions_by_key(records)
+    completes = {k: [w["complete_ms"] for w in kv.writes] for k, kv in versions.items()}
     stale = []
     checked = 0
     for rec in records:
@@ -132,7 +134,7 @@ def check_stale_reads(history) -> StaleReadResult:
         checked += 1
         found = None
         for value in values_of(rec["value"]):
-            newer = _superseding(kv, value, rec["invoke_ms"])
+            newer = _superseding(kv, completes[rec["key"]], value, rec["invoke_ms"])
             if newer is None or not newer:
                 found = None
                 break
@@ -144,18 +146,29 @@ def check_stale_reads(history) -> StaleReadResult:
         latest = max(newer, key=lambda w: (w["complete_ms"], w["row"]))
         stale.append(StaleRead(rec["id"], rec["client"], rec["key"], rec["value"],
                                rec["invoke_ms"], len(newer),
-                               rec["invoke_ms"] - min(w["complete_ms"] for w in newer),
+                               rec["invoke_ms"] - newer[0]["complete_ms"],
                                tuple(w["id"] for w in newer), kv.written_value(latest)))
     return StaleReadResult.from_findings(tuple(stale), checked)
 
 
-def _superseding(kv, value, read_invoke_ms):
-    """The acknowledged writes that definitely replaced ``value`` before ``read_invoke_ms``,
-    or ``None`` if ``value`` was not written by a known acknowledged write."""
-    done_before = [w for w in kv.writes if w["complete_ms"] < read_invoke_ms]
+def _superseding(kv, completes, value, read_invoke_ms):
+    """The acknowledged writes that definitely replaced ``value`` before ``read_invoke_ms``
+    (in ``kv.writes`` order, so the first completed first), or ``None`` if ``value`` was not
+    written by a known acknowledged write.
+
+    ``kv.writes`` is sorted by completion and ``completes`` holds their completion times, so
+    the writes done before the read are a prefix (found by bisection). A write that replaced
+    ``value`` began after ``value``'s write completed, so it also completed after it: it lies
+    in the slice of that prefix completing after ``value``'s write. The only writes of the
+    slice left out are those that overlapped ``value``'s write, at most one per client; so the
+    cost is a bisection plus the size of the answer (not the history).
+    """
+    done = bisect.bisect_left(completes, read_invoke_ms)
     if value is None:
-        return done_before
+        return kv.writes[:done]
     w = kv.write_of(value)
     if w is None or w["outcome"] != "ok":
         return None  # unknown value, or a timed-out write that may have landed at any time
-    return [x for x in done_before if x["invoke_ms"] > w["complete_ms"]]
+    after = w["complete_ms"]
+    start = bisect.bisect_right(completes, after, 0, done)
+    return [x for x in kv.writes[start:done] if x["invoke_ms"] > after]
