@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import html
-import re
 import traceback
 
 import ipywidgets as w
