@@ -31,7 +31,7 @@ PUBLIC_API = {
         "register_model", "cas_register_model", "kv_model", "load_porcupine_kv",
         "load_jepsen_etcd", "load_porcupine"],
     "caplab.check": [
-        "summarize", "SUMMARY_COLUMNS", "normalize_history", "check_linearizability",
+        "CheckResult", "Summary", "check_all", "summarize", "SUMMARY_COLUMNS", "normalize_history", "check_linearizability",
         "LinearizabilityResult", "LINEARIZABLE", "NOT_LINEARIZABLE", "UNKNOWN_VERDICT",
         "DEFAULT_MAX_STEPS", "check_stale_reads", "StaleRead", "StaleReadResult",
         "check_lost_writes", "LostWrite", "LostWriteResult", "check_sessions", "SessionResult",
