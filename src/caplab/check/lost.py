@@ -138,7 +138,7 @@ def check_lost_writes(history, *, final_state: dict | None = None) -> LostWriteR
     lost = []
     checked = 0
     for rec in records:
-        if rec["op"] not in ("put", "append", "cas") or rec["outcome"] != "ok":
+        if rec["op"] not in ("put", "append", "cas", "delete") or rec["outcome"] != "ok":
             continue
         kv = versions[rec["key"]]
         if final_state is not None:

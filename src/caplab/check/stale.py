@@ -164,7 +164,7 @@ def _superseding(kv, completes, value, read_invoke_ms):
     cost is a bisection plus the size of the answer (not the history).
     """
     done = bisect.bisect_left(completes, read_invoke_ms)
-    if value is None:
+    if value is None and kv.write_of(None) is None:   # the initial state (no delete wrote None)
         return kv.writes[:done]
     w = kv.write_of(value)
     if w is None or w["outcome"] != "ok":

@@ -128,8 +128,13 @@ def _append(state, value):
 def _make_encode(ops: tuple[str, ...], *, fail_cas_observes: bool, nil_read_unknown=False):
     def encode(record: dict):
         op = record["op"]
+        if op == "delete" and "put" in ops:
+            # A delete writes "no value": a later read returns None, as for a key never written.
+            record = {**record, "op": "put", "value": None}
+            op = "put"
         if op not in ops:
-            raise ValueError(f"operation {op!r} is not in this model; allowed: {', '.join(ops)}")
+            raise ValueError(f"operation {op!r} is not in this model; allowed: "
+                             f"{', '.join(ops + (('delete',) if 'put' in ops else ()))}")
         outcome = record["outcome"]
         key = record.get("key")
         value = record.get("value")
