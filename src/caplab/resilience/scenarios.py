@@ -17,6 +17,8 @@ longer than the crash. With jitter the retries spread out and it recovers sooner
 
 from __future__ import annotations
 
+import math
+
 from ..errors import UnknownNameError
 from ..net.latency import Uniform
 from ..world import World
@@ -38,8 +40,8 @@ def percentile(values, q: float) -> float | None:
     ordered = sorted(values)
     if not ordered:
         return None
-    rank = max(0, min(len(ordered) - 1, int(round(q / 100 * len(ordered) + 0.5)) - 1))
-    return ordered[rank]
+    rank = math.ceil(q / 100 * len(ordered))        # nearest rank: the smallest covering q %
+    return ordered[max(0, min(len(ordered), rank) - 1)]
 
 
 def _front_policy(protection: str) -> dict:
