@@ -279,7 +279,8 @@ def test_breaker_never_lets_too_many_through(config, schedule):
             assert sim.now - opened >= cfg.wait_duration_in_open_state_ms
         if cb.state == HALF_OPEN:
             started_in_period[cb.generation] = started_in_period.get(cb.generation, 0) + 1
-            assert started_in_period[cb.generation] <= cfg.permitted_number_of_calls_in_half_open_state
+            permitted = cfg.permitted_number_of_calls_in_half_open_state
+            assert started_in_period[cb.generation] <= permitted
         sim.schedule(duration, _report, cb, permit, duration, failed)
     sim.run(until=sim.now + 1000)
 

@@ -77,6 +77,9 @@ def test_open_breaker_fails_fast_without_calling_and_uses_the_fallback():
     assert c.dependency_calls == before
     assert "fallback used" in w.history[-1].error and w.history[-1].outcome == "fail"
     assert c.records[-1]["breaker_state"] == "OPEN"
+    events = [e for e in w.sim.trace if e.kind == "breaker"]
+    assert [(e.node, e.data["previous"], e.data["state"]) for e in events] == [
+        ("app", "CLOSED", "OPEN")]
 
 
 def test_bulkhead_bounds_concurrent_calls():

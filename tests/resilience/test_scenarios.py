@@ -2,8 +2,9 @@
 
 import pytest
 
-from caplab.errors import UnknownNameError
-from caplab.resilience.scenarios import cascade, percentile, retry_storm
+from caplab.errors import ConfigError, UnknownNameError
+from caplab.resilience.monitor import percentile
+from caplab.resilience.scenarios import cascade, retry_storm
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -51,3 +52,26 @@ def test_percentile_nearest_rank():
     """Nearest-rank percentiles (p50 of 1..10 is 5, p99 is 10); empty gives None."""
     assert percentile(range(1, 11), 50) == 5 and percentile(range(1, 11), 99) == 10
     assert percentile([], 50) is None
+
+
+def test_monitor_series_show_the_breaker_opening():
+    """The dashboard rows: errors and an OPEN breaker after the fault, CLOSED before it."""
+    from caplab.resilience import BreakerConfig, Dependency, add_caller, open_loop
+    from caplab.resilience.monitor import breaker_series, call_series
+    from caplab.world import World
+    w = World(seed=2, latency=1)
+    w.add_node(Dependency("db", latency=5, workers=4))
+    c = add_caller(w, "app", "db", timeout_ms=50,
+                   breaker=BreakerConfig(minimum_number_of_calls=10, sliding_window_size=20,
+                                         wait_duration_in_open_state_ms=5000))
+    open_loop(c, rate_per_s=100, duration_ms=4000)
+    w.sim.schedule(2000, w.crash, "db")
+    w.run(until=4100)
+    rows = call_series(c.records, bucket_ms=1000)
+    assert [r["t_ms"] for r in rows] == [0, 1000, 2000, 3000]
+    assert rows[0]["error_rate"] == 0 and rows[0]["p99_ms"] < 50 and rows[0]["calls"] > 50
+    assert rows[3]["error_rate"] == 1.0 and rows[3]["p50_ms"] == 0     # failing fast
+    states = [r["state"] for r in breaker_series(c.breaker.transitions, until_ms=4000)]
+    assert states == ["CLOSED", "CLOSED", "OPEN", "OPEN"]
+    with pytest.raises(ConfigError, match="bucket_ms"):
+        call_series(c.records, bucket_ms=0)

@@ -9,6 +9,7 @@ endpoint on the world.
 - :mod:`.pipeline`: ``ResilientCaller`` (retry around breaker, bulkhead and timeout);
 - :mod:`.dependency`: ``Dependency``, a small service with workers and faults;
 - :mod:`.load`: ``add_caller`` and ``open_loop``;
+- :mod:`.monitor`: a dashboard's time series (rates, errors, p50/p99, breaker state) as rows;
 - :mod:`.contention`, :mod:`.scenarios`: the AWS backoff simulation, cascading failure and
   retry storms, as plain facts.
 """
@@ -19,10 +20,11 @@ from .bulkhead import Bulkhead
 from .config import WINDOW_TYPES, BreakerConfig
 from .dependency import Dependency
 from .load import CallerClient, add_caller, open_loop
+from .monitor import breaker_series, call_series
 from .pipeline import CallResult, ResilientCaller
 from .rpc import Call, CallReply, RpcEndpoint
 
 __all__ = ["Backoff", "Retry", "JITTERS", "BreakerConfig", "WINDOW_TYPES", "CircuitBreaker",
            "Transition", "CLOSED", "OPEN", "HALF_OPEN", "Bulkhead", "ResilientCaller",
            "CallResult", "Dependency", "CallerClient", "add_caller", "open_loop", "Call",
-           "CallReply", "RpcEndpoint"]
+           "CallReply", "RpcEndpoint", "call_series", "breaker_series"]

@@ -31,7 +31,8 @@ class Bulkhead:
         >>> from caplab.sim import Simulation
         >>> b = Bulkhead(max_concurrent_calls=1, max_wait_ms=0).bind(Simulation(1))
         >>> got = []
-        >>> b.request(lambda: got.append("a"), got.append); b.request(lambda: got.append("b"), got.append)
+        >>> b.request(lambda: got.append("a"), got.append)
+        >>> b.request(lambda: got.append("b"), got.append)
         >>> got
         ['a', 'bulkhead full: 1 of 1 calls in flight, no wait allowed (definite)']
     """

@@ -17,8 +17,6 @@ longer than the crash. With jitter the retries spread out and it recovers sooner
 
 from __future__ import annotations
 
-import math
-
 from ..errors import UnknownNameError
 from ..net.latency import Uniform
 from ..world import World
@@ -27,21 +25,13 @@ from .bulkhead import Bulkhead
 from .config import BreakerConfig
 from .dependency import Dependency
 from .load import add_caller, open_loop
+from .monitor import percentile
 from .pipeline import ResilientCaller
 
 __all__ = ["PROTECTIONS", "cascade", "retry_storm", "percentile"]
 
 #: front's protections on its call to back (lab scale: small numbers)
 PROTECTIONS = ("none", "timeout", "breaker", "bulkhead")
-
-
-def percentile(values, q: float) -> float | None:
-    """The ``q``-th percentile (nearest rank) of ``values``, or None when empty."""
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    rank = math.ceil(q / 100 * len(ordered))        # nearest rank: the smallest covering q %
-    return ordered[max(0, min(len(ordered), rank) - 1)]
 
 
 def _front_policy(protection: str) -> dict:
