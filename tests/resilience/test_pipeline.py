@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from caplab.errors import ConfigError, UnknownNameError
-from caplab.resilience import (Backoff, BreakerConfig, Bulkhead, Dependency, Retry, add_caller,
-                               open_loop)
+from caplab.resilience import (Backoff, BreakerConfig, Bulkhead, Dependency, ResilientCaller,
+                               Retry, add_caller, open_loop)
 from caplab.world import World
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
@@ -115,6 +115,29 @@ def test_caller_crash_leaves_calls_unknown():
     w.run_for(10)
     w.network.crash("app")
     assert h.result.outcome == "info" and "crashed" in h.result.error
+
+
+def test_crashed_caller_restarts_with_a_closed_breaker():
+    """A service that crashes while its breaker is HALF_OPEN with a trial in flight restarts
+    with a CLOSED breaker (volatile state), instead of waiting forever for the trial."""
+    w = World(seed=7, latency=1)
+    w.add_node(Dependency("db", latency=1000))
+    front = Dependency("front", latency=1)
+    w.add_node(front)
+    cb = BreakerConfig(minimum_number_of_calls=1, sliding_window_size=1,
+                       wait_duration_in_open_state_ms=100,
+                       permitted_number_of_calls_in_half_open_state=1)
+    to_db = ResilientCaller(front, "db", world=w, timeout_ms=2000, breaker=cb)
+    to_db.call()
+    w.network.endpoints["db"].make_failing(1.0)
+    w.run_for(1100)                      # the first call failed: OPEN
+    assert to_db.state == "OPEN"
+    w.run_for(200)
+    to_db.call()                         # the trial call, slow
+    assert to_db.state == "HALF_OPEN" and to_db.breaker.acquire() is None
+    w.crash("front")
+    w.restart("front")
+    assert to_db.state == "CLOSED" and to_db.breaker.acquire() is not None
 
 
 def test_crashed_dependency_times_out():

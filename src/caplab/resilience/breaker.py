@@ -242,6 +242,15 @@ class CircuitBreaker:
         if self.on_transition is not None:
             self.on_transition(t)
 
+    def reset(self, why: str = "reset") -> None:
+        """Back to CLOSED with an empty window, forgetting permits in flight (resilience4j's
+        ``reset()``; a caller whose process restarts starts with a fresh breaker too)."""
+        if self.state == CLOSED:
+            self.generation += 1        # outstanding permits no longer count
+            self._window = self._new_window()
+            return
+        self._become(CLOSED, why)
+
     def _auto_half_open(self, generation: int) -> None:
         if self.state == OPEN and self.generation == generation:
             self._become(HALF_OPEN, f"waited {self.config.wait_duration_in_open_state_ms} ms "

@@ -270,7 +270,11 @@ class ResilientCaller:
             handle.on_done(handle.result)
 
     def abandon_all(self, error: str) -> None:
-        """Complete every pending call as unknown (the owner crashed: its timers are gone)."""
+        """Complete every pending call as unknown (the owner crashed: its timers are gone).
+
+        The breaker is volatile state of the owner's process: it starts again CLOSED (its
+        trial permits in flight would otherwise never come back, and HALF_OPEN would stall,
+        as resilience4j issue 903 describes for calls that never complete)."""
         for key in sorted(self.pending):
             handle = self.pending[key]
             handle.definite = False
@@ -278,6 +282,8 @@ class ResilientCaller:
             self._finish(handle, False, None, error)
         if self.bulkhead is not None:
             self.bulkhead.clear()
+        if self.breaker is not None:
+            self.breaker.reset(error)
 
     def _on_transition(self, t) -> None:
         self.owner.trace("breaker", f"{t.from_state} -> {t.to_state}: {t.why}",
