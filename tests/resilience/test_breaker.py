@@ -6,8 +6,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caplab.errors import ConfigError, UnknownNameError
-from caplab.resilience import CLOSED, HALF_OPEN, OPEN, BreakerConfig, CircuitBreaker
+from caplab.resilience import (CLOSED, HALF_OPEN, OPEN, Backoff, BreakerConfig, CircuitBreaker,
+                               Dependency, ResilientCaller, Retry, RpcEndpoint, open_loop)
 from caplab.sim import Simulation
+from caplab.world import World
 
 
 def breaker(config):
@@ -287,3 +289,53 @@ def test_breaker_never_lets_too_many_through(config, schedule):
 
 def _report(cb, permit, duration, failed):
     cb.on_result(permit, duration_ms=duration, failed=failed)
+
+
+class _Watched(RpcEndpoint):
+    """A caller endpoint that notes the breaker's state each time a call is sent."""
+
+    is_client = True
+
+    def __init__(self, name):
+        super().__init__(name)
+        self.sent = []            # (time, state, generation)
+
+    def rpc(self, dst, payload, on_reply):
+        cb = self.callers[0].breaker
+        self.sent.append((self.now, cb.state, cb.generation))
+        return super().rpc(dst, payload, on_reply)
+
+
+@settings(max_examples=30, deadline=None)
+@given(permitted=st.integers(1, 4), wait=st.integers(10, 400),
+       faults=st.lists(st.tuples(st.integers(0, 3000), st.sampled_from(
+           ["fail", "heal", "slow", "fast", "crash", "restart"])), max_size=12))
+def test_pipeline_never_calls_while_open(permitted, wait, faults):
+    """Through the pipeline, under random failure schedules of the dependency: no call is sent
+    while the breaker is OPEN, and each HALF_OPEN period sends at most the permitted calls."""
+    w = World(seed=5, latency=1)
+    dep = Dependency("db", latency=5, workers=2)
+    w.add_node(dep)
+    owner = _Watched("app")
+    caller = ResilientCaller(owner, "db", world=w, timeout_ms=60,
+                             retry=Retry(2, Backoff("full", base_ms=5, cap_ms=50)),
+                             breaker=BreakerConfig(minimum_number_of_calls=4,
+                                                   sliding_window_size=6,
+                                                   wait_duration_in_open_state_ms=wait,
+                                                   permitted_number_of_calls_in_half_open_state=(
+                                                       permitted)))
+    w.add_client(owner, near="db")
+    actions = {"fail": lambda: dep.make_failing(1.0), "heal": lambda: dep.make_failing(0.0),
+               "slow": lambda: dep.make_slow(200), "fast": lambda: dep.make_slow(5),
+               "crash": lambda: dep.up and w.crash("db"),
+               "restart": lambda: (not dep.up) and w.restart("db")}
+    for at_ms, action in faults:
+        w.sim.schedule(at_ms, actions[action])
+    open_loop(caller, rate_per_s=200, duration_ms=3000)
+    w.run(until=3500)
+    assert all(state != OPEN for _, state, _ in owner.sent)
+    per_period = {}
+    for _, state, generation in owner.sent:
+        if state == HALF_OPEN:
+            per_period[generation] = per_period.get(generation, 0) + 1
+    assert all(n <= permitted for n in per_period.values())
