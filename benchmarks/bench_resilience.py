@@ -20,11 +20,11 @@ def run(*, callers: int, rate_per_s: float, seconds: int, history: bool) -> dict
     world = World(seed=1, trace=False)
     made = []
     for i in range(callers):
-        world.add_node(Dependency(f"dep{i}", workers=8, latency=("uniform", 2, 8), fail_p=0.05))
+        world.add_node(Dependency(f"dep{i}", workers=16, latency=("uniform", 2, 8), fail_p=0.05))
         c = add_caller(world, f"app{i}", f"dep{i}", timeout_ms=200,
                        retry=Retry(3, Backoff("full", base_ms=20, cap_ms=500)),
                        breaker=BreakerConfig(minimum_number_of_calls=20, sliding_window_size=50),
-                       bulkhead=Bulkhead(max_concurrent_calls=20), record_history=history)
+                       bulkhead=Bulkhead(max_concurrent_calls=50), record_history=history)
         open_loop(c, rate_per_s=rate_per_s, duration_ms=seconds * 1000)
         made.append(c)
     t0 = time.perf_counter()
