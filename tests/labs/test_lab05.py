@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import runpy
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -242,6 +246,25 @@ def test_replay_reproduces_the_failing_run():
     assert rp.history.text() == again.history.text()
     assert rp.result.bad_ops == again.result.bad_ops
     assert replay(outcome).history.text() == rp.history.text()
+
+
+def test_a_failing_seed_replays_identically_in_fresh_processes():
+    """Same seed, same run: two fresh interpreters with different hash seeds rebuild a failing
+    seed to the same history, trace and verdict."""
+    code = textwrap.dedent("""
+        import hashlib
+        from caplab.labkit.labs import lab05
+        class LocalRead(lab05.QuorumRegister):
+            def handle_get(self, msg, src):
+                self.reply(src, msg, self.store.get(msg.key, self.NOTHING)[1])
+        rp = lab05.replay(seed=3, node_class=LocalRead)
+        text = rp.history.text() + rp.system.sim.trace.text()
+        print(hashlib.sha256(text.encode()).hexdigest(), rp.result.verdict, rp.result.bad_ops)
+    """)
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, env={**os.environ, "PYTHONHASHSEED": str(h)}).stdout
+            for h in (1, 2)}
+    assert len(outs) == 1 and "not linearizable" in outs.pop()
 
 
 def test_replay_draws_the_three_figures():

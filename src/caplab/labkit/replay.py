@@ -15,7 +15,7 @@ A lab registers how to replay each of its exercises (:func:`register_replay`); t
 Example:
     >>> from caplab.labkit.labs import lab05                       # doctest: +SKIP
     >>> outcome = lab05.q2.check(MyNode)                           # doctest: +SKIP
-    >>> rp = replay(outcome)               # the same as lab05.replay(seed=outcome.seed)
+    >>> rp = replay(outcome)       # as lab05.replay(seed=outcome.seed)   # doctest: +SKIP
     >>> rp.figures()["timeline"]                                   # doctest: +SKIP
     >>> rp.steps.step(); rp.steps.state()                          # doctest: +SKIP
 """
