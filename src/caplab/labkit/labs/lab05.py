@@ -252,7 +252,8 @@ def _not_attempted_while_raising(grader):
 
 def _faults(r) -> str:
     kinds = sorted({step[1] for step in r.schedule if step[1] in ("partition", "crash")})
-    return " and ".join({"crash": "crashes", "partition": "partitions"}[k] for k in kinds) or "no faults"
+    plural = {"crash": "crashes", "partition": "partitions"}
+    return " and ".join(plural[k] for k in kinds) or "no faults"
 
 
 def _solution_text(*objects) -> str:
