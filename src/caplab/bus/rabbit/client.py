@@ -17,6 +17,7 @@ from collections import deque
 
 from ...errors import ConfigError, UnknownNameError
 from ...world.client import Client
+from .fifo import Resequencer
 from .messages import Ack, Cancel, Consume, Heartbeat, Nack, Publish
 from .queue import Envelope
 
@@ -167,6 +168,7 @@ class Consumer(Client):
         self.last_ok = 0
         self.buffer: deque = deque()
         self.busy = False
+        self.inbound = Resequencer(self._arrived, self.set_timer)
 
     # -- subscription ----------------------------------------------------------------------
     def start(self) -> None:
@@ -202,6 +204,7 @@ class Consumer(Client):
 
     def on_crash(self) -> None:
         super().on_crash()
+        self.inbound.reset()
         self.buffer.clear()
         self.busy = False
         self.active = False
@@ -248,6 +251,10 @@ class Consumer(Client):
             self.subscribe()
         elif kind == "Deliver":
             self.last_ok = self.now
+            self.inbound.push(msg.tag, msg.delivery_tag, msg)
+
+    def _arrived(self, msg) -> None:
+        if msg.tag == self.tag:
             self.buffer.append((msg, self.now))
             self.work()
 

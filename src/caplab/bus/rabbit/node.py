@@ -24,6 +24,7 @@ from ...net.endpoint import Endpoint
 from .messages import (ChannelClosed, Confirm, ConsumeOk, Deliver, Enqueue, EnqueueDone,
                        HeartbeatOk)
 from .queue import ConsumerState, QMsg, QueueState
+from .fifo import Resequencer
 from .quorum import QuorumRules
 
 __all__ = ["BrokerNode"]
@@ -48,6 +49,8 @@ class BrokerNode(QuorumRules, Endpoint):
         self.pending: dict[int, dict] = {}            # publishes waiting for their queues
         self.next_token = 0
         self.owner: dict[str, str] = {}               # consumer tag -> queue
+        # a channel's publishes are handled in the order they were sent (TCP)
+        self.inbound = Resequencer(self._routed, self.set_timer)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -91,6 +94,10 @@ class BrokerNode(QuorumRules, Endpoint):
 
     # -- publishing ------------------------------------------------------------------------
     def handle_publish(self, msg, src: str) -> None:
+        self.inbound.push(src, msg.seq, (msg, src))
+
+    def _routed(self, item) -> None:
+        msg, src = item
         env = msg.env
         if env.exchange != "" and env.exchange not in self.defs.exchanges:
             self.send(src, Confirm(msg.seq, False, 0, f"NOT_FOUND - no exchange "
