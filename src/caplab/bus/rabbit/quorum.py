@@ -88,8 +88,9 @@ class QuorumRules:
 
     def leader_hint(self, queue: str) -> str:
         m = self.raft.get(queue)
-        if m is not None and m.leader is not None:
-            return m.leader
+        if m is not None:
+            # no known leader: answer here (a definite refusal) rather than guess
+            return m.leader if m.leader is not None else self.name
         return self.defs.queues[queue].home
 
     def quorum_serving(self, queue) -> QueueState | None:
