@@ -135,7 +135,7 @@ class NatsServer(JetStreamRules, Endpoint):
         return captured
 
     # -- routes between servers ------------------------------------------------------------
-    def handle_rmsg(self, msg, src: str) -> None:
+    def handle_r_msg(self, msg, src: str) -> None:
         if msg.capture:
             self.js_capture(msg.subject, msg.data, msg.msg_id)
         for client, sid in msg.targets:
