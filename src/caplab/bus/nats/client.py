@@ -212,14 +212,14 @@ class NatsClient(Client):
 
     def _invoke(self, op, subject, data, message_id, timeout_ms):
         check_subject(subject)
-        self.count += 1
-        mid = str(message_id) if message_id is not None else f"{self.name}-{self.count}"
+        mid = str(message_id) if message_id is not None else f"{self.name}-{self.count + 1}"
         self._next = (subject, data, mid)
         options = {} if timeout_ms is None else {"timeout_ms": timeout_ms}
         return self.invoke(op, subject, {"id": mid, "data": data}, options)
 
     def start_op(self, handle) -> None:
         (subject, data, mid), self._next = self._next, None
+        self.count += 1
         op = handle.operation.op
         handle.state.update(id=mid, node=self.server)
         self.system.record_publish(mid, subject, self.now, op)
