@@ -65,7 +65,7 @@ class Nats(System):
             raise ConfigError(f"server names {taken} are already in use in this world; "
                               f"choose other names (servers=[...])")
         self.world = world
-        self.tracing = trace and world.sim.trace is not None
+        self.tracing = world.sim.trace.enabled      # skip building trace text when off
         self.server_names = names
         self.driver = NatsDriver()
         self.servers: dict[str, NatsServer] = {}

@@ -59,6 +59,7 @@ class Broker(System):
             raise ConfigError(f"node names {taken} are already in use in this world; choose "
                               f"other names (nodes=[...])")
         self.world = world
+        self.tracing = world.sim.trace.enabled      # skip building trace text when off
         self.defs = Definitions(list(names))
         self.driver = RabbitDriver()
         self.nodes = {}

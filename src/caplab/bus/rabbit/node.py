@@ -104,10 +104,11 @@ class BrokerNode(QuorumRules, Endpoint):
                                                       f"{env.exchange!r} (definite: dropped)"))
             return
         queues = self.defs.route(env.exchange, env.routing_key, env.header_dict)
-        self.trace("route", f"{env.id} via {env.exchange or '(default)'} key="
-                            f"{env.routing_key} -> {','.join(queues) or 'unroutable'}",
-                   id=env.id, exchange=env.exchange, routing_key=env.routing_key,
-                   queues=tuple(queues))
+        if self.broker.tracing:
+            self.trace("route", f"{env.id} via {env.exchange or '(default)'} key="
+                                f"{env.routing_key} -> {','.join(queues) or 'unroutable'}",
+                       id=env.id, exchange=env.exchange, routing_key=env.routing_key,
+                       queues=tuple(queues))
         if not queues or not msg.confirm:
             if msg.confirm:       # unroutable: confirmed at once (basic.return if mandatory)
                 self.send(src, Confirm(msg.seq, True, 0, None))
@@ -244,9 +245,10 @@ class BrokerNode(QuorumRules, Endpoint):
             where = "no longer exists" if spec is None else f"is not served by {self.name}"
             self.send(src, ConsumeOk(msg.tag, False, f"queue {msg.queue!r} {where}"))
             return
-        state.consumers[msg.tag] = ConsumerState(msg.tag, src, msg.prefetch, msg.auto_ack,
-                                                 self.now)
-        self.owner[msg.tag] = msg.queue
+        if msg.tag not in state.consumers:      # a retried basic.consume changes nothing
+            state.consumers[msg.tag] = ConsumerState(msg.tag, src, msg.prefetch, msg.auto_ack,
+                                                     self.now)
+            self.owner[msg.tag] = msg.queue
         self.send(src, ConsumeOk(msg.tag, True, None))
         self.dispatch(msg.queue)
 
