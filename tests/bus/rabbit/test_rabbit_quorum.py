@@ -101,3 +101,33 @@ def test_a_replica_without_a_leader_refuses_definitely():
     b.restart("r3")
     b.run_for(1500)
     assert p.publish("", "orders", "back").ok
+
+
+def test_a_new_leader_redelivers_what_the_old_one_had_delivered_unacked():
+    """When the leader dies with deliveries unacknowledged, the new leader delivers them again,
+    flagged redelivered: at-least-once, so duplicates are possible and marked."""
+    b = _quorum(seed=6)
+    b.consumer("slow", "orders", near="r3", process_ms=5000)
+    b.run_for(50)
+    p = b.publisher("p", near="r2")
+    assert p.publish("", "orders", "o1").ok
+    b.run_for(100)                       # delivered to slow, unacknowledged
+    b.crash(b.locate("orders"))
+    b.consumer("fresh", "orders", near="r2")
+    b.run_for(3000)
+    got = [(d["consumer"], d["redelivered"]) for d in b.deliveries()]
+    assert ("fresh", True) in got
+
+
+def test_a_classic_queue_lives_on_one_node_and_is_gone_with_it():
+    """RabbitMQ "Queues": a classic queue's contents live on one node; publishes through
+    another node are unconfirmed while that node is down, where a quorum queue carries on."""
+    b = Broker(nodes=3, seed=7, op_timeout_ms=500)
+    b.declare_queue("classic", node="r1")
+    b.declare_queue("quorum", type="quorum", node="r1")
+    b.run_for(50)
+    p = b.publisher("p", near="r2")
+    b.crash("r1")
+    b.run_for(1500)                      # the quorum queue elects a new leader
+    assert p.publish("", "classic", 1).outcome == "info"
+    assert p.publish("", "quorum", 2).ok

@@ -15,7 +15,8 @@ Sources: RabbitMQ documentation, "Quorum Queues" (Raft; a majority of replicas, 
 be available; publisher confirms once a majority has the message; poison message handling with
 a delivery limit); Ongaro and Ousterhout, "In Search of an Understandable Consensus Algorithm"
 (2014). Deviations: every return counts toward the delivery limit (RabbitMQ 4.0 refines which
-do); leader election uses randomised timeouts checked on the node's heartbeat tick.
+do); leader election uses randomised timeouts checked on the node's heartbeat tick; a new
+leader flags every message it inherits as redelivered (checkouts are not in our log).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class Member:
         self.match: dict[str, int] = {}
         self.votes: set[str] = set()
         self.waiters: dict[int, tuple] = {}      # log index -> publish ref to answer
+        self.inherited = 0       # a new leader: entries up to here may have been delivered
         self.last_heard = 0
         self.timeout = 0
 
@@ -209,7 +211,9 @@ class QuorumRules:
             mine = own and term == m.term        # the leader that appended it acts on it
             kind = entry[0]
             if kind == "enqueue":
-                state.add(QMsg(m.applied, entry[1]))
+                qm = QMsg(m.applied, entry[1])
+                qm.redelivered = m.applied <= m.inherited
+                state.add(qm)
                 ref = m.waiters.pop(m.applied, None)
                 if ref is not None:
                     self.reply(ref, m.queue, True, None)
@@ -305,6 +309,13 @@ class QuorumRules:
         m.next_index = {p: len(m.log) + 1 for p in m.members if p != self.name}
         m.match = {p: 0 for p in m.members if p != self.name}
         m.state.checked_out.clear()
+        if m.term > 1:
+            # The old leader may have delivered what we inherit, and we cannot tell which
+            # (Ra's log records checkouts; ours does not): flag it all redelivered, which in
+            # AMQP means "may have been delivered before".
+            m.inherited = len(m.log)
+            for qm in m.state.messages.values():
+                qm.redelivered = True
         self.trace("role", f"{m.queue}: leader term={m.term}", queue=m.queue, role=LEADER,
                    term=m.term)
         if m.log:
