@@ -165,8 +165,10 @@ class NatsClient(Client):
         """Bind a durable push consumer of JetStream ``stream`` with explicit acks.
 
         Args:
-            ack_wait_ms: redeliver a message not acknowledged in this time (NATS AckWait).
-            max_deliver: give up on a message after this many deliveries (NATS MaxDeliver).
+            ack_wait_ms: redeliver a message not acknowledged in this time (NATS AckWait,
+                30 s by default in NATS; 300 ms here, at lab scale).
+            max_deliver: give up on a message after this many deliveries (NATS MaxDeliver,
+                unlimited (-1) by default in NATS; 5 here, so a lab run reaches the cap).
             handler: ``handler(subject, data, msg_id, delivered) -> "ack" | "nak" | "ignore"``
                 (None: ack).
 

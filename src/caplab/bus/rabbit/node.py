@@ -11,9 +11,10 @@ persistent messages only; a message that had been delivered comes back ``redeliv
 Sources: RabbitMQ documentation, "Consumer Acknowledgements and Publisher Confirms" (confirms
 after routing; for persistent messages to durable queues after the disk write; unroutable
 messages confirmed at once), "Queues" (durable vs transient), "Dead Letter Exchanges" (reasons
-rejected, expired, maxlen, delivery_limit; the expiration property is removed), "Time-To-Live
-and Expiration", "Queue Length Limit" (drop-head by default), "Heartbeats" (a peer is
-considered unreachable after two missed heartbeats).
+rejected, expired, maxlen, delivery_limit; the expiration property is removed, since 3.1.2:
+rabbitmq-server issue 18), "Time-To-Live and Expiration", "Queue Length Limit" (only ready
+messages count; drop-head by default; with reject-publish the publisher gets a basic.nack if
+any queue refused), "Heartbeats" (a peer is unreachable after two missed heartbeats).
 """
 
 from __future__ import annotations
