@@ -146,3 +146,19 @@ def test_order_from_one_publisher_is_kept():
         pub.publish_async("seq", i)
     n.run_for(100)
     assert _ids(n) == [f"pub-{i}" for i in range(1, 51)]
+
+
+def test_a_queue_group_spread_over_servers_still_gets_each_message_once():
+    """NATS "Queue Groups" in a cluster: members on different servers form one group; each
+    message reaches exactly one of them."""
+    n = Nats(servers=3, seed=9)
+    for i in range(3):
+        n.client(f"w{i}", near=f"s{i + 1}").subscribe("jobs.*", queue="g")
+    pub = n.client("pub", near="s1")
+    n.run_for(100)
+    for i in range(30):
+        pub.publish_async("jobs.x", i)
+    n.run_for(200)
+    ids = [d["id"] for d in n.deliveries()]
+    assert sorted(ids) == sorted(f"pub-{i}" for i in range(1, 31))
+    assert {d["consumer"] for d in n.deliveries()} == {"w0", "w1", "w2"}

@@ -21,7 +21,8 @@ leader flags every message it inherits as redelivered (checkouts are not in our 
 
 from __future__ import annotations
 
-from .messages import AppendEntries, AppendReply, ChannelClosed, RequestVote, VoteReply
+from .messages import (AppendEntries, AppendReply, ChannelClosed, Enqueue, RequestVote,
+                       VoteReply)
 from .queue import QMsg, QueueState
 
 __all__ = ["Member", "QuorumRules", "LEADER", "FOLLOWER", "CANDIDATE"]
@@ -117,7 +118,6 @@ class QuorumRules:
             m.waiters[index] = ref
 
     def enqueue_to_node(self, node, queue, env, ref, hops) -> None:
-        from .messages import Enqueue
         self.send(node, Enqueue(ref, queue, env, hops))
 
     def append(self, m: Member, entry: tuple) -> int:
