@@ -212,6 +212,14 @@ class NatsClient(Client):
         """Start a publish; returns its handle at once."""
         return self._invoke("publish", subject, data, message_id, None)
 
+    def request_async(self, subject: str, data=None, *, timeout_ms: int | None = None):
+        """Start a request; returns its handle at once."""
+        return self._invoke("request", subject, data, None, timeout_ms)
+
+    def js_publish_async(self, subject: str, data=None, *, message_id: str | None = None):
+        """Start a JetStream publish; returns its handle at once."""
+        return self._invoke("js_publish", subject, data, message_id, None)
+
     def _invoke(self, op, subject, data, message_id, timeout_ms):
         check_subject(subject)
         mid = str(message_id) if message_id is not None else f"{self.name}-{self.count + 1}"
