@@ -59,3 +59,19 @@ def test_a_retried_consume_keeps_the_consumers_unacked_messages():
     b.run_for(400)
     assert [d["id"] for d in b.deliveries()] == ["p-1"]
     assert b.queue_records()[0]["ready"] == 0 and b.queue_records()[0]["unacked"] == 0
+
+
+def test_topology_records_list_exchanges_bindings_and_dead_letter_counts():
+    """topology_records() gives a view the exchanges, bindings and per-queue counts."""
+    b = Broker(nodes=1, seed=1)
+    b.declare_exchange("orders", "topic")
+    b.declare_queue("eu", arguments={"x-max-length": 1})
+    b.bind("eu", "orders", "eu.#")
+    p = b.publisher("p")
+    p.publish("orders", "eu.a")
+    p.publish("orders", "eu.b")
+    t = b.topology_records()
+    assert {"name": "orders", "type": "topic", "durable": True} in t["exchanges"]
+    assert t["bindings"] == [{"exchange": "orders", "queue": "eu", "key": "eu.#",
+                              "arguments": {}}]
+    assert (t["queues"][0]["ready"], t["queues"][0]["dead_lettered"]) == (1, 1)

@@ -245,6 +245,28 @@ class Broker(System):
                         "consumers": len(state.consumers) if state else 0})
         return out
 
+    def topology_records(self) -> dict:
+        """Exchanges, bindings and queues as plain data, for a graph view: ``exchanges`` (name,
+        type, durable), ``bindings`` (exchange, queue, key, arguments) and ``queues`` (as
+        :meth:`queue_records`, plus ``dead_lettered``: messages dead-lettered from it).
+
+        Example:
+            >>> b.topology_records()["bindings"]   # doctest: +SKIP
+            [{'exchange': 'orders', 'queue': 'eu', 'key': 'eu.#', 'arguments': {}}]
+        """
+        dead: dict[str, int] = {}
+        for row in self._dead:
+            dead[row["queue"]] = dead.get(row["queue"], 0) + 1
+        return {
+            "exchanges": [{"name": n, "type": t, "durable": d}
+                          for n, (t, d) in sorted(self.defs.exchanges.items())],
+            "bindings": [{"exchange": ex, "queue": q, "key": k, "arguments": dict(a)}
+                         for ex, rows in sorted(self.defs.bindings.items())
+                         for q, k, a in rows],
+            "queues": [dict(r, dead_lettered=dead.get(r["queue"], 0))
+                       for r in self.queue_records()],
+        }
+
     def describe(self) -> Description:
         """Roles (broker node, quorum leader), options and fault presets for views and panels."""
         leader = next((self.locate(q) for q, s in sorted(self.defs.queues.items())
