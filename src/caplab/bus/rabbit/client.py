@@ -270,8 +270,10 @@ class Consumer(Client):
             self.set_timer(self.process_ms, self._processed, self.epoch)
 
     def _processed(self, epoch: int) -> None:
+        if epoch != self.epoch:
+            return            # the channel it belonged to was closed; a new chain runs
         self.busy = False
-        if epoch == self.epoch and self.buffer:
+        if self.buffer:
             self.process(*self.buffer.popleft())
         self.work()
 
