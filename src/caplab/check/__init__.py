@@ -15,7 +15,7 @@ from .linearizability import (DEFAULT_MAX_STEPS, LINEARIZABLE, NOT_LINEARIZABLE,
                               UNKNOWN_VERDICT, LinearizabilityResult, check_linearizability)
 from .lost import LostWrite, LostWriteResult, check_lost_writes
 from .records import normalize_history
-from .result import CheckResult
+from ..history.result import CheckResult
 from .sessions import (MONOTONIC_READS, READ_YOUR_WRITES, SessionResult, SessionViolation,
                        check_sessions)
 from .stale import StaleRead, StaleReadResult, check_stale_reads

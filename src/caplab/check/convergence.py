@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ..errors import HistoryError
-from .result import CheckResult
+from ..history.result import CheckResult
 
 __all__ = ["ConvergenceResult", "check_convergence"]
 
@@ -24,7 +24,7 @@ _ABSENT = ("<absent>",)
 
 @dataclass(frozen=True, kw_only=True)
 class ConvergenceResult(CheckResult):
-    """Result of :func:`check_convergence` (a :class:`~caplab.check.result.CheckResult`;
+    """Result of :func:`check_convergence` (a :class:`~caplab.history.result.CheckResult`;
     ``valid`` is None when there are no snapshots). Its findings are keys, not operations:
     ``offending`` is empty and ``reasons`` says which keys still disagree.
 

@@ -27,7 +27,7 @@ from typing import ClassVar
 from ..errors import HistoryError
 from ..history.models import Model, kv_model
 from .records import normalize_history
-from .result import CheckResult, one_line
+from ..history.result import CheckResult, one_line
 from .search import LINEARIZABLE, NOT_LINEARIZABLE, UNKNOWN_VERDICT, search
 
 __all__ = ["LinearizabilityResult", "check_linearizability", "LINEARIZABLE",
@@ -40,7 +40,7 @@ _INF = float("inf")
 
 @dataclass(frozen=True, kw_only=True)
 class LinearizabilityResult(CheckResult):
-    """The verdict of :func:`check_linearizability` (a :class:`~caplab.check.result.CheckResult`
+    """The verdict of :func:`check_linearizability` (a :class:`~caplab.history.result.CheckResult`
     whose ``valid`` is None for ``unknown``), with the evidence for a violation.
 
     ``offending`` (also ``bad_ops``): op ids that cannot be placed after ``prefix``: the

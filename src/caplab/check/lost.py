@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import HistoryError
 from .records import normalize_history
-from .result import CheckResult
+from ..history.result import CheckResult
 from .versions import values_of, versions_by_key
 
 __all__ = ["LostWrite", "LostWriteResult", "check_lost_writes"]
@@ -43,7 +43,7 @@ class LostWrite:
 
 @dataclass(frozen=True, kw_only=True)
 class LostWriteResult(CheckResult):
-    """Result of :func:`check_lost_writes` (a :class:`~caplab.check.result.CheckResult`).
+    """Result of :func:`check_lost_writes` (a :class:`~caplab.history.result.CheckResult`).
 
     ``details``: ``lost`` (the :class:`LostWrite` records, in history order),
     ``writes_checked`` (acknowledged writes with evidence to judge by), ``evidence``

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from ..errors import UnknownNameError
 from .records import normalize_history
-from .result import CheckResult, join_reasons
+from ..history.result import CheckResult, join_reasons
 from .versions import values_of, versions_by_key
 
 __all__ = ["SessionViolation", "SessionResult", "check_sessions", "READ_YOUR_WRITES",
@@ -51,7 +51,7 @@ def _reason(v: SessionViolation) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class SessionResult(CheckResult):
-    """Result of :func:`check_sessions` (a :class:`~caplab.check.result.CheckResult`);
+    """Result of :func:`check_sessions` (a :class:`~caplab.history.result.CheckResult`);
     ``.guarantee(name)`` is the result for one guarantee alone.
 
     ``details``: ``violations`` (the :class:`SessionViolation` records, in history order),

@@ -18,7 +18,7 @@ import bisect
 from dataclasses import dataclass
 
 from .records import normalize_history
-from .result import CheckResult
+from ..history.result import CheckResult
 from .versions import values_of, versions_by_key
 
 __all__ = ["StaleRead", "StaleReadResult", "check_stale_reads"]
@@ -42,7 +42,7 @@ class StaleRead:
 
 @dataclass(frozen=True, kw_only=True)
 class StaleReadResult(CheckResult):
-    """Result of :func:`check_stale_reads` (a :class:`~caplab.check.result.CheckResult`).
+    """Result of :func:`check_stale_reads` (a :class:`~caplab.history.result.CheckResult`).
 
     ``details``: ``stale`` (the :class:`StaleRead` records, in history order),
     ``reads_checked``, ``max_versions_behind``, ``max_stale_ms``.

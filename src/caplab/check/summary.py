@@ -3,7 +3,7 @@
 numbers the CP-vs-AP bars draw (:meth:`Summary.as_dict`).
 
 One row per check (linearizability, stale reads, lost writes, read-your-writes, monotonic reads
-and, given snapshots, convergence), each a :class:`~caplab.check.result.CheckResult`, so a view
+and, given snapshots, convergence), each a :class:`~caplab.history.result.CheckResult`, so a view
 draws any row without knowing which checker made it.
 """
 
@@ -15,7 +15,7 @@ from .convergence import check_convergence
 from .linearizability import DEFAULT_MAX_STEPS, check_linearizability
 from .lost import check_lost_writes
 from .records import normalize_history
-from .result import one_line
+from ..history.result import one_line
 from .sessions import MONOTONIC_READS, READ_YOUR_WRITES, check_sessions
 from .stale import check_stale_reads
 
@@ -33,7 +33,7 @@ class Summary:
     """Every checker's result on one history, and its outcome counts.
 
     Attributes:
-        results: the :class:`~caplab.check.result.CheckResult` of each check, in row order
+        results: the :class:`~caplab.history.result.CheckResult` of each check, in row order
             (``summary["stale reads"]`` picks one by its ``checker`` name).
         ops: the number of operations.
         outcomes: ``{"ok": n, "fail": n, "info": n}``.
