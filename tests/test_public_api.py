@@ -28,7 +28,8 @@ PUBLIC_API = {
     "caplab.kv": ["Cluster", "Client", "OpHandle", "Result", "Workload", "MODES"],
     "caplab.history": [
         "History", "Operation", "COLUMNS", "OPS", "OUTCOMES", "Model", "UNKNOWN",
-        "register_model", "cas_register_model", "kv_model", "load_porcupine_kv",
+        "register_model", "cas_register_model", "kv_model", "queue_model", "log_model",
+        "txn_model", "load_porcupine_kv",
         "load_jepsen_etcd", "load_porcupine"],
     "caplab.check": [
         "CheckResult", "Summary", "check_all", "summarize", "SUMMARY_COLUMNS", "normalize_history", "check_linearizability",

@@ -150,7 +150,7 @@ def check_linearizability(history, model: Model | None = None, *,
     if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
         raise HistoryError(f"max_steps must be a positive whole number, got {max_steps!r}")
     model = model if model is not None else kv_model()
-    records = normalize_history(history)
+    records = normalize_history(history, ops=model.ops)
     groups = _partition(records, model)
     jobs = []  # (key, ops, inps, outs, invokes, returns, search generator)
     for key in _sort_keys(groups):

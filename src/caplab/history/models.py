@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Hashable
 
 from ..errors import UnknownNameError
+from .record import OPS
 
 __all__ = ["Model", "UNKNOWN", "register_model", "cas_register_model", "kv_model",
            "CAS_SEMANTICS"]
@@ -73,6 +74,9 @@ class Model:
         read_only: ``(input, output) -> bool``: True if the operation changes no state in any
             state where it is accepted (a read). Optional; it lets the checker commit such
             operations without trying alternatives, which must be sound, so when unsure: False.
+        ops: the operation names a history for this model may hold (the key-value ones by
+            default; :mod:`caplab.history.families` has models of queues, logs and
+            transactions).
     """
 
     name: str
@@ -83,6 +87,8 @@ class Model:
     describe_state: Callable[[Any], str] = repr
     partition: Callable[[dict], Hashable] | None = None
     read_only: Callable[[Any, Any], bool] | None = None
+    #: the operation names a history for this model may hold (checked before encoding)
+    ops: tuple = OPS
 
 
 def _single(value):
