@@ -141,6 +141,7 @@ class LoadClient(Endpoint):
         super().__init__(name)
         self.profile, self.routes, self.timeout_ms = profile, dict(routes), timeout_ms
         self.sent = 0
+        self._clock = 0.0       # the exact time of the next candidate arrival (ms)
         # One entry per request, index n - 1 (columns, cheaper than objects at 60,000 rows).
         self.sent_ms: list[int] = []
         self.feature: list[str] = []
@@ -149,13 +150,17 @@ class LoadClient(Endpoint):
 
     def start(self) -> None:
         """Begin sending (the first candidate after one exponential gap)."""
+        self._clock = float(self.now)
         self._schedule_next()
 
     def _schedule_next(self) -> None:
+        # Arrival times accumulate exactly and are only floored to whole ms when scheduled:
+        # rounding each gap instead would bias the rate at high load (at a 1 ms mean gap,
+        # rounded gaps average 0.96 ms: 4% too many requests).
         peak_per_ms = self.profile.peak_rate_per_s / 1000
-        gap = int(self.rng("arrivals").expovariate(peak_per_ms) + 0.5)
-        if self.now + gap < self.profile.duration_ms:
-            self.set_timer(gap, self.on_send_timer)
+        self._clock += self.rng("arrivals").expovariate(peak_per_ms)
+        if self._clock < self.profile.duration_ms:
+            self.set_timer(int(self._clock) - self.now, self.on_send_timer)
 
     def on_send_timer(self) -> None:
         rng = self.rng("arrivals")
