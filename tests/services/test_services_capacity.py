@@ -67,3 +67,16 @@ def test_a_bad_tier_adds_nothing():
     with pytest.raises(ConfigError, match="-1"):
         d.add_tier("t", features={"x": 1.0}, base_service_ms=-1)
     assert d.tiers == {} and d.world.nodes == []
+
+
+def test_a_deployment_describes_its_nodes_for_views():
+    """Roles for every node (balancer, instance, booting, down) and crash presets per tier."""
+    d = Deployment(seed=1)
+    t = d.add_tier("sale", features={"sale": 1.0}, instances=2)
+    t.launch(startup_ms=1_000)
+    d.crash("sale-2")
+    assert d.roles() == {"sale-lb": "balancer", "sale-1": "instance", "sale-2": "down",
+                         "sale-3": "booting"}
+    desc = d.describe()
+    assert desc.system == "services" and desc.presets["crash sale-1"] == ("crash", "sale-1")
+    assert set(d.roles().values()) <= set(desc.roles)

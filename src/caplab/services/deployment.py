@@ -17,9 +17,10 @@ Example:
 from __future__ import annotations
 
 from ..errors import ConfigError, UnknownNameError
+from ..world.describe import Description, Option, Role
 from ..world.system import System
 from ..world.world import World
-from .balancer import LoadBalancer, check_policy
+from .balancer import POLICIES, LoadBalancer, check_policy
 from .capacity import SMALL, Instance, Machine
 from .load import LoadClient, LoadProfile
 
@@ -57,7 +58,10 @@ class Tier:
         inst.launched_ms = world.now
         self.instances.append(inst)
         self.live.append(inst)
-        world.sim.schedule(startup_ms, self._join, inst, daemon=True)
+        if startup_ms:
+            world.sim.schedule(startup_ms, self._join, inst, daemon=True)
+        else:
+            self._join(inst)             # ready at once
         self.deployment.log_count(self)
         return inst
 
@@ -200,3 +204,39 @@ class Deployment(System):
     def cost_usd(self) -> float:
         """Dollars billed so far, all tiers."""
         return sum(t.cost_usd() for t in self.tiers.values())
+
+    # -- what views and panels read ----------------------------------------------------------
+    def roles(self) -> dict[str, str]:
+        """Node name -> role: ``balancer``, ``instance``, ``booting``, ``retired`` or ``down``."""
+        out = {}
+        for tier in self.tiers.values():
+            lb = tier.balancer
+            out[lb.name] = "balancer" if lb.up else "down"
+            for inst in tier.instances:
+                if not inst.up:
+                    out[inst.name] = "down"
+                elif inst.retired_ms is not None:
+                    out[inst.name] = "retired"
+                else:
+                    out[inst.name] = "instance" if inst.ready_ms is not None else "booting"
+        return out
+
+    def describe(self) -> Description:
+        """Roles, options and fault presets for views and panels."""
+        roles = {"balancer": Role("balancer", "#0072B2", symbol="diamond", label="balancer"),
+                 "instance": Role("instance", "#009E73", label="instance"),
+                 "booting": Role("booting", "#E69F00", symbol="circle-open", label="booting"),
+                 "retired": Role("retired", "#bbbbbb", symbol="circle-open", label="retired")}
+        presets = {}
+        for tier in self.tiers.values():
+            if tier.live:
+                presets[f"crash {tier.live[0].name}"] = ("crash", tier.live[0].name)
+        presets["heal"] = ("heal", None)
+        tiers = ", ".join(f"{t.name} x{len(t.live)}" for t in self.tiers.values())
+        return Description(
+            system="services", mode="deployment", title=f"services: {tiers or 'no tiers'}",
+            roles=roles, presets=presets, layout="star",
+            options=(Option("policy", "round_robin", "add_tier", "how a balancer routes",
+                            choices=POLICIES),
+                         Option("instances", 1, "add_tier", "instances started at once",
+                                allowed="whole number >= 0")))
