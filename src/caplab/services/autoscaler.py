@@ -70,8 +70,12 @@ class Autoscaler:
             changes.
 
     Example:
+        >>> from caplab.services.deployment import Deployment
+        >>> d = Deployment(seed=1)
+        >>> _ = d.add_tier("sale", features={"sale": 1.0}, instances=1)
         >>> a = Autoscaler(d, "sale", target_utilisation=0.6, min_instances=2, max_instances=8)
-        >>> a.start()                                     # doctest: +SKIP
+        >>> len(a.start().tier.live)
+        2
     """
 
     def __init__(self, deployment, tier, *, target_utilisation: float = 0.6,

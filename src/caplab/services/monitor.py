@@ -60,9 +60,10 @@ def time_series(deployment, *, window_ms: int = 1_000, tier: str | None = None) 
         ConfigError: a bad window, or an unknown tier.
 
     Example:
-        >>> s = time_series(d, window_ms=1000)           # doctest: +SKIP
-        >>> s["p99_ms"][30]
-        412
+        >>> from caplab.services import sale_spike
+        >>> s = time_series(sale_spike("scale-up")["deployment"], window_ms=1000)
+        >>> s["request_rate"][30], s["p99_ms"][30]      # 30 s in: the sale spike
+        (217.0, 36)
     """
     if isinstance(window_ms, bool) or not isinstance(window_ms, int) or window_ms < 1:
         raise ConfigError(f"window_ms must be a whole number >= 1, got {window_ms!r}")
@@ -131,8 +132,9 @@ def summary(deployment, *, from_ms: int = 0, to_ms: int | None = None) -> dict:
         "cost_usd", "cost_per_hour" (the fleet's mean hourly rate over the run)}``.
 
     Example:
-        >>> summary(d)["p99_ms"]                           # doctest: +SKIP
-        188
+        >>> from caplab.services import sale_spike
+        >>> summary(sale_spike("scale-up")["deployment"])["errors"]
+        0
     """
     now = deployment.now
     to_ms = now if to_ms is None else to_ms

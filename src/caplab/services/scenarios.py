@@ -95,9 +95,9 @@ def sale_spike(option: str, *, seed: int = 1, replicas: int = 6, rate_per_s: flo
         (``"spike"``), and ``"deployment"`` (for monitoring and views).
 
     Example:
-        >>> r = sale_spike("scale-up")                   # doctest: +SKIP
+        >>> r = sale_spike("scale-up")
         >>> r["spike"]["p99_ms"], round(r["cost_per_hour"], 2)
-        (31, 1.13)
+        (42, 1.13)
     """
     d, tier = build_option(option, seed=seed, replicas=replicas)
     d.add_load("shoppers", LoadProfile(rate_per_s, spike_start_ms=SPIKE[0],
