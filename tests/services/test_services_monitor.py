@@ -57,3 +57,39 @@ def test_one_tier_only_and_bad_input():
         time_series(d, window_ms=0)
     with pytest.raises(UnknownNameError, match="'basket'.*'sale'"):
         time_series(d, tier="basket")
+
+
+def test_crashes_by_the_nemesis_show_as_detected_down_bands():
+    """A crash the deployment did not make (the world's nemesis) still shows: the balancer's
+    health checks held the instance down from shortly after the crash to shortly after the
+    restart."""
+    from caplab.services.scenarios import build_option
+    from caplab.services import LoadProfile
+    d, _ = build_option("split-out", seed=1)
+    d.add_load("load", LoadProfile(20, duration_ms=10_000))
+    d.nemesis([(2_000, "crash", "sale-3"), (6_000, "restart", "sale-3")])
+    d.run(10_000)
+    s = time_series(d)
+    assert s["faults"] == []
+    (start, end, label), = s["detected"]
+    assert label == "sale-3 detected down"
+    assert 2_000 < start <= 3_500 and 6_000 < end <= 7_000
+
+
+def test_a_crashed_balancer_comes_back_and_checks_health_again():
+    """The balancer's table is volatile: after its restart it routes and pings again."""
+    from caplab.services.scenarios import build_option
+    from caplab.services import LoadProfile
+    d, _ = build_option("split-out", seed=1)
+    c = d.add_load("load", LoadProfile(20, duration_ms=12_000))
+    d.run(2_000)
+    d.crash("sale-lb")
+    d.run(4_000)
+    d.restart("sale-lb")
+    d.run(5_000)
+    d.crash("sale-2")
+    d.run(14_000)
+    lb = d.tier("sale").balancer
+    assert [e[1:] for e in lb.health_log] == [("sale-2", "down")]
+    late = [s for t, s, f in zip(c.sent_ms, c.status, c.feature) if t > 8_000 and f == "sale"]
+    assert late and set(late) == {"ok"}

@@ -132,7 +132,8 @@ class Autoscaler:
         if abs(ratio - 1) <= self.tolerance:
             want = current
         else:
-            want = math.ceil(len(self.tier.ready) * ratio - 1e-9)
+            serving = sum(1 for i in self.tier.ready if i.up)
+            want = math.ceil(serving * ratio - 1e-9)
         return min(self.max_instances, max(self.min_instances, want))
 
     def on_tick(self) -> None:

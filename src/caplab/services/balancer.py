@@ -202,6 +202,22 @@ class LoadBalancer(Endpoint):
             self.trace("health", f"{src} up", peer=src, state="up")
             self._drain_waiting()
 
+    # -- its own faults -------------------------------------------------------------------
+    def on_crash(self) -> None:
+        # A balancer's connection table and queue are volatile: the callers of what it held
+        # hear nothing (they time out); the replies that come back later find no owner.
+        self._owner.clear()
+        self.waiting.clear()
+        self.in_flight = dict.fromkeys(self.in_flight, 0)
+        self._checking = False
+
+    def on_restart(self) -> None:
+        for name in self.backends:           # no ping is outstanding after a restart
+            self._pending[name] = False
+        if self.backends:
+            self._checking = True
+            self.set_timer(self.health_interval_ms, self.on_health_timer, daemon=True)
+
     def _mark_down(self, name: str) -> None:
         self.healthy[name] = False
         self.health_log.append((self.now, name, "down"))

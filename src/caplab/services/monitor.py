@@ -54,7 +54,8 @@ def time_series(deployment, *, window_ms: int = 1_000, tier: str | None = None) 
         window's requests that failed], "p50_ms": [...], "p99_ms": [...] (None in an empty
         window), "queue_length": [sum over instances at the window's end], "instances":
         [live], "utilisation": [mean over ready instances], "marks": [(start, end, label)],
-        "faults": [(start, end, label)]}``. Requests are placed in the window they were sent in.
+        "faults": [(start, end, label)] (crashes through the deployment), "detected":
+        [(start, end, label)] (instances a balancer held down, whoever crashed them)}``. Requests are placed in the window they were sent in.
 
     Raises:
         ConfigError: a bad window, or an unknown tier.
@@ -93,7 +94,8 @@ def time_series(deployment, *, window_ms: int = 1_000, tier: str | None = None) 
               "queue_length": [], "instances": [], "utilisation": [],
               "marks": list(deployment.marks),
               "faults": [(s, e if e is not None else now, label)
-                         for s, e, label in deployment.faults]}
+                         for s, e, label in deployment.faults],
+              "detected": _detected_down(tiers, now)}
     for end in ends:
         start = end - window_ms
         series["queue_length"].append(sum(_queue_at(i, end) for i in instances))
@@ -104,6 +106,21 @@ def time_series(deployment, *, window_ms: int = 1_000, tier: str | None = None) 
         shares = [busy_share(i, max(start, i.ready_ms), end) for i in serving]
         series["utilisation"].append(sum(shares) / len(shares) if shares else 0.0)
     return series
+
+
+def _detected_down(tiers, now: int) -> list[tuple[int, int, str]]:
+    """``(start, end, label)`` while a balancer held an instance down (whoever crashed it:
+    the operator, a panel or the nemesis): what the operator's monitoring saw."""
+    bands = []
+    for tier in tiers:
+        since: dict[str, int] = {}
+        for t, name, state in tier.balancer.health_log:
+            if state == "down":
+                since[name] = t
+            elif name in since:
+                bands.append((since.pop(name), t, f"{name} detected down"))
+        bands += [(t, now, f"{name} detected down") for name, t in sorted(since.items())]
+    return sorted(bands)
 
 
 def _tier_totals(counts, names):

@@ -38,7 +38,9 @@ def _band(start_ms, end_ms, colour, label, opacity, y_label):
 
 
 def dashboard(series: dict, *, title: str = "Service dashboard", height: int = 980):
-    """One row per monitoring series, sharing the time axis, with bands for the spike and faults.
+    """One row per monitoring series, sharing the time axis, with bands for the spike and faults
+    (filled: a crash made through the deployment; dotted outline: while a balancer held an
+    instance down).
 
     Args:
         series: :func:`caplab.services.monitor.time_series` output.
@@ -80,6 +82,12 @@ def dashboard(series: dict, *, title: str = "Service dashboard", height: int = 9
     for start, end, label in series.get("faults", []):
         shape, note = _band(start, end, FAULT_COLOUR, label, 0.18, 1.035)
         shapes.append(shape), notes.append(note)
+    for start, end, label in series.get("detected", []):
+        # What the balancer saw (also for crashes the nemesis made): an outline, not a fill.
+        shape, _ = _band(start, end, FAULT_COLOUR, label, 0.9, 1.0)
+        shape.update(fillcolor="rgba(0,0,0,0)", line={"color": FAULT_COLOUR, "width": 1,
+                                                       "dash": "dot"})
+        shapes.append(shape)
     layout = base_layout(title, height=height, showlegend=True,
                          legend={"orientation": "h", "y": -0.06}, **axes)
     layout["shapes"], layout["annotations"] = shapes, notes
