@@ -55,7 +55,8 @@ def time_series(deployment, *, window_ms: int = 1_000, tier: str | None = None) 
         window), "queue_length": [sum over instances at the window's end], "instances":
         [live], "utilisation": [mean over ready instances], "marks": [(start, end, label)],
         "faults": [(start, end, label)] (crashes through the deployment), "detected":
-        [(start, end, label)] (instances a balancer held down, whoever crashed them)}``. Requests are placed in the window they were sent in.
+        [(start, end, label)] (instances a balancer held down, whoever crashed them)}``.
+        Requests are placed in the window they were sent in.
 
     Raises:
         ConfigError: a bad window, or an unknown tier.
