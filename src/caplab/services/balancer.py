@@ -8,15 +8,16 @@ Routing (what real balancers offer): *round robin* takes the replicas in turn (n
 load-blind like this). With ``max_connections`` set, a replica holds at most that many requests
 and the rest wait at the balancer, first in first out (HAProxy's per-server ``maxconn``: "when
 this limit is reached, connections queue up in the backend until a server slot becomes free");
-with ``max_connections=1`` and one worker per replica the balancer
-and its replicas form exactly one M/M/c queue.
+with ``max_connections=1`` and one worker per replica the balancer and its replicas form exactly
+one M/M/c queue.
 
 Health checks: every ``health_interval_ms`` the balancer pings each replica; after
 ``unhealthy_threshold`` unanswered pings in a row it is *detected down*: no request is routed to
 it, and the requests it held are answered :class:`~caplab.services.capacity.Failed` (indefinite:
 they may have run). One answered ping brings it back. (AWS ALB target groups:
-``HealthCheckIntervalSeconds`` 30 s, ``UnhealthyThresholdCount`` 2; lab scale: 500 ms and 2.) Between the crash and its
-detection, requests routed to the dead replica are lost: that is the availability gap.
+``HealthCheckIntervalSeconds`` 30 s, ``UnhealthyThresholdCount`` 2; lab scale: 500 ms and 2.)
+Between the crash and its detection, requests routed to the dead replica are lost: that is the
+availability gap.
 """
 
 from __future__ import annotations
