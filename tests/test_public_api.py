@@ -16,7 +16,8 @@ PUBLIC_API = {
         "Cluster", "Result", "Workload", "Nemesis", "Simulation", "World", "CaplabError",
         "ConfigError", "UnknownNameError", "SimulationError", "HistoryError", "__version__"],
     "caplab.world": [
-        "World", "System", "Client", "OpHandle", "Result", "Description", "Option", "Role",
+        "World", "System", "Client", "Driver", "OpHandle", "Result", "Description", "Option",
+        "Role",
         "DEFAULT_ROLES", "partition_presets"],
     "caplab.sim": [
         "Simulation", "Timer", "Streams", "derive_seed", "stable_hash", "Trace", "TraceEvent"],

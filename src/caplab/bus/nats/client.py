@@ -15,7 +15,7 @@ operation ``receive`` (key: the subject, output: the message id).
 from __future__ import annotations
 
 from ...errors import ConfigError, UnknownNameError
-from ...world.client import Client
+from ...world.client import Client, Driver
 from ..rabbit.fifo import Resequencer
 from .messages import JsAck, JsBind, JsPublish, Ping, Pub, Sub, Unsub
 from .subjects import check_pattern, check_subject
@@ -27,21 +27,8 @@ __all__ = ["NatsClient", "NatsDriver", "JS_OUTCOMES"]
 JS_OUTCOMES = ("ack", "nak", "ignore")
 
 
-class NatsDriver:
-    """Per-operation options of NATS clients (the world's client calls it)."""
-
-    OPTIONS = ("timeout_ms",)
-
-    def validate_options(self, op: str, options: dict) -> dict:
-        for name in options:
-            if name not in self.OPTIONS:
-                raise UnknownNameError(f"{op} option", name, self.OPTIONS)
-        t = options.get("timeout_ms")
-        if t is None:
-            options.pop("timeout_ms", None)
-        elif isinstance(t, bool) or not isinstance(t, int) or t <= 0:
-            raise ConfigError(f"timeout_ms must be a whole number of ms > 0, got {t!r}")
-        return options
+class NatsDriver(Driver):
+    """Per-operation options of NATS clients (only ``timeout_ms``)."""
 
     def start(self, client, handle) -> None:
         client.start_op(handle)

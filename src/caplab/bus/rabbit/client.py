@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections import deque
 
-from ...errors import ConfigError, UnknownNameError
-from ...world.client import Client
+from ...errors import ConfigError
+from ...world.client import Client, Driver
 from .fifo import Resequencer
 from .messages import Ack, Cancel, Consume, Heartbeat, Nack, Publish
 from .queue import Envelope
@@ -28,22 +28,8 @@ __all__ = ["Publisher", "Consumer", "RabbitDriver", "HANDLER_OUTCOMES"]
 HANDLER_OUTCOMES = ("ack", "requeue", "reject")
 
 
-class RabbitDriver:
-    """The client library's checks of per-operation options (the world's client calls it)."""
-
-    OPTIONS = {"publish": ("timeout_ms",)}
-
-    def validate_options(self, op: str, options: dict) -> dict:
-        allowed = self.OPTIONS.get(op, ())
-        for name in options:
-            if name not in allowed:
-                raise UnknownNameError(f"{op} option", name, allowed)
-        t = options.get("timeout_ms")
-        if t is None:
-            options.pop("timeout_ms", None)
-        elif isinstance(t, bool) or not isinstance(t, int) or t <= 0:
-            raise ConfigError(f"timeout_ms must be a whole number of ms > 0, got {t!r}")
-        return options
+class RabbitDriver(Driver):
+    """The broker's client library: operations take only ``timeout_ms``."""
 
     def start(self, client, handle) -> None:
         client.start_op(handle)

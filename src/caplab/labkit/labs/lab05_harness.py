@@ -38,7 +38,7 @@ from ...check import check_linearizability
 from ...errors import UnknownNameError
 from ...net.latency import Uniform
 from ...world import World
-from ...world.client import Client
+from ...world.client import Client, Driver
 from ...world.system import System
 from .lab05_node import Get, GetOk, Put, PutOk, RegisterNode, check_node_class
 
@@ -53,7 +53,7 @@ FAULT_GAP_MS = (50, 250)
 CRASH_MS = (300, 900)
 
 
-class RegisterDriver:
+class RegisterDriver(Driver):
     """The client side: send each request to the client's node, match the answer by ``req``."""
 
     def __init__(self, service) -> None:
@@ -62,10 +62,7 @@ class RegisterDriver:
     def validate_options(self, op: str, options: dict) -> dict:
         if op not in ("put", "get"):
             raise UnknownNameError("operation", op, ["put", "get"])
-        for name in options:
-            if name != "timeout_ms":
-                raise UnknownNameError(f"{op} option", name, ["timeout_ms"])
-        return options
+        return super().validate_options(op, options)
 
     def start(self, client, handle) -> None:
         op = handle.operation
