@@ -38,7 +38,7 @@ class RingDriver(Driver):
         default = b.options["write_consistency" if op != "get" else "read_consistency"]
         level = options.get("consistency")
         options["consistency"] = check_level("consistency", default if level is None
-                                             else level, b.rf)
+                                             else level, b.rf, for_read=op == "get")
         if op != "get" and options.get("context") is not None:
             options["context"] = check_clock(options["context"])
         return options

@@ -153,17 +153,17 @@ class RingNode(CoordinatorMixin, Endpoint):
         return 0 if since is None else self.now - since
 
     def store_hint(self, target: str, key: str, version, why: str, *,
-                   window: bool = True) -> None:
+                   window: bool = True) -> bool:
         """Keep a hint for ``target``, unless it has been down longer than the hint window.
 
         Cassandra: max_hint_window is the longest a coordinator generates hints for a node it
         sees down; past it no new hints are written (the node needs repair when it returns).
         ``window=False`` (a sloppy-quorum stand-in, whose copy is the only one it holds for the
-        owner; Dynamo has no hint window) always keeps the hint.
+        owner; Dynamo has no hint window) always keeps the hint. Returns whether a hint was kept.
         """
         b = self.backend
         if not b.options["hinted_handoff"]:
-            return
+            return False
         limit = b.options["hint_window_ms"]
         down_ms = self.downtime(target)
         if window and down_ms > limit:
@@ -172,12 +172,13 @@ class RingNode(CoordinatorMixin, Endpoint):
                                f"> hint_window_ms={limit} ({why})", target,
                        action="not_stored", key=key, value=version.value, target=target,
                        down_ms=down_ms, hint_window_ms=limit, reason=why)
-            return
+            return False
         hint = Hint(self.new_id(), target, key, version, self.now)
         self.hints.append(hint)
         b.counters["hints_stored"] += 1
         self.trace("hint", f"store hint {key}={version.value!r} for {target} ({why})", target,
                    action="stored", key=key, value=version.value, target=target, reason=why)
+        return True
 
     def expire_hints(self) -> None:
         """Drop hints older than ``hint_ttl_ms`` (Cassandra: gc_grace_seconds); None keeps them."""

@@ -67,7 +67,7 @@ def validate_ring_options(options: dict, node_names) -> dict:
     if opts["conflict"] not in CONFLICT_MODES:
         raise UnknownNameError("conflict mode", opts["conflict"], CONFLICT_MODES)
     for name in ("write_consistency", "read_consistency"):
-        opts[name] = check_level(name, opts[name], rf)
+        opts[name] = check_level(name, opts[name], rf, for_read=name == "read_consistency")
     for name in ("hint_window_ms", "gossip_interval_ms", "failure_timeout_ms",
                  "request_timeout_ms", "coordinator_timeout_ms"):
         _positive_int(name, opts[name])

@@ -9,7 +9,8 @@ option                   default    meaning (source)
 =======================  =========  ===========================================================
 replication_factor       3          copies of every key (Cassandra RF, Dynamo N)
 vnodes                   8          tokens per node (Cassandra num_tokens; 16 in 4.0, 256 before)
-write_consistency        "quorum"   acks a write waits for (Cassandra CL; Dynamo W)
+write_consistency        "quorum"   acks a write waits for (Cassandra CL; Dynamo W); "any":
+                                    with every replica down a stored hint acknowledges it
 read_consistency         "quorum"   answers a read waits for (Cassandra CL; Dynamo R)
 hinted_handoff           True       keep hints for unreachable replicas (Cassandra)
 hint_window_ms           3000       a coordinator stores no new hints for a node its detector
