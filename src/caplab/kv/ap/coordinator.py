@@ -92,7 +92,8 @@ class CoordinatorMixin:
             self.trace("unavailable", f"put {key} needed {required} alive {available}", src,
                        op="put", key=key, required=required, alive=available)
             return
-        version = self.new_version(key, msg.value, msg.context, tombstone=msg.delete)
+        version = self.new_version(key, msg.value, msg.context, tombstone=msg.delete,
+                                   timestamp=msg.timestamp)
         st = _Write()
         st.key, st.version, st.client, st.op_id = key, version, src, msg.op_id
         st.required, st.targets, st.standins = required, alive, standins
@@ -113,7 +114,8 @@ class CoordinatorMixin:
         """Consistency ANY with every replica down (Cassandra): a stored hint is enough to
         acknowledge the write; nobody can read it until a hint is replayed. False if no hint
         could be stored (hinted handoff off, or every replica down past the hint window)."""
-        version = self.new_version(msg.key, msg.value, msg.context, tombstone=msg.delete)
+        version = self.new_version(msg.key, msg.value, msg.context, tombstone=msg.delete,
+                                   timestamp=msg.timestamp)
         stored = [n for n in down if self.store_hint(n, msg.key, version, "write at ANY")]
         if not stored:
             return False
@@ -122,8 +124,10 @@ class CoordinatorMixin:
         self.send(src, ClientReply(msg.op_id, "ok", context=version.vc))
         return True
 
-    def new_version(self, key: str, value, context, *, tombstone: bool = False) -> Version:
-        """Stamp a write: LWW timestamp from this coordinator's clock (Cassandra: the
+    def new_version(self, key: str, value, context, *, tombstone: bool = False,
+                    timestamp: int | None = None) -> Version:
+        """Stamp a write: the client's timestamp if it gave one (``USING TIMESTAMP``, or a
+        driver's client-side timestamps), else this coordinator's clock (Cassandra: the
         coordinator's time when the client gives none); in siblings mode, Dynamo's clock."""
         vc = ()
         if self.backend.options["conflict"] == "siblings":
@@ -132,7 +136,8 @@ class CoordinatorMixin:
             # writes it coordinates never carry equal clocks with different values.
             vc = vclock.increment(context, self.name, at_least=self.issued.get(key, 0))
             self.issued[key] = dict(vc)[self.name]
-        return Version(None if tombstone else value, self.local_time(), vc, self.name, self.now,
+        ts = self.local_time() if timestamp is None else timestamp
+        return Version(None if tombstone else value, ts, vc, self.name, self.now,
                        tombstone=tombstone)
 
     def handle_mutation_ack(self, msg, src: str) -> None:

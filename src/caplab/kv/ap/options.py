@@ -19,9 +19,14 @@ DEFAULTS = {"replication_factor": 3, "vnodes": 8, "write_consistency": "quorum",
             "hint_ttl_ms": 240_000, "gc_grace_ms": 240_000, "read_repair": "blocking",
             "anti_entropy_ms": None, "merkle_depth": 4, "conflict": "lww",
             "sloppy_quorum": False, "gossip_interval_ms": 100, "failure_timeout_ms": 400,
-            "request_timeout_ms": 400, "coordinator_timeout_ms": 600, "read_repair_fn": None}
+            "request_timeout_ms": 400, "coordinator_timeout_ms": 600, "read_repair_fn": None,
+            "timestamps": "coordinator"}
 
 CONFLICT_MODES = ("lww", "siblings")
+#: who stamps a write for last-write-wins: the coordinator's clock (Cassandra when the client
+#: gives no timestamp) or the client's (drivers' client-side timestamp generators, the default
+#: of the DataStax drivers since protocol v3)
+TIMESTAMP_SOURCES = ("coordinator", "client")
 READ_REPAIR_MODES = ("blocking", "async", "off")
 
 
@@ -66,6 +71,8 @@ def validate_ring_options(options: dict, node_names) -> dict:
     _positive_int("vnodes", opts["vnodes"])
     if opts["conflict"] not in CONFLICT_MODES:
         raise UnknownNameError("conflict mode", opts["conflict"], CONFLICT_MODES)
+    if opts["timestamps"] not in TIMESTAMP_SOURCES:
+        raise UnknownNameError("timestamps source", opts["timestamps"], TIMESTAMP_SOURCES)
     for name in ("write_consistency", "read_consistency"):
         opts[name] = check_level(name, opts[name], rf, for_read=name == "read_consistency")
     for name in ("hint_window_ms", "gossip_interval_ms", "failure_timeout_ms",

@@ -32,6 +32,9 @@ read_repair              blocking   "blocking": read the replicas the level need
 anti_entropy_ms          None       Merkle-tree repair period per node; None = off
 merkle_depth             4          2**depth leaves per tree (Cassandra repairs at depth 15)
 conflict                 "lww"      "lww" (Cassandra) or "siblings" (Dynamo vector clocks)
+timestamps               coordinator  who stamps a write for LWW: "coordinator" (Cassandra with no
+                                    client timestamp) or "client" (drivers' client-side
+                                    timestamps); per put: ``timestamp=`` (USING TIMESTAMP)
 sloppy_quorum            False      stand-ins past the preference list count to W (Dynamo 4.6)
 gossip_interval_ms       100        heartbeat period (Cassandra gossips every second)
 failure_timeout_ms       400        silence before a peer is thought down (phi ~8 simplified)
