@@ -29,12 +29,15 @@ dry_run_rule         mongodb   who refuses a dry-run vote while it sees a health
                                ``"mongodb"`` (only arbiters) or ``"raft_prevote"`` (all)
 election_handoff     True      ``enableElectionHandoff``: after ``step_down()`` a caught-up
                                secondary stands at once (``replSetStepUp``)
+causal_consistency   False     causally consistent sessions: reads carry ``afterClusterTime``
+                               (the client's ``operationTime``) and wait for it; per read
+                               ``causal=``
 vote_rule            None      MongoDB's voting rule; or ``fn(ballot) -> (granted, reason)``
                                (:mod:`caplab.kv.cp.voting`; for labs: try a wrong rule)
 ==================== ========= ===========================================================
 
 Per operation: ``put(key, value, w=..., wtimeout_ms=..., timeout_ms=...)`` and
-``get(key, read_preference=..., read_concern=..., timeout_ms=...)``.
+``get(key, read_preference=..., read_concern=..., causal=..., timeout_ms=...)``.
 
 Example:
     >>> from caplab.kv import Cluster

@@ -117,6 +117,7 @@ class ReadRequest:
     key: str
     read_preference: str
     read_concern: str
+    after_optime: tuple | None = None   # afterClusterTime of a causally consistent session
 
 
 @message
@@ -129,6 +130,7 @@ class ReadReply:
     error: str | None
     primary: str | None
     optime: tuple | None
+    snapshot: tuple | None = None       # the optime the read saw up to (operationTime)
 
 
 @message
