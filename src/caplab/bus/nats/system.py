@@ -57,14 +57,9 @@ class Nats(System):
         for name, value in self.options.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{name} must be a whole number of ms >= 1, got {value!r}")
-        if world is None:
-            world = World(seed=seed, latency=latency, loss=loss, op_timeout_ms=op_timeout_ms,
-                          trace=trace)
-        taken = [n for n in names if n in world.network.endpoints]
-        if taken:
-            raise ConfigError(f"server names {taken} are already in use in this world; "
-                              f"choose other names (servers=[...])")
-        self.world = world
+        self.world = world = self.world_for(world, names, what="server", seed=seed,
+                                            latency=latency, loss=loss,
+                                            op_timeout_ms=op_timeout_ms, trace=trace)
         self.tracing = world.sim.trace.enabled      # skip building trace text when off
         self.server_names = names
         self.driver = NatsDriver()

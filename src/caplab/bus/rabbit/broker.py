@@ -51,14 +51,8 @@ class Broker(System):
                  **options) -> None:
         names = _node_names(nodes)
         self.options = _check_options(options)
-        if world is None:
-            world = World(seed=seed, latency=latency, loss=loss, op_timeout_ms=op_timeout_ms,
-                          trace=trace)
-        taken = [n for n in names if n in world.network.endpoints]
-        if taken:
-            raise ConfigError(f"node names {taken} are already in use in this world; choose "
-                              f"other names (nodes=[...])")
-        self.world = world
+        self.world = world = self.world_for(world, names, seed=seed, latency=latency, loss=loss,
+                                            op_timeout_ms=op_timeout_ms, trace=trace)
         self.tracing = world.sim.trace.enabled      # skip building trace text when off
         self.defs = Definitions(list(names))
         self.driver = RabbitDriver()
