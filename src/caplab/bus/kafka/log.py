@@ -77,6 +77,24 @@ class KafkaLog(System):
     def _own_nodes(self) -> list[str]:
         return self.nodes
 
+    def crash(self, name: str) -> None:
+        """Crash a broker, the controller, or one of this log's producers and consumers.
+
+        (The world crashes only nodes; a consumer that dies mid-poll is what at-least-once
+        and at-most-once are about, so the log crashes its clients through the network.)
+        """
+        if name in self.world.clients and self.world.clients[name].system is self:
+            return self.world.network.crash(name)
+        self._require_node(name)
+        self.world.crash(name)
+
+    def restart(self, name: str) -> None:
+        """Restart a crashed broker, controller or client (a consumer rejoins its group)."""
+        if name in self.world.clients and self.world.clients[name].system is self:
+            return self.world.network.restart(name)
+        self._require_node(name)
+        self.world.restart(name)
+
     # -- topics ----------------------------------------------------------------------------------
     def create_topic(self, name: str, *, partitions: int = 1, replication_factor=None,
                      min_insync_replicas: int = 1, retention_ms=None) -> None:

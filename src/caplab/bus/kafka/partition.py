@@ -22,7 +22,7 @@ class Replica:
         self.records: list = []
         self.log_start = 0
         self.epoch_starts: list = []     # [(epoch, first offset)], increasing
-        self.producers: dict = {}        # producer id -> (seq, base offset) of its last batch
+        self.producers: dict = {}        # producer id -> {batch seq: base offset}
         self.high_watermark = 0
 
     @property
@@ -40,7 +40,7 @@ class Replica:
             self.epoch_starts.append((epoch, base))
         self.records.extend(records)
         if pid is not None:
-            self.producers[pid] = (seq, base)
+            self.producers.setdefault(pid, {})[seq] = base
         return base
 
     def append_replicated(self, records) -> None:
@@ -52,17 +52,15 @@ class Replica:
                 starts.append((record[EPOCH], base + i))
             pid = record[PID]
             if pid is not None:
-                last = producers.get(pid)
-                if last is None or last[0] != record[SEQ]:
-                    producers[pid] = (record[SEQ], base + i)
+                producers.setdefault(pid, {}).setdefault(record[SEQ], base + i)
         self.records.extend(records)
 
     def duplicate_of(self, pid, seq: int):
         """The base offset of an already-appended batch ``(pid, seq)``, or None (KIP-98)."""
-        last = self.producers.get(pid)
-        if last is not None and last[0] == seq:
-            return last[1]
-        return None
+        # Kafka keeps the last five batches per producer (max.in.flight <= 5); the lab keeps
+        # them all, so any number of batches may be in flight.
+        seqs = self.producers.get(pid)
+        return None if seqs is None else seqs.get(seq)
 
     def end_offset_for(self, epoch: int) -> int:
         """The end offset of ``epoch`` in this log (OffsetsForLeaderEpoch, KIP-101)."""
@@ -91,9 +89,7 @@ class Replica:
         self.producers = {}
         for offset_i, record in enumerate(self.records, self.log_start):
             if record[PID] is not None:
-                first = self.producers.get(record[PID])
-                if first is None or first[0] != record[SEQ]:
-                    self.producers[record[PID]] = (record[SEQ], offset_i)
+                self.producers.setdefault(record[PID], {}).setdefault(record[SEQ], offset_i)
 
     def delete_before(self, time_ms: int) -> int:
         """Retention: drop records appended before ``time_ms`` below the high watermark."""
