@@ -216,10 +216,11 @@ def check_effect(history, topic: str, group: str, *, amount=None,
             extra += amount(value)
         applied.add(msg_id)
     lost_amount = expected - (balance - extra)
-    valid = balance == expected
-    reasons = () if valid else (f"balance {balance} != exactly-once expectation {expected} "
-                                f"(lost {lost_amount}, applied more than once or unacknowledged "
-                                f"{extra})",)
+    # A loss and a duplicate of the same amount cancel in the balance: still wrong.
+    valid = lost_amount == 0 and extra == 0
+    reasons = () if valid else (f"balance {balance} vs exactly-once expectation {expected}: "
+                                f"lost {lost_amount}, applied more than once or "
+                                f"unacknowledged {extra}",)
     return CheckResult(checker="end-to-end effect", valid=valid, reasons=reasons,
                        details={"balance": balance, "expected": expected,
                                 "lost_amount": lost_amount, "extra_amount": extra})
