@@ -224,9 +224,12 @@ class Broker(Endpoint):
             if not self.is_leader(tp) or tp in self.pending_isr:
                 continue
             isr = self.meta[tp][META_ISR]
-            caught = self.caught_up_ms[tp]
-            # Kafka: a follower that has not caught up within replica.lag.time.max.ms is out.
-            slow = [b for b in isr if b != self.name and self.now - caught.get(b, 0) > lag_ms]
+            caught, leo = self.caught_up_ms[tp], self.follower_leo[tp]
+            end = self.replicas[tp].log_end
+            # Kafka: a follower that has not caught up within replica.lag.time.max.ms is out,
+            # unless it already holds the leader's whole log (KAFKA-7152).
+            slow = [b for b in isr if b != self.name and leo.get(b, 0) < end
+                    and self.now - caught.get(b, 0) > lag_ms]
             if slow:
                 self._propose_isr(tp, tuple(b for b in isr if b not in slow))
         self.set_timer(lag_ms // 2, self._check_isr, daemon=True)
