@@ -207,6 +207,41 @@ class KafkaLog(System):
         g = self.controller.groups.get(group)
         return dict(g.assignment) if g else {}
 
+    def snapshot(self) -> dict:
+        """The log's state as plain data (for views): per topic and partition the leader, ISR,
+        replicas and each replica's log start and end offsets and high watermark; per group the
+        committed offsets and each member's partitions and positions.
+
+        Example:
+            >>> log = KafkaLog(brokers=3, seed=1); log.create_topic("t")
+            >>> log.snapshot()["topics"]["t"][0]["leader"]
+            'b1'
+        """
+        topics = {}
+        for topic in self.topics:
+            rows = []
+            for p in range(self.controller.topics[topic]["partitions"]):
+                leader, epoch, isr, replicas, _ = self.controller.state[(topic, p)]
+                ends = {}
+                for b in replicas:
+                    r = self.brokers[b].replicas.get((topic, p))
+                    ends[b] = (r.log_start, r.log_end, r.high_watermark) if r else (0, 0, 0)
+                rows.append({"partition": p, "leader": leader, "epoch": epoch, "isr": list(isr),
+                             "replicas": list(replicas), "up": {b: self.brokers[b].up
+                                                                for b in replicas},
+                             "logs": ends, "high_watermark": self.high_watermark(topic, p)})
+            topics[topic] = rows
+        groups = {}
+        for name, g in sorted(self.controller.groups.items()):
+            members = {}
+            for m, parts in sorted(g.assignment.items()):
+                client = self.world.clients.get(m)
+                positions = dict(client.positions) if client is not None else {}
+                members[m] = {"partitions": list(parts), "positions": positions}
+            groups[name] = {"topic": g.topic, "generation": g.generation,
+                            "committed": dict(g.committed), "members": members}
+        return {"time_ms": self.now, "topics": topics, "groups": groups}
+
     def describe(self) -> Description:
         """Roles (controller, leader, follower), options and fault presets."""
         leaders = {s[0] for s in self.controller.state.values() if s[0]}
