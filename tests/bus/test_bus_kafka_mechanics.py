@@ -34,7 +34,9 @@ def test_groups_rebalance_when_members_join_and_leave():
     log.run_for(50)
     assert log.assignment("g") == {"c1": (0, 1), "c2": (2, 3)}
     assert sorted(c1.positions) == [0, 1]
+    pending = log.clients["c2"].poll_async()
     log.clients["c2"].close()
+    assert pending.done and pending.result.outcome == "info"   # closing ends what is in flight
     log.run_for(50)
     assert log.assignment("g") == {"c1": (0, 1, 2, 3)}
 

@@ -111,6 +111,8 @@ class Consumer(Client):
     def close(self) -> None:
         """Leave the group at once (a clean shutdown: no session timeout to wait for)."""
         self.send(self.system.controller_name, LeaveGroup(self.group))
+        for handle in sorted(self.pending.values(), key=lambda h: h.id):
+            self.finish(handle, "info", error="consumer closed: outcome unknown")
         self.incarnation += 1   # stops heartbeats and the poll loop
         self.looping = None
         self.generation, self.positions = -1, {}
@@ -234,6 +236,7 @@ class Consumer(Client):
             if handle.state.pop("committing", None):
                 self._process(handle)   # Kafka's auto-commit logs a failure and goes on
         elif msg.error is None:
-            self.finish(handle, "ok", value=handle.operation.input, node=self.system.controller_name)
+            self.finish(handle, "ok", value=handle.operation.input,
+                        node=self.system.controller_name)
         else:
             self.finish(handle, "fail", error=f"{msg.error}: the group rebalanced; commit refused")

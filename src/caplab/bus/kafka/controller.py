@@ -62,7 +62,8 @@ class Controller(Endpoint):
         n = len(self.brokers)
         self.topics[topic] = options
         for p in range(options["partitions"]):
-            replicas = tuple(self.brokers[(p + i) % n] for i in range(options["replication_factor"]))
+            rf = options["replication_factor"]
+            replicas = tuple(self.brokers[(p + i) % n] for i in range(rf))
             self.state[(topic, p)] = [replicas[0], 0, replicas, replicas,
                                       options["min_insync_replicas"]]
         self._publish()

@@ -164,8 +164,8 @@ class KafkaLog(System):
         self.topic_options(topic)
         state = self.controller.state.get((topic, p))
         if state is None:
-            raise ConfigError(f"partition must be in 0..{self.topic_options(topic)['partitions'] - 1}"
-                              f", got {p!r}")
+            last = self.topic_options(topic)["partitions"] - 1
+            raise ConfigError(f"partition must be in 0..{last}, got {p!r}")
         return state
 
     def leader(self, topic: str, p: int):

@@ -34,7 +34,7 @@ class Replica:
             self.epoch_starts[-1][0] if self.epoch_starts else -1)
 
     def append(self, records, epoch: int, pid=None, seq: int = 0) -> int:
-        """Append records ``(epoch, key, value, msg_id, pid, seq, time)``; return the base offset."""
+        """Append records ``(epoch, key, value, msg_id, pid, seq, time)``; return base offset."""
         base = self.log_end
         if not self.epoch_starts or self.epoch_starts[-1][0] < epoch:
             self.epoch_starts.append((epoch, base))
