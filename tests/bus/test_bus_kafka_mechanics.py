@@ -108,3 +108,15 @@ def test_a_commit_from_a_fenced_member_is_refused():
     r = c1.commit_async()
     log.run_until(lambda: r.done)
     assert r.result.outcome == "fail" and "IllegalGeneration" in r.result.error
+
+
+def test_the_log_describes_itself():
+    """describe() gives roles (leader starred), per-produce options with acks choices, presets."""
+    log = KafkaLog(brokers=3, seed=7)
+    log.create_topic("t", partitions=1)
+    d = log.describe()
+    assert d.system == "bus" and d.mode == "kafka" and d.leader_roles == ("leader",)
+    assert [o.choices for o in d.options_for("produce") if o.name == "acks"] == [(0, 1, "all")]
+    assert d.presets["isolate primary"] == ("isolate", "b1")
+    assert log.roles() == {"controller": "controller", "b1": "leader", "b2": "follower",
+                           "b3": "follower"}
