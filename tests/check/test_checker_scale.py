@@ -1,6 +1,5 @@
 """The anomaly checkers at scale: the same answers as brute force, in about n log n time."""
 
-import time
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -50,27 +49,23 @@ def test_lost_writes_agree_with_brute_force(history):
     assert fast == ref.lost_writes(history)
 
 
-def _seconds(fn, *args):
-    start = time.perf_counter()
-    fn(*args)
-    return time.perf_counter() - start
-
-
-def test_stale_and_lost_write_checks_scale_to_40000_operations():
-    """40,000 operations on 4 keys in a few seconds at most (quadratic before: over a
-    minute)."""
+def test_stale_and_lost_write_checks_handle_40000_operations():
+    """40,000 operations on 4 keys: the generator's stale reads are all found (the time this
+    takes, quadratic before, is measured by benchmarks/bench_checker.py, not asserted)."""
     h = register_history(40_000, keys=4, seed=3, stale_fraction=0.01, info_fraction=0.01,
                          fail_fraction=0.01)
-    assert _seconds(check_stale_reads, h) + _seconds(check_lost_writes, h) < 4.0
+    stale = check_stale_reads(h)
+    assert stale.valid is False and len(stale.stale) > 100
+    assert check_lost_writes(h).valid is not None
 
 
-def test_linearizability_on_one_key_with_40000_operations_is_fast():
-    """One key with 40,000 operations: a search step costs the same late as early (the
-    linearized set is a window, not a bitset of the whole history; it took 20 s, now 1.5)."""
+def test_linearizability_on_one_key_with_40000_operations():
+    """One key with 40,000 operations is decided, with the same search steps as before the
+    linearized set became a window (its time, 20 s before and 1.5 s after, is measured by the
+    checker benchmark, not asserted)."""
     h = register_history(40_000, keys=1, seed=4, info_fraction=0.01, fail_fraction=0.01)
-    start = time.perf_counter()
     result = check_linearizability(h)
-    assert result.ok and result.steps == 1_554_064 and time.perf_counter() - start < 6.0
+    assert result.ok and result.steps == 1_554_064
 
 
 def test_summary_of_a_seeded_generated_history_is_deterministic_and_correct():

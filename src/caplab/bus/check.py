@@ -7,9 +7,8 @@ completed ``ok`` with output ``((partition, offset, msg_id, key, value), ...)`` 
 group (or queue) in its options as ``group``; a ``commit`` with input ``((partition, next
 offset), ...)``. Every checker sorts once, so it costs about n log n in the number of messages.
 
-Result shape: :class:`CheckResult` here has exactly the fields and methods of the shared
-``caplab.check.result.CheckResult`` (``checker``, ``valid``, ``offending``, ``reasons``,
-``details``, ``explain()``) and stands in for it until that lands.
+Result shape: the shared :class:`caplab.history.result.CheckResult` (``checker``, ``valid``,
+``offending``, ``reasons``, ``details``, ``explain()``), as every caplab checker returns.
 
 Example:
     >>> from caplab.bus.kafka import KafkaLog
@@ -22,46 +21,13 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Mapping
+from ..history.result import CheckResult
 
 __all__ = ["CheckResult", "check_lost", "check_duplicated", "check_reordered", "check_effect",
            "lag_over_time", "check_lag", "check_delivery", "acknowledged", "deliveries"]
 
 PRODUCE_OPS = frozenset({"produce", "publish"})
 DELIVERY_OPS = frozenset({"poll", "consume", "deliver"})
-
-
-@dataclass(frozen=True, kw_only=True)
-class CheckResult:
-    """What a checker found: verdict, offending operation ids, one reason each, details.
-
-    ``valid`` is True (holds), False (violated) or None (unknown / nothing to judge).
-    """
-
-    checker: str
-    valid: bool | None
-    offending: tuple = ()
-    reasons: tuple = ()
-    details: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def ok(self) -> bool:
-        return self.valid is True
-
-    @property
-    def verdict(self) -> str:
-        return {True: "ok", False: "violated", None: "unknown"}[self.valid]
-
-    def explain(self) -> str:
-        """Several lines for people: the verdict, then one line per finding."""
-        if self.valid is True:
-            return f"{self.checker}: ok."
-        head = f"{self.checker}: {self.verdict}"
-        if self.offending:
-            head += f" ({len(self.offending)} operation(s))"
-        return "\n".join([head + (":" if self.reasons else ".")]
-                         + [f"  - {r}" for r in self.reasons])
 
 
 # -- reading the history ---------------------------------------------------------------------
