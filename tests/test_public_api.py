@@ -52,6 +52,29 @@ PUBLIC_API = {
         "Action", "replay"],
     "caplab.labkit": ["Exercise", "Outcome", "Incorrect", "CORRECT", "INCORRECT",
                       "NOT_ATTEMPTED"],
+    "caplab.bus": [
+        "check", "kafka", "nats", "rabbit"],
+    "caplab.bus.kafka": [
+        "Consumer", "KafkaLog", "Producer", "murmur2", "partition_for"],
+    "caplab.bus.rabbit": [
+        "Broker", "Consumer", "EXCHANGE_TYPES", "Envelope", "HANDLER_OUTCOMES",
+        "OPTIONS", "Publisher", "check_topic_pattern", "headers_match", "topic_matches"],
+    "caplab.bus.nats": [
+        "JS_OUTCOMES", "Nats", "NatsClient", "OPTIONS", "check_pattern",
+        "check_subject", "subject_matches"],
+    "caplab.txn": [
+        "CheckResult", "Choreography", "CompensationFailed", "PHASES", "Sagas", "Step",
+        "TwoPhaseCommit", "check_atomicity", "check_invariants", "lock_statistics"],
+    "caplab.resilience": [
+        "Backoff", "BreakerConfig", "Bulkhead", "CLOSED", "Call", "CallReply",
+        "CallResult", "CallerClient", "CircuitBreaker", "Dependency", "HALF_OPEN",
+        "JITTERS", "OPEN", "ResilientCaller", "Retry", "RpcEndpoint", "Transition",
+        "WINDOW_TYPES", "add_caller", "breaker_series", "call_series", "open_loop"],
+    "caplab.services": [
+        "Autoscaler", "BIG", "Call", "Deployment", "Done", "Failed", "Instance",
+        "LoadBalancer", "LoadClient", "LoadProfile", "Machine", "OPTIONS", "POLICIES",
+        "SMALL", "Tier", "compare_options", "paging_factor", "percentile", "sale_spike",
+        "summary", "time_series"],
     # packages of submodules: each name is a module, imported on use
     "caplab.labkit.labs": ["lab01", "lab02", "lab03", "lab04", "lab05"],
     "caplab.labkit.course": ["nb01", "nb02", "nb03", "nb04", "nb05", "nb06", "nb07"],
