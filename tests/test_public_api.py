@@ -16,7 +16,8 @@ PUBLIC_API = {
         "Cluster", "Result", "Workload", "Nemesis", "Simulation", "World", "CaplabError",
         "ConfigError", "UnknownNameError", "SimulationError", "HistoryError", "__version__"],
     "caplab.world": [
-        "World", "System", "Client", "Driver", "OpHandle", "Result", "Description", "Option",
+        "World", "System", "Client", "Driver", "ClientDriver", "OpHandle", "Result",
+        "Description", "Option",
         "Role",
         "DEFAULT_ROLES", "partition_presets"],
     "caplab.sim": [

@@ -17,7 +17,7 @@ from ..errors import ConfigError, UnknownNameError
 from ..history.record import READ_OPS
 from ..net.endpoint import Endpoint
 
-__all__ = ["Client", "Driver", "OpHandle", "Result"]
+__all__ = ["Client", "Driver", "ClientDriver", "OpHandle", "Result"]
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,21 @@ class Driver:
 
     def on_finish(self, client, handle) -> None:
         """Called after an operation completes (clean up driver state)."""
+
+
+class ClientDriver(Driver):
+    """A driver for clients that hold their own protocol state: each operation is handed to
+    the client (``start_op(handle)``, then ``op_finished(handle)``); the clients receive their
+    messages themselves. The bus clients work this way."""
+
+    def start(self, client, handle) -> None:
+        client.start_op(handle)
+
+    def receive(self, client, msg, src: str) -> None:  # pragma: no cover - clients receive
+        client.receive(msg, src)
+
+    def on_finish(self, client, handle) -> None:
+        client.op_finished(handle)
 
 
 class Client(Endpoint):

@@ -10,7 +10,8 @@ requests: here metadata is always fresh, while produce and fetch requests cross 
 
 from __future__ import annotations
 
-from ...errors import ConfigError, UnknownNameError
+from ...errors import ConfigError
+from ...world.client import Driver
 from .messages import Fetch, OffsetCommit, Produce
 from .options import PRODUCE_OPTIONS, check_acks
 
@@ -30,28 +31,20 @@ def _whole(name, value, minimum):
     return value
 
 
-class KafkaDriver:
+class KafkaDriver(Driver):
     """The client side of :class:`~caplab.bus.kafka.KafkaLog` (world client driver contract)."""
 
-    ALLOWED = {"produce": dict(PRODUCE_OPTIONS, partition=None), "poll": POLL_OPTIONS,
+    OPTIONS = {"produce": dict(PRODUCE_OPTIONS, partition=None), "poll": POLL_OPTIONS,
                "commit": COMMIT_OPTIONS}
 
     def __init__(self, log) -> None:
         self.log = log
 
     # -- options -------------------------------------------------------------------------------
-    def validate_options(self, op: str, options: dict) -> dict:
-        """Check per-operation options and fill defaults; raises before anything changes."""
-        allowed = self.ALLOWED[op]
-        for name in options:
-            if name not in allowed:
-                raise UnknownNameError(f"{op} option", name, sorted(allowed))
-        opts = dict(allowed)
+    def complete_options(self, op: str, options: dict) -> dict:
+        """Fill the defaults and check the values (names and timeout_ms are checked before)."""
+        opts = {k: v for k, v in self.options_for(op).items() if k != "timeout_ms"}
         opts.update(options)
-        if opts["timeout_ms"] is None:
-            del opts["timeout_ms"]
-        else:
-            _whole("timeout_ms", opts["timeout_ms"], 1)
         if op == "produce":
             opts["acks"] = check_acks(opts["acks"])
             _whole("retries", opts["retries"], 0)

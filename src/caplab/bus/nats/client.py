@@ -15,7 +15,7 @@ operation ``receive`` (key: the subject, output: the message id).
 from __future__ import annotations
 
 from ...errors import ConfigError, UnknownNameError
-from ...world.client import Client, Driver
+from ...world.client import Client, ClientDriver
 from ..rabbit.fifo import Resequencer
 from .messages import JsAck, JsBind, JsPublish, Ping, Pub, Sub, Unsub
 from .subjects import check_pattern, check_subject
@@ -27,17 +27,8 @@ __all__ = ["NatsClient", "NatsDriver", "JS_OUTCOMES"]
 JS_OUTCOMES = ("ack", "nak", "ignore")
 
 
-class NatsDriver(Driver):
-    """Per-operation options of NATS clients (only ``timeout_ms``)."""
-
-    def start(self, client, handle) -> None:
-        client.start_op(handle)
-
-    def receive(self, client, msg, src: str) -> None:  # pragma: no cover - clients dispatch
-        client.receive(msg, src)
-
-    def on_finish(self, client, handle) -> None:
-        client.op_finished(handle)
+class NatsDriver(ClientDriver):
+    """NATS clients run their own operations; every operation takes only ``timeout_ms``."""
 
 
 class NatsClient(Client):

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import deque
 
 from ...errors import ConfigError
-from ...world.client import Client, Driver
+from ...world.client import Client, ClientDriver
 from .fifo import Resequencer
 from .messages import Ack, Cancel, Consume, Heartbeat, Nack, Publish
 from .queue import Envelope
@@ -28,17 +28,9 @@ __all__ = ["Publisher", "Consumer", "RabbitDriver", "HANDLER_OUTCOMES"]
 HANDLER_OUTCOMES = ("ack", "requeue", "reject")
 
 
-class RabbitDriver(Driver):
-    """The broker's client library: operations take only ``timeout_ms``."""
-
-    def start(self, client, handle) -> None:
-        client.start_op(handle)
-
-    def receive(self, client, msg, src: str) -> None:  # pragma: no cover - clients dispatch
-        client.dispatch_message(msg, src)
-
-    def on_finish(self, client, handle) -> None:
-        client.op_finished(handle)
+class RabbitDriver(ClientDriver):
+    """The broker's clients run their own operations; every operation takes only
+    ``timeout_ms``."""
 
 
 class Publisher(Client):
