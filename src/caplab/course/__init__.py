@@ -2,7 +2,8 @@
 runs one experiment, and returns its facts (plain data) for the notebook to show and the tests to
 assert. Notebooks hold no protocol logic; every claim they print comes from here.
 
-Modules: ``cap`` (notebooks 01-02), ``cp`` (03), ``ap``, ``deletes`` and ``conflicts`` (04), ``eventual``
-(05), ``checking`` (06). The notebooks' exercises are graded by :mod:`caplab.labkit.course`
-(``nb01`` ... ``nb06``), which runs these scenarios; nothing here imports the graders.
+Modules: ``cap`` (notebooks 01-02), ``cp`` (03), ``ap``, ``deletes`` and ``conflicts`` (04),
+``eventual`` (05), ``checking`` (06), ``txn`` (07), ``bus`` (08). The notebooks' exercises are
+graded by :mod:`caplab.labkit.course` (``nb01`` ... ``nb07``), which runs these scenarios;
+nothing here imports the graders.
 """
