@@ -1,0 +1,56 @@
+"""Notebook 10 (scaling and resilience): every claim it prints, for seeds 1-3."""
+
+import pytest
+
+from caplab.course import scaling
+
+
+def _by(rows, key):
+    return {r[key]: r for r in rows}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_sale_spike_swamps_the_small_monolith_and_the_rest_keep_up(seed):
+    """"During the spike the small monolith serves under 10% of requests; every other option
+    serves all of them; scale-up has the lowest p99 and the highest price; more memory for the
+    sale service, then replicas, is the cheapest of the options without a cold start.\""""
+    rows = _by(scaling.spike_table(seed), "option")
+    assert rows["small"]["availability"] < 0.1
+    assert all(r["availability"] > 0.99 for o, r in rows.items() if o != "small")
+    fast = min((r for o, r in rows.items() if o != "small"), key=lambda r: r["p99_ms"])
+    assert fast["option"] == "scale-up"
+    assert rows["scale-up"]["cost_per_hour"] == max(r["cost_per_hour"] for r in rows.values())
+    warm = [o for o in rows if o not in ("small", "autoscaled")]
+    assert min(warm, key=lambda o: rows[o]["cost_per_hour"]) == "memory-then-replicas"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_one_crashed_instance_halves_the_big_machine_and_barely_dents_the_replicas(seed):
+    """"Crash one instance for 10 s of the 20 s spike: the single big machine serves about
+    half; replicated options keep over 99%.\""""
+    rows = _by(scaling.spike_table(seed, crash=True), "option")
+    assert 0.4 < rows["scale-up"]["availability"] < 0.6
+    for option in ("scale-out", "split-out", "memory-then-replicas"):
+        assert rows[option]["availability"] > 0.99
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_slow_dependency_cascades_and_each_protection_contains_it(seed):
+    """"Unprotected, nearly every request fails (even those that never need the slow service)
+    and the caller's queue grows to hundreds; a timeout, a breaker or a bulkhead each keep the
+    requests that do not need it working; the breaker with its fallback fails none.\""""
+    rows = _by(scaling.cascade_table(seed), "protection")
+    assert rows["none"]["local_error_rate"] > 0.9 and rows["none"]["front_max_queue"] > 100
+    for p in ("timeout", "breaker", "bulkhead"):
+        assert rows[p]["local_error_rate"] < 0.05
+    assert rows["breaker"]["error_rate"] == 0.0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_retry_storm_without_jitter_prolongs_the_outage(seed):
+    """"Without jitter the outage lasts longest and calls are wasted on clients that gave up;
+    every kind of jitter shortens it." (AWS, Exponential Backoff and Jitter.)"""
+    rows = _by(scaling.retry_storm_table(seed), "jitter")
+    worst = rows["none"]["prolonged_ms"]
+    assert all(rows[j]["prolonged_ms"] < worst for j in ("full", "equal", "decorrelated"))
+    assert rows["none"]["wasted"] > 0
