@@ -68,3 +68,26 @@ def test_time_axis_is_the_window_even_with_an_earlier_partition(cp):
     top, bottom = fig.layout.yaxis.range[1], fig.layout.yaxis.range[0]
     assert since - 10 <= top < since and until < bottom <= until + 10
     assert f"{since}–{until} ms" in fig.layout.title.text
+
+
+def test_message_kinds_coloured_with_a_legend(cp):
+    """Arrowheads take their kind's colour and each kind has a legend entry."""
+    assert cp.clients["alice"].put("x", "1").ok
+    fig = valid(sequence_diagram(cp.sim.trace, since_ms=0, until_ms=cp.now))
+    kinds = {t.meta["kind"]: t.marker.color for t in fig.data
+             if (t.name or "").startswith("kind ")}
+    assert len(kinds) >= 2 and len(set(kinds.values())) == len(kinds)
+    d = sequence_diagram_data(cp.sim.trace, since_ms=0, until_ms=cp.now)
+    first = next(m for m in d["messages"] if m["outcome"] == "delivered")
+    delivered = trace_named(fig, "delivered")
+    assert delivered.marker.color[1] == kinds[first["kind"]]
+
+
+def test_empty_window_says_so_with_a_sane_axis(cp):
+    """A window without messages says so, over a real time axis (not -1..1)."""
+    fig = valid(sequence_diagram(cp.sim.trace, since_ms=cp.now + 10_000,
+                                 until_ms=cp.now + 10_000))
+    empty = [a for a in fig.layout.annotations if a.name == "empty"]
+    assert empty and "no messages" in empty[0].text
+    lo, hi = sorted(fig.layout.yaxis.range)
+    assert hi - lo >= 100 and lo > 0
