@@ -537,3 +537,16 @@ def test_clock_pluralizes_actions_and_ops(cp):
     """'1 op', not '1 ops'."""
     cp.put("x", 1)
     assert "1 op</" in cp.clock.value or cp.clock.value.endswith("1 op")
+
+
+def test_panel_timeline_shades_the_partition(cp):
+    """After 'isolate primary' and a put, the panel's timeline shows the partition band and
+    marks where it starts (Jepsen's nemesis bands)."""
+    client = sorted(cp.cluster.clients)[0]
+    assert cp.cluster.clients[client].put("x", "1").ok
+    start = cp.cluster.now
+    button(cp, "isolate primary").click()
+    cp.refresh()
+    shapes = cp.figures["timeline"].layout.shapes
+    assert any(s.name == "partition" and s.x0 == start for s in shapes)
+    assert any(s.name == "partition starts" for s in shapes)

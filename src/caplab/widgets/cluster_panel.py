@@ -350,7 +350,9 @@ class ClusterPanel(ClusterPanelWidgets, Panel):
         else:
             built["heatmap"] = None
         ops = c.history.ops
-        signature = (self._epoch, len(ops), sum(1 for op in ops if op.outcome is not None))
+        # A fault (a cut, a crash, an election) changes the timeline's bands, not the history.
+        signature = (self._epoch, len(ops), sum(1 for op in ops if op.outcome is not None),
+                     heat_signature[2], repr(getattr(c.network, "partitioned", None)))
         if signature != getattr(self, "_history_signature", None):
             built.update(self._history_views(c))
             self._history_signature = signature
@@ -378,7 +380,7 @@ class ClusterPanel(ClusterPanelWidgets, Panel):
         # The checkers judge the whole history; the timeline draws only the latest operations
         # (readable on a projector, and fast to redraw), violations still highlighted.
         recent = records[-self.timeline_ops:] if self.timeline_ops else []
-        return {"timeline": timeline(recent, check_result=lin),
+        return {"timeline": timeline(recent, check_result=lin, faults=c),
                 "summary": summarize(records, linearizability=lin)}
 
     def refresh(self) -> None:
