@@ -542,8 +542,8 @@ def test_clock_pluralizes_actions_and_ops(cp):
 def test_panel_timeline_shades_the_partition(cp):
     """After 'isolate primary' and a put, the panel's timeline shows the partition band and
     marks where it starts (Jepsen's nemesis bands)."""
-    client = sorted(cp.cluster.clients)[0]
-    assert cp.cluster.clients[client].put("x", "1").ok
+    cp.key_box.value, cp.value_box.value = "x", "1"
+    cp.put_button.click()
     start = cp.cluster.now
     button(cp, "isolate primary").click()
     cp.refresh()
