@@ -48,8 +48,8 @@ def test_delivered_arrow_from_send_to_delivery(cp):
     """A delivered message is a segment from (src, sent) to (dst, delivered)."""
     d = sequence_diagram_data(cp.sim.trace, until_ms=300)
     fig = sequence_diagram(data=d)
-    t = trace_named(fig, "delivered")
     first = next(m for m in d["messages"] if m["outcome"] == "delivered")
+    t = trace_named(fig, first["kind"])
     x = {n: i for i, n in enumerate(d["lifelines"])}
     assert (t.x[0], t.y[0], t.x[1], t.y[1]) == (x[first["src"]], first["sent_ms"],
                                                 x[first["dst"]], first["end_ms"])
@@ -71,16 +71,14 @@ def test_time_axis_is_the_window_even_with_an_earlier_partition(cp):
 
 
 def test_message_kinds_coloured_with_a_legend(cp):
-    """Arrowheads take their kind's colour and each kind has a legend entry."""
+    """Delivered messages are drawn one trace per kind, each its own colour in the legend."""
     assert cp.clients["alice"].put("x", "1").ok
     fig = valid(sequence_diagram(cp.sim.trace, since_ms=0, until_ms=cp.now))
-    kinds = {t.meta["kind"]: t.marker.color for t in fig.data
-             if (t.name or "").startswith("kind ")}
-    assert len(kinds) >= 2 and len(set(kinds.values())) == len(kinds)
-    d = sequence_diagram_data(cp.sim.trace, since_ms=0, until_ms=cp.now)
-    first = next(m for m in d["messages"] if m["outcome"] == "delivered")
-    delivered = trace_named(fig, "delivered")
-    assert delivered.marker.color[1] == kinds[first["kind"]]
+    kinds = {t.meta["kind"]: t.line.color for t in fig.data
+             if t.meta and "kind" in t.meta}
+    assert {"WriteRequest", "Replicate"} <= set(kinds)
+    assert len(set(kinds.values())) == len(kinds)
+    assert all(trace_named(fig, k).showlegend for k in kinds)
 
 
 def test_empty_window_says_so_with_a_sane_axis(cp):

@@ -163,12 +163,12 @@ def sequence_diagram(source=None, *, since_ms=None, until_ms=None, nodes=None, k
     Returns:
         A ``go.Figure`` (x: lifelines, y: time in ms, growing downwards) with traces
         ``"lifelines"``, ``"down"`` (crashed stretches; ``customdata`` = ``[node, from, to]``),
-        ``"delivered"`` (arrows), ``"in flight"``, ``"dropped"`` (the dashed path of each
+        one per message kind of delivered arrows, named by the kind in its colour
+        (``meta["kind"]``), ``"in flight"``, ``"dropped"`` (the dashed path of each
         dropped message), ``"drop"`` (an X at each drop; ``customdata`` = ``[msg_id, src, dst,
         kind, reason, time_ms]``) and ``"faults"`` (a marker per partition/cut/heal/crash/
-        restart; ``customdata`` = ``[kind, node, detail]``). Arrowheads are coloured by
-        message kind, with a legend entry per kind (traces named ``"kind <Kind>"``,
-        ``meta["kind"]``). Partitions are also layout shapes named ``"partition"``. An empty
+        restart; ``customdata`` = ``[kind, node, detail]``). Arrowheads of in-flight and
+        dropped messages take their kind's colour too. Partitions are also layout shapes named ``"partition"``. An empty
         window says so (an annotation named ``"empty"``) over a 0..100 ms axis from its start.
 
     Example:
@@ -219,7 +219,8 @@ def sequence_diagram(source=None, *, since_ms=None, until_ms=None, nodes=None, k
 
 
 #: message kinds get these colours in order of name (vermilion is kept for drops and faults).
-KIND_PALETTE = ["#0072B2", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000", "#F0E442"]
+KIND_PALETTE = ["#0072B2", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000", "#9A6A00",
+                "#004C7A"]
 
 
 def kind_colours(kinds) -> dict:
@@ -250,9 +251,10 @@ def _lifeline_traces(lanes, x_of, down, lo, hi) -> list[dict]:
 
 
 def _message_traces(messages, x_of, hi, colours) -> list[dict]:
-    """The arrows (one trace per outcome, arrowheads in the kind's colour), the X of each
-    drop, and a legend entry per kind."""
-    groups = {name: ([], [], [], [], []) for name in ("delivered", "in flight", "dropped")}
+    """The arrows: delivered messages one trace per kind in the kind's colour (its legend
+    entry), then ``"in flight"`` (dotted) and ``"dropped"`` (dashed) with arrowheads in the
+    kind's colour, and the X of each drop."""
+    groups: dict = {}
     drops = []
     for m in messages:
         if m["src"] not in x_of or m["dst"] not in x_of:
@@ -272,28 +274,19 @@ def _message_traces(messages, x_of, hi, colours) -> list[dict]:
             drops.append((end_x, end_y, m, text))
         else:
             end_x, end_y = x0 + 0.5 * (x1 - x0), hi
-        xs, ys, sizes, hover, cols = groups[m["outcome"] if m["outcome"] in groups
-                                            else "in flight"]
+        outcome = m["outcome"] if m["outcome"] in ("delivered", "dropped") else "in flight"
+        group = m["kind"] if outcome == "delivered" else outcome
+        xs, ys, hover, cols = groups.setdefault(group, ([], [], [], []))
         xs += [x0, end_x, None]
         ys += [m["sent_ms"], end_y, None]
-        sizes += [6, 11, 0]
         hover += [text, text, None]
         cols += [colours[m["kind"]]] * 2 + [MESSAGE_COLOUR]
-    style = {"delivered": ("solid", MESSAGE_COLOUR, "arrow"),
-             "in flight": ("dot", MESSAGE_COLOUR, "arrow"),
-             "dropped": ("dash", CUT_COLOUR, "circle")}
-    traces = []
-    for name, (xs, ys, sizes, hover, cols) in groups.items():
-        dash, colour, symbol = style[name]
-        traces.append({"type": "scatter", "name": name, "x": xs, "y": ys,
-                       "mode": "lines+markers",
-                       "line": {"color": colour, "width": 1.5, "dash": dash},
-                       "marker": {"symbol": [symbol if k % 3 else "circle"
-                                             for k in range(len(xs))],
-                                  "size": sizes if name != "dropped" else 0, "color": cols,
-                                  "angleref": "previous"},
-                       "hovertext": hover, "hoverinfo": "text", "opacity": 0.85,
-                       "showlegend": bool(xs)})
+    traces = [_arrows(kind, groups[kind], "solid", colour, "arrow", {"kind": kind})
+              for kind, colour in colours.items() if kind in groups]
+    traces.append(_arrows("in flight", groups.get("in flight", ([],) * 4), "dot",
+                          MESSAGE_COLOUR, "arrow", {}))
+    traces.append(_arrows("dropped", groups.get("dropped", ([],) * 4), "dash", CUT_COLOUR,
+                          "circle", {}))
     traces.append({"type": "scatter", "name": "drop", "mode": "markers",
                    "x": [p[0] for p in drops], "y": [p[1] for p in drops],
                    "marker": {"symbol": "x", "size": 14, "color": CUT_COLOUR},
@@ -301,12 +294,19 @@ def _message_traces(messages, x_of, hi, colours) -> list[dict]:
                                    m["end_ms"]] for _, _, m, _ in drops],
                    "hovertext": [t for _, _, _, t in drops], "hoverinfo": "text",
                    "showlegend": bool(drops)})
-    # Legend only: which colour is which kind of message.
-    traces += [{"type": "scatter", "name": f"kind {kind}", "x": [None], "y": [None],
-                "mode": "markers", "marker": {"symbol": "arrow", "size": 12, "color": colour},
-                "legendgroup": "kinds", "showlegend": True, "meta": {"kind": kind},
-                "hoverinfo": "skip"} for kind, colour in colours.items()]
     return traces
+
+
+def _arrows(name, group, dash, colour, symbol, meta) -> dict:
+    """One trace of message segments, an arrowhead (kind-coloured) at each delivery end."""
+    xs, ys, hover, cols = group
+    return {"type": "scatter", "name": name, "x": xs, "y": ys, "mode": "lines+markers",
+            "line": {"color": colour, "width": 1.5, "dash": dash},
+            "marker": {"symbol": symbol,
+                       "size": [0, 11, 0] * (len(xs) // 3) if symbol == "arrow" else 0,
+                       "color": cols, "angleref": "previous"},
+            "hovertext": hover, "hoverinfo": "text", "opacity": 0.85,
+            "showlegend": bool(xs), "meta": meta}
 
 
 def _fault_trace(fl, x_of) -> dict:
