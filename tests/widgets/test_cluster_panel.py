@@ -437,11 +437,37 @@ def test_graph_nodes_keep_their_places_when_the_primary_changes(cp):
     assert sorted(node_positions_drawn(cp)) == ["n1", "n2", "n3"]
 
 
-def test_cluster_graph_is_tall_enough_for_a_projector(cp):
-    """The graph is drawn 500 px high by default and autosizes to the width it is given."""
-    graph = cp.figures["graph"]
-    assert 460 <= graph.layout.height <= 520
-    assert graph.layout.autosize is True
+def test_graph_and_timeline_share_one_laptop_screen(cp):
+    """By default the graph (300 px) and the timeline (280 px, the first view tab) fit one
+    1366x768 screen beside the controls (faults and form as tabs); both autosize."""
+    graph, tl = cp.figures["graph"], cp.figures["timeline"]
+    assert graph.layout.height + tl.layout.height <= 600
+    assert graph.layout.autosize is True and tl.layout.autosize is True
+    assert cp.view_tabs.children[0] is tl and cp.view_tabs.selected_index == 0
+    assert cp.control_tabs.titles == ("Faults", "Write / read")
+
+
+def test_projector_mode_has_large_text_and_a_wide_graph():
+    """Projector mode: every figure's text is at least 24 px, the graph is taller and sits
+    beside the views (so it uses the width), and the panel has the projector class."""
+    from caplab.widgets.cluster_panel import PROJECTOR_FONT_PX
+    p = ClusterPanel(mode="cp", nodes=5, seed=1, projector=True)
+    assert PROJECTOR_FONT_PX >= 24
+    for fig in p.figures.values():
+        assert fig.layout.font.size >= 24 and fig.layout.title.font.size >= 24
+    assert p.figures["graph"].layout.height >= 500
+    assert "caplab-projector" in p.widget._dom_classes
+    p.partition_preset("isolate primary")
+    assert p.figures["graph"].layout.font.size >= 24     # still, after a redraw
+
+
+def test_new_cluster_clears_the_previous_result(cp):
+    """After 'New cluster' the last put/get result (about the old cluster) is gone."""
+    cp.key_box.value, cp.value_box.value = "x", "7"
+    cp.put_button.click()
+    assert "ok" in cp.result_box.value
+    cp.new_button.click()
+    assert cp.result_box.value == ""
 
 
 def test_live_button_says_live_and_scrubbing_shows_a_past_banner(cp):

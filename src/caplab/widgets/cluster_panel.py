@@ -21,6 +21,9 @@ __all__ = ["ClusterPanel", "NO_VALUE"]
 #: The actions a description's preset may name, and how the panel carries each out.
 _PRESET_ACTIONS = ("isolate", "crash", "partition", "heal")
 
+#: Smallest text in projector mode (readable from the back of a lecture hall).
+PROJECTOR_FONT_PX = 24
+
 
 class ClusterPanel(ClusterPanelWidgets, Panel):
     """A live panel for one cluster: faults, writes and reads, time, and every view.
@@ -38,7 +41,10 @@ class ClusterPanel(ClusterPanelWidgets, Panel):
         timeline_ops: how many of the latest operations the timeline draws (the checkers
             always judge the whole history).
         log_lines: how many trace events the event log shows.
-        graph_height: height of the cluster graph in px (it takes the width it is given).
+        graph_height: height of the cluster graph in px (it takes the width it is given);
+            default 300, or 560 in projector mode.
+        projector: projector mode: text at least 24 px, the graph beside the views so it uses
+            the width, taller figures (for 1920x1080).
         **options: mode options (see ``Cluster.options_for(mode)``).
 
     The controls come from the system's ``describe()``: role colours, symbols and labels, the
@@ -56,10 +62,12 @@ class ClusterPanel(ClusterPanelWidgets, Panel):
 
     def __init__(self, cluster=None, *, mode: str = "cp", nodes: int = 5, seed: int = 1,
                  key: str = "x", warmup_ms: int | None = None, window_ms: int = 400,
-                 timeline_ops: int = 100, log_lines: int = 14, graph_height: int = 500,
-                 **options) -> None:
+                 timeline_ops: int = 100, log_lines: int = 14, graph_height: int | None = None,
+                 projector: bool = False, **options) -> None:
         self.status = Status()
-        self.graph_height = graph_height
+        self.projector = bool(projector)
+        self.graph_height = graph_height or (560 if self.projector else 300)
+        self.view_height = 520 if self.projector else 280
         self.client_note = ""
         self.key = key
         self.window_ms = window_ms
@@ -134,6 +142,7 @@ class ClusterPanel(ClusterPanelWidgets, Panel):
         built = self._build(mode, nodes, seed, options)
         self._set_header(mode, len(built[0].nodes), seed)
         self._install(*built)
+        self.result_box.value = ""      # the last put/get was on the old cluster
         self.status.info(f"new {mode.upper()} cluster: {len(self.cluster.nodes)} nodes, "
                          f"seed {seed}")
 
@@ -339,7 +348,7 @@ class ClusterPanel(ClusterPanelWidgets, Panel):
             "graph": cluster_graph(c, key=self.key, layout=self._node_layout(c),
                                    height=self.graph_height),
             "sequence": sequence_diagram(c.sim.trace, since_ms=max(0, now - self.window_ms),
-                                         until_ms=now, height=420),
+                                         until_ms=now, height=self.view_height + 140),
         }
         # The heatmap changes only when some replica's data does (not on a crash or a cut).
         records = c.replica_records()
@@ -361,6 +370,15 @@ class ClusterPanel(ClusterPanelWidgets, Panel):
             built.update(timeline=None, summary=self._summary_cache)
         return built
 
+    def _sized(self, fig):
+        """In projector mode, text of at least 24 px in every figure."""
+        if self.projector:
+            fig.layout.font.size = PROJECTOR_FONT_PX
+            fig.layout.title.font.size = PROJECTOR_FONT_PX + 4
+            fig.layout.legend.font.size = PROJECTOR_FONT_PX
+            fig.layout.hoverlabel.font.size = PROJECTOR_FONT_PX
+        return fig
+
     def _node_layout(self, c) -> dict:
         """Node positions fixed per cluster (a circle in node order), so a node keeps its place
         when the primary changes or there is none; recomputed only when the nodes or the system
@@ -380,7 +398,8 @@ class ClusterPanel(ClusterPanelWidgets, Panel):
         # The checkers judge the whole history; the timeline draws only the latest operations
         # (readable on a projector, and fast to redraw), violations still highlighted.
         recent = records[-self.timeline_ops:] if self.timeline_ops else []
-        return {"timeline": timeline(recent, check_result=lin, faults=c),
+        return {"timeline": timeline(recent, check_result=lin, faults=c,
+                                     height=self.view_height),
                 "summary": summarize(records, linearizability=lin)}
 
     def refresh(self) -> None:
@@ -388,7 +407,7 @@ class ClusterPanel(ClusterPanelWidgets, Panel):
         built = self.figures_built()
         for name, widget in self.figures.items():
             if built[name] is not None:
-                redraw(widget, built[name])
+                redraw(widget, self._sized(built[name]))
         self.summary = built["summary"]
         self.summary_box.value = summary_html(self.summary)
         c = self.view
