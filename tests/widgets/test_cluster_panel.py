@@ -444,7 +444,7 @@ def test_graph_and_timeline_share_one_laptop_screen(cp):
     assert graph.layout.height + tl.layout.height <= 600
     assert graph.layout.autosize is True and tl.layout.autosize is True
     assert cp.view_tabs.children[0] is tl and cp.view_tabs.selected_index == 0
-    assert cp.control_tabs.titles == ("Faults", "Write / read")
+    assert cp.control_tabs.titles == ("Faults", "Free sides", "Write / read")
 
 
 def test_projector_mode_has_large_text_and_a_wide_graph():

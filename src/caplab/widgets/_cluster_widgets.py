@@ -53,11 +53,11 @@ class ClusterPanelWidgets:
         modes = list(MODES)
         self.mode_box = _small(w.Dropdown(options=modes, value=modes[0], description="mode",
                                           tooltip="the system to build: " + ", ".join(modes)),
-                               "140px", "48px")
+                               "150px", "48px")
         self.nodes_box = _small(w.IntText(value=5, description="nodes",
-                                          tooltip="number of nodes"), "130px", "48px")
+                                          tooltip="number of nodes"), "130px", "58px")
         self.seed_box = _small(w.IntText(value=1, description="seed", tooltip="the seed"),
-                               "130px", "48px")
+                               "115px", "42px")
         self.new_button = self._button("New cluster", "build a fresh cluster from mode, nodes "
                                        "and seed", lambda: self.new_cluster(),
                                        button_style="primary")
@@ -85,8 +85,8 @@ class ClusterPanelWidgets:
         self.figures = {}
         self.preset_buttons = []
         self.preset_box = w.HBox(layout=w.Layout(flex_flow="row wrap"))
-        self.nodes_area = w.VBox()
-        self.sides_area = w.HBox(layout=w.Layout(flex_flow="row wrap"))
+        self.nodes_area = w.HBox(layout=w.Layout(flex_flow="row wrap"))
+        self.sides_area = w.VBox()
 
     def _build_form_widgets(self) -> None:
         """The fields every system's form has (its own options come from ``describe()``)."""
@@ -108,12 +108,14 @@ class ClusterPanelWidgets:
         nodes = self.cluster.nodes
         self.node_labels, self.node_buttons, rows = {}, {}, []
         for node in nodes:
-            label = w.HTML(layout=w.Layout(width="170px"))
+            # A small card per node (its role above its button), three to a row: five nodes
+            # take two rows, not five.
+            label = w.HTML(layout=w.Layout(width="124px"))
             button = self._button(f"crash {node}", f"crash or restart node {node}",
                                   lambda n=node: self.toggle(n))
-            button.layout.width = "140px"
+            button.layout.width = "116px"
             self.node_labels[node], self.node_buttons[node] = label, button
-            rows.append(w.HBox([label, button]))
+            rows.append(w.VBox([label, button], layout=w.Layout(width="126px")))
         self.nodes_area.children = tuple(rows)
         self.side_buttons = {}
         for i, node in enumerate(nodes):
@@ -236,13 +238,14 @@ class ClusterPanelWidgets:
         header = w.HBox([self.mode_box, self.nodes_box, self.seed_box, self.new_button],
                         layout=w.Layout(flex_flow="row wrap", align_items="center"))
         header.add_class("caplab-header")
-        faults = w.VBox([self.nodes_area, w.HTML("<b>partition</b>"), self.preset_box,
-                         w.HTML("free sides (A | B):"), self.sides_area])
+        faults = w.VBox([self.nodes_area, self.preset_box])
         form = w.VBox([w.HBox([self.client_box, self.near_area]),
                        w.HBox([self.key_box, self.value_box]),
                        self.options_area, w.HBox([self.put_button, self.get_button]),
                        self.result_box])
-        self.control_tabs = w.Tab(children=[faults, form], titles=["Faults", "Write / read"])
+        # Free sides are a second tab: the presets cover the common splits.
+        self.control_tabs = w.Tab(children=[faults, self.sides_area, form],
+                                  titles=["Faults", "Free sides", "Write / read"])
         width = "560px" if self.projector else "440px"
         box = w.VBox([header, self.status.widget, self._time_controls(), self.control_tabs],
                      layout=w.Layout(width=width, min_width=width))
