@@ -61,3 +61,15 @@ def test_stacked_labels_never_overlap():
     notes = band_annotations(bands, span=1000)
     assert [n["y"] for n in notes][:2] == [1.0, 0.925] and notes[2]["y"] == 1.0
     assert stack_labels([(0, "a" * 40), (100, "b")], span=1000, width_px=100) == [0, 1]
+
+
+def test_fault_bands_serialise_to_json_from_a_pandas_history():
+    """A timeline drawn from a history frame (numpy ints) with faults still serialises, as a
+    FigureWidget must (a numpy int in layout.meta broke the side-by-side panel)."""
+    import json
+
+    from caplab.frames import history_frame
+    c, _, _ = _faulty_run()
+    fig = timeline(history_frame(c.history), faults=c)
+    json.dumps(fig.layout.meta)
+    fig.to_json()

@@ -122,8 +122,10 @@ def clip(bands, lo, hi) -> list[dict]:
     for b in bands:
         if b["end_ms"] < lo or b["start_ms"] > hi:
             continue
-        out.append({**b, "start_ms": max(b["start_ms"], lo), "end_ms": min(b["end_ms"], hi),
-                    "starts_here": b["start_ms"] >= lo})
+        # Plain ints: the bounds may come from pandas (numpy ints do not serialise to JSON).
+        out.append({**b, "start_ms": int(max(b["start_ms"], lo)),
+                    "end_ms": int(min(b["end_ms"], hi)),
+                    "starts_here": bool(b["start_ms"] >= lo)})
     return out
 
 

@@ -103,6 +103,7 @@ def timeline_data(history, *, check_result=None, highlight=None, end_ms=None,
         # A fault after the last operation (a crash once the clients stopped) still shows.
         end_ms = max([end_ms] + [b["end_ms"] for b in bands])
     bands = clip(bands, first, end_ms)
+    end_ms = int(end_ms)
     cap = max(1, int((end_ms - first) * INFO_CAP_SHARE))
     ops = _ops(rows, clients, bad, end_ms, cap)
     return {"clients": clients, "ops": ops, "end_ms": end_ms, "bad": bad,
