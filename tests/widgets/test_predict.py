@@ -51,12 +51,19 @@ def test_bad_choices_are_refused():
 
 def test_verify_is_silent_when_the_claim_holds_and_raises_for_the_story_seed():
     """A holding claim shows nothing; a broken claim with the story's seed is a regression."""
-    assert verify(True, "x", seed=1) is True
-    assert verify(lambda: True, "x", seed=5) is True
+    assert verify(True, "x", seed=1) is None
+    assert verify(lambda: True, "x", seed=5) is None
     with pytest.raises(ClaimNotShown, match="seed 1 should show: a dirty read"):
         verify(False, "a dirty read", seed=1)
 
 
-def test_verify_explains_another_seed():
+def test_verify_explains_another_seed(monkeypatch):
     """Another seed that does not show the effect gets a note, not an AssertionError."""
-    assert verify(False, "a dirty read", seed=2, otherwise="It needs a race.") is False
+    import IPython.display
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    verify(False, "a dirty read", seed=2, otherwise="It needs a race.")
+    assert len(shown) == 1
+    note = shown[0].data
+    assert "Seed 2 does not show this" in note and "a dirty read" in note
+    assert "It needs a race." in note and "seed 1" in note

@@ -18,7 +18,7 @@ class ClaimNotShown(AssertionError):
     """The notebook's own seed no longer shows a claim its text makes."""
 
 
-def verify(holds, claim: str, *, seed, story_seed: int = 1, otherwise: str = "") -> bool:
+def verify(holds, claim: str, *, seed, story_seed: int = 1, otherwise: str = "") -> None:
     """Check one claim of a notebook.
 
     Args:
@@ -29,22 +29,20 @@ def verify(holds, claim: str, *, seed, story_seed: int = 1, otherwise: str = "")
         otherwise: why another seed may not show it (shown with the note).
 
     Returns:
-        True when the claim holds (nothing is shown); False, with a short note displayed,
-        when it does not and ``seed`` is not ``story_seed``.
+        None (so a notebook cell shows nothing when the claim holds); when it does not and
+        ``seed`` is not ``story_seed``, a short note is displayed instead.
 
     Raises:
         ClaimNotShown: the claim does not hold with the story's seed (the text is wrong).
 
     Example:
         >>> verify(2 + 2 == 4, "arithmetic works", seed=1)
-        True
         >>> verify(False, "a dirty read happens", seed=2, otherwise="It needs a race.")
         <IPython.core.display.HTML object>
-        False
     """
     ok = bool(holds() if callable(holds) else holds)
     if ok:
-        return True
+        return None
     if seed == story_seed:
         raise ClaimNotShown(f"seed {seed} should show: {claim}; it does not (the notebook's "
                             f"text describes this seed)")
@@ -54,4 +52,4 @@ def verify(holds, claim: str, *, seed, story_seed: int = 1, otherwise: str = "")
             f"{html.escape(otherwise)} The text describes seed {story_seed}; "
             f"try it, or another seed.</div>")
     display(HTML(note))
-    return False
+    return None
