@@ -576,3 +576,14 @@ def test_panel_timeline_shades_the_partition(cp):
     shapes = cp.figures["timeline"].layout.shapes
     assert any(s.name == "partition" and s.x0 == start for s in shapes)
     assert any(s.name == "partition starts" for s in shapes)
+
+
+def test_hidden_view_tabs_are_drawn_when_opened(cp):
+    """A click rebuilds only the views shown: the messages tab, hidden, keeps its old figure
+    until it is opened, then shows the current window."""
+    before = cp.figures["sequence"].layout.title.text
+    cp.run_for(700)
+    assert cp.figures["sequence"].layout.title.text == before     # hidden: not redrawn
+    cp.view_tabs.selected_index = 1                                # open "Messages"
+    now = cp.figures["sequence"].layout.title.text
+    assert now != before and f"{cp.cluster.now} ms" in now

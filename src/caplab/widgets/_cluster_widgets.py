@@ -266,6 +266,7 @@ class ClusterPanelWidgets:
         self.view_tabs = w.Tab(children=[f["timeline"], f["sequence"], f["heatmap"]],
                                titles=["Timeline", "Messages", "Replicas"])
         self.view_tabs.add_class("caplab-views")
+        self.view_tabs.observe(self.status.guard(self._on_view_tab), names="selected_index")
         if self.projector:
             # Projector: graph and views side by side, so the ring uses the width.
             views = w.HBox([w.VBox([f["graph"]], layout=w.Layout(flex="1 1 0")),

@@ -333,13 +333,14 @@ class ClusterPanel(ClusterPanelWidgets, Panel):
         return self._view if self._view is not None else self.cluster
 
     # -- drawing ---------------------------------------------------------------------------
-    def figures_built(self) -> dict:
+    def figures_built(self, hidden=()) -> dict:
         """Fresh figures of what the views show (``graph``, ``heatmap``, ``timeline``,
         ``sequence``), and the checker summary as ``summary``.
 
         The timeline and the checkers depend only on the history, the heatmap only on the
         replicas' data and roles: while those are unchanged (a crash, a cut) they are not
-        rebuilt and their entry is None (nothing to redraw).
+        rebuilt and their entry is None (nothing to redraw). Views named in ``hidden`` (in a
+        tab not shown) are not built either (None); they are drawn when their tab opens.
         """
         from ..viz import cluster_graph, replica_heatmap, sequence_diagram
         c = self.view
@@ -347,13 +348,17 @@ class ClusterPanel(ClusterPanelWidgets, Panel):
         built = {
             "graph": cluster_graph(c, key=self.key, layout=self._node_layout(c),
                                    height=self.graph_height),
-            "sequence": sequence_diagram(c.sim.trace, since_ms=max(0, now - self.window_ms),
-                                         until_ms=now, height=self.view_height + 140),
+            "sequence": None if "sequence" in hidden else sequence_diagram(
+                c.sim.trace, since_ms=max(0, now - self.window_ms), until_ms=now,
+                height=self.view_height + 140),
         }
         # The heatmap changes only when some replica's data does (not on a crash or a cut).
         records = c.replica_records()
         heat_signature = (self._epoch, repr(records), repr(sorted(c.roles().items())))
-        if heat_signature != getattr(self, "_heat_signature", None):
+        if "heatmap" in hidden:
+            built["heatmap"] = None
+            self._heat_signature = None      # rebuilt when its tab opens
+        elif heat_signature != getattr(self, "_heat_signature", None):
             built["heatmap"] = replica_heatmap(c)
             self._heat_signature = heat_signature
         else:
@@ -407,9 +412,24 @@ class ClusterPanel(ClusterPanelWidgets, Panel):
                                      height=self.view_height),
                 "summary": summarize(records, linearizability=lin)}
 
+    #: view tab index -> the figure it shows (see ``ClusterPanelWidgets._layout``)
+    _TAB_VIEWS = ("timeline", "sequence", "heatmap")
+
+    def _hidden_views(self) -> tuple:
+        """The views in tabs not shown: not rebuilt on each click (fewer figures to build and
+        for the browser to redraw), drawn when their tab opens."""
+        tabs = getattr(self, "view_tabs", None)
+        if tabs is None:
+            return ()
+        shown = self._TAB_VIEWS[tabs.selected_index or 0]
+        return tuple(v for v in ("sequence", "heatmap") if v != shown)
+
+    def _on_view_tab(self, _change=None) -> None:
+        self.refresh()
+
     def refresh(self) -> None:
         """Redraw every view in place from the cluster (or the scrubbed-to replay)."""
-        built = self.figures_built()
+        built = self.figures_built(hidden=self._hidden_views())
         for name, widget in self.figures.items():
             if built[name] is not None:
                 redraw(widget, self._sized(built[name]))
