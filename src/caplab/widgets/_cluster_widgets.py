@@ -80,6 +80,8 @@ class ClusterPanelWidgets:
                                         indent=False)
         self.show_messages.observe(g(lambda _c: self.refresh()), names="value")
         self._build_form_widgets()
+        if getattr(self, "projector", False):
+            self._scale_for_projector()
         self.log_box = w.HTML()
         self.summary_box = w.HTML()
         self.figures = {}
@@ -87,6 +89,18 @@ class ClusterPanelWidgets:
         self.preset_box = w.HBox(layout=w.Layout(flex_flow="row wrap"))
         self.nodes_area = w.HBox(layout=w.Layout(flex_flow="row wrap"))
         self.sides_area = w.VBox()
+
+    def _scale_for_projector(self, factor: float = 1.6) -> None:
+        """Widths and label widths for 24 px text, so no label is cut to "m..."."""
+        def grow(size):
+            return f"{int(int(size.rstrip('px')) * factor)}px" if size and size.endswith(
+                "px") else size
+        for box in (self.mode_box, self.nodes_box, self.seed_box, self.run_ms,
+                    self.time_slider, self.client_box, self.key_box, self.value_box):
+            box.layout.width = grow(box.layout.width)
+            if getattr(box.style, "description_width", ""):
+                box.style.description_width = grow(box.style.description_width)
+        self.show_messages.layout.width = "auto"
 
     def _build_form_widgets(self) -> None:
         """The fields every system's form has (its own options come from ``describe()``)."""
@@ -110,12 +124,13 @@ class ClusterPanelWidgets:
         for node in nodes:
             # A small card per node (its role above its button), three to a row: five nodes
             # take two rows, not five.
-            label = w.HTML(layout=w.Layout(width="124px"))
+            card = 186 if self.projector else 126
+            label = w.HTML(layout=w.Layout(width=f"{card - 2}px"))
             button = self._button(f"crash {node}", f"crash or restart node {node}",
                                   lambda n=node: self.toggle(n))
-            button.layout.width = "116px"
+            button.layout.width = f"{card - 10}px"
             self.node_labels[node], self.node_buttons[node] = label, button
-            rows.append(w.VBox([label, button], layout=w.Layout(width="126px")))
+            rows.append(w.VBox([label, button], layout=w.Layout(width=f"{card}px")))
         self.nodes_area.children = tuple(rows)
         self.side_buttons = {}
         for i, node in enumerate(nodes):
@@ -246,7 +261,7 @@ class ClusterPanelWidgets:
         # Free sides are a second tab: the presets cover the common splits.
         self.control_tabs = w.Tab(children=[faults, self.sides_area, form],
                                   titles=["Faults", "Free sides", "Write / read"])
-        width = "560px" if self.projector else "440px"
+        width = "620px" if self.projector else "440px"
         box = w.VBox([header, self.status.widget, self._time_controls(), self.control_tabs],
                      layout=w.Layout(width=width, min_width=width))
         box.add_class("caplab-controls")
