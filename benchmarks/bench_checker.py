@@ -4,6 +4,8 @@ Run: ``.venv/bin/python benchmarks/bench_checker.py`` (``CAPLAB_SHARED`` overrid
 shared data lives). Prints per-file check times (median of ``--repeat`` runs), parse times,
 the totals, the search steps, and Porcupine's reference numbers from the corpus README.
 Times are wall clock here (this is a benchmark, not a result); verdicts use step budgets.
+Then every checker and ``summarize()`` on seeded generated register histories of 20,000 to
+100,000 operations (``caplab.check.synthetic``; ``--sizes`` to choose), so growth shows.
 """
 
 from __future__ import annotations
@@ -32,7 +34,44 @@ def corpus_dir() -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per file (median)")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[20_000, 50_000, 100_000],
+                        help="operations in the generated histories (none: skip them)")
     args = parser.parse_args()
+    status = corpus(args)
+    if args.sizes:
+        scale(args.sizes)
+    return status
+
+
+def scale(sizes) -> None:
+    """Each checker and summarize() on generated histories: 10 keys, 8 clients, 1% stale
+    reads (so linearizability stops at the first bad key), 2% info and 2% fail writes; and a
+    linearizable one, so the search runs over every key."""
+    from caplab.check import (check_linearizability, check_lost_writes, check_sessions,
+                              check_stale_reads, summarize)
+    from caplab.check.records import normalize_history
+    from caplab.check.synthetic import register_history
+    checkers = (check_linearizability, check_stale_reads, check_lost_writes, check_sessions)
+    print(f"\n{'ops':>8} {'stale %':>7} " + " ".join(f"{f.__name__[6:]:>16}" for f in checkers)
+          + f" {'summarize':>10}   (seconds)")
+    for n in sizes:
+        for stale in (0.01, 0.0):
+            h = register_history(n, keys=10, seed=1, stale_fraction=stale,
+                                 info_fraction=0.02, fail_fraction=0.02)
+            records = normalize_history(h)
+            times = []
+            for f in checkers:
+                t0 = time.perf_counter()
+                f(records)
+                times.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            frame = summarize(h)
+            total = time.perf_counter() - t0
+            print(f"{n:8d} {stale * 100:7.0f} " + " ".join(f"{t:16.2f}" for t in times)
+                  + f" {total:10.2f}   {'/'.join(map(str, frame['verdict']))}")
+
+
+def corpus(args) -> int:
     root = corpus_dir()
     if not (root / "expected.txt").exists():
         print(f"Porcupine corpus not found at {root}; set CAPLAB_SHARED", file=sys.stderr)

@@ -33,7 +33,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("sim", ("caplab.sim",)),
     ("net", ("caplab.net",)),
     ("world", ("caplab.world",)),
-    ("systems", ("caplab.kv", "caplab.txn", "caplab.bus", "caplab.services")),
+    ("systems", ("caplab.kv", "caplab.txn", "caplab.bus", "caplab.services",
+                 "caplab.resilience")),
     ("check", ("caplab.check",)),
     ("analyses", ("caplab.analyses",)),
     ("frames", ("caplab.frames",)),
@@ -50,7 +51,7 @@ ONLY = {"check": {"errors", "history"}}
 
 #: The simulator: these never import a UI or dataframe library, not even inside a function.
 SIMULATOR = ("caplab.sim", "caplab.net", "caplab.world", "caplab.kv", "caplab.txn", "caplab.bus",
-             "caplab.services", "caplab.history.record")
+             "caplab.services", "caplab.resilience", "caplab.history.record")
 FORBIDDEN_IN_SIMULATOR = ("pandas", "plotly", "networkx", "ipywidgets")
 
 #: Known violations, each (importer, imported) with a comment saying why and who removes it.

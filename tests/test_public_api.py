@@ -16,7 +16,8 @@ PUBLIC_API = {
         "Cluster", "Result", "Workload", "Nemesis", "Simulation", "World", "CaplabError",
         "ConfigError", "UnknownNameError", "SimulationError", "HistoryError", "__version__"],
     "caplab.world": [
-        "World", "System", "Client", "OpHandle", "Result", "Description", "Option", "Role",
+        "World", "System", "Client", "Driver", "OpHandle", "Result", "Description", "Option",
+        "Role",
         "DEFAULT_ROLES", "partition_presets"],
     "caplab.sim": [
         "Simulation", "Timer", "Streams", "derive_seed", "stable_hash", "Trace", "TraceEvent"],
@@ -28,10 +29,11 @@ PUBLIC_API = {
     "caplab.kv": ["Cluster", "Client", "OpHandle", "Result", "Workload", "MODES"],
     "caplab.history": [
         "History", "Operation", "COLUMNS", "OPS", "OUTCOMES", "Model", "UNKNOWN",
-        "register_model", "cas_register_model", "kv_model", "load_porcupine_kv",
+        "register_model", "cas_register_model", "kv_model", "queue_model", "log_model",
+        "txn_model", "load_porcupine_kv",
         "load_jepsen_etcd", "load_porcupine"],
     "caplab.check": [
-        "summarize", "SUMMARY_COLUMNS", "normalize_history", "check_linearizability",
+        "CheckResult", "Summary", "check_all", "summarize", "SUMMARY_COLUMNS", "normalize_history", "check_linearizability",
         "LinearizabilityResult", "LINEARIZABLE", "NOT_LINEARIZABLE", "UNKNOWN_VERDICT",
         "DEFAULT_MAX_STEPS", "check_stale_reads", "StaleRead", "StaleReadResult",
         "check_lost_writes", "LostWrite", "LostWriteResult", "check_sessions", "SessionResult",
@@ -50,9 +52,32 @@ PUBLIC_API = {
         "Action", "replay", "Predict"],
     "caplab.labkit": ["Exercise", "Outcome", "Incorrect", "CORRECT", "INCORRECT",
                       "NOT_ATTEMPTED"],
+    "caplab.bus": [
+        "check", "kafka", "nats", "rabbit"],
+    "caplab.bus.kafka": [
+        "Consumer", "KafkaLog", "Producer", "murmur2", "partition_for"],
+    "caplab.bus.rabbit": [
+        "Broker", "Consumer", "EXCHANGE_TYPES", "Envelope", "HANDLER_OUTCOMES",
+        "OPTIONS", "Publisher", "check_topic_pattern", "headers_match", "topic_matches"],
+    "caplab.bus.nats": [
+        "JS_OUTCOMES", "Nats", "NatsClient", "OPTIONS", "check_pattern",
+        "check_subject", "subject_matches"],
+    "caplab.txn": [
+        "CheckResult", "Choreography", "CompensationFailed", "PHASES", "Sagas", "Step",
+        "TwoPhaseCommit", "check_atomicity", "check_invariants", "lock_statistics"],
+    "caplab.resilience": [
+        "Backoff", "BreakerConfig", "Bulkhead", "CLOSED", "Call", "CallReply",
+        "CallResult", "CallerClient", "CircuitBreaker", "Dependency", "HALF_OPEN",
+        "JITTERS", "OPEN", "ResilientCaller", "Retry", "RpcEndpoint", "Transition",
+        "WINDOW_TYPES", "add_caller", "breaker_series", "call_series", "open_loop"],
+    "caplab.services": [
+        "Autoscaler", "BIG", "Call", "Deployment", "Done", "Failed", "Instance",
+        "LoadBalancer", "LoadClient", "LoadProfile", "Machine", "OPTIONS", "POLICIES",
+        "SMALL", "Tier", "compare_options", "paging_factor", "percentile", "sale_spike",
+        "summary", "time_series"],
     # packages of submodules: each name is a module, imported on use
-    "caplab.labkit.labs": ["lab01", "lab02", "lab03", "lab04"],
-    "caplab.labkit.course": ["nb01", "nb02", "nb03", "nb04", "nb05", "nb06"],
+    "caplab.labkit.labs": ["lab01", "lab02", "lab03", "lab04", "lab05"],
+    "caplab.labkit.course": ["nb01", "nb02", "nb03", "nb04", "nb05", "nb06", "nb07"],
     "caplab.analyses.staleness": [
         "Legs", "PRESETS", "MAX_TRIALS", "visibility_times_ms", "t_visibility",
         "t_at_probability", "consistent_immediately"],

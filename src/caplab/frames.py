@@ -2,8 +2,9 @@
 everything that draws (views, tables, notebooks). Column names are part of the public API.
 
 * :func:`history_frame`: ``id, client, op, key, value, invoke_ms, complete_ms, outcome, node,
-  error, options`` (one row per operation; in-flight operations are ``info`` with no
-  ``complete_ms``; ``options`` is what the operation asked for, e.g. ``{"w": 1}``).
+  error, options, output`` (one row per operation; in-flight operations are ``info`` with no
+  ``complete_ms``; ``options`` is what the operation asked for, e.g. ``{"w": 1}``; ``output``
+  what it returned, for operations of any system: a produce's offset, a transaction's reads).
 * :func:`node_frame`: one row per node of a system (role, term, ... as the system reports).
 * :func:`trace_frame`: ``time_ms, kind, node, peer, msg_id, msg_kind, msg, detail, data``
   (``data``: a dict of the event's fields per row, e.g. ``{"role": "primary", "term": 3}``).
@@ -44,13 +45,14 @@ def history_frame(history) -> pd.DataFrame:
     """A history (``History``, a system with one, or list of dicts) as a DataFrame."""
     history = getattr(history, "history", history)
     records = history.records() if hasattr(history, "records") else list(history)
-    records = [r if "options" in r else {**r, "options": {}} for r in records]
+    records = [r if "options" in r and "output" in r
+               else {"options": {}, "output": None, **r} for r in records]
     frame = pd.DataFrame.from_records(records, columns=list(COLUMNS))
     for col in ("invoke_ms", "complete_ms"):
         frame[col] = frame[col].astype("Int64")
     # Keep values as the Python objects they are: an all-None column would otherwise become
     # float NaN, and integer values 1.0.
-    for col in ("value", "node", "error", "options"):
+    for col in ("value", "node", "error", "options", "output"):
         frame[col] = pd.Series([r.get(col) for r in records], index=frame.index, dtype=object)
     return frame
 

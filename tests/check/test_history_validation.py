@@ -17,8 +17,8 @@ def op(**kw):
 
 GOOD = op(id=0)
 CASES = {
-    "unknown op": ([GOOD, op(id=1, op="delete", invoke_ms=10, complete_ms=12)],
-                   r"row 1 \(id=1\): unknown op 'delete'"),
+    "unknown op": ([GOOD, op(id=1, op="increment", invoke_ms=10, complete_ms=12)],
+                   r"row 1 \(id=1\): unknown op 'increment'"),
     "bad outcome": ([GOOD, op(id=1, outcome="timeout", invoke_ms=10, complete_ms=12)],
                     r"row 1 \(id=1\): unknown outcome 'timeout'"),
     "complete before invoke": ([op(id=0, invoke_ms=10, complete_ms=4)],

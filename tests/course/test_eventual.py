@@ -173,10 +173,24 @@ SIM_T = (0, 5, 20, 100, 300, 1000)
 @pytest.mark.parametrize("seed", [1, 2])
 def test_simulator_agrees_with_pbs_within_tolerance(seed):
     """"The simulated cluster and the PBS Monte Carlo agree within 0.05 at every t (YMMR).\""""
-    sim = eventual.simulated_t_visibility(seed=seed, preset="ymmr", scale=1, t_ms=SIM_T,
+    sim = eventual.simulated_t_visibility(seed=seed, preset="ymmr", scale=100, t_ms=SIM_T,
                                           tolerance=0.05)
     assert sim.max_abs_diff <= sim.tolerance == 0.05
     assert sim.table["p_sim"].iloc[-1] >= 0.99 and sim.table["p_sim"].iloc[0] < 0.95
+
+
+def test_rounding_makes_ymmr_two_points_too_fresh_at_commit_and_slow_motion_cures_it():
+    """Issue 12 / notebook 05: "at Yammer's millisecond-scale legs the simulator reads about two
+    points too fresh at t = 0; every leg 100 times slower, the gap disappears" (3,000 trials at
+    t = 0: the scale-1 gap is over three standard errors, the scale-100 gap under two)."""
+    raw = eventual.simulated_t_visibility(seed=5, preset="ymmr", scale=1, t_ms=(0,),
+                                          trials_per_t=3000)
+    slow = eventual.simulated_t_visibility(seed=5, preset="ymmr", scale=100, t_ms=(0,),
+                                           trials_per_t=3000)
+    p = raw.table["p_pbs"].iloc[0]
+    se = (p * (1 - p) / 3000) ** 0.5
+    assert raw.table["diff"].iloc[0] > 3 * se and 0.01 < raw.table["diff"].iloc[0] < 0.04
+    assert abs(slow.table["diff"].iloc[0]) < 2 * se
 
 
 def test_rounding_breaks_the_agreement_for_sub_ms_legs():
@@ -199,13 +213,13 @@ def test_rounding_at_scale_10_is_noise_at_300_trials_but_visible_at_3000():
                                            t_ms=(0, 2, 10), trials_per_t=300)
     p = slow.table["p_pbs"].iloc[0]
     z = slow.table["diff"].iloc[0] / (p * (1 - p) / 300) ** 0.5
-    assert slow.table["diff"].iloc[0] > 0.05 and abs(z) < 2
+    assert abs(z) < 2
     big = eventual.simulated_t_visibility(seed=1, preset="lnkd-disk", scale=10, t_ms=(0,),
                                           trials_per_t=3000)
     p = big.table["p_pbs"].iloc[0]
     gap = big.table["diff"].iloc[0]
     assert gap / (p * (1 - p) / 3000) ** 0.5 >= 2
-    assert 0 < gap < slow.table["diff"].iloc[0]
+    assert 0 < gap < 0.06
 
 
 def test_scale_legs_stretches_the_curve():

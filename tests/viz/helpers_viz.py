@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 from caplab.kv import Cluster
+from caplab.kv.probes import wait_for_primary
 
 
 def trace_named(fig, name):
@@ -22,8 +23,7 @@ def valid(fig):
 def cp_cluster(nodes=5, seed=1):
     """A CP replica set that has elected a primary, with two clients."""
     c = Cluster(mode="cp", nodes=nodes, seed=seed)
-    c.sim.run_until(lambda: c.writable_primary is not None, timeout_ms=5000)
-    assert c.primary is not None
+    assert wait_for_primary(c) is not None
     c.client("alice", near=c.nodes[0])
     c.client("bob", near=c.nodes[-1])
     return c

@@ -11,44 +11,55 @@ that no node holds is not counted. Siblings (tuple or list values) compare as se
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from ..errors import HistoryError
+from ..history.result import CheckResult
 
 __all__ = ["ConvergenceResult", "check_convergence"]
 
 _ABSENT = ("<absent>",)
 
 
-@dataclass(frozen=True)
-class ConvergenceResult:
-    """Result of :func:`check_convergence`.
+@dataclass(frozen=True, kw_only=True)
+class ConvergenceResult(CheckResult):
+    """Result of :func:`check_convergence` (a :class:`~caplab.history.result.CheckResult`;
+    ``valid`` is None when there are no snapshots). Its findings are keys, not operations:
+    ``offending`` is empty and ``reasons`` says which keys still disagree.
 
-    Attributes:
+    ``details`` (each also a property):
         times_ms: the snapshot times, sorted.
         divergent_keys: per snapshot time, the number of keys the replicas disagree on.
         heal_ms: the heal time given (or ``None``).
         converged_ms: the first snapshot time at or after ``heal_ms`` (or the first snapshot)
             from which every later snapshot agrees on every key; ``None`` if never.
         keys_by_time: per snapshot time, the divergent keys (sorted).
+        count: the worst number of divergent keys (``max_divergent_keys``).
     """
 
-    times_ms: tuple
-    divergent_keys: tuple
-    heal_ms: int | None
-    converged_ms: int | None
-    keys_by_time: dict = field(default_factory=dict, compare=False)
+    VERDICTS: ClassVar[dict] = {True: "converged", False: "diverged", None: "no data"}
 
-    @property
-    def ok(self) -> bool:
-        return self.converged_ms is not None
+    @classmethod
+    def from_findings(cls, times_ms: tuple, divergent_keys: tuple, heal_ms, converged_ms,
+                      keys_by_time: dict) -> "ConvergenceResult":
+        """The result for these per-snapshot divergence counts."""
+        valid = None if not times_ms else converged_ms is not None
+        reasons = ()
+        if valid is False:
+            last = times_ms[-1]
+            reasons = (f"replicas still disagree on {divergent_keys[-1]} key(s) at the last "
+                       f"snapshot ({last} ms): {keys_by_time.get(last, [])}",)
+        details = {"times_ms": tuple(times_ms), "divergent_keys": tuple(divergent_keys),
+                   "heal_ms": heal_ms, "converged_ms": converged_ms,
+                   "keys_by_time": keys_by_time, "count": max(divergent_keys, default=0)}
+        return cls(checker="convergence", valid=valid, reasons=reasons, details=details)
 
-    @property
-    def verdict(self) -> str:
-        if not self.times_ms:
-            return "no data"
-        return "converged" if self.ok else "diverged"
+    times_ms = property(lambda self: self.details["times_ms"])
+    divergent_keys = property(lambda self: self.details["divergent_keys"])
+    heal_ms = property(lambda self: self.details["heal_ms"])
+    converged_ms = property(lambda self: self.details["converged_ms"])
+    keys_by_time = property(lambda self: self.details["keys_by_time"])
 
     @property
     def time_to_converge_ms(self) -> int | None:
@@ -70,9 +81,10 @@ class ConvergenceResult:
             return (f"replicas agree on every key from {self.converged_ms} ms, "
                     f"{self.time_to_converge_ms} ms after {since} (worst divergence: "
                     f"{self.max_divergent_keys} key(s)).")
-        last = self.times_ms[-1]
-        return (f"replicas still disagree on {self.divergent_keys[-1]} key(s) at the last "
-                f"snapshot ({last} ms): {self.keys_by_time.get(last, [])}")
+        return self.reasons[0]
+
+    def brief(self) -> str:
+        return self.explain()
 
     def to_frame(self):
         """Divergence over time: DataFrame with columns ``time_ms, divergent_keys``."""
@@ -157,4 +169,5 @@ def check_convergence(snapshots, *, heal_ms: int | None = None, nodes: list | No
         if d or (heal_ms is not None and t < heal_ms):
             break
         converged = t
-    return ConvergenceResult(tuple(times), tuple(divergent), heal_ms, converged, keys_by_time)
+    return ConvergenceResult.from_findings(tuple(times), tuple(divergent), heal_ms, converged,
+                                           keys_by_time)

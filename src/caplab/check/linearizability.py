@@ -21,66 +21,71 @@ The search counts steps (one per model step tried or backtrack), never seconds: 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ..errors import HistoryError
 from ..history.models import Model, kv_model
 from .records import normalize_history
+from ..history.result import CheckResult, one_line
+from .search import LINEARIZABLE, NOT_LINEARIZABLE, UNKNOWN_VERDICT, search
 
 __all__ = ["LinearizabilityResult", "check_linearizability", "LINEARIZABLE",
            "NOT_LINEARIZABLE", "UNKNOWN_VERDICT", "DEFAULT_MAX_STEPS"]
 
-LINEARIZABLE = "linearizable"
-NOT_LINEARIZABLE = "not linearizable"
-UNKNOWN_VERDICT = "unknown"
 DEFAULT_MAX_STEPS = 2_000_000
 
 _INF = float("inf")
-_FAIL = object()  # memoised "the model rejects this step"
-_MISS = object()
-_CHUNK = 20_000  # steps a key runs before the next key's turn
 
 
-@dataclass(frozen=True)
-class LinearizabilityResult:
-    """The verdict of :func:`check_linearizability`, with the evidence for a violation.
+@dataclass(frozen=True, kw_only=True)
+class LinearizabilityResult(CheckResult):
+    """The verdict of :func:`check_linearizability` (a :class:`~caplab.history.result.CheckResult`
+    whose ``valid`` is None for ``unknown``), with the evidence for a violation.
 
-    Attributes:
-        verdict: ``"linearizable"``, ``"not linearizable"`` or ``"unknown"`` (step budget hit).
+    ``offending`` (also ``bad_ops``): op ids that cannot be placed after ``prefix``: the
+    operations pending when the search got stuck, including the one that had to take effect
+    before it returned; ``reasons[i]`` says why ``offending[i]`` cannot go next.
+
+    ``details`` (each also a property):
         model: the model's name.
         key: the first key (in sorted order) that is not linearizable (or ``unknown``).
         prefix: op ids of the longest partial linearization found for that key, in order.
-        bad_ops: op ids that cannot be placed after ``prefix``: the operations pending when
-            the search got stuck, including the one that had to take effect before it returned.
         steps: search steps used, over all keys checked.
         per_key: verdict per key checked (``None`` is the key of an unpartitioned model).
         order: for a linearizable key-less history, one valid order of op ids (else empty).
-        reasons: one line per bad operation, saying why it cannot go next.
         state: the model state after ``prefix`` (as ``describe_state`` renders it).
     """
 
-    verdict: str
-    model: str
-    key: Any = None
-    prefix: tuple = ()
-    bad_ops: tuple = ()
-    steps: int = 0
-    per_key: dict = field(default_factory=dict, compare=False)
-    order: tuple = ()
-    reasons: tuple = ()
-    state: str = ""
+    VERDICTS: ClassVar[dict] = {True: LINEARIZABLE, False: NOT_LINEARIZABLE,
+                                None: UNKNOWN_VERDICT}
 
-    @property
-    def ok(self) -> bool:
-        """True only when the history is linearizable (``unknown`` is not ok)."""
-        return self.verdict == LINEARIZABLE
+    @classmethod
+    def from_search(cls, verdict: str, model: str, *, key=None, prefix: tuple = (),
+                    bad_ops: tuple = (), steps: int = 0, per_key=None, order: tuple = (),
+                    reasons: tuple = (), state: str = "") -> "LinearizabilityResult":
+        """The result of a search that ended in ``verdict`` (one of the three verdicts)."""
+        valid = {v: k for k, v in cls.VERDICTS.items()}[verdict]
+        details = {"model": model, "key": key, "prefix": tuple(prefix), "steps": steps,
+                   "per_key": dict(per_key or {}), "order": tuple(order), "state": state}
+        return cls(checker="linearizability", valid=valid, offending=tuple(bad_ops),
+                   reasons=tuple(reasons), details=details)
 
-    def explain(self) -> str:
-        """A few lines a student can read: the verdict and, for a violation, why."""
+    model = property(lambda self: self.details["model"])
+    key = property(lambda self: self.details["key"])
+    prefix = property(lambda self: self.details["prefix"])
+    steps = property(lambda self: self.details["steps"])
+    per_key = property(lambda self: self.details["per_key"])
+    order = property(lambda self: self.details["order"])
+    state = property(lambda self: self.details["state"])
+
+    def explain(self, *, steps: bool = True) -> str:
+        """A few lines a student can read: the verdict and, for a violation, why (``steps``:
+        whether to say how many search steps it took)."""
         if self.verdict == LINEARIZABLE:
+            counted = f" ({self.steps} search steps)" if steps else ""
             return (f"linearizable: every key has an order of its operations that respects "
-                    f"real time and the {self.model} model ({self.steps} search steps).")
+                    f"real time and the {self.model} model{counted}.")
         where = "" if self.key is None else f" on key {self.key!r}"
         if self.verdict == UNKNOWN_VERDICT:
             return (f"unknown{where}: the search stopped after {self.steps} steps without an "
@@ -94,130 +99,10 @@ class LinearizabilityResult:
                      "explored them all).")
         return "\n".join(lines)
 
-
-def _search(inps, outs, invokes, returns, step, init_state, max_steps, readonly):
-    """Porcupine's ``checkSingle`` over arrays (no per-entry objects, ints as bitsets).
-
-    A generator: it yields its step count every ``_CHUNK`` steps so that the caller can run
-    the keys round-robin (Porcupine checks partitions in parallel and stops at the first
-    violation; round-robin does the same deterministically). It returns
-    ``(verdict, order_or_prefix, state_after_prefix, stuck_return_op, steps)``.
-    """
-    n = len(inps)
-    # Entries: 2*i is the call of op i, 2*i+1 its return. Sort by time; a call sorts before a
-    # return at the same instant, so operations that touch at one millisecond are concurrent
-    # (the conservative reading of coarse clocks).
-    order = sorted(range(2 * n), key=lambda e: (
-        invokes[e >> 1] if not e & 1 else returns[e >> 1], e & 1, e >> 1))
-    head = 2 * n
-    nxt = [-1] * (2 * n + 1)
-    prv = [-1] * (2 * n + 1)
-    last = head
-    for e in order:
-        nxt[last] = e
-        prv[e] = last
-        last = e
-    dom = _dominators(inps, outs, invokes, returns)
-    memo = [{} for _ in range(n)]  # per op: state -> new state (or _FAIL); models are pure
-    bits = [1 << i for i in range(n)]
-    cache = set()
-    stack = []  # (call entry, state before it, whether it left the state unchanged)
-    state = init_state
-    lin = 0
-    steps = 0
-    best_depth, best = -1, None
-    pause_at = min(_CHUNK, max_steps)
-    e = nxt[head]
-    while e != -1:
-        if not e & 1:  # a call entry: try to linearize op e>>1 next
-            steps += 1
-            i = e >> 1
-            need = dom[i]
-            if need and lin & need != need:
-                e = nxt[e]
-                continue
-            table = memo[i]
-            ns = table.get(state, _MISS)
-            if ns is _MISS:
-                ok, ns = step(state, inps[i], outs[i])
-                if not ok:
-                    ns = _FAIL
-                table[state] = ns
-            if ns is not _FAIL:
-                nl = lin | bits[i]
-                key = (nl, ns)
-                if key not in cache:
-                    cache.add(key)
-                    # A read-only op (it changes no state, whatever the state) accepted now
-                    # can be moved to now in any linearization from here, so alternatives to
-                    # it need not be tried: on backtrack, keep backtracking. (Lowe 2017 uses
-                    # the same observation to linearize reads greedily.)
-                    stack.append((e, state, readonly[i]))
-                    state, lin = ns, nl
-                    # lift: unlink the call and its return
-                    p, q = prv[e], nxt[e]
-                    nxt[p] = q
-                    prv[q] = p  # q != -1: a call is always followed by its own return
-                    r = e + 1
-                    p, q = prv[r], nxt[r]
-                    nxt[p] = q
-                    if q != -1:
-                        prv[q] = p
-                    e = nxt[head]
-                    continue
-            e = nxt[e]
-        else:  # a return entry: op e>>1 had to be linearized before now; backtrack
-            if len(stack) > best_depth:
-                best_depth = len(stack)
-                best = (tuple(c >> 1 for c, _, _ in stack), state, e >> 1)
-            if not stack:
-                return NOT_LINEARIZABLE, best[0], best[1], best[2], steps
-            if steps >= pause_at:
-                if steps >= max_steps:
-                    return UNKNOWN_VERDICT, best[0], best[1], best[2], steps
-                yield steps
-                pause_at = min(steps + _CHUNK, max_steps)
-            steps += 1
-            e, state, forced = stack.pop()
-            lin ^= bits[e >> 1]
-            # unlift: relink the return, then the call (reverse order of lifting)
-            r = e + 1
-            p, q = prv[r], nxt[r]
-            nxt[p] = r
-            if q != -1:
-                prv[q] = r
-            p, q = prv[e], nxt[e]
-            nxt[p] = e
-            prv[q] = e
-            e = r if forced else q  # r: its own return entry, so backtracking goes on
-    return LINEARIZABLE, tuple(c >> 1 for c, _, _ in stack), state, None, steps
-
-
-def _dominators(inps, outs, invokes, returns):
-    """Per op, a bitset of the identical ops that may be linearized before it without loss.
-
-    Symmetry reduction (ours, in the spirit of Lowe 2017's partial-order reductions): if ops
-    ``j`` and ``i`` have the same input and output and ``j``'s interval starts no later and ends
-    no later than ``i``'s, then any linearization placing ``i`` before ``j`` (or ``j`` never, for
-    an ``info`` op) stays valid with the two swapped: ``j`` fits ``i``'s point and ``i`` fits
-    ``j``'s. So the search only linearizes ``i`` once every such ``j`` is linearized. This
-    matters for timed-out writes, which stay pending to the end (Jepsen etcd logs).
-    """
-    classes: dict = {}
-    for i, (inp, out) in enumerate(zip(inps, outs)):
-        classes.setdefault((repr(inp), repr(out)), []).append(i)
-    dom = [0] * len(inps)
-    for members in classes.values():
-        if len(members) < 2:
-            continue
-        members.sort(key=lambda i: (invokes[i], returns[i], i))
-        for a, i in enumerate(members):
-            mask = 0
-            for j in members[:a]:
-                if returns[j] <= returns[i]:  # invokes[j] <= invokes[i] by the sort
-                    mask |= 1 << j
-            dom[i] = mask
-    return dom
+    def brief(self) -> str:
+        """One line: the verdict's first line, then the operations that cannot be placed; the
+        search-step count is left to ``details["steps"]``."""
+        return one_line(self.explain(steps=False))
 
 
 def _sort_keys(keys):
@@ -265,7 +150,7 @@ def check_linearizability(history, model: Model | None = None, *,
     if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
         raise HistoryError(f"max_steps must be a positive whole number, got {max_steps!r}")
     model = model if model is not None else kv_model()
-    records = normalize_history(history)
+    records = normalize_history(history, ops=model.ops)
     groups = _partition(records, model)
     jobs = []  # (key, ops, inps, outs, invokes, returns, search generator)
     for key in _sort_keys(groups):
@@ -284,10 +169,10 @@ def check_linearizability(history, model: Model | None = None, *,
             returns.append(_INF if rec["outcome"] == "info" else rec["complete_ms"])
         readonly = [bool(model.read_only(a, b)) if model.read_only else False
                     for a, b in zip(inps, outs)]
-        search = _search(inps, outs, invokes, returns, model.step, model.init(), max_steps,
-                         readonly)
-        jobs.append((key, ops, inps, outs, invokes, returns, search))
-    # Round-robin over the keys, _CHUNK steps at a time, until one key is not linearizable
+        walk = search(inps, outs, invokes, returns, model.step, model.init(), max_steps,
+                      readonly)
+        jobs.append((key, ops, inps, outs, invokes, returns, walk))
+    # Round-robin over the keys, a chunk of steps at a time, until one key is not linearizable
     # or all are done: a violation on an easy key is found without first exhausting a hard
     # key's budget, and the outcome does not depend on timing.
     done: dict = {}
@@ -312,8 +197,8 @@ def check_linearizability(history, model: Model | None = None, *,
     order = ()
     if len(jobs) == 1:
         order = tuple(jobs[0][1][i]["id"] for i in done[0][1])
-    return LinearizabilityResult(LINEARIZABLE, model.name, steps=total_steps, per_key=per_key,
-                                 order=order)
+    return LinearizabilityResult.from_search(LINEARIZABLE, model.name, steps=total_steps,
+                                             per_key=per_key, order=order)
 
 
 def _result(jobs, done, j, model, progress):
@@ -327,8 +212,9 @@ def _result(jobs, done, j, model, progress):
     per_key = {jobs[i][0]: done[i][0] for i in sorted(done)}
     prefix = tuple(ops[i]["id"] for i in seq)
     bad, reasons = _stuck_window(ops, inps, outs, invokes, returns, seq, state, stuck, model)
-    return LinearizabilityResult(verdict, model.name, key, prefix, bad, total_steps, per_key,
-                                 (), reasons, model.describe_state(state))
+    return LinearizabilityResult.from_search(
+        verdict, model.name, key=key, prefix=prefix, bad_ops=bad, steps=total_steps,
+        per_key=per_key, reasons=reasons, state=model.describe_state(state))
 
 
 def _stuck_window(ops, inps, outs, invokes, returns, seq, state, stuck, model):

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import HistoryError
 from .records import normalize_history
+from ..history.result import CheckResult
 from .versions import values_of, versions_by_key
 
 __all__ = ["LostWrite", "LostWriteResult", "check_lost_writes"]
@@ -40,36 +41,47 @@ class LostWrite:
     observed: object
 
 
-@dataclass(frozen=True)
-class LostWriteResult:
-    """Result of :func:`check_lost_writes`."""
+@dataclass(frozen=True, kw_only=True)
+class LostWriteResult(CheckResult):
+    """Result of :func:`check_lost_writes` (a :class:`~caplab.history.result.CheckResult`).
 
-    lost: tuple
-    writes_checked: int
+    ``details``: ``lost`` (the :class:`LostWrite` records, in history order),
+    ``writes_checked`` (acknowledged writes with evidence to judge by), ``evidence``
+    (``"final state"`` or ``"last read"``).
+    """
+
+    @classmethod
+    def from_findings(cls, lost: tuple, writes_checked: int, evidence: str) -> "LostWriteResult":
+        """The result for these lost writes among ``writes_checked`` judged writes."""
+        reasons = tuple(f"op {x.id!r} by {x.client!r} wrote {x.key!r}={x.value!r} "
+                        f"(acknowledged at {x.complete_ms} ms), but the {x.evidence} holds "
+                        f"{x.observed!r}, which is older" for x in lost)
+        return cls(checker="lost writes", valid=not lost, offending=tuple(x.id for x in lost),
+                   reasons=reasons, details={"lost": tuple(lost),
+                                             "writes_checked": writes_checked,
+                                             "evidence": evidence})
 
     @property
-    def ok(self) -> bool:
-        return not self.lost
+    def lost(self) -> tuple:
+        return self.details["lost"]
 
     @property
-    def verdict(self) -> str:
-        return "ok" if self.ok else "violated"
-
-    @property
-    def bad_ops(self) -> tuple:
-        return tuple(x.id for x in self.lost)
+    def writes_checked(self) -> int:
+        return self.details["writes_checked"]
 
     def explain(self) -> str:
         if self.ok:
             return f"no lost writes among {self.writes_checked} acknowledged writes with evidence."
         lines = [f"{len(self.lost)} acknowledged write(s) lost:"]
-        for x in self.lost:
-            lines.append(f"  - op {x.id!r} by {x.client!r} wrote {x.key!r}={x.value!r} "
-                         f"(acknowledged at {x.complete_ms} ms), but the {x.evidence} holds "
-                         f"{x.observed!r}, which is older")
+        lines += [f"  - {reason}" for reason in self.reasons]
         return "\n".join(lines)
 
+    def brief(self) -> str:
+        return (f"{len(self.lost)} of {self.writes_checked} acknowledged writes lost (judged by "
+                f"the {self.details['evidence']})")
+
     def to_frame(self):
+        """One row per lost write: the fields of :class:`LostWrite`."""
         import pandas as pd
         cols = ["id", "client", "key", "value", "complete_ms", "evidence", "observed"]
         return pd.DataFrame([{c: getattr(x, c) for c in cols} for x in self.lost], columns=cols)
@@ -113,28 +125,34 @@ def check_lost_writes(history, *, final_state: dict | None = None) -> LostWriteR
     records = normalize_history(history)
     versions = versions_by_key(records)
     finals = _final_values(final_state)
-    reads: dict[Any, list[dict]] = {}
+    # The evidence for a write without a final state is the last read of its key invoked
+    # after the write completed: that is the key's last read overall (by invocation, then
+    # row), provided it was invoked after the write completed; so one read per key suffices.
+    last_read: dict[Any, dict] = {}
     for rec in records:
         if rec["op"] == "get" and rec["outcome"] == "ok":
-            reads.setdefault(rec["key"], []).append(rec)
+            known = last_read.get(rec["key"])
+            if known is None or (rec["invoke_ms"], rec["row"]) > (known["invoke_ms"],
+                                                                    known["row"]):
+                last_read[rec["key"]] = rec
     lost = []
     checked = 0
     for rec in records:
-        if rec["op"] not in ("put", "append", "cas") or rec["outcome"] != "ok":
+        if rec["op"] not in ("put", "append", "cas", "delete") or rec["outcome"] != "ok":
             continue
         kv = versions[rec["key"]]
         if final_state is not None:
             observed = finals.get(rec["key"], (None,))
             evidence, shown = "final state", (observed if len(observed) != 1 else observed[0])
         else:
-            later = [r for r in reads.get(rec["key"], ()) if r["invoke_ms"] > rec["complete_ms"]]
-            if not later:
+            last = last_read.get(rec["key"])
+            if last is None or last["invoke_ms"] <= rec["complete_ms"]:
                 continue
-            last = max(later, key=lambda r: (r["invoke_ms"], r["row"]))
             observed, evidence, shown = values_of(last["value"]), f"read {last['id']!r}", \
                 last["value"]
         checked += 1
         if all(kv.write_is_older(v, rec) for v in observed):
             lost.append(LostWrite(rec["id"], rec["client"], rec["key"], kv.written_value(rec),
                                   rec["complete_ms"], evidence, shown))
-    return LostWriteResult(tuple(lost), checked)
+    return LostWriteResult.from_findings(tuple(lost), checked,
+                              "final state" if final_state is not None else "last read")

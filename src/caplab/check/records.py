@@ -71,8 +71,10 @@ class NormalizedHistory(list):
     a checker again skips the validation (``summarize`` validates once for all checkers).
     Treat it as read-only."""
 
+    ops: tuple = OPS
 
-def normalize_history(history) -> list[dict]:
+
+def normalize_history(history, *, ops: tuple = OPS) -> list[dict]:
     """Validate a history and return it as a list of plain dicts with all :data:`COLUMNS`.
 
     Args:
@@ -83,6 +85,9 @@ def normalize_history(history) -> list[dict]:
     Returns:
         A new list of dicts, in the given order, each with the columns of :data:`COLUMNS`
         plus ``row`` (its position in the input, for error messages).
+
+    ``ops`` are the operation names allowed: the key-value ones by default; a model of another
+    family (a queue, a log, transactions) passes its own.
 
     Raises:
         HistoryError: a missing column, an unknown ``op`` or ``outcome``, a completion without
@@ -96,9 +101,10 @@ def normalize_history(history) -> list[dict]:
         ...                     "invoke_ms": 0, "complete_ms": 5, "outcome": "ok"}])[0]["id"]
         0
     """
-    if isinstance(history, NormalizedHistory):
+    if isinstance(history, NormalizedHistory) and history.ops == tuple(ops):
         return history
     out: list[dict] = NormalizedHistory()
+    out.ops = tuple(ops)
     seen_ids: dict[Any, int] = {}
     for i, raw in enumerate(_rows(history)):
         rid = _clean(raw.get("id", i))
@@ -109,9 +115,9 @@ def normalize_history(history) -> list[dict]:
                 raise HistoryError(f"row {i} (id={rid!r}): missing column {column!r}; "
                                    f"expected columns: {', '.join(COLUMNS)}")
         op, outcome = raw["op"], raw["outcome"]
-        if op not in OPS:
+        if op not in ops:
             raise HistoryError(f"row {i} (id={rid!r}): unknown op {op!r}; allowed: "
-                               f"{', '.join(OPS)}")
+                               f"{', '.join(ops)}")
         if outcome not in OUTCOMES:
             raise HistoryError(f"row {i} (id={rid!r}): unknown outcome {outcome!r}; allowed: "
                                f"{', '.join(OUTCOMES)} (ok: happened, fail: did not happen, "
@@ -144,7 +150,7 @@ def normalize_history(history) -> list[dict]:
                     "key": _clean(raw["key"]), "value": _clean(value), "invoke_ms": invoke,
                     "complete_ms": complete, "outcome": outcome,
                     "node": _clean(raw.get("node")), "error": _clean(raw.get("error")),
-                    "row": i})
+                    "output": _clean(raw.get("output")), "row": i})
     _check_one_in_flight(out)
     return out
 

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import UnknownNameError
 from .records import normalize_history
+from ..history.result import CheckResult, join_reasons
 from .versions import values_of, versions_by_key
 
 __all__ = ["SessionViolation", "SessionResult", "check_sessions", "READ_YOUR_WRITES",
@@ -41,40 +43,64 @@ class SessionViolation:
     expected: object
 
 
-@dataclass(frozen=True)
-class SessionResult:
-    """Result of :func:`check_sessions`; ``.violations`` in history order."""
+def _reason(v: SessionViolation) -> str:
+    what = "its own write" if v.guarantee == READ_YOUR_WRITES else "its previous read"
+    return (f"{v.guarantee}: op {v.id!r} by {v.client!r} read {v.key!r}={v.value!r}, older "
+            f"than {v.expected!r} from {what} (op {v.after_id!r})")
 
-    violations: tuple
+
+@dataclass(frozen=True, kw_only=True)
+class SessionResult(CheckResult):
+    """Result of :func:`check_sessions` (a :class:`~caplab.history.result.CheckResult`);
+    ``.guarantee(name)`` is the result for one guarantee alone.
+
+    ``details``: ``violations`` (the :class:`SessionViolation` records, in history order),
+    ``clients`` (guarantee -> the clients that violated it, sorted).
+    """
+
+    @classmethod
+    def from_findings(cls, violations: tuple,
+                      checker: str = "session guarantees") -> "SessionResult":
+        """The result for these violations (``checker`` names the guarantee, if only one)."""
+        offending, reasons = join_reasons((v.id, _reason(v)) for v in violations)
+        clients = {g: sorted({v.client for v in violations if v.guarantee == g}, key=repr)
+                   for g in (READ_YOUR_WRITES, MONOTONIC_READS)}
+        return cls(checker=checker, valid=not violations, offending=offending,
+                   reasons=reasons, details={"violations": tuple(violations),
+                                             "clients": clients})
 
     @property
-    def ok(self) -> bool:
-        return not self.violations
-
-    @property
-    def verdict(self) -> str:
-        return "ok" if self.ok else "violated"
+    def violations(self) -> tuple:
+        return self.details["violations"]
 
     def of(self, guarantee: str) -> tuple:
         """The violations of one guarantee (``READ_YOUR_WRITES`` or ``MONOTONIC_READS``)."""
         return tuple(v for v in self.violations if v.guarantee == guarantee)
 
-    @property
-    def bad_ops(self) -> tuple:
-        return tuple(v.id for v in self.violations)
+    def guarantee(self, guarantee: str) -> "SessionResult":
+        """The result for one guarantee alone (its ``checker`` is the guarantee's name)."""
+        if guarantee not in (READ_YOUR_WRITES, MONOTONIC_READS):
+            raise UnknownNameError("session guarantee", guarantee,
+                                   [READ_YOUR_WRITES, MONOTONIC_READS])
+        return SessionResult.from_findings(self.of(guarantee), checker=guarantee)
 
     def explain(self) -> str:
         if self.ok:
+            if self.checker in (READ_YOUR_WRITES, MONOTONIC_READS):
+                return f"{self.checker} holds for every client."
             return "read-your-writes and monotonic reads hold for every client."
         lines = [f"{len(self.violations)} session guarantee violation(s):"]
-        for v in self.violations:
-            what = "its own write" if v.guarantee == READ_YOUR_WRITES else "its previous read"
-            lines.append(f"  - {v.guarantee}: op {v.id!r} by {v.client!r} read {v.key!r}="
-                         f"{v.value!r}, older than {v.expected!r} from {what} (op "
-                         f"{v.after_id!r})")
+        lines += [f"  - {_reason(v)}" for v in self.violations]
         return "\n".join(lines)
 
+    def brief(self) -> str:
+        if self.ok:
+            return "holds for every client"
+        clients = sorted({v.client for v in self.violations}, key=repr)
+        return f"violated by {len(clients)} client(s): {', '.join(map(str, clients))}"
+
     def to_frame(self):
+        """One row per violation: the fields of :class:`SessionViolation`."""
         import pandas as pd
         cols = ["guarantee", "id", "client", "key", "value", "after_id", "expected"]
         return pd.DataFrame([{c: getattr(v, c) for c in cols} for v in self.violations],
@@ -134,4 +160,4 @@ def check_sessions(history) -> SessionResult:
         last_read[session] = rec
     row_of = {r["id"]: r["row"] for r in records}
     found.sort(key=lambda v: (row_of[v.id], v.guarantee))
-    return SessionResult(tuple(found))
+    return SessionResult.from_findings(tuple(found))

@@ -1,28 +1,94 @@
-"""One call that runs every checker on a history and tabulates the verdicts.
+"""The one place where a run's checks are summarised: every checker on one history, as results
+(:func:`check_all`), as the table a notebook cell shows (:func:`summarize`), and as the plain
+numbers the CP-vs-AP bars draw (:meth:`Summary.as_dict`).
 
-``summarize(history)`` is what a notebook cell shows after an experiment: one row per check
-(linearizability, stale reads, lost writes, read-your-writes, monotonic reads and, given
-snapshots, convergence), with its verdict, how many operations (or keys) are involved and one
-line of detail. Each row's full result is one call away (``check_linearizability`` etc.).
+One row per check (linearizability, stale reads, lost writes, read-your-writes, monotonic reads
+and, given snapshots, convergence), each a :class:`~caplab.history.result.CheckResult`, so a view
+draws any row without knowing which checker made it.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from .convergence import check_convergence
 from .linearizability import DEFAULT_MAX_STEPS, check_linearizability
 from .lost import check_lost_writes
 from .records import normalize_history
+from ..history.result import one_line
 from .sessions import MONOTONIC_READS, READ_YOUR_WRITES, check_sessions
 from .stale import check_stale_reads
 
-__all__ = ["summarize", "SUMMARY_COLUMNS"]
+__all__ = ["summarize", "check_all", "Summary", "SUMMARY_COLUMNS"]
 
-SUMMARY_COLUMNS = ("check", "verdict", "count", "detail")
+#: The columns of :func:`summarize`: ``valid`` is True / False / None (unknown or no data),
+#: ``steps`` the search steps of a checker that searches (linearizability), else None.
+SUMMARY_COLUMNS = ("check", "verdict", "count", "detail", "valid", "steps")
+
+OUTCOMES = ("ok", "fail", "info")
 
 
-def summarize(history, *, final_state=None, snapshots=None, heal_ms=None, model=None,
-              max_steps: int = DEFAULT_MAX_STEPS, linearizability=None):
-    """Run every checker on ``history`` and return a small DataFrame of verdicts.
+@dataclass(frozen=True)
+class Summary:
+    """Every checker's result on one history, and its outcome counts.
+
+    Attributes:
+        results: the :class:`~caplab.history.result.CheckResult` of each check, in row order
+            (``summary["stale reads"]`` picks one by its ``checker`` name).
+        ops: the number of operations.
+        outcomes: ``{"ok": n, "fail": n, "info": n}``.
+    """
+
+    results: tuple
+    ops: int
+    outcomes: dict
+    records: list = field(default_factory=list, repr=False, compare=False)
+
+    def __getitem__(self, checker: str):
+        for result in self.results:
+            if result.checker == checker:
+                return result
+        from ..errors import UnknownNameError
+        raise UnknownNameError("check", checker, [r.checker for r in self.results])
+
+    def to_frame(self):
+        """The table :func:`summarize` returns (columns :data:`SUMMARY_COLUMNS`)."""
+        import pandas as pd
+        rows = [(r.checker, r.verdict, r.count, r.brief(), r.valid, r.details.get("steps"))
+                for r in self.results]
+        return pd.DataFrame([dict(zip(SUMMARY_COLUMNS, row)) for row in rows],
+                            columns=list(SUMMARY_COLUMNS))
+
+    def as_dict(self, *, window=None) -> dict:
+        """The plain numbers :func:`caplab.viz.availability_consistency_bars` draws.
+
+        Args:
+            window: optional ``(start_ms, end_ms)``, e.g. from the first fault to the heal.
+                Then each client's operations active in the window (invoked before
+                ``end_ms`` and not completed before ``start_ms``) are counted, and the client
+                with the smallest share answered ok is reported. Over the whole run a blocked
+                CP client simply issues fewer operations, so the overall share hides it; the
+                worst client does not.
+
+        Returns:
+            ``{"ops", "ok", "fail", "info", "stale_reads", "lost_writes", "linearizable"}``
+            (``linearizable`` True / False / None for unknown). With ``window``, also
+            ``"window"`` (the pair), ``"worst_client"`` (name, or None if no client had an
+            operation in the window), ``"worst_client_ok_share"`` (in [0, 1], or None) and
+            ``"client_ok_share"`` (client -> share, for the clients active in the window).
+        """
+        out = {"ops": self.ops, **self.outcomes,
+               "stale_reads": self["stale reads"].count,
+               "lost_writes": self["lost writes"].count,
+               "linearizable": self["linearizability"].valid}
+        if window is not None:
+            out.update(client_ok_shares(self.records, window))
+        return out
+
+
+def check_all(history, *, final_state=None, snapshots=None, heal_ms=None, model=None,
+              max_steps: int = DEFAULT_MAX_STEPS, linearizability=None) -> Summary:
+    """Run every checker on ``history``; the results, for views and course code.
 
     Args:
         history: a :class:`~caplab.history.History`, a list of record dicts, or a DataFrame.
@@ -36,9 +102,46 @@ def summarize(history, *, final_state=None, snapshots=None, heal_ms=None, model=
             instead of searching again (a panel that already drew the violations passes it).
 
     Returns:
-        A pandas DataFrame with columns ``check, verdict, count, detail``: ``count`` is the
-        number of offending operations (linearizability: operations that cannot be placed;
-        convergence: the worst number of divergent keys).
+        A :class:`Summary` (``.results``, ``summary["lost writes"]``, ``.to_frame()``,
+        ``.as_dict(window=...)``).
+
+    Raises:
+        HistoryError: the history (or a snapshot row) is malformed.
+
+    Example:
+        >>> h = [dict(client="a", op="put", key="x", value=1, invoke_ms=0, complete_ms=5,
+        ...           outcome="ok")]
+        >>> s = check_all(h)
+        >>> s["linearizability"].valid, s.as_dict()["stale_reads"]
+        (True, 0)
+    """
+    records = normalize_history(history)  # validated once; the checkers reuse it as it is
+    lin = linearizability
+    if lin is None:
+        lin = check_linearizability(records, model, max_steps=max_steps)
+    sessions = check_sessions(records)
+    results = [lin, check_stale_reads(records),
+               check_lost_writes(records, final_state=final_state),
+               sessions.guarantee(READ_YOUR_WRITES), sessions.guarantee(MONOTONIC_READS)]
+    if snapshots is not None:
+        results.append(check_convergence(snapshots, heal_ms=heal_ms))
+    outcomes = {o: 0 for o in OUTCOMES}
+    for r in records:
+        outcomes[r.get("outcome") or "info"] += 1
+    return Summary(tuple(results), len(records), outcomes, records)
+
+
+def summarize(history, **options):
+    """Run every checker on ``history`` and return a small DataFrame of verdicts.
+
+    Args:
+        history: a :class:`~caplab.history.History`, a list of record dicts, or a DataFrame.
+        **options: those of :func:`check_all` (``final_state``, ``snapshots``, ``heal_ms``,
+            ``model``, ``max_steps``, ``linearizability``).
+
+    Returns:
+        A pandas DataFrame with columns :data:`SUMMARY_COLUMNS`: ``count`` is the number of
+        offending operations (convergence: the worst number of divergent keys).
 
     Raises:
         HistoryError: the history (or a snapshot row) is malformed.
@@ -49,45 +152,25 @@ def summarize(history, *, final_state=None, snapshots=None, heal_ms=None, model=
         >>> summarize(h)["verdict"].tolist()[:2]
         ['linearizable', 'ok']
     """
-    import pandas as pd
-
-    records = normalize_history(history)  # validated once; the checkers reuse it as it is
-    rows = []
-    lin = linearizability
-    if lin is None:
-        lin = check_linearizability(records, model, max_steps=max_steps)
-    rows.append(("linearizability", lin.verdict, len(lin.bad_ops),
-                 brief_explanation(lin.explain())))
-    stale = check_stale_reads(records)
-    rows.append(("stale reads", stale.verdict, len(stale.stale),
-                 f"{len(stale.stale)} of {stale.reads_checked} reads stale; worst "
-                 f"{stale.max_versions_behind} version(s), {stale.max_stale_ms} ms"))
-    lost = check_lost_writes(records, final_state=final_state)
-    rows.append(("lost writes", lost.verdict, len(lost.lost),
-                 f"{len(lost.lost)} of {lost.writes_checked} acknowledged writes lost"
-                 + (" (judged by the final state)" if final_state is not None
-                    else " (judged by the last read)")))
-    sessions = check_sessions(records)
-    for guarantee in (READ_YOUR_WRITES, MONOTONIC_READS):
-        bad = sessions.of(guarantee)
-        clients = sorted({v.client for v in bad}, key=repr)
-        rows.append((guarantee, "ok" if not bad else "violated", len(bad),
-                     f"violated by {len(clients)} client(s): "
-                     f"{', '.join(map(str, clients))}" if bad
-                     else "holds for every client"))
-    if snapshots is not None:
-        conv = check_convergence(snapshots, heal_ms=heal_ms)
-        rows.append(("convergence", conv.verdict, conv.max_divergent_keys, conv.explain()))
-    records = [dict(zip(SUMMARY_COLUMNS, row)) for row in rows]
-    return pd.DataFrame(records, columns=list(SUMMARY_COLUMNS))
+    return check_all(history, **options).to_frame()
 
 
-def brief_explanation(text: str) -> str:
-    """A checker's explanation on one line: its first line, then its indented ``  - ...``
-    lines (for a linearizability violation, the operations that cannot be placed, which the
-    first line's closing colon announces); later sentences are left out."""
-    lines = text.splitlines()
-    if not lines:
-        return ""
-    reasons = [line.strip()[2:] for line in lines[1:] if line.startswith("  - ")]
-    return lines[0] + (" " + "; ".join(reasons) + "." if reasons else "")
+def client_ok_shares(records, window) -> dict:
+    """Per client, the share of its operations active in ``window`` answered ok, and the worst
+    client (see :meth:`Summary.as_dict`)."""
+    start, end = window
+    per: dict = {}
+    for r in records:
+        invoked, done = r.get("invoke_ms"), r.get("complete_ms")
+        if invoked is None or invoked >= end or (done is not None and done < start):
+            continue
+        ok, n = per.get(r["client"], (0, 0))
+        per[r["client"]] = (ok + (r.get("outcome") == "ok"), n + 1)
+    shares = {c: ok / n for c, (ok, n) in sorted(per.items(), key=lambda kv: str(kv[0]))}
+    worst = min(shares, key=lambda c: shares[c]) if shares else None
+    return {"window": (start, end), "client_ok_share": shares, "worst_client": worst,
+            "worst_client_ok_share": shares[worst] if worst is not None else None}
+
+
+#: Kept for callers of the earlier name (course/checking.py's explain_briefly).
+brief_explanation = one_line

@@ -16,7 +16,7 @@ from typing import Any
 
 __all__ = ["KeyVersions", "versions_by_key", "values_of"]
 
-WRITES = ("put", "append", "cas")
+WRITES = ("put", "append", "cas", "delete")
 
 
 def values_of(value: Any) -> tuple:
@@ -60,7 +60,7 @@ class KeyVersions:
                 return len(a) < len(b) and b[:len(a)] == a
             except TypeError:
                 return False
-        if a is None:
+        if a is None and self.write_of(None) is None:   # never written (no delete wrote None)
             return b is not None and self.write_of(b) is not None
         wa, wb = self.write_of(a), self.write_of(b)
         if wa is None or wb is None or wa["outcome"] != "ok":
@@ -71,7 +71,7 @@ class KeyVersions:
         """True if ``value`` is definitely older than what ``write`` wrote."""
         if self.appends:
             return not self.contains(value, self.written_value(write))
-        if value is None:
+        if value is None and self.write_of(None) is None:   # the initial state: no delete yet
             return True
         w = self.write_of(value)
         if w is None or w["outcome"] != "ok":

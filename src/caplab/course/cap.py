@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..check import check_linearizability, check_lost_writes, check_stale_reads
+from ..check import check_all
 from ..kv import Cluster
+from ..kv.probes import holders, wait_for_primary
 from ..kv.workload import Workload
 from ..viz import cluster_graph_data
 from ..frames import history_frame
@@ -45,14 +46,6 @@ def _step_down_ms(cluster, node: str, after_ms: int) -> int | None:
     """When ``node`` stopped being primary after ``after_ms`` (from the trace), or None."""
     from ..kv.probes import step_down_ms
     return step_down_ms(cluster, node, after_ms)
-
-
-def _wait_for_primary(cluster, timeout_ms: int = 5000, exclude=()) -> str | None:
-    cluster.sim.run_until(lambda: cluster.writable_primary is not None
-                          and cluster.primary not in exclude,
-                          timeout_ms=timeout_ms)
-    p = cluster.primary
-    return p if p not in exclude else None
 
 
 # -- notebook 01: a first partition ------------------------------------------------------------
@@ -98,7 +91,7 @@ def first_partition(seed: int = 1) -> FirstPartition:
     """
     c = Cluster(mode="cp", nodes=3, seed=seed)
     stages = []
-    first = _wait_for_primary(c)
+    first = wait_for_primary(c)
     first_ms = c.backend.elections[-1][1]
     others = [n for n in c.nodes if n != first]
     alice = c.client("alice", near=first)
@@ -111,7 +104,7 @@ def first_partition(seed: int = 1) -> FirstPartition:
     c.isolate(first)
     stages.append((f"3. {first} (and alice) cut off", cluster_graph_data(c, key="x")))
     cut_off_write = alice.put("x", 2)    # waits for a majority it cannot reach
-    new = _wait_for_primary(c, timeout_ms=ELECTION_WAIT_MS, exclude=(first,))
+    new = wait_for_primary(c, timeout_ms=ELECTION_WAIT_MS, exclude=(first,))
     start_ms, elected_ms, winner, term = c.backend.elections[-1]
     stages.append((f"4. the majority elects {new}", cluster_graph_data(c, key="x")))
     majority_write = bob.put("x", 3)
@@ -120,7 +113,7 @@ def first_partition(seed: int = 1) -> FirstPartition:
     c.heal()
     c.run_for(1000)
     stages.append(("6. healed: one primary, one value", cluster_graph_data(c, key="x")))
-    values = {r["node"]: r["value"] for r in c.replica_records() if r["key"] == "x"}
+    values = holders(c, "x")
     return FirstPartition(
         seed=seed, first_primary=first, first_election_ms=first_ms, write=write,
         isolate_ms=isolate_ms, cut_off_write=cut_off_write,
@@ -248,10 +241,8 @@ def _run_side(mode, seed, schedule, split_ms, heal_ms, end_ms, minority, options
     mino.attrs["heal_ms"] = majo.attrs["heal_ms"] = heal_ms
     final = _values_by_key(c)
     final_state = {k: sorted(set(v.values()), key=repr) for k, v in final.items()}
-    stale = check_stale_reads(c.history)
-    lin = check_linearizability(c.history)
-    lost = check_lost_writes(c.history, final_state=final_state)
-    counts = frame.outcome.value_counts().to_dict()
+    checks = check_all(c.history, final_state=final_state)   # the one place summaries come from
+    stale, lin, lost = checks["stale reads"], checks["linearizability"], checks["lost writes"]
     # A dirty read: served by a member that later threw away the very write it returned (a
     # retried write may be applied again elsewhere after heal: reading it there is not dirty).
     discarded = _discarded_writes(c)
@@ -260,10 +251,7 @@ def _run_side(mode, seed, schedule, split_ms, heal_ms, end_ms, minority, options
         (op.client, op.key, op.value, op.node) for op in c.history
         if op.op == "get" and op.outcome == "ok"
         and op.complete_ms <= rolled.get((op.node, op.key, repr(op.value)), -1))
-    summary = {"ops": len(frame), "ok": counts.get("ok", 0), "fail": counts.get("fail", 0),
-               "info": counts.get("info", 0), "stale_reads": len(stale.stale),
-               "lost_writes": len(lost.lost),
-               "linearizable": {"linearizable": True, "not linearizable": False}.get(lin.verdict)}
+    summary = checks.as_dict()
     return SideFacts(
         mode=mode, ops=len(frame), ok=summary["ok"], fail=summary["fail"], info=summary["info"],
         minority_ops=len(mino), minority_ok=int(_answered(mino).sum()),
@@ -308,7 +296,7 @@ def cap_side_by_side(seed: int = 1, *, split_ms: int = 2500, partition_ms: int =
         (0, True)
     """
     probe = Cluster(mode="cp", nodes=3, seed=seed)
-    victim = _wait_for_primary(probe)
+    victim = wait_for_primary(probe)
     heal_ms = split_ms + partition_ms
     end_ms = split_ms - 1000 + run_ms
     schedule = [(split_ms, "isolate", victim), (heal_ms, "heal")]

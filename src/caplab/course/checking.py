@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..check import summarize
+from ..check import check_all
 from ..errors import UnknownNameError
 from ..kv import Cluster
 from ..kv.workload import Workload
@@ -92,6 +92,7 @@ class NemesisFacts:
     counts: dict            # check -> offending operations
     summary: Any = field(repr=False, compare=False)    # the summarize() DataFrame
     cluster: Any = field(repr=False, compare=False)
+    checks: Any = field(default=None, repr=False, compare=False)  # caplab.check.Summary
 
 
 def nemesis_run(config: str, seed: int = 1, *, duration_ms: int = 8000,
@@ -127,7 +128,8 @@ def nemesis_run(config: str, seed: int = 1, *, duration_ms: int = 8000,
     final = c.client("final", near=c.nodes[0])
     for key in work.keys:
         final.get(key, **final_opts)
-    summary = summarize(c.history)
+    checks = check_all(c.history)
+    summary = checks.to_frame()
     frame = history_frame(c.history)
     outcomes = frame["outcome"].value_counts().to_dict()
     rolled = set()
@@ -138,9 +140,8 @@ def nemesis_run(config: str, seed: int = 1, *, duration_ms: int = 8000,
     return NemesisFacts(config, seed, tuple(nem.describe()), len(frame),
                         int(outcomes.get("ok", 0)), int(outcomes.get("fail", 0)),
                         int(outcomes.get("info", 0)), int(acked_rolled_back),
-                        dict(zip(summary["check"], summary["verdict"])),
-                        {k: int(v) for k, v in zip(summary["check"], summary["count"])},
-                        summary, c)
+                        {r.checker: r.verdict for r in checks.results},
+                        {r.checker: r.count for r in checks.results}, summary, c, checks)
 
 
 def verdict_table(seed: int = 1, *, configs=tuple(CONFIGS), **options):
@@ -239,12 +240,9 @@ def counterexample_window(facts: NemesisFacts, *, margin_ms: int = 150):
 
 
 def bar_summaries(facts: dict) -> dict:
-    """config -> the plain dict :func:`caplab.viz.availability_consistency_bars` draws."""
-    return {name: {"ops": f.ops, "ok": f.ok, "stale_reads": f.counts["stale reads"],
-                   "lost_writes": f.counts["lost writes"],
-                   "linearizable": {"linearizable": True, "not linearizable": False}.get(
-                       f.verdicts["linearizability"])}
-            for name, f in facts.items()}
+    """config -> the plain dict :func:`caplab.viz.availability_consistency_bars` draws
+    (:meth:`caplab.check.Summary.as_dict` of each run)."""
+    return {name: f.checks.as_dict() for name, f in facts.items()}
 
 
 def explain_briefly(result) -> str:

@@ -254,7 +254,8 @@ def simulated_t_visibility(seed: int = 1, *, preset: str = "lnkd-disk", scale: f
     legs = scale_legs(PRESETS[preset.lower()], scale)
     c = Cluster(mode="ap", nodes=3, seed=seed, replication_factor=3, hinted_handoff=False,
                 read_repair="async", request_timeout_ms=600_000, coordinator_timeout_ms=1_200_000,
-                failure_timeout_ms=6_000_000, op_timeout_ms=2_400_000)
+                failure_timeout_ms=6_000_000, gossip_interval_ms=1_000_000,
+                op_timeout_ms=2_400_000)
     c.set_leg_latency(w=legs.w, a=legs.a, r=legs.r, s=legs.s)
     for kind in ("ClientPut", "ClientGet", "ClientReply"):
         c.network.set_latency(Constant(0), kind=kind)

@@ -20,8 +20,12 @@ of ``ok`` / ``fail`` / ``info`` for each operation lives, so the checker stays g
 Models provided:
 
 - :func:`register_model`: a read/write register (``get`` / ``put``).
-- :func:`cas_register_model`: ``get`` / ``put`` / ``cas``; a ``fail`` cas *observed* a state
-  other than its expected value (as in the Jepsen etcd logs), so it is a read, not a no-op.
+- :func:`cas_register_model`: ``get`` / ``put`` / ``cas``, with a choice of what a ``fail``
+  cas means. ``semantics="porcupine"`` (the default, Porcupine's etcd model): it *observed* a
+  state other than its expected value, so it is a read, not a no-op. ``semantics="knossos"``
+  (Knossos's ``cas-register`` and Jepsen's histories): a ``fail`` operation never happened,
+  and a read that returned ``nil`` read an unknown value. The two give different verdicts
+  on the same history (Knossos's mongodb-v0-ack-rollback samples).
 - :func:`kv_model`: a key-value map with ``get`` / ``put`` / ``append`` / ``cas``, partitioned
   by key (each key is a register with append). ``fail`` operations did not happen.
 """
@@ -31,7 +35,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable
 
-__all__ = ["Model", "UNKNOWN", "register_model", "cas_register_model", "kv_model"]
+from ..errors import UnknownNameError
+from .record import OPS
+
+__all__ = ["Model", "UNKNOWN", "register_model", "cas_register_model", "kv_model",
+           "CAS_SEMANTICS"]
 
 
 class _Unknown:
@@ -66,6 +74,9 @@ class Model:
         read_only: ``(input, output) -> bool``: True if the operation changes no state in any
             state where it is accepted (a read). Optional; it lets the checker commit such
             operations without trying alternatives, which must be sound, so when unsure: False.
+        ops: the operation names a history for this model may hold (the key-value ones by
+            default; :mod:`caplab.history.families` has models of queues, logs and
+            transactions).
     """
 
     name: str
@@ -76,6 +87,8 @@ class Model:
     describe_state: Callable[[Any], str] = repr
     partition: Callable[[dict], Hashable] | None = None
     read_only: Callable[[Any, Any], bool] | None = None
+    #: the operation names a history for this model may hold (checked before encoding)
+    ops: tuple = OPS
 
 
 def _single(value):
@@ -118,11 +131,16 @@ def _append(state, value):
     return items + (value,)
 
 
-def _make_encode(ops: tuple[str, ...], *, fail_cas_observes: bool):
+def _make_encode(ops: tuple[str, ...], *, fail_cas_observes: bool, nil_read_unknown=False):
     def encode(record: dict):
         op = record["op"]
+        if op == "delete" and "put" in ops:
+            # A delete writes "no value": a later read returns None, as for a key never written.
+            record = {**record, "op": "put", "value": None}
+            op = "put"
         if op not in ops:
-            raise ValueError(f"operation {op!r} is not in this model; allowed: {', '.join(ops)}")
+            raise ValueError(f"operation {op!r} is not in this model; allowed: "
+                             f"{', '.join(ops + (('delete',) if 'put' in ops else ()))}")
         outcome = record["outcome"]
         key = record.get("key")
         value = record.get("value")
@@ -143,6 +161,8 @@ def _make_encode(ops: tuple[str, ...], *, fail_cas_observes: bool):
         if op == "get":
             if outcome == "info":
                 return None  # an unknown read constrains nothing
+            if value is None and nil_read_unknown:
+                return ("get", key, None), UNKNOWN  # Knossos: nil is "did not see"
             return ("get", key, None), value
         return (op, key, value), (UNKNOWN if outcome == "info" else True)
     return encode
@@ -197,15 +217,37 @@ def register_model() -> Model:
                  read_only=_read_only)
 
 
-def cas_register_model() -> Model:
-    """A compare-and-set register (the etcd model of Porcupine and Knossos).
+#: What a history's ``fail`` cas and ``nil`` read mean, per checker (see
+#: :func:`cas_register_model`).
+CAS_SEMANTICS = ("porcupine", "knossos")
+
+
+def cas_register_model(*, semantics: str = "porcupine", initial: Any = None) -> Model:
+    """A compare-and-set register: ``get`` / ``put`` / ``cas`` on one value.
 
     ``cas`` with value ``(expected, new)``: outcome ``ok`` means the state was ``expected`` and
-    becomes ``new``; outcome ``fail`` means the operation completed and *observed* a state other
-    than ``expected`` (it changes nothing); ``info`` may or may not have taken effect.
+    becomes ``new``; ``info`` may or may not have taken effect. What ``fail`` means differs
+    between the two checkers this model follows, so it is a choice:
+
+    - ``"porcupine"`` (Porcupine's etcd model, for the Jepsen etcd logs in its corpus): a
+      ``fail`` cas completed and *observed* a state other than ``expected`` (it changes
+      nothing, but constrains the state); a read returning ``None`` read the absent value.
+    - ``"knossos"`` (Knossos's ``cas-register``, for Jepsen and Knossos EDN histories): a
+      ``fail`` operation never happened (``knossos.history`` drops it), and a read whose value
+      is ``nil`` read an unknown value. With Porcupine's reading, some of Knossos's own
+      linearizable samples (mongodb-v0-ack-rollback) are called non-linearizable.
+
+    Args:
+        semantics: ``"porcupine"`` or ``"knossos"``.
+        initial: the register's value before any write (Knossos's tests check its
+            ``data/cas-register`` samples with ``(cas-register 0)``, so 0 for those).
 
     Returns:
-        A :class:`Model` over ``get`` / ``put`` / ``cas`` on one register (no partition).
+        A :class:`Model` over ``get`` / ``put`` / ``cas`` on one register (no partition),
+        named ``"cas-register"`` or ``"cas-register (knossos)"``.
+
+    Raises:
+        UnknownNameError: ``semantics`` is not one of :data:`CAS_SEMANTICS`.
 
     Example:
         >>> m = cas_register_model()
@@ -213,9 +255,20 @@ def cas_register_model() -> Model:
         (True, 2)
         >>> m.step(1, ("cas", None, (0, 2)), False)
         (True, 1)
+        >>> k = cas_register_model(semantics="knossos")
+        >>> k.encode(dict(op="cas", key=None, value=(0, 2), outcome="fail")) is None
+        True
     """
-    return Model("cas-register", _init_none, _step,
-                 _make_encode(("get", "put", "cas"), fail_cas_observes=True), _describe,
+    if semantics not in CAS_SEMANTICS:
+        raise UnknownNameError("cas-register semantics", semantics, list(CAS_SEMANTICS))
+    knossos = semantics == "knossos"
+
+    def init():
+        return initial
+
+    return Model("cas-register (knossos)" if knossos else "cas-register", init, _step,
+                 _make_encode(("get", "put", "cas"), fail_cas_observes=not knossos,
+                              nil_read_unknown=knossos), _describe,
                  read_only=_read_only)
 
 

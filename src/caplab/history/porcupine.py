@@ -77,8 +77,11 @@ def read_expected(path: str | Path) -> dict[str, bool]:
     return verdicts
 
 
-def _pair_events(events, path) -> list[dict]:
-    """Match each completion to the open invocation of its process (Jepsen's pairing rule)."""
+def pair_events(events, path, *, timed_out_fails: bool = True) -> list[dict]:
+    """Match each completion to the open invocation of its process (Jepsen's pairing rule).
+
+    ``events`` are ``(time, process, kind, op, key, value)``; ``timed_out_fails``: a ``:fail``
+    carrying ``:timed-out`` has an unknown outcome (the Porcupine etcd logs)."""
     open_ops: dict[int, dict] = {}
     records: list[dict] = []
     for line_no, process, kind, op, key, value in events:
@@ -105,7 +108,7 @@ def _pair_events(events, path) -> list[dict]:
             rec["outcome"] = "ok"
             if op == "get":
                 rec["value"] = value
-        elif kind == "fail" and value != ":timed-out":
+        elif kind == "fail" and not (timed_out_fails and value == ":timed-out"):
             rec["outcome"] = "fail"
         else:
             # :info, or a :fail carrying :timed-out: the client does not know what happened.
@@ -144,7 +147,7 @@ def load_porcupine_kv(path: str | Path) -> list[dict]:
         process, kind, f, key, raw = m.groups()
         value = None if raw == "nil" else raw[1:-1]
         events.append((n, int(process), kind, _KV_OPS[f], key, value))
-    return _pair_events(events, path)
+    return pair_events(events, path)
 
 
 def _etcd_value(token: str, path, n):
@@ -192,7 +195,7 @@ def load_jepsen_etcd(path: str | Path) -> list[dict]:
         process, kind, f, raw = fields
         value = _etcd_value(raw.strip(), path, n)
         events.append((n, int(process), kind[1:], _ETCD_OPS[f[1:]], ETCD_KEY, value))
-    return _pair_events(events, path)
+    return pair_events(events, path)
 
 
 def load_porcupine(path: str | Path) -> tuple[list[dict], Model]:

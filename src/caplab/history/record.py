@@ -31,7 +31,7 @@ OPS = ("get", "put", "append", "cas", "delete")
 READ_OPS = frozenset({"get", "read", "poll", "query"})
 OUTCOMES = ("ok", "fail", "info")
 COLUMNS = ("id", "client", "op", "key", "value", "invoke_ms", "complete_ms", "outcome", "node",
-           "error", "options")
+           "error", "options", "output")
 
 
 @dataclass
@@ -71,7 +71,8 @@ class Operation:
                 "value": self.value, "invoke_ms": self.invoke_ms,
                 "complete_ms": self.complete_ms,
                 "outcome": self.outcome if self.outcome is not None else "info",
-                "node": self.node, "error": self.error, "options": dict(self.options)}
+                "node": self.node, "error": self.error, "options": dict(self.options),
+                "output": self.output}
 
 
 class History:

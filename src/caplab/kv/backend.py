@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ConfigError, UnknownNameError
+from ..errors import UnknownNameError
+from ..world.client import Driver as WorldDriver
 
 __all__ = ["Backend", "Driver", "validate_options"]
 
@@ -26,43 +27,21 @@ def validate_options(what: str, given: dict, defaults: dict) -> dict:
     return merged
 
 
-class Driver:
-    """Client-side protocol of a mode. Subclasses implement :meth:`start` and :meth:`receive`."""
+class Driver(WorldDriver):
+    """Client-side protocol of a mode. Subclasses implement :meth:`start` and :meth:`receive`.
 
-    #: allowed per-operation options and their defaults (None: use the cluster's setting)
+    ``PUT_OPTIONS`` (also for ``delete``) and ``GET_OPTIONS`` list the per-operation options
+    with their defaults (None: use the cluster's setting).
+    """
+
     PUT_OPTIONS: dict = {"timeout_ms": None}
     GET_OPTIONS: dict = {"timeout_ms": None}
 
     def __init__(self, backend) -> None:
         self.backend = backend
 
-    def validate_options(self, op: str, options: dict) -> dict:
-        """Check per-operation options; return them complete (no None left but timeout)."""
-        allowed = self.PUT_OPTIONS if op != "get" else self.GET_OPTIONS
-        for name in options:
-            if name not in allowed:
-                raise UnknownNameError(f"{op} option", name, sorted(allowed))
-        opts = {k: v for k, v in options.items()}
-        if opts.get("timeout_ms") is None:
-            opts.pop("timeout_ms", None)
-        else:
-            t = opts["timeout_ms"]
-            if isinstance(t, bool) or not isinstance(t, int) or t <= 0:
-                raise ConfigError(f"timeout_ms must be a whole number of ms > 0, got {t!r}")
-        return self.complete_options(op, opts)
-
-    def complete_options(self, op: str, options: dict) -> dict:
-        """Fill in defaults and validate values (mode-specific). Must not change any state."""
-        return options
-
-    def start(self, client, handle) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def receive(self, client, msg, src: str) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def on_finish(self, client, handle) -> None:
-        """Called after an operation completes (clean up driver state)."""
+    def options_for(self, op: str) -> dict:
+        return {"timeout_ms": None, **(self.GET_OPTIONS if op == "get" else self.PUT_OPTIONS)}
 
 
 class Backend:

@@ -62,15 +62,8 @@ class Cluster(System):
         names = self._node_names(nodes)
         options = self._mode_options(backend_cls, mode, mode_options)
         options = backend_cls.check_options(options, names)   # every value, before building
-        if world is None:
-            world = World(seed=seed, latency=latency, loss=loss, op_timeout_ms=op_timeout_ms,
-                          trace=trace)
-        else:
-            taken = [n for n in names if n in world.network.endpoints]
-            if taken:
-                raise ConfigError(f"node names {taken} are already in use in this world; "
-                                  f"choose other names (nodes=[...])")
-        self.world = world
+        self.world = world = self.world_for(world, names, seed=seed, latency=latency, loss=loss,
+                                            op_timeout_ms=op_timeout_ms, trace=trace)
         self.mode = mode
         self.snapshots: list[tuple[int, str, str, object]] = []
         self._watch_timer = None

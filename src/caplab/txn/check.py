@@ -17,12 +17,16 @@ coordinator or orchestrator believes.
 
 from __future__ import annotations
 
+from ..history.result import CheckResult as SharedCheckResult
+
 __all__ = ["CheckResult", "check_atomicity", "check_invariants", "lock_statistics",
            "blocked_times"]
 
 
-class CheckResult:
-    """A checker's verdict. (Stand-in for ``caplab.check.result.CheckResult``, same fields.)
+class CheckResult(SharedCheckResult):
+    """The shape every caplab checker returns (:class:`caplab.history.result.CheckResult`),
+    with ``offending`` holding the ids of the transactions or sagas at fault (not history
+    operations) and one reason per finding.
 
     Attributes:
         checker: the checker's name.
@@ -32,14 +36,9 @@ class CheckResult:
         details: numbers and per-item data for views.
     """
 
-    __slots__ = ("checker", "valid", "offending", "reasons", "details")
-
     def __init__(self, checker: str, valid, offending=(), reasons=(), details=None) -> None:
-        self.checker = checker
-        self.valid = valid
-        self.offending = tuple(offending)
-        self.reasons = tuple(reasons)
-        self.details = dict(details or {})
+        super().__init__(checker=checker, valid=valid, offending=tuple(offending),
+                         reasons=tuple(reasons), details=dict(details or {}))
 
     def explain(self) -> str:
         """A few lines for a student: the verdict, then each reason."""

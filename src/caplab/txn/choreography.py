@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import ConfigError
 from ..net.message import message
+from ..world.client import Driver
 from ..world.describe import Description, Role
 from .facade import TxnSystem, check_positive_ms
 from .saga import CompensationFailed, Step
@@ -135,15 +135,11 @@ class _OrderView:
         return self.state != "running"
 
 
-class _Driver:
+class _Driver(Driver):
+    """The client library: place an order with the order service, finish when it settles."""
+
     def __init__(self, system) -> None:
         self.system = system
-
-    def validate_options(self, op, options):
-        if set(options) - {"timeout_ms"}:
-            raise ConfigError(f"unknown {op} options {sorted(set(options) - {'timeout_ms'})}; "
-                              f"allowed: ['timeout_ms']")
-        return options
 
     def start(self, client, handle) -> None:
         handle.state["node"] = "order"

@@ -14,7 +14,6 @@ from itertools import count
 from ..errors import ConfigError, UnknownNameError
 from ..world.client import Client
 from ..world.system import System
-from ..world.world import World
 from .domains import DOMAINS, Domain
 
 __all__ = ["TxnSystem", "TxnClient", "check_positive_ms", "check_ops"]
@@ -66,14 +65,8 @@ class TxnSystem(System):
     family = "txn"
 
     def _setup_world(self, world, seed, latency, trace, names) -> None:
-        if world is None:
-            world = World(seed=seed, latency=latency, trace=trace)
-        else:
-            taken = [n for n in names if n in world.network.endpoints]
-            if taken:
-                raise ConfigError(f"names {taken} are already in use in this world; "
-                                  f"choose other names")
-        self.world = world
+        self.world = self.world_for(world, names, what="service", seed=seed, latency=latency,
+                                    trace=trace)
         self._ids = count(1)
         self._used: set[str] = set()
         self._sequencer = count(1).__next__

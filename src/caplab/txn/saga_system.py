@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..errors import ConfigError, UnknownNameError
 from ..net.latency import Uniform
+from ..world.client import Driver
 from ..world.describe import Description, Option, Role
 from .domains import HOTEL_CITY
 from .facade import TxnSystem, check_positive_ms
@@ -25,17 +26,15 @@ EVENTS = ("start", "step_done", "step_failed", "compensating", "compensated",
           "compensation_failed", "offer")
 
 
-class _Driver:
+class _Driver(Driver):
+    """The client library: start a saga at the orchestrator, finish on its outcome."""
+
+    OPTIONS = {"*": {"accept_offer": False}}
+
     def __init__(self, system) -> None:
         self.system = system
 
-    def validate_options(self, op, options):
-        allowed = ["accept_offer", "timeout_ms"]
-        for name in options:
-            if name not in allowed:
-                raise UnknownNameError(f"{op} option", name, allowed)
-        if "timeout_ms" in options:
-            check_positive_ms("timeout_ms", options["timeout_ms"])
+    def complete_options(self, op, options):
         if not isinstance(options.get("accept_offer", False), bool):
             raise ConfigError(f"accept_offer must be True or False, got "
                               f"{options['accept_offer']!r}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..errors import ConfigError, UnknownNameError
 from ..net.latency import Uniform
+from ..world.client import Driver
 from ..world.describe import Description, Option, Role
 from .facade import TxnSystem, check_ops, check_positive_ms
 from .twopc import PHASES, Begin, Coordinator, Participant
@@ -21,19 +22,11 @@ SERVICE_ORDER = {"shop": ("order", "payment", "inventory", "shipping"),
                  "travel": ("flight", "hotel", "car")}
 
 
-class _Driver:
+class _Driver(Driver):
     """The client library: send ``Begin`` to the coordinator, finish on ``TxnOutcome``."""
 
     def __init__(self, system) -> None:
         self.system = system
-
-    def validate_options(self, op, options):
-        for name in options:
-            if name != "timeout_ms":
-                raise UnknownNameError(f"{op} option", name, ["timeout_ms"])
-        if "timeout_ms" in options:
-            check_positive_ms("timeout_ms", options["timeout_ms"])
-        return options
 
     def start(self, client, handle) -> None:
         handle.state["node"] = self.system.coordinator.name

@@ -119,51 +119,19 @@ def op_label(op: str, key: Any, value: Any, outcome: str | None) -> str:
 
 
 def bad_ops_of(check_result) -> dict:
-    """Op ids a checker flagged -> a reason (text), from a result object, a list or a dict.
+    """Op ids a checker flagged -> a reason (text), from a result, a list or a dict.
 
-    Accepts a :class:`caplab.check.LinearizabilityResult` (``bad_ops`` with ``reasons`` and
-    ``explain()``), any result with ``bad_ops`` (stale reads, lost writes), a dict
-    ``{op_id: reason}``, or a plain iterable of op ids.
+    Accepts any :class:`caplab.check.CheckResult` (its ``offending`` ids with their
+    ``reasons``, whichever checker made it), a dict ``{op_id: reason}``, or a plain iterable
+    of op ids.
     """
     if check_result is None:
         return {}
     if isinstance(check_result, dict):
         return {k: str(v) for k, v in check_result.items()}
-    if not hasattr(check_result, "bad_ops"):
-        return {op_id: "flagged" for op_id in check_result}
-    ids = list(check_result.bad_ops)
-    reasons = list(getattr(check_result, "reasons", ()) or ())
-    verdict = getattr(check_result, "verdict", "violation")
-    out = {}
-    for i, op_id in enumerate(ids):
-        if len(reasons) == len(ids):
-            reason = reasons[i]
-        else:
-            # Find the reason line that names this op, else the first line of the verdict.
-            reason = next((r for r in reasons if re.search(rf"\b{re.escape(str(op_id))}\b",
-                                                             str(r))), None)
-            if reason is None:
-                details = _per_op_details(check_result)
-                reason = details.get(op_id, str(verdict))
-        out[op_id] = str(reason)
-    return out
-
-
-def _per_op_details(result) -> dict:
-    """Reasons for results that list per-op records (stale reads, lost writes)."""
-    out = {}
-    for attr in ("stale", "lost"):
-        for item in getattr(result, attr, ()) or ():
-            op_id = getattr(item, "id", None)
-            if op_id is None:
-                continue
-            if attr == "stale":
-                out[op_id] = (f"stale read: {getattr(item, 'versions_behind', '?')} newer "
-                              f"write(s) completed before it began; latest "
-                              f"{short(getattr(item, 'latest_value', None))}")
-            else:
-                out[op_id] = "acknowledged write lost"
-    return out
+    if hasattr(check_result, "reasons_by_op"):
+        return {op: str(reason) for op, reason in check_result.reasons_by_op().items()}
+    return {op_id: "flagged" for op_id in check_result}
 
 
 def wrap_hover(text: str, width: int = 70) -> str:

@@ -336,61 +336,32 @@ def _visibility_notes(p, xmax, marks, data) -> list[dict]:
 
 
 # -- CP vs AP --------------------------------------------------------------------------------
-def summary_dict(history, *, final_state=None, window=None) -> dict:
-    """The plain dict :func:`availability_consistency_bars` draws, from a history.
+def summary_dict(summary, *, final_state=None, window=None) -> dict:
+    """The plain dict :func:`availability_consistency_bars` draws: what
+    :meth:`caplab.check.Summary.as_dict` returns (this view runs no checker of its own).
 
     Args:
-        history: a History, list of dicts or history frame.
-        final_state: key -> final value (for the lost-write check), optional.
-        window: optional ``(start_ms, end_ms)``, e.g. from the first fault to the heal. Then
-            each client's operations active in the window (invoked before ``end_ms`` and not
-            completed before ``start_ms``) are counted, and the client with the smallest share
-            answered ok is reported. Over the whole run a blocked CP client simply issues
-            fewer operations, so the overall share hides it; the worst client does not.
+        summary: a :class:`caplab.check.Summary` (``caplab.check.check_all(history)``); a
+            history (History, list of dicts or frame) is passed to ``check_all`` first.
+        final_state: key -> final value (for the lost-write check), with a history only.
+        window: optional ``(start_ms, end_ms)``: also the worst client's share answered ok
+            in the window (see :meth:`caplab.check.Summary.as_dict`).
 
     Returns:
-        ``{"ops", "ok", "fail", "info", "stale_reads", "lost_writes", "linearizable"}``
-        (``linearizable`` True / False / None for unknown). With ``window``, also
-        ``"window"`` (the pair), ``"worst_client"`` (name, or None if no client had an
-        operation in the window), ``"worst_client_ok_share"`` (in [0, 1], or None) and
-        ``"client_ok_share"`` (client -> share, for the clients active in the window).
+        ``{"ops", "ok", "fail", "info", "stale_reads", "lost_writes", "linearizable"}``, and
+        with ``window`` ``"window"``, ``"worst_client"``, ``"worst_client_ok_share"``,
+        ``"client_ok_share"``.
 
     Example:
-        >>> availability_consistency_bars({"CP": summary_dict(cp.history),
-        ...                                "AP": summary_dict(ap.history)})   # doctest: +SKIP
+        >>> from caplab.check import check_all
+        >>> availability_consistency_bars({"CP": summary_dict(check_all(cp.history)),
+        ...                                "AP": summary_dict(check_all(ap.history))})
+        ...                                                             # doctest: +SKIP
     """
-    from ..check import check_linearizability, check_lost_writes, check_stale_reads
-    from ..check.records import normalize_history
-    records = normalize_history(history)
-    counts = {o: 0 for o in ("ok", "fail", "info")}
-    for r in records:
-        counts[r.get("outcome") or "info"] += 1
-    lin = check_linearizability(records)
-    out = {"ops": len(records), **counts,
-           "stale_reads": len(check_stale_reads(records).stale),
-           "lost_writes": len(check_lost_writes(records, final_state=final_state).lost),
-           "linearizable": True if lin.verdict == "linearizable" else
-           (False if lin.verdict == "not linearizable" else None)}
-    if window is not None:
-        out.update(client_ok_shares(records, window))
-    return out
-
-
-def client_ok_shares(records, window) -> dict:
-    """Per client, the share of its operations active in ``window`` answered ok, and the worst
-    client (see :func:`summary_dict`)."""
-    start, end = window
-    per: dict = {}
-    for r in records:
-        invoked, done = r.get("invoke_ms"), r.get("complete_ms")
-        if invoked is None or invoked >= end or (done is not None and done < start):
-            continue
-        ok, n = per.get(r["client"], (0, 0))
-        per[r["client"]] = (ok + (r.get("outcome") == "ok"), n + 1)
-    shares = {c: ok / n for c, (ok, n) in sorted(per.items(), key=lambda kv: str(kv[0]))}
-    worst = min(shares, key=lambda c: shares[c]) if shares else None
-    return {"window": (start, end), "client_ok_share": shares, "worst_client": worst,
-            "worst_client_ok_share": shares[worst] if worst is not None else None}
+    if not hasattr(summary, "as_dict"):
+        from ..check import check_all
+        summary = check_all(summary, final_state=final_state)
+    return summary.as_dict(window=window)
 
 
 _METRICS = (("available", "answered ok<br>(% of all ops)"), ("stale_reads", "stale<br>reads"),
@@ -404,7 +375,8 @@ def availability_consistency_bars(summary_cp, summary_ap=None, *, labels=("CP", 
     whether the history was linearizable, for two (or more) configurations.
 
     Args:
-        summary_cp, summary_ap: plain dicts with ``ops`` and ``ok`` (or ``ok_share`` in
+        summary_cp, summary_ap: :class:`caplab.check.Summary` objects, or plain dicts with
+            ``ops`` and ``ok`` (or ``ok_share`` in
             [0, 1]), ``stale_reads``, ``lost_writes``, ``linearizable`` (True/False/None);
             missing numbers count as 0; optionally ``worst_client_ok_share`` (in [0, 1]) and
             ``worst_client`` (see :func:`summary_dict` with ``window=``). ``summary_cp`` may
@@ -429,10 +401,11 @@ def availability_consistency_bars(summary_cp, summary_ap=None, *, labels=("CP", 
         Figure(...)
     """
     if summary_ap is None and isinstance(summary_cp, dict) and all(
-            isinstance(v, dict) for v in summary_cp.values()):
+            isinstance(v, dict) or hasattr(v, "as_dict") for v in summary_cp.values()):
         items = list(summary_cp.items())
     else:
         items = [(labels[0], summary_cp), (labels[1], summary_ap or {})]
+    items = [(label, s.as_dict() if hasattr(s, "as_dict") else s) for label, s in items]
     metrics = list(_METRICS)
     if any(s.get("worst_client_ok_share") is not None for _, s in items):
         metrics.append(_WORST)

@@ -36,16 +36,12 @@ INFO_CAP_SHARE = 0.06
 #: The plot width assumed when deciding which labels fit (px).
 PLOT_WIDTH_PX = 900
 
-_CHECKERS = {"LinearizabilityResult": "linearizability", "StaleReadResult": "stale reads",
-             "LostWriteResult": "lost writes", "SessionResult": "session guarantees"}
-
 
 def flagged_by(check_result) -> str | None:
-    """What flagged the operations: ``"linearizability"``, ``"stale reads"``, ... from a
-    checker result's type; None for a plain dict or list of op ids."""
-    if check_result is None or isinstance(check_result, (dict, list, tuple, set)):
-        return None
-    return _CHECKERS.get(type(check_result).__name__)
+    """What flagged the operations: ``"linearizability"``, ``"stale reads"``, ... the
+    ``checker`` name of a :class:`caplab.check.CheckResult`; None for a plain dict or list of
+    op ids."""
+    return getattr(check_result, "checker", None)
 
 
 def _frame(history) -> pd.DataFrame:
@@ -63,7 +59,7 @@ def timeline_data(history, *, check_result=None, highlight=None, end_ms=None,
     """The bars of :func:`timeline` as plain data.
 
     Args:
-        history: a history frame (``caplab.frames.history_frame`` / ``History.to_frame()``), a
+        history: a history frame (``caplab.frames.history_frame``), a
             :class:`~caplab.history.History`, or a list of history dicts.
         check_result: what to mark as violating: a checker result from :mod:`caplab.check`
             (anything with ``bad_ops``; reasons from ``reasons`` or the per-op records), a dict

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import html
-import re
 import traceback
 
 import ipywidgets as w
@@ -239,30 +238,36 @@ def event_log_html(events, *, last: int = 14, messages: bool = False) -> str:
     return "<div class='caplab-log'>" + "\n".join(lines) + "</div>"
 
 
-_SEARCH_STEPS = re.compile(r"\s*\((\d+) search steps?\)")
+def _valid_colour(row) -> str:
+    """Green when the check holds, red when violated, amber when unknown (no data, or a
+    search budget ran out), from the row's ``valid`` (older tables: from the verdict word)."""
+    if "valid" not in row:
+        return _VERDICT_COLOURS.get(str(row.get("verdict")), "#333333")
+    valid = row["valid"]
+    if valid is None or valid != valid:  # None, or NaN in a pandas column
+        return "#b36b00"
+    return "#007a4d" if bool(valid) else "#c0392b"
 
 
-def _readable_detail(detail: str) -> tuple[str, str]:
-    """A checker's detail for the panel: the search-step count moved to the hover text."""
-    hover = ""
-    match = _SEARCH_STEPS.search(detail)
-    if match:
-        steps = int(match.group(1))
-        hover = f"the checker took {steps} search step{'' if steps == 1 else 's'}"
-        detail = _SEARCH_STEPS.sub("", detail)
-    return detail, hover
+def _steps_hover(steps) -> str:
+    """The search-step count of a searching checker, for the detail's hover text."""
+    if steps is None or steps != steps:  # None, or NaN in a pandas column
+        return ""
+    steps = int(steps)
+    return f"the checker took {steps} search step{'' if steps == 1 else 's'}"
 
 
 def summary_html(frame) -> str:
-    """The ``caplab.check.summarize`` table as small HTML, verdicts coloured (the
-    linearizability checker's search-step count is in the detail's hover text)."""
+    """The ``caplab.check.summarize`` table as small HTML, verdicts coloured by the ``valid``
+    column (a searching checker's ``steps`` go in the detail's hover text)."""
     rows = []
-    for r in frame.itertuples(index=False):
-        colour = _VERDICT_COLOURS.get(str(r.verdict), "#333333")
-        detail, hover = _readable_detail(str(r.detail))
+    for r in frame.to_dict("records"):
+        colour = _valid_colour(r)
+        hover = _steps_hover(r.get("steps"))
         title = f" title='{html.escape(hover)}'" if hover else ""
-        rows.append(f"<tr><td>{html.escape(str(r.check))}</td>"
-                    f"<td style='color:{colour};font-weight:600'>{html.escape(str(r.verdict))}"
-                    f"</td><td>{r.count}</td><td{title}>{html.escape(detail)}</td></tr>")
+        rows.append(f"<tr><td>{html.escape(str(r['check']))}</td>"
+                    f"<td style='color:{colour};font-weight:600'>"
+                    f"{html.escape(str(r['verdict']))}</td><td>{r['count']}</td>"
+                    f"<td{title}>{html.escape(str(r['detail']))}</td></tr>")
     return ("<table class='caplab-table'><tr><th>check</th><th>verdict</th><th>#</th>"
             "<th>detail</th></tr>" + "".join(rows) + "</table>")

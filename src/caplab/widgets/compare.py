@@ -125,7 +125,7 @@ class SideBySidePanel(Panel):
         override the panel's fields and are written back to them.
 
         Returns:
-            ``{"CP": summary, "AP": summary}`` (dicts of :func:`caplab.viz.summary_dict`).
+            ``{"CP": summary, "AP": summary}`` (dicts of :meth:`caplab.check.Summary.as_dict`).
 
         Raises:
             ConfigError: a bad setting (nothing is changed).
@@ -174,19 +174,20 @@ class SideBySidePanel(Panel):
 
     def refresh(self) -> None:
         """Redraw the bars and both timelines in place."""
-        from ..check import check_linearizability
-        from ..viz import availability_consistency_bars, summary_dict, timeline
+        from ..check import check_all
+        from ..viz import availability_consistency_bars, timeline
         if self.cp is None:
             return
         # Per client, during the faults: a blocked CP client issues fewer operations, so the
         # share over all operations alone makes CP look as available as AP.
         window = fault_window(self.schedule)
-        self.summaries = {"CP": summary_dict(self.cp.history, window=window),
-                          "AP": summary_dict(self.ap.history, window=window)}
+        checked = {"CP": check_all(self.cp.history), "AP": check_all(self.ap.history)}
+        self.summaries = {k: s.as_dict(window=window) for k, s in checked.items()}
         redraw(self.figures["bars"], self._sized(availability_consistency_bars(self.summaries)))
         for label, c in (("cp", self.cp), ("ap", self.ap)):
             frame = history_frame(c.history)
-            fig = timeline(frame, check_result=check_linearizability(frame), faults=c)
+            fig = timeline(frame, check_result=checked[label.upper()]["linearizability"],
+                           faults=c)
             fig.layout.title.text = f"{label.upper()}: {fig.layout.title.text}"
             redraw(self.figures[f"{label}_timeline"], self._sized(fig))
         rows = []

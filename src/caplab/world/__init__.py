@@ -6,10 +6,10 @@ exposes the world's faults, time and clients as its own; ``Description`` is what
 views and panels about itself.
 """
 
-from .client import Client, OpHandle, Result
+from .client import Client, Driver, OpHandle, Result
 from .describe import DEFAULT_ROLES, Description, Option, Role, partition_presets
 from .system import System
 from .world import World
 
-__all__ = ["World", "System", "Client", "OpHandle", "Result", "Description", "Option", "Role",
+__all__ = ["World", "System", "Client", "Driver", "OpHandle", "Result", "Description", "Option", "Role",
            "DEFAULT_ROLES", "partition_presets"]

@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, UnknownNameError
 from ..history.record import READ_OPS
 from ..net.endpoint import Endpoint
 
-__all__ = ["Client", "OpHandle", "Result"]
+__all__ = ["Client", "Driver", "OpHandle", "Result"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,55 @@ class OpHandle:
     def __repr__(self) -> str:
         op = self.operation
         return f"OpHandle(#{op.id} {op.client} {op.op} {op.key!r}, {'done' if self.done else 'pending'})"
+
+
+class Driver:
+    """A system's client library: the options each operation takes, what to send, what the
+    replies mean. Subclasses list their options and implement :meth:`start` and
+    :meth:`receive`; option checking is written once, here.
+
+    ``OPTIONS`` maps an operation name to its options and their defaults (``"*"``: any other
+    operation); every operation also takes ``timeout_ms`` (None: the world's
+    ``op_timeout_ms``).
+    """
+
+    OPTIONS: dict = {}
+
+    def options_for(self, op: str) -> dict:
+        """The options operation ``op`` accepts, with their defaults."""
+        return {"timeout_ms": None, **self.OPTIONS.get(op, self.OPTIONS.get("*", {}))}
+
+    def validate_options(self, op: str, options: dict) -> dict:
+        """Check ``options`` for ``op`` (names, then values); return them complete.
+
+        Raises:
+            UnknownNameError: an option ``op`` does not take (the allowed ones are listed).
+            ConfigError: a bad value, named; nothing has changed.
+        """
+        allowed = self.options_for(op)
+        for name in options:
+            if name not in allowed:
+                raise UnknownNameError(f"{op} option", name, sorted(allowed))
+        opts = dict(options)
+        t = opts.get("timeout_ms")
+        if t is None:
+            opts.pop("timeout_ms", None)
+        elif isinstance(t, bool) or not isinstance(t, int) or t <= 0:
+            raise ConfigError(f"timeout_ms must be a whole number of ms > 0, got {t!r}")
+        return self.complete_options(op, opts)
+
+    def complete_options(self, op: str, options: dict) -> dict:
+        """Fill in defaults and check values (system-specific). Must not change any state."""
+        return options
+
+    def start(self, client, handle) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def receive(self, client, msg, src: str) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def on_finish(self, client, handle) -> None:
+        """Called after an operation completes (clean up driver state)."""
 
 
 class Client(Endpoint):

@@ -36,6 +36,24 @@ class System:
 
     world: World
 
+    @staticmethod
+    def world_for(world: World | None, names, *, what: str = "node", **world_options) -> World:
+        """The world a new system stands on: ``world`` if given (its ``names`` must be free
+        there), else a new :class:`World` built with ``world_options`` (seed, latency, loss,
+        op_timeout_ms, trace). Nothing is built or changed when the names are taken.
+
+        Raises:
+            ConfigError: some of ``names`` are already endpoints of ``world``.
+        """
+        if world is None:
+            return World(**world_options)
+        taken = [n for n in names if n in world.network.endpoints]
+        if taken:
+            from ..errors import ConfigError
+            raise ConfigError(f"{what} names {taken} are already in use in this world; choose "
+                              f"other names")
+        return world
+
     def _own_nodes(self) -> list[str]:
         """The nodes that belong to this system (fault targets named in its errors)."""
         return self.world.nodes

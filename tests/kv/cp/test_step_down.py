@@ -55,3 +55,27 @@ def test_step_down_bad_input_changes_nothing():
     with pytest.raises(ConfigError, match="-5"):
         c.step_down(p, step_down_ms=-5)
     assert c.now == now and c.primary == p
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_election_handoff_elects_the_successor_at_once(seed):
+    """MongoDB's election handoff (enableElectionHandoff, default true): after rs.stepDown()
+    the old primary sends replSetStepUp to a caught-up electable secondary, which stands at
+    once, so the new primary is elected within a few message delays instead of an election
+    timeout; with handoff off, the secondaries wait out their election timeout."""
+    times = {}
+    for handoff in (True, False):
+        c = Cluster(mode="cp", nodes=3, seed=seed, election_handoff=handoff)
+        c.run_for(1500)
+        old = c.primary
+        c.step_down(old)
+        start = c.now
+        c.run_until(lambda: c.primary not in (None, old), timeout_ms=5000)
+        times[handoff] = c.now - start
+    assert times[True] < 100 <= 900 < times[False]
+
+
+def test_a_bad_election_handoff_value_is_refused():
+    """election_handoff must be a bool; the error names the value."""
+    with pytest.raises(ConfigError, match="election_handoff"):
+        Cluster(mode="cp", nodes=3, election_handoff="yes")

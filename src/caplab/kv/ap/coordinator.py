@@ -42,14 +42,14 @@ from .versions import Version, context_of, reconcile, values_of
 
 __all__ = ["CoordinatorMixin", "LEVELS", "required_replicas"]
 
-LEVELS = ("one", "two", "three", "quorum", "all")
+LEVELS = ("any", "one", "two", "three", "quorum", "all")
 
 
 def required_replicas(level, rf: int) -> int:
     """Replicas a level needs with replication factor ``rf`` (no validation; see ring.py)."""
     if isinstance(level, int):
         return level
-    return {"one": 1, "two": 2, "three": 3, "quorum": rf // 2 + 1, "all": rf}[level]
+    return {"any": 1, "one": 1, "two": 2, "three": 3, "quorum": rf // 2 + 1, "all": rf}[level]
 
 
 class _Write:
@@ -82,6 +82,8 @@ class CoordinatorMixin:
                 if node not in preference_list and self.is_alive(node):
                     standins[node] = down[len(standins)]
         available = len(alive) + len(standins)
+        if available == 0 and msg.consistency == "any" and self.ack_by_hints(msg, src, down):
+            return
         if available < required:
             self.send(src, ClientReply(msg.op_id, "fail", error=(
                 f"unavailable: needed {required}, alive {available} (definite: not applied; "
@@ -90,7 +92,8 @@ class CoordinatorMixin:
             self.trace("unavailable", f"put {key} needed {required} alive {available}", src,
                        op="put", key=key, required=required, alive=available)
             return
-        version = self.new_version(key, msg.value, msg.context, tombstone=msg.delete)
+        version = self.new_version(key, msg.value, msg.context, tombstone=msg.delete,
+                                   timestamp=msg.timestamp)
         st = _Write()
         st.key, st.version, st.client, st.op_id = key, version, src, msg.op_id
         st.required, st.targets, st.standins = required, alive, standins
@@ -107,8 +110,24 @@ class CoordinatorMixin:
                 self.store_hint(node, key, version, "replica seen down")
         st.timer = self.set_timer(b.options["request_timeout_ms"], self.on_write_timeout, req_id)
 
-    def new_version(self, key: str, value, context, *, tombstone: bool = False) -> Version:
-        """Stamp a write: LWW timestamp from this coordinator's clock (Cassandra: the
+    def ack_by_hints(self, msg, src: str, down: list[str]) -> bool:
+        """Consistency ANY with every replica down (Cassandra): a stored hint is enough to
+        acknowledge the write; nobody can read it until a hint is replayed. False if no hint
+        could be stored (hinted handoff off, or every replica down past the hint window)."""
+        version = self.new_version(msg.key, msg.value, msg.context, tombstone=msg.delete,
+                                   timestamp=msg.timestamp)
+        stored = [n for n in down if self.store_hint(n, msg.key, version, "write at ANY")]
+        if not stored:
+            return False
+        self.trace("any", f"put {msg.key} acknowledged at ANY by hints for {','.join(stored)}",
+                   src, key=msg.key, hints=tuple(stored))
+        self.send(src, ClientReply(msg.op_id, "ok", context=version.vc))
+        return True
+
+    def new_version(self, key: str, value, context, *, tombstone: bool = False,
+                    timestamp: int | None = None) -> Version:
+        """Stamp a write: the client's timestamp if it gave one (``USING TIMESTAMP``, or a
+        driver's client-side timestamps), else this coordinator's clock (Cassandra: the
         coordinator's time when the client gives none); in siblings mode, Dynamo's clock."""
         vc = ()
         if self.backend.options["conflict"] == "siblings":
@@ -117,7 +136,8 @@ class CoordinatorMixin:
             # writes it coordinates never carry equal clocks with different values.
             vc = vclock.increment(context, self.name, at_least=self.issued.get(key, 0))
             self.issued[key] = dict(vc)[self.name]
-        return Version(None if tombstone else value, self.local_time(), vc, self.name, self.now,
+        ts = self.local_time() if timestamp is None else timestamp
+        return Version(None if tombstone else value, ts, vc, self.name, self.now,
                        tombstone=tombstone)
 
     def handle_mutation_ack(self, msg, src: str) -> None:

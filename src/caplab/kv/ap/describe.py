@@ -19,8 +19,9 @@ def describe_ring(ring) -> Description:
                for name, default in type(ring).OPTIONS.items()]
     for op, default in (("put", ring.options["write_consistency"]),
                         ("get", ring.options["read_consistency"])):
-        options.append(Option("consistency", default, op, "consistency level", choices=levels,
-                              allowed=f"{', '.join(levels)} or 1..{rf}"))
+        allowed = levels if op == "put" else tuple(lv for lv in levels if lv != "any")
+        options.append(Option("consistency", default, op, "consistency level", choices=allowed,
+                              allowed=f"{', '.join(allowed)} or 1..{rf}"))
     return Description(system="kv", mode="ap", title="AP: a Cassandra/Dynamo-style ring",
                        roles=ROLES, options=tuple(options),
                        presets=partition_presets(list(ring.nodes)), warmup_ms=0, layout="ring",

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+from ...errors import ConfigError
 from ..backend import Driver
 from .levels import check_level
 from .messages import ClientGet, ClientPut, ClientReply
@@ -26,7 +27,7 @@ __all__ = ["RingDriver"]
 
 
 class RingDriver(Driver):
-    PUT_OPTIONS = {"timeout_ms": None, "consistency": None, "context": None}
+    PUT_OPTIONS = {"timeout_ms": None, "consistency": None, "context": None, "timestamp": None}
     GET_OPTIONS = {"timeout_ms": None, "consistency": None}
 
     def __init__(self, backend) -> None:
@@ -38,9 +39,13 @@ class RingDriver(Driver):
         default = b.options["write_consistency" if op != "get" else "read_consistency"]
         level = options.get("consistency")
         options["consistency"] = check_level("consistency", default if level is None
-                                             else level, b.rf)
+                                             else level, b.rf, for_read=op == "get")
         if op != "get" and options.get("context") is not None:
             options["context"] = check_clock(options["context"])
+        ts = options.get("timestamp")
+        if ts is not None and (isinstance(ts, bool) or not isinstance(ts, int)):
+            raise ConfigError(f"timestamp must be a whole number (CQL USING TIMESTAMP), got "
+                              f"{ts!r}")
         return options
 
     def candidates(self, client) -> list[str]:
@@ -68,7 +73,10 @@ class RingDriver(Driver):
             context = handle.options.get("context")
             if context is None:
                 context = self.contexts.get((client.name, op.key), ())
-            msg = ClientPut(op.id, op.key, op.value, level, context, op.op == "delete")
+            ts = handle.options.get("timestamp")
+            if ts is None and self.backend.options["timestamps"] == "client":
+                ts = client.local_time()     # the driver's clock (a client-side generator)
+            msg = ClientPut(op.id, op.key, op.value, level, context, op.op == "delete", ts)
             handle.state.setdefault("unanswered", set()).add(node)
         client.send(node, msg)
         client.set_timer(self.backend.options["coordinator_timeout_ms"], self._on_no_answer,

@@ -1,6 +1,6 @@
-"""Consistency levels of the ring (Cassandra's ONE, TWO, THREE, QUORUM, ALL, or a number of
-replicas 1..RF): one validation rule shared by the ring's options and the driver's per-operation
-``consistency=``.
+"""Consistency levels of the ring (Cassandra's ANY (writes only), ONE, TWO, THREE, QUORUM, ALL, or
+a number of replicas 1..RF): one validation rule shared by the ring's options and the driver's
+per-operation ``consistency=``.
 
 Example::
 
@@ -19,7 +19,7 @@ from .coordinator import LEVELS, required_replicas
 __all__ = ["check_level", "LEVELS"]
 
 
-def check_level(name: str, level, rf: int):
+def check_level(name: str, level, rf: int, *, for_read: bool = False):
     """Validate a consistency level against ``rf``; return it normalised (a lower-case name,
     or the integer number of replicas).
 
@@ -45,6 +45,10 @@ def check_level(name: str, level, rf: int):
             raise ConfigError(f"{name}={level} must be >= 1; choose 1 <= {name} <= {rf}")
     else:
         raise UnknownNameError(f"{name} level", level, list(LEVELS) + [f"1..{rf}"])
+    if norm == "any" and for_read:
+        raise ConfigError(f"{name}={level!r}: ANY is a write level only (Cassandra: a write at "
+                          f"ANY may be acknowledged by a hint alone, which nobody can read); "
+                          f"read at one, quorum, all or 1..{rf}")
     needed = required_replicas(norm, rf)
     if needed > rf:
         raise ConfigError(f"{name}={level!r} needs {needed} replicas but replication_factor="

@@ -28,6 +28,7 @@ class ClientPut:
     consistency: Any
     context: tuple
     delete: bool = False
+    timestamp: int | None = None      # the client's (USING TIMESTAMP, or the driver's clock)
 
 
 @message

@@ -1,12 +1,11 @@
 """A ring node: a replica (stores versions, answers reads), a coordinator (see coordinator.py),
 a gossiping failure detector, a holder of hints, and an anti-entropy partner.
 
-Failure detection: every node heartbeats every peer each ``gossip_interval_ms`` and thinks a
-peer down when it has heard nothing from it for more than ``failure_timeout_ms`` (the shared
-:class:`~caplab.net.failure.FailureDetector`). This is Cassandra's phi accrual detector
-simplified to a fixed timeout (phi grows with the silence; a threshold on phi is a threshold on
-silence for a given heartbeat rate; :class:`~caplab.net.failure.PhiAccrualDetector` is the real
-one).
+Failure detection: every node heartbeats every peer each ``gossip_interval_ms``. By default it
+thinks a peer down when it has heard nothing from it for more than ``failure_timeout_ms`` (the
+shared :class:`~caplab.net.failure.FailureDetector`); with ``failure_detector="phi"`` it uses
+Cassandra's phi accrual detector (:class:`~caplab.net.failure.PhiAccrualDetector`, convicting
+at ``phi_convict_threshold``, 8 by default: about 18 heartbeat intervals of silence).
 
 Hints (Cassandra hinted handoff): a coordinator keeps a hint for a replica it sees down, or
 that did not acknowledge in time, and replays it when its detector sees the replica up again.
@@ -24,7 +23,7 @@ memory), in-flight coordinator requests, anti-entropy sessions.
 from __future__ import annotations
 
 from ...net.endpoint import Endpoint
-from ...net.failure import FailureDetector
+from ...net.failure import FailureDetector, PhiAccrualDetector
 from . import merkle
 from .coordinator import CoordinatorMixin
 from .messages import (AntiEntropyPush, Heartbeat, HintAck, HintReplay, MerkleDiff, MerkleTree,
@@ -32,6 +31,20 @@ from .messages import (AntiEntropyPush, Heartbeat, HintAck, HintReplay, MerkleDi
 from .versions import Store, digest
 
 __all__ = ["RingNode", "Hint"]
+
+
+def make_detector(options) -> FailureDetector:
+    """The failure detector the ring's options ask for: a fixed silence timeout, or Cassandra's
+    phi accrual detector (``phi_convict_threshold``, default 8: with heartbeats every
+    ``gossip_interval_ms`` a silent peer is convicted after about 18 intervals). Cassandra's
+    ``fd_initial_value_ms`` and ``fd_max_interval_ms`` are both 2 s at a 1 s gossip: here two
+    gossip intervals."""
+    if options["failure_detector"] == "phi":
+        gossip = options["gossip_interval_ms"]
+        return PhiAccrualDetector(options["phi_convict_threshold"],
+                                  initial_interval_ms=2 * gossip, max_interval_ms=2 * gossip)
+    # A peer is seen down once silent for *more than* failure_timeout_ms.
+    return FailureDetector(options["failure_timeout_ms"] + 1)
 
 
 class Hint:
@@ -59,7 +72,7 @@ class RingNode(CoordinatorMixin, Endpoint):
     def _reset_volatile(self) -> None:
         # A peer is seen down once silent for *more than* failure_timeout_ms (a heartbeat
         # arriving exactly at the timeout still counts), hence the + 1 in whole milliseconds.
-        self.detector = FailureDetector(self.backend.options["failure_timeout_ms"] + 1)
+        self.detector = make_detector(self.backend.options)
         self.believed_up: set[str] = set()
         self.down_since: dict[str, int] = {}   # peer -> when this detector first saw it down
         self.requests: dict = {}
@@ -153,17 +166,17 @@ class RingNode(CoordinatorMixin, Endpoint):
         return 0 if since is None else self.now - since
 
     def store_hint(self, target: str, key: str, version, why: str, *,
-                   window: bool = True) -> None:
+                   window: bool = True) -> bool:
         """Keep a hint for ``target``, unless it has been down longer than the hint window.
 
         Cassandra: max_hint_window is the longest a coordinator generates hints for a node it
         sees down; past it no new hints are written (the node needs repair when it returns).
         ``window=False`` (a sloppy-quorum stand-in, whose copy is the only one it holds for the
-        owner; Dynamo has no hint window) always keeps the hint.
+        owner; Dynamo has no hint window) always keeps the hint. Returns whether a hint was kept.
         """
         b = self.backend
         if not b.options["hinted_handoff"]:
-            return
+            return False
         limit = b.options["hint_window_ms"]
         down_ms = self.downtime(target)
         if window and down_ms > limit:
@@ -172,12 +185,13 @@ class RingNode(CoordinatorMixin, Endpoint):
                                f"> hint_window_ms={limit} ({why})", target,
                        action="not_stored", key=key, value=version.value, target=target,
                        down_ms=down_ms, hint_window_ms=limit, reason=why)
-            return
+            return False
         hint = Hint(self.new_id(), target, key, version, self.now)
         self.hints.append(hint)
         b.counters["hints_stored"] += 1
         self.trace("hint", f"store hint {key}={version.value!r} for {target} ({why})", target,
                    action="stored", key=key, value=version.value, target=target, reason=why)
+        return True
 
     def expire_hints(self) -> None:
         """Drop hints older than ``hint_ttl_ms`` (Cassandra: gc_grace_seconds); None keeps them."""

@@ -19,9 +19,18 @@ DEFAULTS = {"replication_factor": 3, "vnodes": 8, "write_consistency": "quorum",
             "hint_ttl_ms": 240_000, "gc_grace_ms": 240_000, "read_repair": "blocking",
             "anti_entropy_ms": None, "merkle_depth": 4, "conflict": "lww",
             "sloppy_quorum": False, "gossip_interval_ms": 100, "failure_timeout_ms": 400,
-            "request_timeout_ms": 400, "coordinator_timeout_ms": 600, "read_repair_fn": None}
+            "request_timeout_ms": 400, "coordinator_timeout_ms": 600, "read_repair_fn": None,
+            "timestamps": "coordinator", "failure_detector": "timeout",
+            "phi_convict_threshold": 8}
 
 CONFLICT_MODES = ("lww", "siblings")
+#: who stamps a write for last-write-wins: the coordinator's clock (Cassandra when the client
+#: gives no timestamp) or the client's (drivers' client-side timestamp generators, the default
+#: of the DataStax drivers since protocol v3)
+TIMESTAMP_SOURCES = ("coordinator", "client")
+#: "timeout": a peer silent longer than failure_timeout_ms is down; "phi": Cassandra's phi
+#: accrual detector with phi_convict_threshold
+DETECTORS = ("timeout", "phi")
 READ_REPAIR_MODES = ("blocking", "async", "off")
 
 
@@ -66,8 +75,16 @@ def validate_ring_options(options: dict, node_names) -> dict:
     _positive_int("vnodes", opts["vnodes"])
     if opts["conflict"] not in CONFLICT_MODES:
         raise UnknownNameError("conflict mode", opts["conflict"], CONFLICT_MODES)
+    if opts["failure_detector"] not in DETECTORS:
+        raise UnknownNameError("failure_detector", opts["failure_detector"], DETECTORS)
+    phi = opts["phi_convict_threshold"]
+    if isinstance(phi, bool) or not isinstance(phi, (int, float)) or not 5 <= phi <= 16:
+        raise ConfigError(f"phi_convict_threshold must be a number in 5..16 (Cassandra's range; "
+                          f"default 8), got {phi!r}")
+    if opts["timestamps"] not in TIMESTAMP_SOURCES:
+        raise UnknownNameError("timestamps source", opts["timestamps"], TIMESTAMP_SOURCES)
     for name in ("write_consistency", "read_consistency"):
-        opts[name] = check_level(name, opts[name], rf)
+        opts[name] = check_level(name, opts[name], rf, for_read=name == "read_consistency")
     for name in ("hint_window_ms", "gossip_interval_ms", "failure_timeout_ms",
                  "request_timeout_ms", "coordinator_timeout_ms"):
         _positive_int(name, opts[name])

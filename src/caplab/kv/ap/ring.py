@@ -9,7 +9,8 @@ option                   default    meaning (source)
 =======================  =========  ===========================================================
 replication_factor       3          copies of every key (Cassandra RF, Dynamo N)
 vnodes                   8          tokens per node (Cassandra num_tokens; 16 in 4.0, 256 before)
-write_consistency        "quorum"   acks a write waits for (Cassandra CL; Dynamo W)
+write_consistency        "quorum"   acks a write waits for (Cassandra CL; Dynamo W); "any":
+                                    with every replica down a stored hint acknowledges it
 read_consistency         "quorum"   answers a read waits for (Cassandra CL; Dynamo R)
 hinted_handoff           True       keep hints for unreachable replicas (Cassandra)
 hint_window_ms           3000       a coordinator stores no new hints for a node its detector
@@ -31,9 +32,15 @@ read_repair              blocking   "blocking": read the replicas the level need
 anti_entropy_ms          None       Merkle-tree repair period per node; None = off
 merkle_depth             4          2**depth leaves per tree (Cassandra repairs at depth 15)
 conflict                 "lww"      "lww" (Cassandra) or "siblings" (Dynamo vector clocks)
+timestamps               coordinator  who stamps a write for LWW: "coordinator" (Cassandra with no
+                                    client timestamp) or "client" (drivers' client-side
+                                    timestamps); per put: ``timestamp=`` (USING TIMESTAMP)
 sloppy_quorum            False      stand-ins past the preference list count to W (Dynamo 4.6)
 gossip_interval_ms       100        heartbeat period (Cassandra gossips every second)
-failure_timeout_ms       400        silence before a peer is thought down (phi ~8 simplified)
+failure_detector         timeout    "timeout" (a fixed silence) or "phi" (Cassandra's phi accrual)
+failure_timeout_ms       400        with "timeout": silence before a peer is thought down
+phi_convict_threshold    8          with "phi": Cassandra's phi_convict_threshold (at a 100 ms
+                                    gossip, about 1.8 s of silence)
 request_timeout_ms       400        coordinator waits for replicas (write_request_timeout 2 s)
 coordinator_timeout_ms   600        driver waits for a coordinator before trying the next
 read_repair_fn           None       a function deciding read repairs instead of the built-in
@@ -48,9 +55,11 @@ anti-entropy.
 
 Deviations from Cassandra/Dynamo, chosen for a small deterministic lab:
 
-* Failure detection is a fixed silence timeout (``failure_timeout_ms``), not Cassandra's phi
-  accrual detector (whose threshold adapts to the observed heartbeat intervals); every node
-  heartbeats every peer directly instead of gossiping state through a few random peers.
+* Failure detection defaults to a fixed silence timeout (``failure_timeout_ms``, 400 ms: about
+  four heartbeats), far quicker than Cassandra's phi accrual detector, which
+  ``failure_detector="phi"`` models (about 18 heartbeats at phi 8); every node heartbeats every
+  peer directly instead of gossiping state through a few random peers, and liveness is not
+  relayed, so a one-way cut makes the cut-off side see its peer down.
 * Bootstrap and decommission stream data instantaneously (``add_node``/``remove_node``); real
   streaming takes time, during which the joining node takes writes but serves no reads.
 * With ``sloppy_quorum`` stand-ins count towards W, but reads never consult them: reads go to

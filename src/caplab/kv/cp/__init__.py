@@ -27,12 +27,17 @@ retry_writes         True      drivers' ``retryWrites`` (default since 4.2): a w
                                once after a network error or a step-down is applied once
 dry_run_rule         mongodb   who refuses a dry-run vote while it sees a healthy primary:
                                ``"mongodb"`` (only arbiters) or ``"raft_prevote"`` (all)
+election_handoff     True      ``enableElectionHandoff``: after ``step_down()`` a caught-up
+                               secondary stands at once (``replSetStepUp``)
+causal_consistency   False     causally consistent sessions: reads carry ``afterClusterTime``
+                               (the client's ``operationTime``) and wait for it; per read
+                               ``causal=``
 vote_rule            None      MongoDB's voting rule; or ``fn(ballot) -> (granted, reason)``
                                (:mod:`caplab.kv.cp.voting`; for labs: try a wrong rule)
 ==================== ========= ===========================================================
 
 Per operation: ``put(key, value, w=..., wtimeout_ms=..., timeout_ms=...)`` and
-``get(key, read_preference=..., read_concern=..., timeout_ms=...)``.
+``get(key, read_preference=..., read_concern=..., causal=..., timeout_ms=...)``.
 
 Example:
     >>> from caplab.kv import Cluster
@@ -49,7 +54,7 @@ that a reachable member holds is not rolled back (MongoDB 3.4+). A priority take
 Deviations from MongoDB, chosen for a small deterministic lab: the primary pushes its oplog
 (MongoDB secondaries pull from a sync source, possibly another secondary: chained replication),
 so a secondary cut off from the primary stays behind even if it still reaches a fresher
-secondary; there is no catch-up takeover, election handoff or ``maxStalenessSeconds``; the
+secondary; there is no catch-up takeover or ``maxStalenessSeconds``; the
 freshness scan of a primary-elect waits at most one heartbeat interval for an answer; priority
 takeover needs the member to be fully caught up (MongoDB: within
 ``priorityTakeoverFreshnessWindowSeconds``); the driver learns the primary only from replies

@@ -26,6 +26,8 @@ _SYSTEM_DOCS = {
     "retry_backoff_ms": "driver wait before asking again during an election",
     "vote_rule": "the voting rule (None: MongoDB's)",
     "retry_writes": "retry a write once after a network error or a step-down (retryWrites)",
+    "election_handoff": "rs.stepDown() asks a caught-up secondary to stand at once",
+    "causal_consistency": "sessions send afterClusterTime: read your writes, monotonic reads",
     "dry_run_rule": "'mongodb' (only arbiters refuse while they see a primary) or "
                     "'raft_prevote' (every voter does)",
 }
@@ -48,6 +50,8 @@ def describe_replica_set(rs) -> Description:
                choices=READ_PREFERENCES),
         Option("read_concern", rs.config["read_concern"], "get", "read concern",
                choices=READ_CONCERNS),
+        Option("causal", rs.config["causal_consistency"], "get",
+               "causally consistent session (afterClusterTime)", choices=(True, False)),
     ]
     return Description(system="kv", mode="cp", title="CP: a MongoDB-style replica set",
                        roles=ROLES, options=tuple(options), presets=_presets(rs),

@@ -31,8 +31,8 @@ from __future__ import annotations
 
 from ..backend import Driver
 from .messages import ReadReply, ReadRequest, WriteReply, WriteRequest
-from .options import (check_linearizable, check_read_concern, check_read_preference,
-                      check_retry_writes, check_w, check_wtimeout)
+from .options import (check_causal, check_linearizable, check_read_concern,
+                      check_read_preference, check_retry_writes, check_w, check_wtimeout)
 
 __all__ = ["ReplicaSetDriver"]
 
@@ -41,11 +41,13 @@ class ReplicaSetDriver(Driver):
     """Driver of :class:`~caplab.kv.cp.ReplicaSet`."""
 
     PUT_OPTIONS = {"timeout_ms": None, "w": None, "wtimeout_ms": None, "retry_writes": None}
-    GET_OPTIONS = {"timeout_ms": None, "read_preference": None, "read_concern": None}
+    GET_OPTIONS = {"timeout_ms": None, "read_preference": None, "read_concern": None,
+                   "causal": None}
 
     def __init__(self, backend) -> None:
         super().__init__(backend)
         self.known_primary: dict[str, str] = {}   # client -> the primary it last learned of
+        self.operation_time: dict[str, tuple] = {}  # client -> newest optime it has seen
 
     # -- options ---------------------------------------------------------------------------
     def complete_options(self, op: str, options: dict) -> dict:
@@ -58,6 +60,9 @@ class ReplicaSetDriver(Driver):
             concern = config["read_concern"] if concern is None else check_read_concern(concern)
             check_linearizable(pref, concern)
             opts["read_preference"], opts["read_concern"] = pref, concern
+            causal = opts.get("causal")
+            opts["causal"] = config["causal_consistency"] if causal is None else \
+                check_causal(causal)
         else:
             w = opts.get("w")
             opts["w"] = config["write_concern"] if w is None else check_w(
@@ -99,7 +104,8 @@ class ReplicaSetDriver(Driver):
             # from a secondary, secondaryPreferred from the primary); the options stay as given.
             msg = ReadRequest(op.id, state["attempt"], op.key,
                               state.get("wire_pref") or opts["read_preference"],
-                              opts["read_concern"])
+                              opts["read_concern"],
+                              self.operation_time.get(client.name) if opts["causal"] else None)
             if not state.get("read_retried"):
                 config = self.backend.config
                 wait_ms = config["election_timeout_ms"] + 2 * config["heartbeat_ms"]
@@ -209,6 +215,11 @@ class ReplicaSetDriver(Driver):
         if status == "ok":
             if isinstance(msg, WriteReply) or handle.options.get("read_preference") == "primary":
                 self.known_primary[client.name] = src
+            # The session's operationTime: the newest optime this client has seen (its write's,
+            # or the snapshot its read saw); a causal read asks for afterClusterTime >= it.
+            seen = msg.optime if isinstance(msg, WriteReply) else msg.snapshot
+            if seen is not None and tuple(seen) > self.operation_time.get(client.name, (0, 0)):
+                self.operation_time[client.name] = tuple(seen)
             client.finish(handle, "ok", value=msg.value if isinstance(msg, ReadReply) else None,
                           node=src)
         elif status == "not_primary":

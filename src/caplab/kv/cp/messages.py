@@ -11,7 +11,7 @@ from ...net.message import message
 
 __all__ = ["Heartbeat", "HeartbeatReply", "Replicate", "ReplicateAck", "CatchUpRequest",
            "CatchUpBatch", "RequestVote", "VoteReply", "WriteRequest", "WriteReply",
-           "ReadRequest", "ReadReply"]
+           "ReadRequest", "ReadReply", "StepUp"]
 
 
 @message
@@ -117,6 +117,7 @@ class ReadRequest:
     key: str
     read_preference: str
     read_concern: str
+    after_optime: tuple | None = None   # afterClusterTime of a causally consistent session
 
 
 @message
@@ -129,3 +130,11 @@ class ReadReply:
     error: str | None
     primary: str | None
     optime: tuple | None
+    snapshot: tuple | None = None       # the optime the read saw up to (operationTime)
+
+
+@message
+class StepUp:
+    """Election handoff (MongoDB ``replSetStepUp``, ``enableElectionHandoff``): a primary that
+    stepped down asks a caught-up electable secondary to call an election at once."""
+    term: int

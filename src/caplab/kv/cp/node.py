@@ -229,6 +229,21 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
         for peer in self.peers:
             self.send(peer, ask)
 
+    def handle_step_up(self, msg, src: str) -> None:
+        """Election handoff: the primary that just stepped down chose us (caught up, electable);
+        stand at once, without waiting out the election timeout or a dry run (MongoDB's
+        ``replSetStepUp`` with ``skipDryRun``)."""
+        if self.role != SECONDARY or self.priority <= 0 or msg.term < self.term:
+            return
+        if self.now < self.ineligible_until_ms:
+            return
+        self.election = {"phase": "dry_run", "term": self.term + 1, "votes": {self.name},
+                         "refusals": set(), "takeover": False, "start_ms": self.now}
+        self.trace("election", f"election handoff from {src}: standing for "
+                               f"term={self.term + 1}", src,
+                   action="handoff", term=self.term + 1, nominated_by=src)
+        self.start_election()
+
     def start_election(self) -> None:
         """Increment the term, vote for ourselves (durably) and ask every member."""
         election = self.election

@@ -11,7 +11,7 @@ from .voting import check_vote_rule
 
 __all__ = ["DEFAULTS", "READ_PREFERENCES", "READ_CONCERNS", "DRY_RUN_RULES", "check_w",
            "check_wtimeout",
-           "check_retry_writes",
+           "check_retry_writes", "check_causal",
            "check_read_preference", "check_read_concern", "validate_cluster_options"]
 
 #: MongoDB's defaults scaled by 1/10 for the lab (see the package docstring).
@@ -29,6 +29,8 @@ DEFAULTS = {
     "retry_writes": True,           # drivers: retryWrites=true (default since MongoDB 4.2)
     "vote_rule": None,              # None: MongoDB's rule; a lab may plug in its own function
     "dry_run_rule": "mongodb",      # who refuses a dry-run vote while it sees a healthy primary
+    "election_handoff": True,       # MongoDB enableElectionHandoff: stepDown names a successor
+    "causal_consistency": False,    # clients' sessions causally consistent (afterClusterTime)
 }
 
 READ_PREFERENCES = ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")
@@ -63,6 +65,13 @@ def check_retry_writes(value, *, name: str = "retry_writes"):
     if not isinstance(value, bool):
         raise ConfigError(f"{name} must be True or False (MongoDB drivers: retryWrites), got "
                           f"{value!r}")
+    return value
+
+
+def check_causal(value, *, name: str = "causal"):
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name} must be True or False (a causally consistent session sends "
+                          f"afterClusterTime with its reads), got {value!r}")
     return value
 
 
@@ -106,6 +115,10 @@ def validate_cluster_options(options: dict, names: list[str]) -> dict:
         raise ConfigError(f"election_jitter_ms must be a whole number of ms >= 0, got {jitter!r}")
     _positive_ms(options, "retry_backoff_ms")
     check_retry_writes(options["retry_writes"])
+    check_causal(options["causal_consistency"], name="causal_consistency")
+    if not isinstance(options["election_handoff"], bool):
+        raise ConfigError(f"election_handoff must be True or False (MongoDB's "
+                          f"enableElectionHandoff), got {options['election_handoff']!r}")
     if options["dry_run_rule"] not in DRY_RUN_RULES:
         raise UnknownNameError("dry_run_rule", options["dry_run_rule"], DRY_RUN_RULES)
     catch_up = options["catch_up_timeout_ms"]

@@ -8,6 +8,7 @@ from ..backend import Backend
 from .driver import ReplicaSetDriver
 from .node import PRIMARY, ReplicaNode
 from .describe import describe_replica_set
+from .messages import StepUp
 from .options import DEFAULTS, validate_cluster_options
 
 __all__ = ["ReplicaSet"]
@@ -124,7 +125,21 @@ class ReplicaSet(Backend):
                 f"step_down({node!r}): no electable secondary caught up within {catch_up_ms} ms "
                 f"(MongoDB: ExceededTimeLimit); {node!r} stays primary")
         member.ineligible_until_ms = sim.now + step_down_ms
+        successor = self._handoff_target(member)
         member.step_down(f"rs.stepDown(), not electable for {step_down_ms} ms")
+        if self.config["election_handoff"] and successor is not None:
+            # MongoDB (enableElectionHandoff, default true): the stepped-down primary sends
+            # replSetStepUp to a caught-up electable secondary, which stands at once.
+            member.send(successor, StepUp(member.term))
+
+    def _handoff_target(self, primary) -> str | None:
+        """The caught-up electable secondary with the highest priority (then member order)."""
+        now, last = primary.now, primary.oplog.last_index
+        priorities = self.config["priorities"]
+        ready = [p for p in primary.peers if priorities[p] > 0
+                 and primary.match_index.get(p, 0) >= last and primary.detector.is_alive(p, now)]
+        return max(ready, key=lambda p: (priorities[p], -self.member_names.index(p)),
+                   default=None)
 
     def _electable_caught_up(self, primary) -> bool:
         """A secondary with priority > 0, heard from within the election timeout, whose oplog

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 from .messages import ReadReply, ReadRequest, WriteReply, WriteRequest
 
-__all__ = ["ServingRules", "Waiter"]
+__all__ = ["ServingRules", "Waiter", "CAUSAL_WAIT_POLL_MS"]
+
+#: how often a causally consistent read waiting for afterClusterTime looks again (ms)
+CAUSAL_WAIT_POLL_MS = 10
 
 
 class Waiter:
@@ -117,7 +120,7 @@ class ServingRules:
         else:
             value, optime = waiter.value
             self.send(waiter.client, ReadReply(waiter.op_id, waiter.attempt, "ok", value, None,
-                                               None, optime))
+                                               None, optime, waiter.optime))
 
     def on_wtimeout(self, waiter: Waiter) -> None:
         """MongoDB: wtimeout returns a write concern error; the write is not undone."""
@@ -166,14 +169,24 @@ class ServingRules:
                                      f"not secondary: {self.name} is the primary", None, None))
             return
         concern = msg.read_concern
+        if msg.after_optime is not None and self.snapshot_optime(concern) < msg.after_optime:
+            # MongoDB causal consistency: a read with afterClusterTime waits until the member's
+            # snapshot (majority-committed for "majority", applied for "local") reaches it.
+            self.set_timer(CAUSAL_WAIT_POLL_MS, self.handle_read_request, msg, src)
+            return
         if concern == "majority":
             value, optime = self.oplog.get_committed(msg.key)
         else:
             value, optime = self.oplog.get(msg.key)
         if concern != "linearizable":
-            self.send(src, ReadReply(msg.op_id, msg.attempt, "ok", value, None, None, optime))
+            self.send(src, ReadReply(msg.op_id, msg.attempt, "ok", value, None, None, optime,
+                                     self.snapshot_optime(concern)))
             return
         self.confirm_and_answer(msg, src, value, optime)
+
+    def snapshot_optime(self, concern: str) -> tuple:
+        """The newest optime a read at ``concern`` sees on this member."""
+        return self.oplog.commit_optime if concern == "majority" else self.oplog.last_optime
 
     def confirm_and_answer(self, msg: ReadRequest, src: str, value, optime) -> None:
         """MongoDB: a linearizable read on the primary waits for a majority-acknowledged no-op

@@ -30,6 +30,7 @@ from ...kv.ap.repair_hook import Reply
 from ...kv.workload import Workload
 from ..exercise import Exercise
 from ...kv.ap.versions import Version, lww_key
+from ...kv.probes import holders
 from ._common import (SEEDS, Incorrect, random_partitions, require_function,
                       skeleton_is_not_attempted, source_of)
 from ...frames import snapshots_frame
@@ -198,7 +199,7 @@ def run_repair_scenario(repair, seed: int, *, nodes: int = 5, duration_ms: int =
 
 
 def _describe_key(c, key) -> str:
-    held = {r["node"]: r["value"] for r in c.replica_records() if r["key"] == key}
+    held = holders(c, key)
     return ", ".join(f"{n}={held[n]!r}" if n in held else f"{n} holds nothing"
                      for n in c.replicas_for(key))
 

@@ -1,0 +1,62 @@
+"""AP failure detection: a fixed timeout, or Cassandra's phi accrual detector.
+
+Cassandra documentation, "Failure detection and recovery": the gossip failure detector is
+Hayashibara's phi accrual detector; ``phi_convict_threshold`` (default 8) is the suspicion level
+at which a node is convicted: with heartbeats every interval T, about 8 x ln(10) x T ~ 18 T of
+silence. Until then coordinators keep sending the node requests (and their writes wait out
+the request timeout).
+"""
+
+import pytest
+
+from caplab import ConfigError, UnknownNameError
+from caplab.kv import Cluster
+from caplab.kv.probes import events
+
+
+def _conviction_after_crash(detector, seed=1):
+    c = Cluster(mode="ap", nodes=3, seed=seed, failure_detector=detector)
+    c.run_for(2000)                      # heartbeats fill the phi detector's window
+    crash_ms = c.now
+    c.crash("n3")
+    c.run_for(4000)
+    seen_down = [e.time_ms for e in events(c, "detector", node="n1", action="down")
+                 if e.data.get("target") == "n3"]
+    return seen_down[0] - crash_ms, c
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_phi_8_convicts_after_about_18_heartbeat_intervals(seed):
+    """At a 100 ms gossip interval: phi 8 convicts a crashed node after about 1.8 s of silence,
+    the fixed timeout after about 400 ms."""
+    phi_ms, _ = _conviction_after_crash("phi", seed)
+    timeout_ms, _ = _conviction_after_crash("timeout", seed)
+    assert 1600 <= phi_ms <= 2100
+    assert 380 <= timeout_ms <= 520
+
+
+def test_a_crashed_node_keeps_receiving_requests_until_it_is_convicted():
+    """Writes at ONE go on being sent to the crashed replica (and hinted only after a request
+    timeout) until the phi detector convicts it; afterwards coordinators hint at once."""
+    c = Cluster(mode="ap", nodes=3, seed=1, failure_detector="phi")
+    alice = c.client("alice", near="n1")
+    c.run_for(2000)
+    crash_ms = c.now
+    c.crash("n3")
+    while c.now < crash_ms + 3000:
+        alice.put("k", str(c.now), consistency="one")
+        c.run_for(100)
+    down_ms = next(e.time_ms for e in events(c, "detector", node="n1", action="down")
+                   if e.data.get("target") == "n3")
+    sent = [e.time_ms for e in c.sim.trace.of_kind("send")
+            if e.node == "n1" and e.peer == "n3" and e.msg.kind == "Mutation"]
+    assert any(crash_ms < t < down_ms for t in sent)       # sent to a dead node
+    assert not any(t > down_ms for t in sent)               # never after conviction
+
+
+def test_bad_detector_options_are_refused():
+    """An unknown detector and a threshold outside Cassandra's range name the value."""
+    with pytest.raises(UnknownNameError, match="'timeout', 'phi'"):
+        Cluster(mode="ap", nodes=3, failure_detector="gossip")
+    with pytest.raises(ConfigError, match="phi_convict_threshold"):
+        Cluster(mode="ap", nodes=3, failure_detector="phi", phi_convict_threshold=0)

@@ -1,0 +1,78 @@
+"""The autoscaler: it grows the sale tier in the spike and shrinks it after, within its bounds,
+with start-up delay and cooldown; bad input leaves everything unchanged."""
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from caplab.errors import ConfigError
+from caplab.services import SMALL, Autoscaler, LoadProfile
+from caplab.services.deployment import Deployment
+
+
+def _spiky(seed=1, **scaler):
+    d = Deployment(seed=seed)
+    d.add_tier("sale", machine=SMALL.with_memory(4), features={"sale": 3.0}, instances=1)
+    scaler.setdefault("startup_ms", 2_000)
+    a = Autoscaler(d, "sale", **scaler).start()
+    d.add_load("load", LoadProfile(20, mix=(("sale", 1),), spike_start_ms=10_000,
+                                   spike_end_ms=25_000, duration_ms=45_000))
+    return d, a
+
+
+def test_the_tier_grows_in_the_spike_and_shrinks_after():
+    """Kubernetes HPA rule desired = ceil(current * utilisation / target): 200 req/s at 20 ms
+    on 2 cores needs about 2 / 0.6 = 4 instances at 60%; 20 req/s needs 1."""
+    d, a = _spiky(target_utilisation=0.6, min_instances=1, max_instances=8, cooldown_ms=2_000)
+    d.run(9_000)
+    assert len(d.tier("sale").live) == 1
+    d.run(25_000)
+    assert 3 <= len(d.tier("sale").live) <= 6
+    d.run(45_000)
+    assert len(d.tier("sale").live) <= 2
+
+
+def test_a_new_instance_serves_only_after_its_start_up_delay():
+    """Booting instances are billed but not routed to until startup_ms has passed."""
+    d, a = _spiky(startup_ms=4_000, cooldown_ms=10_000, max_instances=8)
+    d.run(25_000)
+    for inst in d.tier("sale").instances[1:]:
+        assert inst.ready_ms - inst.launched_ms == 4_000
+
+
+def test_no_change_within_the_cooldown():
+    """AWS simple scaling cooldown: after a change, the next waits cooldown_ms."""
+    d, a = _spiky(cooldown_ms=5_000, max_instances=8)
+    d.run(45_000)
+    times = [t for t, *_ in a.decisions]
+    assert len(times) >= 2
+    assert all(b - a_ >= 5_000 for a_, b in zip(times, times[1:]))
+
+
+@pytest.mark.parametrize("kwargs, word", [
+    ({"min_instances": 5, "max_instances": 2}, "min_instances=5 exceeds max_instances=2"),
+    ({"target_utilisation": 0}, "target_utilisation"),
+    ({"target_utilisation": 1.5}, "target_utilisation"),
+    ({"min_instances": 0}, "min_instances"), ({"cooldown_ms": -1}, "cooldown_ms")])
+def test_bad_settings_are_refused_and_nothing_changes(kwargs, word):
+    """min > max, a target outside (0, 1], a negative cooldown: an error naming the value."""
+    d = Deployment(seed=1)
+    t = d.add_tier("sale", features={"sale": 1.0}, instances=3)
+    pending = d.sim.pending
+    with pytest.raises(ConfigError, match=word):
+        Autoscaler(d, "sale", **kwargs)
+    assert len(t.live) == 3 and d.sim.pending == pending
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 1_000), low=st.integers(1, 3), extra=st.integers(0, 4),
+       target=st.floats(0.2, 1.0), cooldown=st.integers(0, 4_000),
+       startup=st.integers(0, 3_000))
+def test_instances_stay_within_min_and_max(seed, low, extra, target, cooldown, startup):
+    """Whatever the settings and the load, the live count never leaves [min, max]."""
+    d, a = _spiky(seed=seed, min_instances=low, max_instances=low + extra,
+                  target_utilisation=target, cooldown_ms=cooldown, startup_ms=startup)
+    d.run(45_000)
+    counts = [n for _, tier, n in d.counts if tier == "sale"]
+    assert counts[-1] >= low
+    assert all(n <= low + extra for n in counts)
+    assert all(n >= low for t, tier, n in d.counts if tier == "sale" and t > 0)
