@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from helpers_viz import trace_named, valid
 
 from caplab.check import check_convergence
 from caplab.analyses.staleness import t_visibility
+from caplab.viz.curves import MISS_FLOOR
 from caplab.viz import (availability_consistency_bars, divergence_curve, divergence_data,
                         summary_dict, t_visibility_curve)
 from caplab.frames import snapshots_frame
@@ -52,6 +55,12 @@ def test_divergence_curve_from_a_real_heal(cp):
         mine = divergence_data(snapshots_frame(cp), heal_ms=heal, nodes=nodes)
         assert mine["divergent_keys"] == list(ref.divergent_keys)
         assert mine["converged_ms"] == ref.converged_ms
+    fig = valid(divergence_curve(snapshots_frame(cp), heal_ms=heal, nodes=cp.nodes,
+                                 faults=cp))
+    part = next(s for s in fig.layout.shapes if s.name == "partition")
+    assert part.x1 == heal and part.x0 < heal
+    assert any(s.name == "partition starts" for s in fig.layout.shapes)
+    assert any(a.name == "band partition" and lagging in a.text for a in fig.layout.annotations)
 
 
 def test_t_visibility_curves_monotone_with_p_marked():
@@ -60,9 +69,9 @@ def test_t_visibility_curves_monotone_with_p_marked():
     b = t_visibility(3, 2, 1, latency="lnkd-disk", trials=3000, seed=1)
     fig = valid(t_visibility_curve([("R=1,W=1", a), ("R=2,W=1", b)], p=0.9))
     for name in ("R=1,W=1", "R=2,W=1"):
-        y = list(trace_named(fig, name).y)
+        y = list(trace_named(fig, name).meta["p"])
         assert all(q1 <= q2 for q1, q2 in zip(y, y[1:]))
-    assert list(trace_named(fig, "p target").y) == [0.9, 0.9]
+    assert list(trace_named(fig, "p target").y) == [pytest.approx(0.1)] * 2
     marks = {row[0]: row[1] for row in trace_named(fig, "t at p").customdata}
     assert marks["R=2,W=1"] <= marks["R=1,W=1"]
     assert trace_named(fig, "R=1,W=1").meta["t_at_p"] == marks["R=1,W=1"]
@@ -142,7 +151,7 @@ def test_strict_quorum_curve_is_a_flat_line_not_a_dot():
     fig = valid(t_visibility_curve([("R=W=2", strict)], p=0.999))
     line = fig.data[0]
     assert "always consistent (R+W>N)" in line.name and line.meta["always_consistent"]
-    assert list(line.y) == [1.0, 1.0] and line.x[0] == 0 and line.x[1] >= 5
+    assert list(line.y) == [MISS_FLOOR] * 2 and line.x[0] == 0 and line.x[1] >= 5
     assert any("always consistent" in a.text for a in fig.layout.annotations)
     loose = t_visibility(3, 1, 1, latency="lnkd-disk", trials=2000, seed=1)
     both = t_visibility_curve([("R=W=1", loose), ("R=W=2", strict)], p=0.999)
@@ -155,4 +164,29 @@ def test_target_line_is_dotted_and_labelled():
     fig = t_visibility_curve([("R=W=1", a)], p=0.999)
     assert trace_named(fig, "p target").line.dash == "dot"
     label = next(x for x in fig.layout.annotations if x.name == "p target")
-    assert "0.999" in label.text and label.y == 0.999
+    assert "0.999" in label.text and label.y == pytest.approx(-3)   # log10(1 - 0.999)
+
+
+def test_t_visibility_is_a_log_scale_of_one_minus_p():
+    """99% and 99.9% are far apart: y is 1 - p on a reversed log axis ticked in percent."""
+    a = t_visibility(3, 1, 1, latency="lnkd-disk", trials=3000, seed=1)
+    fig = valid(t_visibility_curve([("R=W=1", a)], p=0.999))
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis.autorange == "reversed"
+    assert "99.9%" in fig.layout.yaxis.ticktext
+    line = fig.data[0]
+    assert [pytest.approx(1 - q) for q in line.meta["p"] if q < 1] == \
+        [y for y, q in zip(line.y, line.meta["p"]) if q < 1]
+
+
+def test_t_at_p_markers_in_curve_colours_with_labels_apart():
+    """Each curve's t-at-p marker has its curve's colour; the labels of close markers are
+    stacked (different offsets), so they never overlap."""
+    a = t_visibility(3, 1, 1, latency="lnkd-disk", trials=3000, seed=1)
+    b = t_visibility(3, 1, 2, latency="lnkd-disk", trials=3000, seed=1)
+    fig = valid(t_visibility_curve([("A", a), ("B", a), ("C", b)], p=0.99))
+    marks = trace_named(fig, "t at p")
+    colours = {t.name: t.line.color for t in fig.data[:3]}
+    assert list(marks.marker.color) == [colours[row[0]] for row in marks.customdata]
+    notes = [n for n in fig.layout.annotations if n.name == "t at p"]
+    same_x = [n.yshift for n in notes if n.x == marks.x[0]]
+    assert len(same_x) == 2 and len(set(same_x)) == 2

@@ -48,8 +48,8 @@ def test_delivered_arrow_from_send_to_delivery(cp):
     """A delivered message is a segment from (src, sent) to (dst, delivered)."""
     d = sequence_diagram_data(cp.sim.trace, until_ms=300)
     fig = sequence_diagram(data=d)
-    t = trace_named(fig, "delivered")
     first = next(m for m in d["messages"] if m["outcome"] == "delivered")
+    t = trace_named(fig, first["kind"])
     x = {n: i for i, n in enumerate(d["lifelines"])}
     assert (t.x[0], t.y[0], t.x[1], t.y[1]) == (x[first["src"]], first["sent_ms"],
                                                 x[first["dst"]], first["end_ms"])
@@ -68,3 +68,24 @@ def test_time_axis_is_the_window_even_with_an_earlier_partition(cp):
     top, bottom = fig.layout.yaxis.range[1], fig.layout.yaxis.range[0]
     assert since - 10 <= top < since and until < bottom <= until + 10
     assert f"{since}–{until} ms" in fig.layout.title.text
+
+
+def test_message_kinds_coloured_with_a_legend(cp):
+    """Delivered messages are drawn one trace per kind, each its own colour in the legend."""
+    assert cp.clients["alice"].put("x", "1").ok
+    fig = valid(sequence_diagram(cp.sim.trace, since_ms=0, until_ms=cp.now))
+    kinds = {t.meta["kind"]: t.line.color for t in fig.data
+             if t.meta and "kind" in t.meta}
+    assert {"WriteRequest", "Replicate"} <= set(kinds)
+    assert len(set(kinds.values())) == len(kinds)
+    assert all(trace_named(fig, k).showlegend for k in kinds)
+
+
+def test_empty_window_says_so_with_a_sane_axis(cp):
+    """A window without messages says so, over a real time axis (not -1..1)."""
+    fig = valid(sequence_diagram(cp.sim.trace, since_ms=cp.now + 10_000,
+                                 until_ms=cp.now + 10_000))
+    empty = [a for a in fig.layout.annotations if a.name == "empty"]
+    assert empty and "no messages" in empty[0].text
+    lo, hi = sorted(fig.layout.yaxis.range)
+    assert hi - lo >= 100 and lo > 0

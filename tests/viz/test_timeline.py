@@ -38,11 +38,15 @@ def test_one_bar_per_op_coloured_by_outcome():
                                                      "get(x)→0"]
 
 
-def test_info_op_is_open_ended():
-    """An info op's bar runs to the right edge of the timeline."""
+def test_info_op_is_open_ended_but_capped():
+    """An info op's bar is open-ended (hover says so) but capped: it ends in an arrow a little
+    past the moment its client gave up, not at the right edge."""
     d = timeline_data(HISTORY)
     op = next(o for o in d["ops"] if o["id"] == 2)
-    assert op["open_ended"] and op["end"] == d["end_ms"] > 30
+    assert op["open_ended"] and op["capped"] and "any time after" in op["hover"]
+    assert op["start"] < op["end"] < d["end_ms"]
+    info = trace_named(timeline(data=d), "info")
+    assert list(info.marker.symbol)[1] == "triangle-right"
 
 
 def test_linearizability_violation_highlighted_with_reason():
@@ -90,9 +94,33 @@ def test_long_history_labels_only_flagged_highlighted_and_wide_bars():
     shown = {row[0] for row, text in zip(labels.customdata, labels.text) if text}
     assert shown == {3, 7, 9}
     assert len(labels.hovertext) == n and all(labels.hovertext)
-    # A short history keeps every label.
-    few = timeline(ops[:LABEL_ALL_UP_TO])
+    # A short, sparse history keeps every label.
+    few = timeline(ops[:6])
     assert all(trace_named(few, "labels").text)
+
+
+def _label_boxes(fig):
+    """(y, x0, x1) of each shown label, its width from the text length (as the view does)."""
+    from caplab.viz._common import FONT_SIZE
+    from caplab.viz.timeline import PLOT_WIDTH_PX
+    labels = trace_named(fig, "labels")
+    xs = [x for t in fig.data if t.name in ("ok", "fail", "info") for x in t.x if x is not None]
+    per_char = 0.6 * (FONT_SIZE - 3) * (max(xs) - min(xs)) / PLOT_WIDTH_PX
+    return [(y, x - len(t) * per_char / 2, x + len(t) * per_char / 2)
+            for x, y, t in zip(labels.x, labels.y, labels.text) if t]
+
+
+def test_labels_never_collide_and_flagged_ones_win():
+    """Crowded bars on one row: no two shown labels overlap, and a flagged op keeps its label."""
+    ops = _many(30, clients=1)
+    fig = timeline(ops, check_result=[13])
+    boxes = _label_boxes(fig)
+    assert 1 < len(boxes) < 30
+    for i, (y, a0, a1) in enumerate(boxes):
+        for y2, b0, b1 in boxes[i + 1:]:
+            assert y != y2 or a1 <= b0 or b1 <= a0
+    labels = trace_named(fig, "labels")
+    assert labels.text[[row[0] for row in labels.customdata].index(13)]
 
 
 def _many(n, clients=3):

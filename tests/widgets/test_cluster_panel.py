@@ -437,11 +437,37 @@ def test_graph_nodes_keep_their_places_when_the_primary_changes(cp):
     assert sorted(node_positions_drawn(cp)) == ["n1", "n2", "n3"]
 
 
-def test_cluster_graph_is_tall_enough_for_a_projector(cp):
-    """The graph is drawn 500 px high by default and autosizes to the width it is given."""
-    graph = cp.figures["graph"]
-    assert 460 <= graph.layout.height <= 520
-    assert graph.layout.autosize is True
+def test_graph_and_timeline_share_one_laptop_screen(cp):
+    """By default the graph (300 px) and the timeline (280 px, the first view tab) fit one
+    1366x768 screen beside the controls (faults and form as tabs); both autosize."""
+    graph, tl = cp.figures["graph"], cp.figures["timeline"]
+    assert graph.layout.height + tl.layout.height <= 600
+    assert graph.layout.autosize is True and tl.layout.autosize is True
+    assert cp.view_tabs.children[0] is tl and cp.view_tabs.selected_index == 0
+    assert cp.control_tabs.titles == ("Faults", "Free sides", "Write / read")
+
+
+def test_projector_mode_has_large_text_and_a_wide_graph():
+    """Projector mode: every figure's text is at least 24 px, the graph is taller and sits
+    beside the views (so it uses the width), and the panel has the projector class."""
+    from caplab.widgets.cluster_panel import PROJECTOR_FONT_PX
+    p = ClusterPanel(mode="cp", nodes=5, seed=1, projector=True)
+    assert PROJECTOR_FONT_PX >= 24
+    for fig in p.figures.values():
+        assert fig.layout.font.size >= 24 and fig.layout.title.font.size >= 24
+    assert p.figures["graph"].layout.height >= 500
+    assert "caplab-projector" in p.widget._dom_classes
+    p.partition_preset("isolate primary")
+    assert p.figures["graph"].layout.font.size >= 24     # still, after a redraw
+
+
+def test_new_cluster_clears_the_previous_result(cp):
+    """After 'New cluster' the last put/get result (about the old cluster) is gone."""
+    cp.key_box.value, cp.value_box.value = "x", "7"
+    cp.put_button.click()
+    assert "ok" in cp.result_box.value
+    cp.new_button.click()
+    assert cp.result_box.value == ""
 
 
 def test_live_button_says_live_and_scrubbing_shows_a_past_banner(cp):
@@ -537,3 +563,27 @@ def test_clock_pluralizes_actions_and_ops(cp):
     """'1 op', not '1 ops'."""
     cp.put("x", 1)
     assert "1 op</" in cp.clock.value or cp.clock.value.endswith("1 op")
+
+
+def test_panel_timeline_shades_the_partition(cp):
+    """After 'isolate primary' and a put, the panel's timeline shows the partition band and
+    marks where it starts (Jepsen's nemesis bands)."""
+    cp.key_box.value, cp.value_box.value = "x", "1"
+    cp.put_button.click()
+    start = cp.cluster.now
+    button(cp, "isolate primary").click()
+    cp.refresh()
+    shapes = cp.figures["timeline"].layout.shapes
+    assert any(s.name == "partition" and s.x0 == start for s in shapes)
+    assert any(s.name == "partition starts" for s in shapes)
+
+
+def test_hidden_view_tabs_are_drawn_when_opened(cp):
+    """A click rebuilds only the views shown: the messages tab, hidden, keeps its old figure
+    until it is opened, then shows the current window."""
+    before = cp.figures["sequence"].layout.title.text
+    cp.run_for(700)
+    assert cp.figures["sequence"].layout.title.text == before     # hidden: not redrawn
+    cp.view_tabs.selected_index = 1                                # open "Messages"
+    now = cp.figures["sequence"].layout.title.text
+    assert now != before and f"{cp.cluster.now} ms" in now

@@ -117,17 +117,30 @@ def _markdown(notebook: str) -> str:
 
 def test_notebook_02_describes_the_panel_it_shows():
     """Notebook 02 says the panel starts with a minority|majority split over the middle half
-    of a 3000 ms run (not the notebook's own scenario): that is what SideBySidePanel(seed=1,
+    of a 6000 ms run (not the notebook's own scenario): that is what SideBySidePanel(seed=1,
     nodes=3, clients=3) does."""
-    assert "`split minority|majority` fault over the middle half of a 3000 ms" in \
+    assert "`split minority|majority` fault over the middle half of a 6000 ms" in \
         _markdown("02-cap-in-practice")
     panel = SideBySidePanel(seed=1, nodes=3, clients=3)
     assert panel.fault_box.value == "split minority|majority"
-    assert panel.duration_box.value == 3000
+    assert panel.duration_box.value == 6000
     (start, action, minority, majority), (end, heal) = panel.schedule
     warm = panel.warmup_ms
     assert (action, heal) == ("partition", "heal")
-    assert (start - warm, end - warm) == (3000 // 4, 3 * 3000 // 4)
+    assert (start - warm, end - warm) == (6000 // 4, 3 * 6000 // 4)
+
+
+def test_default_fault_lets_the_majority_side_keep_working(compared):
+    """Default split (3 s): the CP majority elects a primary and its clients' writes succeed
+    inside the fault window, well before the heal (MongoDB: a majority partition elects)."""
+    start, end = compared.schedule[0][0], compared.schedule[1][0]
+    assert end - start >= 3000
+    majority = set(compared.schedule[0][3])
+    near = {name: c.near for name, c in compared.cp.clients.items()}
+    ok_in_fault = [op for op in compared.cp.history.ops
+                   if op.op == "put" and op.outcome == "ok" and near.get(op.client) in majority
+                   and start < op.invoke_ms and op.complete_ms < end]
+    assert len(ok_in_fault) >= 5
 
 
 def test_notebook_05_names_the_staleness_panel_dropdown_by_its_label():
@@ -146,7 +159,7 @@ def test_bars_show_the_worst_client_during_the_faults(compared):
     assert fault_window([]) is None
     cp, ap = compared.summaries["CP"], compared.summaries["AP"]
     assert cp["window"] == (start, end)
-    assert cp["worst_client_ok_share"] < 0.5 < cp["ok"] / cp["ops"]
+    assert cp["worst_client_ok_share"] <= 0.5 < 0.9 < cp["ok"] / cp["ops"]
     assert ap["worst_client_ok_share"] > cp["worst_client_ok_share"]
     bars = compared.figures["bars"]
     assert bar_values(bars, "CP")["worst_client"] == round(100 * cp["worst_client_ok_share"], 1)

@@ -5,6 +5,8 @@ small CP-vs-AP comparison of availability and consistency.
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from ._common import FONT_SIZE, NODE_COLOURS, OKABE_ITO, base_layout, make_figure
@@ -105,19 +107,22 @@ def _with_convergence(times, counts, heal_ms) -> dict:
 
 
 def divergence_curve(snapshots=None, *, heal_ms=None, replicas=None, nodes=None, data=None,
-                     height=380):
+                     height=380, faults=None):
     """Draw divergent keys over time, the heal as a vertical line, the time to converge.
 
     Args:
         snapshots, heal_ms, replicas, nodes: as in :func:`divergence_data`.
         data: a dict from :func:`divergence_data`.
         height: figure height in px.
+        faults: a Cluster, trace or list of trace events: its faults are shaded behind the
+            curve (see :func:`caplab.viz.bands.fault_bands`).
 
     Returns:
         A ``go.Figure`` with traces ``"divergent keys"`` (a step line), ``"heal"`` (a vertical
         line at ``heal_ms``; ``meta["heal_ms"]``) and ``"converged"`` (a marker where the
         replicas agree for good; ``meta`` with ``converged_ms`` and ``time_to_converge_ms``).
-        The time to converge is also a layout annotation.
+        The time to converge is also a layout annotation. With ``faults``, the fault bands
+        are layout shapes named by kind with stacked labels (``layout.meta["bands"]``).
 
     Example:
         >>> c.watch(every_ms=20); ...; c.heal(); heal = c.now; c.run_for(2000)  # doctest: +SKIP
@@ -163,13 +168,28 @@ def divergence_curve(snapshots=None, *, heal_ms=None, replicas=None, nodes=None,
         title += f" · converged {ttc} ms after " + ("heal" if heal is not None else "start")
     elif times:
         title += f" · still {counts[-1]} divergent key(s) at {times[-1]} ms"
-    layout = base_layout(title, height=height, annotations=annotations,
+    shapes, bands = _fault_marks(faults, times, annotations)
+    layout = base_layout(title, height=height, annotations=annotations, shapes=shapes,
                          xaxis={"title": {"text": "simulated time (ms)"}},
                          yaxis={"title": {"text": "divergent keys"}, "rangemode": "tozero",
+                                "range": [0, max(top, 1) * (1.35 if bands else 1.1)],
                                 "dtick": 1 if top <= 10 else None},
                          meta={"heal_ms": heal, "converged_ms": conv,
-                               "time_to_converge_ms": ttc})
+                               "time_to_converge_ms": ttc, "bands": bands})
     return make_figure(traces, layout)
+
+
+def _fault_marks(faults, times, annotations) -> tuple[list, list]:
+    """Shapes for the fault bands within the sampled times; their labels join
+    ``annotations``. Returns (shapes, bands)."""
+    if faults is None or not times:
+        return [], []
+    from .bands import band_annotations, band_shapes, clip, fault_bands
+    lo, hi = times[0], times[-1]
+    bands = clip(fault_bands(faults, until_ms=hi), lo, hi)
+    span = max(hi - lo, 1)
+    annotations += band_annotations(bands, span=span, hi=hi)
+    return band_shapes(bands, min_width=span / 150), [dict(b) for b in bands]
 
 
 # -- t-visibility ---------------------------------------------------------------------------
@@ -185,95 +205,134 @@ def _curves(curves) -> list[tuple[str, pd.DataFrame]]:
 FLAT_CURVE_MS = 10.0
 
 
+#: the smallest 1 - p drawn (p = 99.99%): a curve at p = 1 sits on this floor of the log axis.
+MISS_FLOOR = 1e-4
+_P_TICKS = [(0.5, "50%"), (0.1, "90%"), (0.01, "99%"), (0.001, "99.9%"), (1e-4, "99.99%")]
+
+
+def _miss(p: float) -> float:
+    """1 - p, floored so p = 1 stays on a log axis."""
+    return max(1.0 - p, MISS_FLOOR)
+
+
 def t_visibility_curve(curves, *, p=None, height=420):
-    """Probability of a consistent read vs ms after the write committed, several configs.
+    """Probability of a consistent read vs ms after the write committed, several configs, on
+    a log scale of 1 - p so that 99%, 99.9% and 99.99% are far apart (PBS plots staleness
+    this way: the interesting part is the last nines).
 
     Args:
         curves: a DataFrame from :func:`caplab.analyses.staleness.t_visibility` (``t_ms``,
             ``p_consistent``), a list of ``(label, frame)`` or a dict ``label -> frame``.
         p: optional target probability: a dotted horizontal line labelled with it, and each
-            curve's ``t`` at ``p`` marked (the first ``t_ms`` where ``p_consistent >= p``).
+            curve's ``t`` at ``p`` marked in the curve's colour (the first ``t_ms`` where
+            ``p_consistent >= p``), its label stacked so labels never overlap.
         height: figure height in px.
 
     Returns:
-        A ``go.Figure`` with one trace per curve (named by its label; ``meta`` =
-        ``{"t_at_p": t or None, "always_consistent": bool}``), then ``"p target"`` (horizontal
-        line; ``meta["p"]``) and ``"t at p"`` (markers; ``customdata`` = ``[label, t_ms]``).
-        A curve that is 1 everywhere (a strict quorum, R + W > N: ``t_visibility`` returns
-        the single point ``t = 0``) is drawn as a flat line at 1 over the other curves' range
-        (or 0..:data:`FLAT_CURVE_MS` ms), its name ending in "always consistent (R+W>N)".
+        A ``go.Figure`` whose y values are ``1 - p`` (floored at :data:`MISS_FLOOR`) on a
+        reversed log axis ticked in percent (up is more consistent). One trace per curve
+        (named by its label; ``meta`` = ``{"t_at_p": t or None, "always_consistent": bool,
+        "p": [the probabilities]}``), then ``"p target"`` (horizontal line; ``meta["p"]``) and
+        ``"t at p"`` (markers in their curve's colour; ``customdata`` = ``[label, t_ms]``;
+        labels are annotations named ``"t at p"``). A curve that is 1 everywhere (a strict
+        quorum, R + W > N: ``t_visibility`` returns the single point ``t = 0``) is drawn as a
+        flat line on the floor over the other curves' range (or 0..:data:`FLAT_CURVE_MS`
+        ms), its name ending in "always consistent (R+W>N)".
 
     Example:
         >>> from caplab.analyses.staleness import t_visibility
         >>> fig = t_visibility_curve([("R=W=1", t_visibility(3, 1, 1, trials=2000)),
         ...                           ("R=2,W=1", t_visibility(3, 2, 1, trials=2000))], p=0.99)
     """
-    pairs = _curves(curves)
     data = []
-    for label, frame in pairs:
+    for label, frame in _curves(curves):
         x = [float(v) for v in frame["t_ms"]]
         y = [float(v) for v in frame["p_consistent"]]
         data.append((label, x, y, bool(y) and min(y) >= 1.0))
     xmax = max((max(x) for _, x, _, flat in data if x and not flat), default=0.0)
     if xmax <= 0:
         xmax = FLAT_CURVE_MS
-    traces, tx, ty, tc = [], [], [], []
+    traces, marks = [], []
     for i, (label, x, y, flat) in enumerate(data):
-        t_at = None
-        if p is not None:
-            t_at = next((t for t, q in zip(x, y) if q >= p), None)
-            if t_at is not None:
-                tx.append(t_at)
-                ty.append(p)
-                tc.append([label, t_at])
+        colour = NODE_COLOURS[i % len(NODE_COLOURS)]
+        t_at = None if p is None else next((t for t, q in zip(x, y) if q >= p), None)
+        if t_at is not None:
+            marks.append((t_at, label, colour))
         name = label
         if flat:
             # One point at t = 0 would be a lone dot: a flat line says "always".
             x, y = [0.0, xmax], [1.0, 1.0]
             name = f"{label} · always consistent (R+W>N)"
-        traces.append({"type": "scatter", "name": name, "x": x, "y": y, "mode": "lines",
-                       "line": {"width": 3, "color": NODE_COLOURS[i % len(NODE_COLOURS)],
+        traces.append({"type": "scatter", "name": name, "x": x, "y": [_miss(q) for q in y],
+                       "mode": "lines", "customdata": y,
+                       "line": {"width": 3, "color": colour,
                                 "dash": ("solid", "dash", "dot", "dashdot")[i % 4]},
                        "hovertemplate": f"{label}<br>t = %{{x:.1f}} ms: "
-                                        f"p = %{{y:.4f}}<extra></extra>",
-                       "meta": {"t_at_p": t_at, "always_consistent": flat}})
-    traces.append({"type": "scatter", "name": "p target", "mode": "lines",
-                   "x": [0, xmax] if p is not None else [], "y": [p, p] if p is not None else [],
-                   "line": {"color": "#555555", "width": 2, "dash": "dot"},
-                   "hoverinfo": "skip", "meta": {"p": p}, "showlegend": p is not None})
-    traces.append({"type": "scatter", "name": "t at p", "mode": "markers+text", "x": tx,
-                   "y": ty, "marker": {"size": 14, "symbol": "circle",
-                                       "color": "#000000"},
-                   "text": [f"{t:.1f} ms" for t in tx], "textposition": "bottom right",
-                   "cliponaxis": False, "customdata": tc,
-                   "hovertemplate": "%{customdata[0]}: p reached at %{x:.1f} ms<extra></extra>",
-                   "showlegend": False})
-    annotations = []
-    if p is not None:
-        # The target sits close to 1, where the curves flatten: say which line it is.
-        annotations.append({"x": xmax, "y": p, "xref": "x", "yref": "y", "xanchor": "right",
-                            "yanchor": "top", "yshift": -4, "showarrow": False,
-                            "text": f"p = {p:g} ({100 * p:g}% of reads consistent)",
-                            "font": {"size": FONT_SIZE - 2, "color": "#333333"},
-                            "bgcolor": "rgba(255,255,255,0.8)", "name": "p target"})
-    if data and all(flat for *_, flat in data):
-        annotations.append({"x": xmax / 2, "y": 0.5, "xref": "x", "yref": "y",
-                            "showarrow": False, "name": "always consistent",
-                            "text": "always consistent (R+W>N): a read quorum always "
-                                    "overlaps<br>the write quorum, at any t",
-                            "font": {"size": FONT_SIZE}})
-    title = "Probability of a consistent read vs time since the write"
-    if p is not None:
-        title += f" · p = {p}"
-    layout = base_layout(title, height=height, annotations=annotations,
+                                        f"p = %{{customdata:.4f}}<extra></extra>",
+                       "meta": {"t_at_p": t_at, "always_consistent": flat, "p": y}})
+    traces += _target_traces(p, xmax, marks)
+    layout = base_layout(_visibility_title(p), height=height,
+                         annotations=_visibility_notes(p, xmax, marks, data),
                          xaxis={"title": {"text": "ms after the write committed (t)"},
                                 "rangemode": "tozero"},
-                         yaxis={"title": {"text": "P(consistent read)"},
-                                "range": [min([0.0] + [min(y) for *_, y, _ in data if y])
-                                          - 0.02, 1.02]},
+                         yaxis={"title": {"text": "P(consistent read), log scale of 1 − p"},
+                                "type": "log", "autorange": "reversed",
+                                "tickvals": [v for v, _ in _P_TICKS],
+                                "ticktext": [t for _, t in _P_TICKS]},
                          legend={"x": 0.98, "xanchor": "right", "y": 0.05,
-                                 "yanchor": "bottom"})
+                                 "yanchor": "bottom", "bgcolor": "rgba(255,255,255,0.85)"})
     return make_figure(traces, layout)
+
+
+def _visibility_title(p) -> str:
+    title = "Probability of a consistent read vs time since the write"
+    return title + (f" · p = {p}" if p is not None else "")
+
+
+def _target_traces(p, xmax, marks) -> list[dict]:
+    """The p line and a marker per curve where it reaches p, in the curve's colour."""
+    return [{"type": "scatter", "name": "p target", "mode": "lines",
+             "x": [0, xmax] if p is not None else [],
+             "y": [_miss(p)] * 2 if p is not None else [],
+             "line": {"color": "#555555", "width": 2, "dash": "dot"},
+             "hoverinfo": "skip", "meta": {"p": p}, "showlegend": p is not None},
+            {"type": "scatter", "name": "t at p", "mode": "markers",
+             "x": [t for t, _, _ in marks], "y": [_miss(p)] * len(marks) if marks else [],
+             "marker": {"size": 14, "symbol": "circle", "color": [c for _, _, c in marks],
+                        "line": {"width": 2, "color": "#000000"}},
+             "customdata": [[label, t] for t, label, _ in marks],
+             "hovertemplate": "%{customdata[0]}: p reached at %{x:.1f} ms<extra></extra>",
+             "showlegend": False}]
+
+
+def _visibility_notes(p, xmax, marks, data) -> list[dict]:
+    """The p line's label, the t of each marker (stacked below the line so none overlap) and
+    the 'always consistent' note when every curve is flat."""
+    from .bands import stack_labels
+    notes = []
+    if p is not None:
+        # Log axes place annotations at log10 of the value.
+        notes.append({"x": xmax, "y": math.log10(_miss(p)), "xref": "x", "yref": "y",
+                      "xanchor": "right", "yanchor": "bottom", "yshift": 4, "showarrow": False,
+                      "text": f"p = {p:g} ({100 * p:g}% of reads consistent)",
+                      "font": {"size": FONT_SIZE - 2, "color": "#333333"},
+                      "bgcolor": "rgba(255,255,255,0.8)", "name": "p target"})
+        ordered = sorted(marks)
+        levels = stack_labels([(t, f"{t:.1f} ms") for t, _, _ in ordered], span=xmax,
+                              width_px=800)
+        for (t, label, colour), level in zip(ordered, levels):
+            notes.append({"x": t, "y": math.log10(_miss(p)), "xref": "x", "yref": "y",
+                          "xanchor": "left", "yanchor": "top", "yshift": -10 - 20 * level,
+                          "showarrow": False, "text": f"{t:.1f} ms",
+                          "font": {"size": FONT_SIZE - 2, "color": colour},
+                          "bgcolor": "rgba(255,255,255,0.8)", "name": "t at p"})
+    if data and all(flat for *_, flat in data):
+        notes.append({"x": xmax / 2, "y": math.log10(0.01), "xref": "x", "yref": "y",
+                      "showarrow": False, "name": "always consistent",
+                      "text": "always consistent (R+W>N): a read quorum always "
+                              "overlaps<br>the write quorum, at any t",
+                      "font": {"size": FONT_SIZE}})
+    return notes
 
 
 # -- CP vs AP --------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ Example:
 
 from .cluster_panel import ClusterPanel
 from .compare import CompareAndContrast, SideBySidePanel
+from .predict import Predict
 from .replay import Action, ActionLog, replay
 from .staleness_panel import StalenessPanel
 
 __all__ = ["ClusterPanel", "SideBySidePanel", "CompareAndContrast", "StalenessPanel",
-           "ActionLog", "Action", "replay"]
+           "ActionLog", "Action", "replay", "Predict"]

@@ -53,11 +53,11 @@ class ClusterPanelWidgets:
         modes = list(MODES)
         self.mode_box = _small(w.Dropdown(options=modes, value=modes[0], description="mode",
                                           tooltip="the system to build: " + ", ".join(modes)),
-                               "170px", "55px")
+                               "150px", "48px")
         self.nodes_box = _small(w.IntText(value=5, description="nodes",
-                                          tooltip="number of nodes"), "170px", "55px")
+                                          tooltip="number of nodes"), "130px", "58px")
         self.seed_box = _small(w.IntText(value=1, description="seed", tooltip="the seed"),
-                               "170px", "55px")
+                               "115px", "42px")
         self.new_button = self._button("New cluster", "build a fresh cluster from mode, nodes "
                                        "and seed", lambda: self.new_cluster(),
                                        button_style="primary")
@@ -80,13 +80,27 @@ class ClusterPanelWidgets:
                                         indent=False)
         self.show_messages.observe(g(lambda _c: self.refresh()), names="value")
         self._build_form_widgets()
+        if getattr(self, "projector", False):
+            self._scale_for_projector()
         self.log_box = w.HTML()
         self.summary_box = w.HTML()
         self.figures = {}
         self.preset_buttons = []
         self.preset_box = w.HBox(layout=w.Layout(flex_flow="row wrap"))
-        self.nodes_area = w.VBox()
-        self.sides_area = w.HBox(layout=w.Layout(flex_flow="row wrap"))
+        self.nodes_area = w.HBox(layout=w.Layout(flex_flow="row wrap"))
+        self.sides_area = w.VBox()
+
+    def _scale_for_projector(self, factor: float = 1.6) -> None:
+        """Widths and label widths for 24 px text, so no label is cut to "m..."."""
+        def grow(size):
+            return f"{int(int(size.rstrip('px')) * factor)}px" if size and size.endswith(
+                "px") else size
+        for box in (self.mode_box, self.nodes_box, self.seed_box, self.run_ms,
+                    self.time_slider, self.client_box, self.key_box, self.value_box):
+            box.layout.width = grow(box.layout.width)
+            if getattr(box.style, "description_width", ""):
+                box.style.description_width = grow(box.style.description_width)
+        self.show_messages.layout.width = "auto"
 
     def _build_form_widgets(self) -> None:
         """The fields every system's form has (its own options come from ``describe()``)."""
@@ -108,12 +122,15 @@ class ClusterPanelWidgets:
         nodes = self.cluster.nodes
         self.node_labels, self.node_buttons, rows = {}, {}, []
         for node in nodes:
-            label = w.HTML(layout=w.Layout(width="170px"))
+            # A small card per node (its role above its button), three to a row: five nodes
+            # take two rows, not five.
+            card = 186 if self.projector else 126
+            label = w.HTML(layout=w.Layout(width=f"{card - 2}px"))
             button = self._button(f"crash {node}", f"crash or restart node {node}",
                                   lambda n=node: self.toggle(n))
-            button.layout.width = "140px"
+            button.layout.width = f"{card - 10}px"
             self.node_labels[node], self.node_buttons[node] = label, button
-            rows.append(w.HBox([label, button]))
+            rows.append(w.VBox([label, button], layout=w.Layout(width=f"{card}px")))
         self.nodes_area.children = tuple(rows)
         self.side_buttons = {}
         for i, node in enumerate(nodes):
@@ -221,48 +238,65 @@ class ClusterPanelWidgets:
     def _make_figures(self) -> None:
         self._history_signature = self._heat_signature = None
         built = self.figures_built()
-        self.figures = {name: figure_widget(built[name])
+        self.figures = {name: figure_widget(self._sized(built[name]))
                         for name in ("graph", "heatmap", "timeline", "sequence")}
 
-    def _controls(self) -> w.VBox:
-        def section(title, *children):
-            return w.VBox([w.HTML(f"<h3>{title}</h3>"), *children])
+    def _time_controls(self) -> w.VBox:
+        """Run, step and scrub: always visible, at the top of the controls."""
+        return w.VBox([w.HBox([self.step_button, self.run_ms, self.run_button,
+                               self.idle_button], layout=w.Layout(flex_flow="row wrap")),
+                       w.HBox([self.time_slider, self.live_button]), self.clock])
 
+    def _controls(self) -> w.VBox:
+        """The left column: header, status, time, then the faults and the write/read form
+        as tabs (one screen at 1366x768 instead of 2.6)."""
+        header = w.HBox([self.mode_box, self.nodes_box, self.seed_box, self.new_button],
+                        layout=w.Layout(flex_flow="row wrap", align_items="center"))
+        header.add_class("caplab-header")
+        faults = w.VBox([self.nodes_area, self.preset_box])
         form = w.VBox([w.HBox([self.client_box, self.near_area]),
                        w.HBox([self.key_box, self.value_box]),
                        self.options_area, w.HBox([self.put_button, self.get_button]),
                        self.result_box])
-        return w.VBox([
-            section("Nodes", self.nodes_area),
-            section("Partition", self.preset_box, w.HTML("free sides (A | B):"),
-                    self.sides_area),
-            section("Write / read", form),
-            section("Time", w.HBox([self.step_button, self.run_ms, self.run_button,
-                                    self.idle_button],
-                                   layout=w.Layout(flex_flow="row wrap")),
-                    w.HBox([self.time_slider, self.live_button]), self.clock),
-        ], layout=w.Layout(width="440px", min_width="440px"))
+        # Free sides are a second tab: the presets cover the common splits.
+        self.control_tabs = w.Tab(children=[faults, self.sides_area, form],
+                                  titles=["Faults", "Free sides", "Write / read"])
+        width = "620px" if self.projector else "440px"
+        box = w.VBox([header, self.status.widget, self._time_controls(), self.control_tabs],
+                     layout=w.Layout(width=width, min_width=width))
+        box.add_class("caplab-controls")
+        return box
 
     def _layout(self) -> w.VBox:
         def section(title, *children):
             return w.VBox([w.HTML(f"<h3>{title}</h3>"), *children],
                           layout=w.Layout(width="50%"))
 
-        header = w.HBox([w.HTML("<h3 style='margin-right:12px'>Cluster</h3>"), self.mode_box,
-                         self.nodes_box, self.seed_box, self.new_button],
-                        layout=w.Layout(flex_flow="row wrap", align_items="center"))
         f = self.figures
         for fig in f.values():
             fig.layout.autosize = True
-        graphs = w.VBox([self.past_banner, f["graph"], f["heatmap"]],
+        f["graph"].add_class("caplab-graph")
+        # The timeline is the first tab: the graph and the timeline show together, beside the
+        # controls; messages and replicas are a click away.
+        self.view_tabs = w.Tab(children=[f["timeline"], f["sequence"], f["heatmap"]],
+                               titles=["Timeline", "Messages", "Replicas"])
+        self.view_tabs.add_class("caplab-views")
+        self.view_tabs.observe(self.status.guard(self._on_view_tab), names="selected_index")
+        if self.projector:
+            # Projector: graph and views side by side, so the ring uses the width.
+            views = w.HBox([w.VBox([f["graph"]], layout=w.Layout(flex="1 1 0")),
+                            w.VBox([self.view_tabs], layout=w.Layout(flex="1 1 0"))],
+                           layout=w.Layout(width="100%"))
+        else:
+            views = w.VBox([f["graph"], self.view_tabs])
+        graphs = w.VBox([self.past_banner, views],
                         layout=w.Layout(flex="1 1 0", min_width="420px", width="100%"))
         top = w.HBox([self._controls(), graphs], layout=w.Layout(width="100%"))
-        middle = w.HBox([w.VBox([f["timeline"]], layout=w.Layout(flex="1 1 0")),
-                         w.VBox([f["sequence"]], layout=w.Layout(flex="1 1 0"))],
-                        layout=w.Layout(width="100%"))
         bottom = w.HBox([section("Event log", self.show_messages, self.log_box),
                          section("Checkers", self.summary_box)],
                         layout=w.Layout(width="100%"))
-        root = w.VBox([panel_style(), header, self.status.widget, top, middle, bottom])
+        root = w.VBox([panel_style(), top, bottom])
         root.add_class("caplab-panel")
+        if self.projector:
+            root.add_class("caplab-projector")
         return root

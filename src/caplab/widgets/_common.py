@@ -33,6 +33,14 @@ PANEL_CSS = """
 .caplab-panel .caplab-sides .widget-toggle-button.mod-active,
 .caplab-panel .caplab-sides button.mod-active { background-color: #1f4e79; color: #ffffff;
                                                 font-weight: 700; }
+.caplab-projector { --jp-widgets-font-size: 24px; --jp-widgets-inline-height: 44px;
+                    font-size: 24px; }
+.caplab-projector .widget-button, .caplab-projector .widget-toggle-button,
+.caplab-projector .widget-label, .caplab-projector .widget-html-content,
+.caplab-projector input, .caplab-projector select,
+.caplab-projector .lm-TabBar-tabLabel { font-size: 24px; }
+.caplab-projector h3 { font-size: 28px; }
+.caplab-projector table.caplab-table, .caplab-projector .caplab-log { font-size: 24px; }
 .caplab-panel .caplab-past { background: #fff3cd; border: 2px solid #b36b00; color: #5c3700;
                              padding: 6px 10px; border-radius: 4px; font-size: 16px; }
 </style>

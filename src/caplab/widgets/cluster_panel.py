@@ -21,6 +21,9 @@ __all__ = ["ClusterPanel", "NO_VALUE"]
 #: The actions a description's preset may name, and how the panel carries each out.
 _PRESET_ACTIONS = ("isolate", "crash", "partition", "heal")
 
+#: Smallest text in projector mode (readable from the back of a lecture hall).
+PROJECTOR_FONT_PX = 24
+
 
 class ClusterPanel(ClusterPanelWidgets, Panel):
     """A live panel for one cluster: faults, writes and reads, time, and every view.
@@ -38,7 +41,10 @@ class ClusterPanel(ClusterPanelWidgets, Panel):
         timeline_ops: how many of the latest operations the timeline draws (the checkers
             always judge the whole history).
         log_lines: how many trace events the event log shows.
-        graph_height: height of the cluster graph in px (it takes the width it is given).
+        graph_height: height of the cluster graph in px (it takes the width it is given);
+            default 300, or 560 in projector mode.
+        projector: projector mode: text at least 24 px, the graph beside the views so it uses
+            the width, taller figures (for 1920x1080).
         **options: mode options (see ``Cluster.options_for(mode)``).
 
     The controls come from the system's ``describe()``: role colours, symbols and labels, the
@@ -56,10 +62,12 @@ class ClusterPanel(ClusterPanelWidgets, Panel):
 
     def __init__(self, cluster=None, *, mode: str = "cp", nodes: int = 5, seed: int = 1,
                  key: str = "x", warmup_ms: int | None = None, window_ms: int = 400,
-                 timeline_ops: int = 100, log_lines: int = 14, graph_height: int = 500,
-                 **options) -> None:
+                 timeline_ops: int = 100, log_lines: int = 14, graph_height: int | None = None,
+                 projector: bool = False, **options) -> None:
         self.status = Status()
-        self.graph_height = graph_height
+        self.projector = bool(projector)
+        self.graph_height = graph_height or (600 if self.projector else 340)
+        self.view_height = 560 if self.projector else 250
         self.client_note = ""
         self.key = key
         self.window_ms = window_ms
@@ -134,6 +142,7 @@ class ClusterPanel(ClusterPanelWidgets, Panel):
         built = self._build(mode, nodes, seed, options)
         self._set_header(mode, len(built[0].nodes), seed)
         self._install(*built)
+        self.result_box.value = ""      # the last put/get was on the old cluster
         self.status.info(f"new {mode.upper()} cluster: {len(self.cluster.nodes)} nodes, "
                          f"seed {seed}")
 
@@ -324,13 +333,14 @@ class ClusterPanel(ClusterPanelWidgets, Panel):
         return self._view if self._view is not None else self.cluster
 
     # -- drawing ---------------------------------------------------------------------------
-    def figures_built(self) -> dict:
+    def figures_built(self, hidden=()) -> dict:
         """Fresh figures of what the views show (``graph``, ``heatmap``, ``timeline``,
         ``sequence``), and the checker summary as ``summary``.
 
         The timeline and the checkers depend only on the history, the heatmap only on the
         replicas' data and roles: while those are unchanged (a crash, a cut) they are not
-        rebuilt and their entry is None (nothing to redraw).
+        rebuilt and their entry is None (nothing to redraw). Views named in ``hidden`` (in a
+        tab not shown) are not built either (None); they are drawn when their tab opens.
         """
         from ..viz import cluster_graph, replica_heatmap, sequence_diagram
         c = self.view
@@ -338,19 +348,25 @@ class ClusterPanel(ClusterPanelWidgets, Panel):
         built = {
             "graph": cluster_graph(c, key=self.key, layout=self._node_layout(c),
                                    height=self.graph_height),
-            "sequence": sequence_diagram(c.sim.trace, since_ms=max(0, now - self.window_ms),
-                                         until_ms=now, height=420),
+            "sequence": None if "sequence" in hidden else sequence_diagram(
+                c.sim.trace, since_ms=max(0, now - self.window_ms), until_ms=now,
+                height=self.view_height + 140),
         }
         # The heatmap changes only when some replica's data does (not on a crash or a cut).
         records = c.replica_records()
         heat_signature = (self._epoch, repr(records), repr(sorted(c.roles().items())))
-        if heat_signature != getattr(self, "_heat_signature", None):
+        if "heatmap" in hidden:
+            built["heatmap"] = None
+            self._heat_signature = None      # rebuilt when its tab opens
+        elif heat_signature != getattr(self, "_heat_signature", None):
             built["heatmap"] = replica_heatmap(c)
             self._heat_signature = heat_signature
         else:
             built["heatmap"] = None
         ops = c.history.ops
-        signature = (self._epoch, len(ops), sum(1 for op in ops if op.outcome is not None))
+        # A fault (a cut, a crash, an election) changes the timeline's bands, not the history.
+        signature = (self._epoch, len(ops), sum(1 for op in ops if op.outcome is not None),
+                     heat_signature[2], repr(getattr(c.network, "partitioned", None)))
         if signature != getattr(self, "_history_signature", None):
             built.update(self._history_views(c))
             self._history_signature = signature
@@ -358,6 +374,20 @@ class ClusterPanel(ClusterPanelWidgets, Panel):
         else:
             built.update(timeline=None, summary=self._summary_cache)
         return built
+
+    def _sized(self, fig):
+        """Tighter margins for the cluster graph (its ring gets the height: a 300 px graph
+        with the default margins drew 5 overlapping nodes); in projector mode, text of at
+        least 24 px in every figure."""
+        if str(fig.layout.title.text or "").find(" cluster · ") > 0:
+            fig.layout.margin = {"l": 10, "r": 10, "t": 45, "b": 40}
+            fig.layout.legend.y = -0.02
+        if self.projector:
+            fig.layout.font.size = PROJECTOR_FONT_PX
+            fig.layout.title.font.size = PROJECTOR_FONT_PX + 4
+            fig.layout.legend.font.size = PROJECTOR_FONT_PX
+            fig.layout.hoverlabel.font.size = PROJECTOR_FONT_PX
+        return fig
 
     def _node_layout(self, c) -> dict:
         """Node positions fixed per cluster (a circle in node order), so a node keeps its place
@@ -378,15 +408,31 @@ class ClusterPanel(ClusterPanelWidgets, Panel):
         # The checkers judge the whole history; the timeline draws only the latest operations
         # (readable on a projector, and fast to redraw), violations still highlighted.
         recent = records[-self.timeline_ops:] if self.timeline_ops else []
-        return {"timeline": timeline(recent, check_result=lin),
+        return {"timeline": timeline(recent, check_result=lin, faults=c,
+                                     height=self.view_height),
                 "summary": summarize(records, linearizability=lin)}
+
+    #: view tab index -> the figure it shows (see ``ClusterPanelWidgets._layout``)
+    _TAB_VIEWS = ("timeline", "sequence", "heatmap")
+
+    def _hidden_views(self) -> tuple:
+        """The views in tabs not shown: not rebuilt on each click (fewer figures to build and
+        for the browser to redraw), drawn when their tab opens."""
+        tabs = getattr(self, "view_tabs", None)
+        if tabs is None:
+            return ()
+        shown = self._TAB_VIEWS[tabs.selected_index or 0]
+        return tuple(v for v in ("sequence", "heatmap") if v != shown)
+
+    def _on_view_tab(self, _change=None) -> None:
+        self.refresh()
 
     def refresh(self) -> None:
         """Redraw every view in place from the cluster (or the scrubbed-to replay)."""
-        built = self.figures_built()
+        built = self.figures_built(hidden=self._hidden_views())
         for name, widget in self.figures.items():
             if built[name] is not None:
-                redraw(widget, built[name])
+                redraw(widget, self._sized(built[name]))
         self.summary = built["summary"]
         self.summary_box.value = summary_html(self.summary)
         c = self.view

@@ -69,11 +69,14 @@ class SideBySidePanel(Panel):
         nodes: how many nodes each cluster has.
         clients: how many workload clients (placed round-robin near the nodes).
         keys: how many keys they read and write.
-        duration_ms: how long the workload runs; the fault covers its middle half.
+        duration_ms: how long the workload runs; the fault covers its middle half (3 s by
+            default: long enough for the majority side to elect a primary, about 1 s, and
+            then keep working).
         fault: one of :data:`FAULT_PRESETS`.
         ap_consistency: the AP ring's consistency level for every operation (``"one"``,
             ``"quorum"``, ``"all"``); CP uses MongoDB's defaults (w: majority, primary reads).
         run: run once at construction, so the panel shows results at once.
+        projector: text of at least 24 px (figures and controls), for a projector.
 
     Example:
         >>> SideBySidePanel(seed=1, nodes=5, fault="isolate primary")   # doctest: +SKIP
@@ -83,9 +86,10 @@ class SideBySidePanel(Panel):
     settle_ms = 1500
 
     def __init__(self, *, seed: int = 1, nodes: int = 5, clients: int = 4, keys: int = 2,
-                 duration_ms: int = 3000, fault: str = "split minority|majority",
-                 ap_consistency: str = "one", run: bool = True) -> None:
+                 duration_ms: int = 6000, fault: str = "split minority|majority",
+                 ap_consistency: str = "one", run: bool = True, projector: bool = False) -> None:
         self.status = Status()
+        self.projector = bool(projector)
         self.clients = clients
         self.keys = keys
         self.cp = self.ap = None
@@ -179,12 +183,13 @@ class SideBySidePanel(Panel):
         window = fault_window(self.schedule)
         checked = {"CP": check_all(self.cp.history), "AP": check_all(self.ap.history)}
         self.summaries = {k: s.as_dict(window=window) for k, s in checked.items()}
-        redraw(self.figures["bars"], availability_consistency_bars(self.summaries))
+        redraw(self.figures["bars"], self._sized(availability_consistency_bars(self.summaries)))
         for label, c in (("cp", self.cp), ("ap", self.ap)):
             frame = history_frame(c.history)
-            fig = timeline(frame, check_result=checked[label.upper()]["linearizability"])
+            fig = timeline(frame, check_result=checked[label.upper()]["linearizability"],
+                           faults=c)
             fig.layout.title.text = f"{label.upper()}: {fig.layout.title.text}"
-            redraw(self.figures[f"{label}_timeline"], fig)
+            redraw(self.figures[f"{label}_timeline"], self._sized(fig))
         rows = []
         for label, s in self.summaries.items():
             ops = s["ops"] or 1
@@ -211,21 +216,38 @@ class SideBySidePanel(Panel):
         self.schedule_box.value = ("<b>fault schedule (both clusters):</b> "
                                    + html.escape("; ".join(steps) or "no faults"))
 
+    def _sized(self, fig):
+        """In projector mode, text of at least 24 px."""
+        if self.projector:
+            from .cluster_panel import PROJECTOR_FONT_PX
+            fig.layout.font.size = PROJECTOR_FONT_PX
+            fig.layout.title.font.size = PROJECTOR_FONT_PX + 4
+        return fig
+
     def _layout(self) -> w.VBox:
         f = self.figures
         controls = w.HBox([w.VBox([self.seed_box, self.nodes_box, self.duration_box]),
                            w.VBox([self.fault_box, self.level_box, self.run_button])],
                           layout=w.Layout(flex_flow="row wrap"))
-        results = w.HBox([w.VBox([f["bars"]], layout=w.Layout(flex="1 1 0")),
+        # Bars and table side by side only where both fit (the table scrolls rather than
+        # being cut); at 1366 px they stack, so the bars' panel titles keep their room.
+        wide = "1 1 640px"
+        results = w.HBox([w.VBox([f["bars"]], layout=w.Layout(flex=wide, min_width="640px")),
                           w.VBox([self.verdicts, self.schedule_box],
-                                 layout=w.Layout(flex="1 1 0", padding="40px 12px"))],
-                         layout=w.Layout(width="100%"))
-        timelines = w.HBox([w.VBox([f["cp_timeline"]], layout=w.Layout(flex="1 1 0")),
-                            w.VBox([f["ap_timeline"]], layout=w.Layout(flex="1 1 0"))],
-                           layout=w.Layout(width="100%"))
+                                 layout=w.Layout(flex=wide, min_width="0",
+                                                 padding="12px 12px", overflow="auto"))],
+                         layout=w.Layout(width="100%", flex_flow="row wrap"))
+        self.verdicts.add_class("caplab-verdicts")
+        # Each timeline at least 760 px wide (its title is long): side by side on a wide
+        # screen, one above the other on a laptop.
+        timelines = w.HBox([w.VBox([f["cp_timeline"]], layout=w.Layout(flex="1 1 760px")),
+                            w.VBox([f["ap_timeline"]], layout=w.Layout(flex="1 1 760px"))],
+                           layout=w.Layout(width="100%", flex_flow="row wrap"))
         root = w.VBox([panel_style(), w.HTML("<h3>CP vs AP: same seed, same faults</h3>"),
                        controls, self.status.widget, results, timelines])
         root.add_class("caplab-panel")
+        if self.projector:
+            root.add_class("caplab-projector")
         return root
 
 
