@@ -450,7 +450,7 @@ def test_graph_and_timeline_share_one_laptop_screen(cp):
 def test_projector_mode_has_large_text_and_a_wide_graph():
     """Projector mode: every figure's text is at least 24 px, the graph is taller and sits
     beside the views (so it uses the width), and the panel has the projector class."""
-    from caplab.widgets.cluster_panel import PROJECTOR_FONT_PX
+    from caplab.widgets._cluster_drawing import PROJECTOR_FONT_PX
     p = ClusterPanel(mode="cp", nodes=5, seed=1, projector=True)
     assert PROJECTOR_FONT_PX >= 24
     for fig in p.figures.values():

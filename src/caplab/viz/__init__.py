@@ -13,8 +13,8 @@ Example:
 
 from ._common import NODE_COLOURS, OKABE_ITO, OUTCOME_COLOURS, ROLE_COLOURS
 from .cluster import ROLE_ORDER, cluster_graph, cluster_graph_data, node_positions
-from .curves import (availability_consistency_bars, divergence_curve, divergence_data,
-                     summary_dict, t_visibility_curve)
+from .bars import availability_consistency_bars, summary_dict
+from .curves import divergence_curve, divergence_data, t_visibility_curve
 from .replicas import replica_heatmap, replica_heatmap_data, replica_table
 from .ring import ring_view, ring_view_data
 from .sequence import sequence_diagram, sequence_diagram_data

@@ -219,7 +219,7 @@ class SideBySidePanel(Panel):
     def _sized(self, fig):
         """In projector mode, text of at least 24 px."""
         if self.projector:
-            from .cluster_panel import PROJECTOR_FONT_PX
+            from ._cluster_drawing import PROJECTOR_FONT_PX
             fig.layout.font.size = PROJECTOR_FONT_PX
             fig.layout.title.font.size = PROJECTOR_FONT_PX + 4
         return fig
