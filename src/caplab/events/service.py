@@ -46,6 +46,7 @@ class Tx:
         self.writes: list[tuple] = []
         self.events: list[tuple] = []        # (topic, Event)
         self.processed: list[tuple] = []
+        self.applied: tuple | None = None    # (subscriber, event id) this tx applies
 
     def put(self, table: str, key: str, value) -> None:
         self.writes.append((table, key, value))
@@ -106,6 +107,7 @@ class Service(TransportClient, Endpoint):
     def _reset(self) -> None:
         self._transport_reset()
         self._relay_busy = False
+        self._relay_since = 0
 
     def start(self) -> None:
         self.transport.start(self)
@@ -142,6 +144,8 @@ class Service(TransportClient, Endpoint):
         for table, key, value in tx.writes:
             self.tables.setdefault(table, {})[key] = value
         self.processed.update(tx.processed)
+        if tx.applied is not None:
+            self.applied.append((*tx.applied, self.now))
         for topic, event in tx.events:
             self.emitted.append((self.now, event))
             if self.publish_mode == "outbox":
@@ -156,11 +160,15 @@ class Service(TransportClient, Endpoint):
         return True
 
     def _relay_tick(self, again: bool = True) -> None:
-        # One row in flight at a time, oldest first: the order of the outbox is kept.
+        # One row in flight at a time, oldest first: the order of the outbox is kept. An
+        # append not acknowledged in 10 ticks is sent again (maybe a duplicate in the log).
+        if self._relay_busy and self.now - self._relay_since >= 10 * self.relay_ms:
+            self._relay_busy = False
         if not self._relay_busy:
             row = next((r for r in self.outbox if not r[3]), None)
             if row is not None:
                 self._relay_busy = True
+                self._relay_since = self.now
                 self.transport.publish(self, row[0], row[1], row[2],
                                        on_ack=lambda pos, r=row: self._relayed(r))
                 self._hit("relay_after_publish")
@@ -168,6 +176,8 @@ class Service(TransportClient, Endpoint):
             self.set_timer(self.relay_ms, self._relay_tick, daemon=True)
 
     def _relayed(self, row: list) -> None:
+        if row[3]:
+            return              # the ack of a resend: already marked
         row[3] = True
         self._relay_busy = False
         self._relay_tick(again=False)
@@ -190,8 +200,8 @@ class Service(TransportClient, Endpoint):
         if not handled:
             self.ignored += 1
         tx.processed.append((self.name, event.event_id))
+        tx.applied = (self.name, event.event_id)
         if self.commit(tx):
-            self.applied.append((self.name, event.event_id, self.now))
             self._hit("consumer_after_apply")
 
     def translate(self, event: Event, tx: Tx) -> bool:
