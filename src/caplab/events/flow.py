@@ -45,16 +45,36 @@ class OrderService(Service):
         return event.version
 
     def translate(self, event: Event, tx: Tx) -> bool:
-        ours = self.ACL.get(event.type)
+        if event.type not in self.ACL or tx.get("orders", event.aggregate) is None:
+            return False
+        # Topics are ordered one by one, not among themselves: a ShipmentScheduled may come
+        # before the PaymentAuthorised that led to it. An event that cannot apply yet is
+        # parked in our store (in this transaction) and retried after each change.
+        parked = dict(tx.get("parked", event.aggregate, {}))
+        parked[event.event_id] = event
+        progress = True
+        while progress:
+            progress = False
+            for eid, foreign in sorted(parked.items()):
+                verdict = self._follow(foreign, tx)
+                if verdict is not None:
+                    del parked[eid]
+                    progress = progress or verdict
+        tx.put("parked", event.aggregate, parked)
+        return True
+
+    def _follow(self, event: Event, tx: Tx) -> bool | None:
+        """Apply a foreign outcome: True applied, False moot (order final), None not yet."""
+        ours = self.ACL[event.type]
         oid = event.aggregate
         current = tx.get("orders", oid)
-        if ours is None or current is None or current["status"] in ("delivered", "cancelled"):
+        if current["status"] in ("delivered", "cancelled"):
             return False
         body = {"reason": event.type} if ours == "OrderCancelled" else {}
         try:
             Order.check(oid, current, ours, body)
         except ValueError:
-            return False        # out of order (e.g. shipped before paid): not ours to fix
+            return None
         new = tx.emit(ours, oid, body, cause=event)
         tx.put("orders", oid, Order.apply(current, new))
         return True

@@ -123,7 +123,7 @@ class Service(TransportClient, Endpoint):
     def _hit(self, point: str) -> bool:
         """True (and the service is now down) when ``point`` is due to crash."""
         left = self.crash_at.get(point)
-        if left is None:
+        if left is None or not self.up:
             return False
         if left > 1:
             self.crash_at[point] = left - 1
