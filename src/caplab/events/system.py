@@ -43,6 +43,7 @@ class ProjectionNode(TransportClient, Endpoint):
         self.generation = 0
         self.dead_letters: list[tuple] = []
         self.seen: list[tuple] = []          # (time, event id, aggregate, version)
+        self.visible: dict[tuple, int] = {}  # (read model, aggregate, version) -> first time
         self._subscriptions = {(self.group, "orders"): self.consume}
         self._transport_reset()
 
@@ -63,7 +64,10 @@ class ProjectionNode(TransportClient, Endpoint):
             return
         self.seen.append((self.now, event.event_id, event.aggregate, event.version))
         for p in self.projections.values():
+            before = p.versions.get(event.aggregate, 0)
             p.offer(event)
+            for v in range(before + 1, p.versions.get(event.aggregate, 0) + 1):
+                self.visible.setdefault((p.name, event.aggregate, v), self.now)
 
     def rebuild(self) -> None:
         """Drop the read models and replay the log from the start (a new consumer group)."""
