@@ -97,6 +97,7 @@ class Service(TransportClient, Endpoint):
         self.tables: dict[str, dict] = {}
         self.emitted: list[tuple] = []       # (commit time, Event) of committed transactions
         self.outbox: list[list] = []         # [topic, key, payload, sent]
+        self._outbox_head = 0
         self.processed: set = set()          # PROCESSED_MESSAGES (subscriber, event id)
         self.applied: list[tuple] = []       # (group, event id, time): for the checkers
         self.dead_letters: list[tuple] = []  # (payload, reason)
@@ -165,7 +166,12 @@ class Service(TransportClient, Endpoint):
         if self._relay_busy and self.now - self._relay_since >= 10 * self.relay_ms:
             self._relay_busy = False
         if not self._relay_busy:
-            row = next((r for r in self.outbox if not r[3]), None)
+            # Rows before the head are all sent (a cursor, so the scan is not quadratic).
+            head = self._outbox_head
+            while head < len(self.outbox) and self.outbox[head][3]:
+                head += 1
+            self._outbox_head = head
+            row = self.outbox[head] if head < len(self.outbox) else None
             if row is not None:
                 self._relay_busy = True
                 self._relay_since = self.now
