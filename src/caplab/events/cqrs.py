@@ -82,7 +82,8 @@ class Order:
 
 
 class Projection:
-    """Base of read models: version bookkeeping written once; subclasses say what to keep."""
+    """Base of read models: version bookkeeping written once; a subclass says, in
+    :meth:`model`, what its read model keeps of the orders it has seen."""
 
     name = "projection"
 
@@ -115,14 +116,8 @@ class Projection:
             nxt = self.held.pop((nxt.aggregate, nxt.version + 1), None)
 
     def _apply(self, event: Event) -> None:
-        old = self.orders.get(event.aggregate)
-        new = Order.apply(old, event)
-        self.orders[event.aggregate] = new
+        self.orders[event.aggregate] = Order.apply(self.orders.get(event.aggregate), event)
         self.versions[event.aggregate] = event.version
-        self.update(old, new)
-
-    def update(self, old: dict | None, new: dict) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
 
     def model(self) -> dict:  # pragma: no cover - abstract
         """The read model, as plain sorted data."""
@@ -141,9 +136,6 @@ class OrderSummary(Projection):
 
     name = "order_summary"
 
-    def update(self, old, new) -> None:
-        pass
-
     def model(self) -> dict:
         return {k: {f: v[f] for f in ("status", "amount", "customer", "version")}
                 for k, v in sorted(self.orders.items())}
@@ -153,9 +145,6 @@ class CustomerOrders(Projection):
     """customer -> their order ids (sorted)."""
 
     name = "customer_orders"
-
-    def update(self, old, new) -> None:
-        pass
 
     def model(self) -> dict:
         out: dict[str, list] = {}
@@ -168,9 +157,6 @@ class SearchIndex(Projection):
     """word of an item -> order ids that are not cancelled (an inverted index)."""
 
     name = "search_index"
-
-    def update(self, old, new) -> None:
-        pass
 
     def model(self) -> dict:
         out: dict[str, list] = {}
