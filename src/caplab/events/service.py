@@ -102,11 +102,11 @@ class Service(TransportClient, Endpoint):
         self.applied: list[tuple] = []       # (group, event id, time): for the checkers
         self.dead_letters: list[tuple] = []  # (payload, reason)
         self.ignored = 0
-        self._subscriptions = {(self.name, t): self.consume for t in self.LISTENS}
+        for topic in self.LISTENS:
+            transport.subscribe(self, self.name, topic, self.consume)
         self._reset()
 
     def _reset(self) -> None:
-        self._transport_reset()
         self._relay_busy = False
         self._relay_since = 0
 
@@ -115,6 +115,7 @@ class Service(TransportClient, Endpoint):
         self.set_timer(self.relay_ms, self._relay_tick, daemon=True)
 
     def on_crash(self) -> None:
+        super().on_crash()
         self._reset()
 
     def on_restart(self) -> None:

@@ -44,14 +44,10 @@ class ProjectionNode(TransportClient, Endpoint):
         self.dead_letters: list[tuple] = []
         self.seen: list[tuple] = []          # (time, event id, aggregate, version)
         self.visible: dict[tuple, int] = {}  # (read model, aggregate, version) -> first time
-        self._subscriptions = {(self.group, "orders"): self.consume}
-        self._transport_reset()
+        transport.subscribe(self, self.group, "orders", self.consume)
 
     def start(self) -> None:
         self.transport.start(self)
-
-    def on_crash(self) -> None:
-        self._transport_reset()
 
     def on_restart(self) -> None:
         self.start()
@@ -74,9 +70,9 @@ class ProjectionNode(TransportClient, Endpoint):
         for p in self.projections.values():
             p.reset()
         self.generation += 1
+        self.transport.unsubscribe(self, self.group, "orders")
         self.group = f"{self.name}#{self.generation}"
-        self._subscriptions = {(self.group, "orders"): self.consume}
-        self._positions = {}
+        self.transport.subscribe(self, self.group, "orders", self.consume)
         self.trace("rebuild", f"replaying the orders log as group {self.group}",
                    group=self.group)
 
@@ -181,15 +177,8 @@ class EventShop(System):
             return False
         if any(not r[3] for s in self.services.values() for r in s.outbox):
             return False
-        log = self.transport.node
-        for topic, parts in log.topics.items():
-            for p, part in enumerate(parts):
-                for node in [*self.services.values(), *self.readers.values()]:
-                    group = getattr(node, "group", node.name)
-                    if (group, topic) in node._subscriptions and \
-                            log.committed.get((group, topic, p), 0) < len(part):
-                        return False
-        return True
+        nodes = [*self.services.values(), *self.readers.values()]
+        return all(self.transport.backlog(node) == 0 for node in nodes)
 
     def log_events(self, topic: str | None = None) -> list:
         """Decoded events of the log (one topic or all), partition by partition."""

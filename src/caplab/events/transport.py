@@ -78,7 +78,12 @@ class CommitOffset:
 
 
 class Transport:
-    """What events travel on: publish and subscribe, at-least-once."""
+    """What events travel on: publish and subscribe, at-least-once.
+
+    The transport keeps its own per-endpoint state (subscriptions: configuration that survives
+    a crash; acknowledgements and positions: volatile), and handles its own messages: an
+    endpoint using it inherits :class:`TransportClient`, which hands them over.
+    """
 
     def publish(self, producer, topic: str, key: str, payload: str, on_ack=None) -> None:
         """Send ``payload`` on ``topic``; ``on_ack(position)`` when the transport has it."""
@@ -88,8 +93,35 @@ class Transport:
         """Call ``handler(payload)`` for each record of ``topic`` (maybe twice, maybe late)."""
         raise NotImplementedError
 
+    def unsubscribe(self, consumer, group: str, topic: str) -> None:
+        """Stop delivering ``topic`` to ``consumer`` as ``group``."""
+        raise NotImplementedError
+
     def start(self, endpoint) -> None:
         """(Re)start an endpoint's consuming after it was built or restarted."""
+
+    def reset(self, endpoint) -> None:
+        """Forget an endpoint's volatile transport state (it crashed)."""
+
+    def receive(self, endpoint, msg, src: str) -> bool:
+        """Handle a transport message for ``endpoint``; False if it is not one."""
+        return False
+
+    def backlog(self, endpoint) -> int:
+        """Records of its subscriptions that ``endpoint`` has not yet committed."""
+        raise NotImplementedError
+
+
+class TransportClient:
+    """Mixin for an endpoint with a ``transport``: hands it the transport's messages and
+    tells it about crashes."""
+
+    def receive(self, msg, src: str) -> None:
+        if not self.transport.receive(self, msg, src):
+            super().receive(msg, src)
+
+    def on_crash(self) -> None:
+        self.transport.reset(self)
 
 
 class LogNode(Endpoint):
@@ -148,34 +180,6 @@ class LogNode(Endpoint):
         self.committed[key] = max(self.committed.get(key, 0), msg.offset)
 
 
-class TransportClient:
-    """Mixin for an endpoint that publishes to or consumes from a :class:`LogTransport`."""
-
-    def _transport_reset(self) -> None:
-        self._acks: dict[int, object] = {}      # volatile: lost in a crash
-        self._positions: dict[tuple, int | None] = {}
-        self._fetching: dict[tuple, int] = {}   # fetch in flight since (one at a time)
-        self._next_req = getattr(self, "_next_req", 0)
-
-    def handle_appended(self, msg: Appended, src: str) -> None:
-        on_ack = self._acks.pop(msg.req, None)
-        if on_ack is not None:
-            on_ack((msg.topic, msg.partition, msg.offset))
-
-    def handle_records(self, msg: Records, src: str) -> None:
-        key = (msg.group, msg.topic, msg.partition)
-        self._fetching.pop(key, None)
-        sub = self._subscriptions.get((msg.group, msg.topic))
-        if sub is None or not self.up:
-            return
-        for offset, _key, payload in msg.records:
-            sub(payload)
-            if not self.up:         # a crash point inside the handler: stop, commit nothing
-                return
-        self._positions[key] = msg.next_offset
-        self.send(self.transport.node.name, CommitOffset(*key, msg.next_offset))
-
-
 class LogTransport(Transport):
     """The log node on a world, and the client side of publish and subscribe.
 
@@ -202,30 +206,85 @@ class LogTransport(Transport):
         self.world = world
         self.poll_ms = poll_ms
         self.node = LogNode(name, partitions, duplicate_p, reorder_p, max_batch)
+        self._states: dict[str, dict] = {}
         world.add_node(self.node)
 
+    # -- per-endpoint state ------------------------------------------------------------
+    def _state(self, endpoint) -> dict:
+        st = self._states.get(endpoint.name)
+        if st is None:
+            st = self._states[endpoint.name] = {"subs": {}, "req": 0}
+            self.reset(endpoint)
+        return st
+
+    def reset(self, endpoint) -> None:
+        st = self._state(endpoint)
+        st["acks"] = {}          # volatile: a crash loses them
+        st["positions"] = {}     # None / missing: resume from the committed offset
+        st["fetching"] = {}      # one fetch in flight per partition, since when
+
+    # -- the interface -------------------------------------------------------------------
     def publish(self, producer, topic, key, payload, on_ack=None) -> None:
-        producer._next_req += 1
+        st = self._state(producer)
+        st["req"] += 1
         if on_ack is not None:
-            producer._acks[producer._next_req] = on_ack
-        producer.send(self.node.name, Append(producer._next_req, topic, key, payload))
+            st["acks"][st["req"]] = on_ack
+        producer.send(self.node.name, Append(st["req"], topic, key, payload))
 
     def subscribe(self, consumer, group, topic, handler) -> None:
-        consumer._subscriptions[(group, topic)] = handler
+        self._state(consumer)["subs"][(group, topic)] = handler
+
+    def unsubscribe(self, consumer, group, topic) -> None:
+        st = self._state(consumer)
+        st["subs"].pop((group, topic), None)
+        for key in [k for k in st["positions"] if k[:2] == (group, topic)]:
+            del st["positions"][key]
 
     def start(self, endpoint) -> None:
         endpoint.set_timer(self.poll_ms, self._poll, endpoint, daemon=True)
 
+    def receive(self, endpoint, msg, src) -> bool:
+        if isinstance(msg, Appended):
+            on_ack = self._state(endpoint)["acks"].pop(msg.req, None)
+            if on_ack is not None:
+                on_ack((msg.topic, msg.partition, msg.offset))
+            return True
+        if isinstance(msg, Records):
+            self._deliver(endpoint, msg)
+            return True
+        return False
+
+    def backlog(self, endpoint) -> int:
+        node = self.node
+        return sum(max(0, len(part) - node.committed.get((group, topic, p), 0))
+                   for group, topic in self._state(endpoint)["subs"]
+                   for p, part in enumerate(node.log(topic)))
+
+    # -- consuming -----------------------------------------------------------------------
+    def _deliver(self, endpoint, msg: Records) -> None:
+        st = self._state(endpoint)
+        key = (msg.group, msg.topic, msg.partition)
+        st["fetching"].pop(key, None)
+        handler = st["subs"].get((msg.group, msg.topic))
+        if handler is None or not endpoint.up:
+            return
+        for _offset, _key, payload in msg.records:
+            handler(payload)
+            if not endpoint.up:     # a crash point inside the handler: commit nothing
+                return
+        st["positions"][key] = msg.next_offset
+        endpoint.send(self.node.name, CommitOffset(*key, msg.next_offset))
+
     def _poll(self, endpoint) -> None:
-        for group, topic in endpoint._subscriptions:
+        st = self._state(endpoint)
+        for group, topic in list(st["subs"]):
             for p in range(self.node.partitions):
                 key = (group, topic, p)
-                since = endpoint._fetching.get(key)
+                since = st["fetching"].get(key)
                 if since is not None and endpoint.now - since < 5 * self.poll_ms:
                     continue        # one fetch in flight per partition; retry if lost
-                endpoint._fetching[key] = endpoint.now
-                offset = endpoint._positions.get(key)
-                endpoint.send(self.node.name, Fetch(group, topic, p, offset))
+                st["fetching"][key] = endpoint.now
+                endpoint.send(self.node.name, Fetch(group, topic, p, st["positions"].get(key)))
         endpoint.set_timer(self.poll_ms, self._poll, endpoint, daemon=True)
 
     def records(self, topic: str) -> list:
