@@ -143,6 +143,10 @@ class ShippingService(Service):
             if row["status"] == "scheduled":
                 self.set_timer(self.deliver_ms, self._deliver, oid)
 
+    def busy(self) -> bool:
+        return any(r["status"] == "scheduled"
+                   for r in self.tables.get("shipments", {}).values())
+
     def translate(self, event: Event, tx: Tx) -> bool:
         if event.type != "AddressMatched":
             return False

@@ -211,6 +211,14 @@ class Service(TransportClient, Endpoint):
         if self.commit(tx):
             self._hit("consumer_after_apply")
 
+    def unsent(self) -> int:
+        """Outbox rows not yet acknowledged by the transport (rows before the head are)."""
+        return sum(1 for r in self.outbox[self._outbox_head:] if not r[3])
+
+    def busy(self) -> bool:
+        """True while the service has work of its own pending (not counting the transport)."""
+        return False
+
     def translate(self, event: Event, tx: Tx) -> bool:
         """The anti-corruption layer: turn a foreign event into our own model, or ignore it
         (return False). Subclasses override."""

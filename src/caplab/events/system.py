@@ -85,7 +85,8 @@ class EventShop(System):
         publish: how services publish, one of :data:`PUBLISH_MODES`.
         idempotent: services keep PROCESSED_MESSAGES.
         limit: the payment limit per order.
-        transport: transport options (partitions, poll_ms, duplicate_p, reorder_p).
+        transport: :class:`LogTransport` options (partitions, poll_ms, duplicate_p,
+            reorder_p), or a callable ``make(world) -> Transport`` (another bus).
     Raises:
         ConfigError: a bad mode or option, named; nothing is built.
     """
@@ -97,7 +98,8 @@ class EventShop(System):
             raise UnknownNameError("publish mode", publish, list(PUBLISH_MODES))
         names = ["log", *SERVICES, "summary", "search"]
         self.world = self.world_for(world, names, what="event shop node", **world_options)
-        self.transport = LogTransport(self.world, "log", **(transport or {}))
+        self.transport = (transport(self.world) if callable(transport)
+                          else LogTransport(self.world, "log", **(transport or {})))
         self.services = {}
         for name, cls in SERVICES.items():
             extra = {"limit": limit} if name == "payments" else (
@@ -175,14 +177,14 @@ class EventShop(System):
     def quiet(self) -> bool:
         if any(not n.up for n in [*self.services.values(), *self.readers.values()]):
             return False
-        if any(not r[3] for s in self.services.values() for r in s.outbox):
+        if any(s.busy() or s.unsent() for s in self.services.values()):
             return False
         nodes = [*self.services.values(), *self.readers.values()]
         return all(self.transport.backlog(node) == 0 for node in nodes)
 
     def log_events(self, topic: str | None = None) -> list:
         """Decoded events of the log (one topic or all), partition by partition."""
-        topics = [topic] if topic else sorted(self.transport.node.topics)
+        topics = [topic] if topic else self.transport.topics()
         out = []
         for t in topics:
             for _off, _key, payload in self.transport.records(t):

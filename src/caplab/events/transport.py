@@ -111,6 +111,14 @@ class Transport:
         """Records of its subscriptions that ``endpoint`` has not yet committed."""
         raise NotImplementedError
 
+    def topics(self) -> list[str]:
+        """The topics that have records, sorted."""
+        raise NotImplementedError
+
+    def records(self, topic: str) -> list:
+        """Every record ``(offset, key, payload)`` of ``topic`` (what a replay reads)."""
+        raise NotImplementedError
+
 
 class TransportClient:
     """Mixin for an endpoint with a ``transport``: hands it the transport's messages and
@@ -286,6 +294,9 @@ class LogTransport(Transport):
                 st["fetching"][key] = endpoint.now
                 endpoint.send(self.node.name, Fetch(group, topic, p, st["positions"].get(key)))
         endpoint.set_timer(self.poll_ms, self._poll, endpoint, daemon=True)
+
+    def topics(self) -> list[str]:
+        return sorted(self.node.topics)
 
     def records(self, topic: str) -> list:
         """Every record of ``topic``, partition by partition (what a replay reads)."""
