@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("net", ("caplab.net",)),
     ("world", ("caplab.world",)),
     ("systems", ("caplab.kv", "caplab.txn", "caplab.bus", "caplab.services",
-                 "caplab.resilience")),
+                 "caplab.resilience", "caplab.events")),
     ("check", ("caplab.check",)),
     ("analyses", ("caplab.analyses",)),
     ("frames", ("caplab.frames",)),
@@ -51,7 +51,7 @@ ONLY = {"check": {"errors", "history"}}
 
 #: The simulator: these never import a UI or dataframe library, not even inside a function.
 SIMULATOR = ("caplab.sim", "caplab.net", "caplab.world", "caplab.kv", "caplab.txn", "caplab.bus",
-             "caplab.services", "caplab.resilience", "caplab.history.record")
+             "caplab.services", "caplab.resilience", "caplab.events", "caplab.history.record")
 FORBIDDEN_IN_SIMULATOR = ("pandas", "plotly", "networkx", "ipywidgets")
 
 #: Known violations, each (importer, imported) with a comment saying why and who removes it.

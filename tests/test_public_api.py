@@ -76,6 +76,10 @@ PUBLIC_API = {
         "LoadBalancer", "LoadClient", "LoadProfile", "Machine", "OPTIONS", "POLICIES",
         "SMALL", "Tier", "compare_options", "paging_factor", "percentile", "sale_spike",
         "summary", "time_series"],
+    "caplab.events": [
+        "CommandError", "CustomerOrders", "Event", "EventError", "EventShop",
+        "LogTransport", "Order", "OrderSummary", "SearchIndex", "Transport", "decode",
+        "encode", "validate"],
     # packages of submodules: each name is a module, imported on use
     "caplab.labkit.labs": ["lab01", "lab02", "lab03", "lab04", "lab05"],
     "caplab.labkit.course": ["nb01", "nb02", "nb03", "nb04", "nb05", "nb06", "nb07"],
