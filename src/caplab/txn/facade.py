@@ -119,6 +119,21 @@ class TxnSystem(System):
             self.client(name)
         return self.world.clients[name]
 
+    def _begin(self, op: str, prefix: str, ident, payload, manager, role: str, client,
+               options: dict):
+        """Start operation ``op`` (a transaction or a saga) through ``manager``: every check
+        first (the manager is up, the id is new, the options are valid), then the client."""
+        if not manager.up:
+            what = {"txn": "transaction"}.get(op, op)
+            raise ConfigError(f"{role} {manager.name!r} is down: a {what} cannot start; "
+                              f"restart({manager.name!r}) first")
+        ident = self._new_id(prefix, ident)
+        self.driver.validate_options(op, dict(options))      # before a client is made
+        client = client or self._default_client()
+        handle = client.invoke(op, ident, payload, options)
+        self._used.add(ident)
+        return handle
+
     def _new_id(self, prefix: str, given) -> str:
         """``given`` if it is a fresh id, else the next free ``prefix<n>`` (nothing changes)."""
         if given is not None:

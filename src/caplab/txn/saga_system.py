@@ -215,15 +215,8 @@ class Sagas(TxnSystem):
     def saga_async(self, steps, *, saga: str | None = None, client=None, **options):
         """Start a saga; returns its :class:`OpHandle` at once (see :meth:`saga`)."""
         steps = self.check_steps(steps)
-        if not self.orchestrator.up:
-            raise ConfigError(f"orchestrator {self.orchestrator.name!r} is down: a saga cannot "
-                              f"start; restart({self.orchestrator.name!r}) first")
-        saga = self._new_id("s", saga)
-        self.driver.validate_options("saga", dict(options))      # before a client is made
-        client = client or self._default_client()
-        handle = client.invoke("saga", saga, steps, options)
-        self._used.add(saga)
-        return handle
+        return self._begin("saga", "s", saga, steps, self.orchestrator, "orchestrator",
+                           client, options)
 
     def saga(self, steps, **kwargs):
         """Run one saga and wait: ``ok`` completed, ``fail`` compensated, ``info`` unknown or

@@ -151,15 +151,8 @@ class TwoPhaseCommit(TxnSystem):
                 coordinator is down; nothing is sent and the history is unchanged.
         """
         steps = check_ops(self.domain, list(self.services), ops)
-        if not self.coordinator.up:
-            raise ConfigError(f"coordinator {self.coordinator.name!r} is down: a transaction "
-                              f"cannot start; restart({self.coordinator.name!r}) first")
-        txid = self._new_id("t", txid)
-        self.driver.validate_options("txn", dict(options))      # before a client is made
-        client = client or self._default_client()
-        handle = client.invoke("txn", txid, steps, options)
-        self._used.add(txid)
-        return handle
+        return self._begin("txn", "t", txid, steps, self.coordinator, "coordinator",
+                           client, options)
 
     def transaction(self, ops: dict, **kwargs):
         """Run one distributed transaction and wait: ``ok`` committed, ``fail`` aborted,
