@@ -7,6 +7,7 @@ import plotly.graph_objects as go
 import pytest
 
 from caplab.errors import ConfigError
+from caplab.kv import Cluster
 from caplab.widgets import ClusterPanel
 
 
@@ -587,3 +588,23 @@ def test_hidden_view_tabs_are_drawn_when_opened(cp):
     cp.view_tabs.selected_index = 1                                # open "Messages"
     now = cp.figures["sequence"].layout.title.text
     assert now != before and f"{cp.cluster.now} ms" in now
+
+
+def test_run_until_stable_waits_out_the_election():
+    """Issue 17: "run until idle" right after a fault advanced a millisecond and left
+    "primary: none" (idle: nothing pending, but no primary); the button now runs until the
+    cluster has settled: a primary that accepts writes."""
+    panel = ClusterPanel(mode="cp", nodes=3, seed=1)
+    panel.crash(panel.cluster.primary)
+    panel.run_until_idle()
+    assert panel.cluster.writable_primary is None          # idle is not settled
+    assert panel.idle_button.description == "run until stable"
+    panel.idle_button.click()
+    assert panel.cluster.writable_primary is not None
+    assert panel.status.error is None and "stable" in panel.status.text
+
+
+def test_run_until_stable_is_immediate_for_a_ring():
+    """A ring has no leader: once nothing is pending it is stable."""
+    c = Cluster(mode="ap", nodes=3, seed=1)
+    assert c.run_until_stable() and c.stable()

@@ -113,6 +113,15 @@ class Cluster(System):
         """The client library of the current mode (its clients' operations go through it)."""
         return self.backend.driver
 
+    def stable(self) -> bool:
+        """Whether the store has settled: a mode with a leader role has a leader that accepts
+        writes (CP: a writable primary, after its election and catch-up; CA: a primary)."""
+        if not self.describe().leader_roles:
+            return True
+        leader = (self.backend.writable_primary if "writable_primary" in self.backend.PUBLIC
+                  else self.primary)
+        return leader is not None
+
     def describe(self):
         """What the current mode tells views and panels: roles, options, presets."""
         return self.backend.describe()

@@ -66,8 +66,9 @@ class ClusterPanelWidgets:
                              "150px", "30px")
         self.run_button = self._button("run for", "run for the given simulated ms",
                                        lambda: self.run_for(self.run_ms.value))
-        self.idle_button = self._button("run until idle", "run until no operation or message "
-                                        "is pending", self.run_until_idle)
+        self.idle_button = self._button("run until stable", "run until nothing is pending "
+                                        "and the cluster has settled (an election over)",
+                                        self.run_until_stable)
         self.time_slider = _small(w.IntSlider(value=0, min=0, max=0, description="time (ms)",
                                               continuous_update=False,
                                               tooltip="scrub back in time"), "340px", "80px")

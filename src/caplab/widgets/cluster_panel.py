@@ -291,6 +291,14 @@ class ClusterPanel(ClusterPanelDrawing, ClusterPanelWidgets, Panel):
         self._act("run_until_idle")
         self.status.info(f"idle at {self.cluster.now} ms")
 
+    def run_until_stable(self) -> None:
+        """Run until nothing is pending and the cluster has settled (CP: a primary that
+        accepts writes), at most 5 s of simulated time."""
+        self._act("run_until_stable")
+        settled = self.cluster.stable()
+        self.status.info(f"{'stable' if settled else 'not stable after 5 s'} at "
+                         f"{self.cluster.now} ms")
+
     # -- scrubbing -------------------------------------------------------------------------
     def scrub_to(self, t_ms: int) -> None:
         """Show the state at simulated time ``t_ms`` (rebuilt by replay; actions still act on

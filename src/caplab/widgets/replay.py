@@ -19,7 +19,7 @@ __all__ = ["Action", "ActionLog", "ACTIONS", "apply_action", "replay"]
 
 #: The actions a panel can log, each the name of a Cluster method (put/get go to a client).
 ACTIONS = ("crash", "restart", "partition", "isolate", "heal", "run_for", "step",
-           "run_until_idle", "put", "get")
+           "run_until_idle", "run_until_stable", "put", "get")
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def _start_partial(cluster, action: Action) -> None:
         client_name, near, *rest = action.args
         client = cluster.client(client_name, near=near)
         getattr(client, action.name + "_async")(*rest, **action.kwargs)
-    # run_for / run_until_idle / step only let time pass: the caller runs to t.
+    # run_for / run_until_idle / run_until_stable / step only let time pass: the caller runs to t.
 
 
 class ActionLog:

@@ -54,6 +54,19 @@ class System:
                               f"other names")
         return world
 
+    def stable(self) -> bool:
+        """Whether the system has settled (a system with a leader: it has one that serves).
+        Systems override it; the base has nothing to wait for."""
+        return True
+
+    def run_until_stable(self, *, timeout_ms: int = 5000) -> bool:
+        """Run until nothing is pending and the system is :meth:`stable` (an election over,
+        say), at most ``timeout_ms`` of simulated time; True if it became stable."""
+        self.world.run_until_idle()
+        if self.stable():
+            return True
+        return self.world.run_until(self.stable, timeout_ms=timeout_ms)
+
     def _own_nodes(self) -> list[str]:
         """The nodes that belong to this system (fault targets named in its errors)."""
         return self.world.nodes
