@@ -22,6 +22,9 @@ def test_the_sale_spike_swamps_the_small_monolith_and_the_rest_keep_up(seed):
     assert rows["scale-up"]["cost_per_hour"] == max(r["cost_per_hour"] for r in rows.values())
     warm = [o for o in rows if o not in ("small", "autoscaled")]
     assert min(warm, key=lambda o: rows[o]["cost_per_hour"]) == "memory-then-replicas"
+    # "keeps up for about a third of its price"
+    ratio = rows["memory-then-replicas"]["cost_per_hour"] / rows["scale-up"]["cost_per_hour"]
+    assert 0.25 < ratio < 0.45
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -43,11 +43,13 @@ def cascade_table(seed: int = 1) -> list[dict]:
     caller's longest queue."""
     keys = ("protection", "error_rate", "local_error_rate", "p50_ms", "p99_ms",
             "front_max_queue")
-    return [{k: cascade(p, seed=seed)[k] for k in keys} for p in PROTECTIONS]
+    runs = [cascade(p, seed=seed) for p in PROTECTIONS]
+    return [{k: run[k] for k in keys} for run in runs]
 
 
 def retry_storm_table(seed: int = 1) -> list[dict]:
     """Clients retrying into a recovering dependency, by jitter kind: how long the outage
     lasted past its end, and the calls made for clients that had already given up."""
     keys = ("jitter", "prolonged_ms", "dependency_calls", "wasted")
-    return [{k: retry_storm(j, seed=seed)[k] for k in keys} for j in JITTER_KINDS]
+    runs = [retry_storm(j, seed=seed) for j in JITTER_KINDS]
+    return [{k: run[k] for k in keys} for run in runs]

@@ -67,6 +67,7 @@ class Cluster(System):
         self.mode = mode
         self.snapshots: list[tuple[int, str, str, object]] = []
         self._watch_timer = None
+        self._led = None            # (backend, has a leader role), see stable()
         self.backend = backend_cls(self, names, options)
         self.world.note(f"cluster mode={mode} nodes={','.join(names)} seed={world.seed}",
                         system="kv", mode=mode, nodes=tuple(names))
@@ -116,7 +117,11 @@ class Cluster(System):
     def stable(self) -> bool:
         """Whether the store has settled: a mode with a leader role has a leader that accepts
         writes (CP: a writable primary, after its election and catch-up; CA: a primary)."""
-        if not self.describe().leader_roles:
+        # Called after every event by run_until_stable: read what the mode said of its roles
+        # once per backend, not a fresh description each time.
+        if self._led is None or self._led[0] is not self.backend:
+            self._led = (self.backend, bool(self.backend.describe().leader_roles))
+        if not self._led[1]:
             return True
         leader = (self.backend.writable_primary if "writable_primary" in self.backend.PUBLIC
                   else self.primary)

@@ -35,6 +35,28 @@ def test_raft_prevote_keeps_the_primary(seed):
     assert f.terms == (1,) and f.write_after.ok and f.write_after.node == f.old_primary
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_with_writes_flowing_the_cut_secondary_falls_behind_and_is_refused(seed):
+    """Notebook 03: "had writes kept flowing, the cut secondary would have fallen behind and
+    been refused for its older optime" (caplab's primary pushes its oplog; MongoDB's chained
+    replication would let the secondary sync through the third member)."""
+    c = Cluster(mode="cp", nodes=3, seed=seed)
+    c.run_for(1500)
+    old = c.primary
+    cut, bridge = [n for n in c.nodes if n != old][:2]
+    alice = c.client("alice", near=bridge)
+    c.cut(old, cut)
+    c.cut(cut, old)
+    for i in range(25):
+        alice.put("x", str(i), timeout_ms=1000)
+        c.run_for(100)
+    assert c.primary == old and c.backend.nodes[old].term == c.backend.nodes[bridge].term
+    refusals = [e for e in c.sim.trace.of_kind("election")
+                if e.node == bridge and e.data.get("action") == "vote"
+                and e.data.get("candidate") == cut and not e.data.get("granted")]
+    assert refusals and all("older" in e.data["reason"] for e in refusals)
+
+
 def test_an_unknown_dry_run_rule_is_refused():
     """The error names the value and the allowed ones; no cluster is built."""
     with pytest.raises(ConfigError, match="'pre_vote'.*'mongodb', 'raft_prevote'"):
