@@ -176,3 +176,20 @@ def test_lost_replies_are_resent_with_the_same_key_and_run_once():
     commits = [e for e in s.service("order").store.log if e[2] == "commit"]
     assert len(commits) == 1
     assert check_atomicity(s).valid is True
+
+
+def test_a_manager_can_be_an_orchestrator_subclass():
+    """Sagas(manager=<an Orchestrator subclass>) runs that class (lab 7's answers); any other
+    class is refused, naming the allowed managers."""
+    import pytest
+
+    from caplab.errors import UnknownNameError
+    from caplab.txn.saga import Orchestrator
+
+    class Mine(Orchestrator):
+        pass
+    s = Sagas(seed=1, manager=Mine)
+    assert type(s.orchestrator) is Mine and s.manager == "Mine"
+    assert s.saga(s.order_steps("o1")).ok
+    with pytest.raises(UnknownNameError, match="subclass of caplab.txn.saga.Orchestrator"):
+        Sagas(seed=1, manager=dict)

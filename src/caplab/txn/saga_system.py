@@ -81,7 +81,8 @@ class Sagas(TxnSystem):
     Args:
         domain: ``"shop"`` or ``"travel"``.
         seed: the one seed.
-        manager: ``"correct"`` or ``"seed"`` (the source material's manager, two bugs).
+        manager: ``"correct"`` or ``"seed"`` (the source material's manager, two bugs), or
+            a subclass of :class:`~caplab.txn.saga.Orchestrator` (lab 7's answers).
         step_timeout_ms: resend a step or compensation after this long without an answer.
         step_retries: timeouts before a compensable step counts as failed.
         compensation_retries: failed attempts before ``CompensationFailed`` is published.
@@ -105,8 +106,7 @@ class Sagas(TxnSystem):
                  trace: bool = True, orchestrator: str = "saga",
                  initial: dict | None = None) -> None:
         dom = self._domain(domain, initial)
-        if manager not in MANAGERS:
-            raise UnknownNameError("saga manager", manager, sorted(MANAGERS))
+        manager_class = self._manager_class(manager)
         for name, value in (("step_timeout_ms", step_timeout_ms), ("retry_ms", retry_ms),
                             ("offer_timeout_ms", offer_timeout_ms)):
             check_positive_ms(name, value)
@@ -118,11 +118,11 @@ class Sagas(TxnSystem):
                               f"got {orchestrator!r}")
         self._setup_world(world, seed, latency, trace, names)
         self.domain = dom
-        self.manager = manager
+        self.manager = manager if isinstance(manager, str) else manager.__name__
         self.options = {"step_timeout_ms": step_timeout_ms, "step_retries": step_retries,
                         "compensation_retries": compensation_retries, "retry_ms": retry_ms,
                         "offer_timeout_ms": offer_timeout_ms}
-        self.orchestrator = MANAGERS[manager](orchestrator, **self.options)
+        self.orchestrator = manager_class(orchestrator, **self.options)
         self.world.add_node(self.orchestrator)
         from .saga_service import SagaService
         self.services = {}
@@ -131,6 +131,17 @@ class Sagas(TxnSystem):
             self.world.add_node(self.services[name])
         self.driver = _Driver(self)
         self.world.note(f"sagas manager={manager} services={','.join(dom.services)}")
+
+    @staticmethod
+    def _manager_class(manager):
+        """The orchestrator class named ``manager``, or ``manager`` itself when it is a
+        subclass of :class:`~caplab.txn.saga.Orchestrator` (a lab's own manager)."""
+        if isinstance(manager, type) and issubclass(manager, Orchestrator):
+            return manager
+        if not isinstance(manager, str) or manager not in MANAGERS:
+            raise UnknownNameError("saga manager", manager, sorted(MANAGERS)
+                                   + ["a subclass of caplab.txn.saga.Orchestrator"])
+        return MANAGERS[manager]
 
     @property
     def nodes(self) -> list[str]:
