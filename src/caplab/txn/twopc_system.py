@@ -62,6 +62,8 @@ class TwoPhaseCommit(TxnSystem):
         trace: keep a trace (switch off for benchmarks).
         coordinator: the coordinator's name.
         initial: rows to set over the domain's own, ``{service: {row: value}}``.
+        participant: the participants' class (a :class:`~caplab.txn.twopc.Participant`
+            subclass: lab 8's in-doubt rules).
 
     Raises:
         ConfigError / UnknownNameError: a bad value, named; nothing is built.
@@ -77,8 +79,11 @@ class TwoPhaseCommit(TxnSystem):
                  vote_timeout_ms: int = 200, inquiry_ms: int = 300, retry_ms: int = 200,
                  cooperative: bool = True, latency=Uniform(1, 5), world=None,
                  trace: bool = True, coordinator: str = "tm",
-                 initial: dict | None = None) -> None:
+                 initial: dict | None = None, participant=Participant) -> None:
         dom = self._domain(domain, initial)
+        if not (isinstance(participant, type) and issubclass(participant, Participant)):
+            raise ConfigError(f"participant must be caplab.txn.twopc.Participant or a subclass "
+                              f"of it, got {participant!r}")
         names = self._participants(participants, domain, dom)
         for option, value in (("vote_timeout_ms", vote_timeout_ms), ("inquiry_ms", inquiry_ms),
                               ("retry_ms", retry_ms)):
@@ -95,7 +100,7 @@ class TwoPhaseCommit(TxnSystem):
         self.world.add_node(self.coordinator)
         self.services = {}
         for name in names:
-            svc = Participant(name, dom, self._sequencer, inquiry_ms=inquiry_ms,
+            svc = participant(name, dom, self._sequencer, inquiry_ms=inquiry_ms,
                               cooperative=bool(cooperative))
             self.services[name] = svc
             self.world.add_node(svc)
