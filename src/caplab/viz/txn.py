@@ -14,10 +14,13 @@ Example:
 
 from __future__ import annotations
 
+import html
+
 from ._common import CUT_COLOUR, OKABE_ITO, base_layout, make_figure
 from .sequence import sequence_diagram, sequence_diagram_data
 
-__all__ = ["txn_sequence", "lock_timeline", "queue_growth", "throughput_lines"]
+__all__ = ["txn_sequence", "lock_timeline", "queue_growth", "throughput_lines",
+           "outcome_html"]
 
 HELD_COLOUR = OKABE_ITO["blue"]
 WAIT_COLOUR = OKABE_ITO["orange"]
@@ -151,3 +154,35 @@ def throughput_lines(rows: list[dict], *, height: int = 420):
                          yaxis={"title": {"text": "committed per simulated second"},
                                 "type": "log"})
     return make_figure(traces, layout)
+
+
+_OUTCOME_WORDS = {"unknown": "never started (no participant heard of it)"}
+
+
+def outcome_html(title: str, outcome: str, failure: str, failure_ms, checks) -> str:
+    """The outcome of one transaction or saga and its checks, as a small HTML table.
+
+    Args:
+        title: what ran; outcome: its end state (``"committed"``, ``"compensated"`` ...);
+        failure, failure_ms: the injected failure and when it happened (None: none).
+        checks: :class:`~caplab.txn.CheckResult` objects; each row shows the verdict in colour
+            (green holds, red violated, amber unknown) and its first reason.
+
+    Returns:
+        HTML text (``data-outcome`` and ``data-valid`` attributes for tests).
+    """
+    colours = {True: "#007a4d", False: "#c0392b", None: "#b36b00"}
+    words = {True: "holds", False: "VIOLATED", None: "unknown"}
+    when = f" at {failure_ms} ms" if failure_ms is not None else ""
+    rows = []
+    for c in checks:
+        reason = c.reasons[0] if c.reasons else ""
+        more = f" (+{len(c.reasons) - 1} more)" if len(c.reasons) > 1 else ""
+        rows.append(f"<tr data-valid='{str(c.valid).lower()}'><td>{html.escape(c.checker)}</td>"
+                    f"<td style='color:{colours[c.valid]};font-weight:600'>{words[c.valid]}"
+                    f"</td><td>{html.escape(reason + more)}</td></tr>")
+    shown = _OUTCOME_WORDS.get(outcome, outcome)
+    return (f"<div><b>{html.escape(title)}</b><br>failure: {html.escape(failure)}{when}<br>"
+            f"outcome: <b data-outcome='{html.escape(outcome)}'>{html.escape(shown)}</b></div>"
+            f"<table class='caplab-table'><tr><th>check</th><th>verdict</th><th>first reason"
+            f"</th></tr>{''.join(rows)}</table>")

@@ -12,6 +12,7 @@ from .compare import CompareAndContrast, SideBySidePanel
 from .predict import Predict
 from .replay import Action, ActionLog, replay
 from .staleness_panel import StalenessPanel
+from .txn_panel import TxnPanel
 
 __all__ = ["ClusterPanel", "SideBySidePanel", "CompareAndContrast", "StalenessPanel",
-           "ActionLog", "Action", "replay", "Predict"]
+           "ActionLog", "Action", "replay", "Predict", "TxnPanel"]
