@@ -49,10 +49,11 @@ class TxnPanel(Panel):
         self.phase_box = ipw.Dropdown(
             options=[("no crash" if p is None else p.replace("_", " "), p)
                      for p in CRASH_PHASES], value=None, description="crash coordinator",
-            style=style)
+            style=style, layout=ipw.Layout(width="340px"))
         self.step_box = ipw.Dropdown(options=[("no step fails" if s is None else s, s)
                                               for s in SAGA_STEPS], value=None,
-                                     description="failing step", style=style)
+                                     description="failing step", style=style,
+                                     layout=ipw.Layout(width="340px"))
         self.manager_box = ipw.ToggleButtons(options=["correct", "seed"], value="correct",
                                              description="manager", style=style)
         self.run_button = ipw.Button(description="run", button_style="primary")
@@ -104,8 +105,10 @@ class TxnPanel(Panel):
         else:
             sc = run_saga(fail_step, manager=manager, seed=self.seed)
         trace = sc.system.sim.trace
-        until = min(sc.system.now, (sc.failure_ms or 0) + 1500)
-        built = {"sequence": txn_sequence(trace, protocol_marks(trace), until_ms=until,
+        marks = protocol_marks(trace)
+        until = min(sc.system.now, max((m["time_ms"] for m in marks), default=0) + 15)
+        nodes = sc.system.nodes + sorted(sc.system.world.clients)
+        built = {"sequence": txn_sequence(trace, marks, until_ms=until, nodes=nodes,
                                           height=560),
                  "locks": lock_timeline(lock_timeline_data(sc.system), height=320)}
         for name, fig in built.items():
