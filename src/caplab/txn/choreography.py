@@ -6,18 +6,20 @@ trigger local transactions in other services". Here the order service creates th
 tells payment; payment charges and tells inventory; inventory reserves and tells shipping;
 shipping schedules and tells order, which approves. A refusal travels back the same chain:
 each service compensates its own step and tells the one before it, and the order service
-cancels the order and tells the customer. Events go by direct messages until the message bus
-lands, so at most once: a lost event stalls the order half-way, with nobody to notice (no
-manager times out); the bus's at-least-once delivery is the cure. There is no saga log in one
-place: the state of an order is spread over the services (what the checker reads). Faults
-covered: step and compensation failures; a compensation that keeps failing publishes
-``CompensationFailed``; lost events.
+cancels the order and tells the customer. By default events go by direct messages, so at most
+once: a lost event stalls the order half-way, with nobody to notice (no manager times out).
+With ``transport="bus"`` they go over a Kafka-like log (:mod:`caplab.txn.choreography_bus`),
+at least once: nothing is lost, and the services absorb the redeliveries. There is no saga
+log in one place: the state of an order is spread over the services (what the checker reads).
+Faults covered: step and compensation failures; a compensation that keeps failing publishes
+``CompensationFailed``; lost events; on the bus, a consumer crash before it commits.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..errors import UnknownNameError
 from ..net.message import message
 from ..world.client import Driver
 from ..world.describe import Description, Role
@@ -25,7 +27,10 @@ from .facade import TxnSystem, check_positive_ms
 from .saga import CompensationFailed, Step
 from .saga_service import SagaService
 
-__all__ = ["Choreography", "CHAIN", "OrderEvent"]
+__all__ = ["Choreography", "CHAIN", "OrderEvent", "TRANSPORTS"]
+
+#: how the services' events travel
+TRANSPORTS = ("direct", "bus")
 
 #: the chain: service, action, compensation (the order service also approves at the end)
 CHAIN = (("order", "create_order", "cancel_order"), ("payment", "charge", "refund"),
@@ -60,6 +65,15 @@ class ChoreoService(SagaService):
         self.retry_ms = retry_ms
         self.dead_letters = dead_letters
         self.handled: set = set()         # durable: (order, stage, forward) already done
+        self.duplicates = 0               # events absorbed because already handled
+        self.transport = None             # a BusTransport, or None: direct messages
+
+    def _emit(self, dst: str, event) -> None:
+        """Send an order event to service ``dst``: on the bus if there is one."""
+        if self.transport is not None:
+            self.transport.publish(self.name, dst, event)
+        else:
+            self.send(dst, event)
 
     def _next(self, msg: OrderEvent, forward: bool, stage: int) -> None:
         if stage < 0:
@@ -67,16 +81,17 @@ class ChoreoService(SagaService):
         if stage >= len(CHAIN):           # past the last step: the order service approves
             self._approve(msg)
             return
-        self.send(CHAIN[stage][0], OrderEvent(msg.order, stage, forward, msg.args, msg.client))
+        self._emit(CHAIN[stage][0], OrderEvent(msg.order, stage, forward, msg.args, msg.client))
 
     def handle_order_event(self, msg: OrderEvent, src: str) -> None:
+        mark = (msg.order, msg.stage, msg.forward)
+        if mark in self.handled:
+            self.duplicates += 1
+            return                        # a duplicate event (idempotent consumer)
+        self.handled.add(mark)
         if msg.stage >= len(CHAIN):
             self._approve(msg)
             return
-        mark = (msg.order, msg.stage, msg.forward)
-        if mark in self.handled:
-            return                        # a duplicate event (idempotent consumer)
-        self.handled.add(mark)
         _, action, comp = CHAIN[msg.stage]
         key = f"{msg.order}.{msg.stage}"
         if msg.forward:
@@ -107,12 +122,17 @@ class ChoreoService(SagaService):
             self.send(msg.client, OrderSettled(msg.order, "compensation_failed" if failed
                                                else "compensated", reason or msg.reason))
             return
-        self.send(CHAIN[stage][0], OrderEvent(msg.order, stage, False, msg.args, msg.client,
-                                              reason))
+        self._emit(CHAIN[stage][0], OrderEvent(msg.order, stage, False, msg.args, msg.client,
+                                               reason))
+
+    def on_restart(self) -> None:
+        super().on_restart()
+        if self.transport is not None:
+            self.transport.resume(self.name)       # poll the bus again
 
     def _approve(self, msg) -> None:
         if self.service != "order":
-            self.send("order", OrderEvent(msg.order, len(CHAIN), True, msg.args, msg.client))
+            self._emit("order", OrderEvent(msg.order, len(CHAIN), True, msg.args, msg.client))
             return
 
         def done(result):
@@ -161,6 +181,18 @@ class _Driver(Driver):
 class Choreography(TxnSystem):
     """The shop's order saga by choreography (see the module docstring).
 
+    Args:
+        seed, latency, world, trace: as for every system.
+        compensation_retries, retry_ms: a failing compensation is retried this often, then
+            ``CompensationFailed`` is published.
+        transport: ``"direct"`` (messages between the services, at most once) or ``"bus"``
+            (a Kafka-like log, at least once: :mod:`caplab.txn.choreography_bus`; its
+            :class:`~caplab.txn.choreography_bus.BusTransport` is ``bus``).
+        initial: rows to set over the shop's own.
+
+    Raises:
+        ConfigError / UnknownNameError: a bad value, named; nothing is built.
+
     Example:
         >>> c = Choreography(seed=1)
         >>> c.place_order("o1").ok
@@ -168,10 +200,13 @@ class Choreography(TxnSystem):
     """
 
     def __init__(self, *, seed: int = 0, compensation_retries: int = 3, retry_ms: int = 50,
-                 latency=1, world=None, trace: bool = True, initial=None) -> None:
+                 latency=1, world=None, trace: bool = True, initial=None,
+                 transport: str = "direct") -> None:
         dom = self._domain("shop", initial)
         check_positive_ms("compensation_retries", compensation_retries, unit="")
         check_positive_ms("retry_ms", retry_ms)
+        if transport not in TRANSPORTS:
+            raise UnknownNameError("transport", transport, TRANSPORTS)
         self._setup_world(world, seed, latency, trace, dom.services)
         self.domain = dom
         self._dead: list = []
@@ -183,6 +218,11 @@ class Choreography(TxnSystem):
                                                 retry_ms=retry_ms, dead_letters=self._dead)
             self.world.add_node(self.services[name])
         self.driver = _Driver(self)
+        self.transport = transport
+        self.bus = None
+        if transport == "bus":
+            from .choreography_bus import BusTransport
+            self.bus = BusTransport(self.world, self.services)
 
     @property
     def nodes(self) -> list[str]:
@@ -207,6 +247,8 @@ class Choreography(TxnSystem):
         """order -> a saga-like view (steps, state) for the checker."""
         out = {}
         for op in self.world.history.ops:
+            if op.op != "order":
+                continue             # the bus's own clients' polls and commits
             steps = tuple(Step(s, a, op.input, c) for s, a, c in CHAIN)
             out[op.key] = _OrderView(op.key, steps, self._settled.get(op.key, "running"))
         return out
