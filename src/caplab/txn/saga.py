@@ -150,7 +150,7 @@ class Orchestrator(Endpoint):
 
     def send(self, dst: str, msg) -> None:
         if self.up:              # a handler that crashed the node half-way sends nothing more
-            super().send(dst, msg)
+            self.network.send(self.name, dst, msg)
 
     def log(self, rec: SagaRecord, kind: str, index: int | None, detail: str = "") -> None:
         rec.events.append((self.now, kind, index, detail))

@@ -127,7 +127,13 @@ class LocalStore:
 
     def _queued_before(self, rows) -> bool:
         # A newcomer does not overtake a queued waiter on the same rows (no starvation).
-        return any(set(w.rows) & set(rows) for w in self._waiting)
+        if not self._waiting:
+            return False
+        mine = set(rows)
+        for w in self._waiting:
+            if not mine.isdisjoint(w.rows):
+                return True
+        return False
 
     def _grant(self, txid, rows, now_ms) -> None:
         for r in rows:
@@ -150,12 +156,12 @@ class LocalStore:
         granted = []
         blocked: set = set()
         for w in list(self._waiting):
-            if not blocked & set(w.rows) and self._free(w.txid, w.rows):
+            if blocked.isdisjoint(w.rows) and self._free(w.txid, w.rows):
                 self._waiting.remove(w)
                 self._grant(w.txid, w.rows, now_ms)
                 self.waits.append((w.txid, w.rows, w.since_ms, now_ms))
                 granted.append(w)
-            blocked |= set(w.rows)
+            blocked.update(w.rows)
         if granted:
             self.queue_samples.append((now_ms, len(self._waiting)))
         for w in granted:
