@@ -153,8 +153,16 @@ def _cancel_shipment(get, a):
     return {f"shipment:{a['order']}": "cancelled"}, {}
 
 
+def _row_keys(*keys):
+    """``rows(args)`` for an action locking the rows named by ``keys`` (format strings)."""
+    if len(keys) == 1:
+        key = keys[0]
+        return lambda a: [key.format_map(a)]        # most actions lock one row: no loop
+    return lambda a: [k.format_map(a) for k in keys]
+
+
 def _shop_actions():
-    o = lambda *keys: (lambda a: [k.format_map(a) for k in keys])   # noqa: E731
+    o = _row_keys
     return {
         "order": {
             "create_order": Action("create_order", o("order:{order}"), _create_order,

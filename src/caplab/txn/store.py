@@ -136,10 +136,14 @@ class LocalStore:
         return False
 
     def _grant(self, txid, rows, now_ms) -> None:
+        locks = self._locks
         for r in rows:
-            self._locks[r] = txid
-        held_rows, since = self._held.get(txid, ((), now_ms))
-        self._held[txid] = (tuple(sorted(set(held_rows) | set(rows))), since)
+            locks[r] = txid
+        held = self._held.get(txid)
+        if held is None:
+            self._held[txid] = (rows, now_ms)        # rows: sorted, no repeats (see lock)
+        else:
+            self._held[txid] = (tuple(sorted(set(held[0]) | set(rows))), held[1])
 
     def release(self, txid: str, now_ms: int) -> None:
         """Release every lock ``txid`` holds and wake the waiters that can now proceed."""
@@ -153,6 +157,8 @@ class LocalStore:
         self._wake(now_ms)
 
     def _wake(self, now_ms) -> None:
+        if not self._waiting:
+            return
         granted = []
         blocked: set = set()
         for w in list(self._waiting):
