@@ -120,3 +120,9 @@ def test_the_solution_file_and_text_pass():
     pasted: dict = {}
     exec(lab07.q1.solution_text, pasted)
     assert lab07.q1.check(pasted["MyManager"]).correct
+
+
+def test_docstring_examples_run():
+    """The examples in lab07's docstrings give the output they show."""
+    import doctest
+    assert doctest.testmod(lab07).failed == 0

@@ -106,3 +106,9 @@ def test_the_solution_file_and_text_pass():
     pasted: dict = {}
     exec(lab08.q1.solution_text, pasted)
     assert lab08.q1.check(pasted["in_doubt_rule"]).correct
+
+
+def test_docstring_examples_run():
+    """The examples in lab08's docstrings give the output they show."""
+    import doctest
+    assert doctest.testmod(lab08).failed == 0

@@ -3,6 +3,8 @@ breaks (blocking, recovery, cooperative termination, late commit behind a partit
 
 from __future__ import annotations
 
+import pytest
+
 from caplab.txn import TwoPhaseCommit
 from caplab.txn.check import blocked_times, check_atomicity, check_invariants, lock_statistics
 
@@ -238,3 +240,18 @@ def test_racing_prepares_in_different_orders_deadlock_until_the_vote_timeout():
     assert a.result.latency_ms >= 200
     assert tpc.service("flight").store.get("seat:F1:1A") is None
     assert check_atomicity(tpc).valid is True and check_invariants(tpc).valid is True
+
+
+def test_the_participant_class_must_be_a_participant():
+    """TwoPhaseCommit(participant=...) takes Participant or a subclass (lab 8's rules); any
+    other value is refused, named, and nothing is built."""
+    from caplab.errors import ConfigError
+    from caplab.txn.twopc import Participant
+
+    class Mine(Participant):
+        pass
+    tpc = TwoPhaseCommit(seed=1, participant=Mine)
+    assert all(type(s) is Mine for s in tpc.services.values())
+    assert tpc.transaction(tpc.place_order("o1")).ok
+    with pytest.raises(ConfigError, match="participant must be .* got <class 'dict'>"):
+        TwoPhaseCommit(seed=1, participant=dict)
