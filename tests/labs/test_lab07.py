@@ -50,6 +50,12 @@ class NeverCompensates(lab07.SagaManager):
         self.finish(rec)
 
 
+class ForgetsTheState(lab07.ReferenceManager):
+    def begin_compensation(self, rec):
+        rec.to_compensate = list(reversed(rec.done))
+        self.compensate_next(rec)        # state still "running": compensate_next does nothing
+
+
 def test_the_reference_is_correct_and_the_runs_fail_and_crash():
     """Correct, and the graded runs really refuse steps and crash the orchestrator (else the
     lab would test nothing): sagas rolled back, and sagas resumed from the log."""
@@ -73,7 +79,9 @@ def test_the_library_orchestrator_is_correct_too():
     (CarryOn, ("ran after step",)),
     (CompensatesTheFailedStep, ("was refused at", "compensated it anyway")),
     (NeverCompensates, ("never compensated",)),
-], ids=["seed", "forward-order", "carry-on", "compensate-failed", "no-compensation"])
+    (ForgetsTheState, ("never finished", "rec.state = 'compensating'")),
+], ids=["seed", "forward-order", "carry-on", "compensate-failed", "no-compensation",
+        "stuck"])
 def test_known_wrong_managers_are_incorrect(answer, words):
     """Each wrong manager fails with the finding in words, a seed and the replay call."""
     outcome = lab07.q1.check(answer)

@@ -236,6 +236,13 @@ def _grade(answer) -> str:
                             f"(it never ran) and your manager compensated it anyway: only the "
                             f"completed steps are undone (a refund of a charge that never "
                             f"happened gives money away). {where}", seed=seed)
+        running = r.atomicity.details.get("running") or []
+        if r.atomicity.valid is None and running:
+            raise Incorrect(f"with seed {seed}, saga {running[0]} never finished (state "
+                            f"{r.system.records[running[0]].state!r}): after a failure, set "
+                            f"rec.state = 'compensating' and call self.compensate_next(rec), "
+                            f"which undoes rec.to_compensate and then finishes. {where}",
+                            seed=seed)
         if r.atomicity.valid is not True:
             raise Incorrect(f"with seed {seed}, the atomicity checker says: "
                             f"{_first(r.atomicity)}. {where}", seed=seed)
