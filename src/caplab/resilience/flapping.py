@@ -28,6 +28,8 @@ Example:
 
 from __future__ import annotations
 
+import random
+
 from ..errors import ConfigError
 from ..net.latency import Uniform
 from ..world import World
@@ -37,7 +39,7 @@ from .dependency import Dependency
 from .load import add_caller, open_loop
 from .monitor import percentile
 
-__all__ = ["KINDS", "flap_schedule", "run_flapping", "DEP_WORKERS", "DEP_MEAN_MS",
+__all__ = ["KINDS", "flap_schedule", "run_flapping", "run_reconnect", "DEP_WORKERS", "DEP_MEAN_MS",
            "RATE_PER_S", "DURATION_MS", "BURST"]
 
 KINDS = ("failing", "slow", "down")
@@ -59,7 +61,6 @@ def flap_schedule(seed: int, *, duration_ms: int = DURATION_MS,
         >>> sorted({k for _, _, k in flap_schedule(1)})
         ['down', 'failing', 'slow']
     """
-    import random
     rng = random.Random(f"flapping-{seed}")
     periods, t, i = [], start_ms, 0
     kinds = list(KINDS)
