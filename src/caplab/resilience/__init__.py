@@ -11,7 +11,9 @@ endpoint on the world.
 - :mod:`.load`: ``add_caller`` and ``open_loop``;
 - :mod:`.monitor`: a dashboard's time series (rates, errors, p50/p99, breaker state) as rows;
 - :mod:`.contention`, :mod:`.scenarios`: the AWS backoff simulation, cascading failure and
-  retry storms, as plain facts.
+  retry storms, as plain facts;
+- :mod:`.flapping`: a dependency that flaps on a seeded schedule and a failover, measured
+  against an objective (lab 11).
 """
 
 from .backoff import JITTERS, Backoff, Retry

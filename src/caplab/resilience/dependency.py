@@ -69,6 +69,7 @@ class Dependency(RpcEndpoint):
         self.served = self.refused = self.failed = 0
         self.queue: deque = deque()
         self.busy = 0
+        self.arrivals: list[int] = []    # when each request reached it (its offered load)
 
     # -- faults and wiring ---------------------------------------------------------------
     def make_slow(self, latency) -> None:
@@ -92,6 +93,7 @@ class Dependency(RpcEndpoint):
 
     # -- requests --------------------------------------------------------------------------
     def handle_call(self, msg, src: str) -> None:
+        self.arrivals.append(self.now)
         if self.busy < self.workers:
             self._start(msg, src)
         elif self.queue_limit is not None and len(self.queue) >= self.queue_limit:

@@ -2,7 +2,8 @@
 price), a time-varying load generator, load balancers, an autoscaler, monitoring series, the
 sale-spike scenarios (scale-up against scale-out, a monolith against split services), and the
 queueing-theory checks (Erlang C, one fast server against two slow ones, the Universal
-Scalability Law).
+Scalability Law). Submodules: :mod:`.sizing` runs a sizing plan through the spike (lab 12);
+:mod:`.live` is the stepping facade of the live monitoring panel.
 """
 
 from .autoscaler import Autoscaler

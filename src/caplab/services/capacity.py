@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from ..errors import ConfigError
 from ..net.latency import Exponential
 from ..net.message import message
-from ..net.service import Service
+from ..net.service import Rejected, Service
 
 __all__ = ["Machine", "Instance", "Call", "Done", "Failed", "Ping", "Pong", "SMALL", "BIG",
            "PAGING_PENALTY", "CORE_HOUR_USD", "GB_HOUR_USD", "paging_factor"]
@@ -187,9 +187,32 @@ class Instance(Service):
         self.launched_ms: int | None = None
         self.ready_ms: int | None = None
         self.retired_ms: int | None = None
+        self.fail_p = 0.0          # share of served requests answered with an error (a fault)
 
     def serve(self, msg, src: str):
+        if self.fail_p and self.rng("fail").random() < self.fail_p:
+            # An HTTP 500 after doing the work: fast, definite, and it still passes health
+            # checks (a ping is not a request), so the balancer keeps sending it traffic.
+            return Rejected(msg, self.name, f"{self.name} answered 500 (definite)")
         return Done(msg.n, msg.feature, msg.origin, self.name)
+
+    # -- faults an operator (or a nemesis) injects --------------------------------------------
+    def make_slow(self, factor: float = 10.0) -> None:
+        """Serve ``factor`` times slower from now on (a noisy neighbour, a GC storm)."""
+        _positive("factor", factor)
+        self.speed = self.machine.speed / self.paging / factor
+
+    def make_failing(self, fail_p: float = 0.5) -> None:
+        """Answer a served request with an error with probability ``fail_p`` from now on."""
+        if isinstance(fail_p, bool) or not isinstance(fail_p, (int, float)) \
+                or not 0 <= fail_p <= 1:
+            raise ConfigError(f"fail_p must be a probability in [0, 1], got {fail_p!r}")
+        self.fail_p = float(fail_p)
+
+    def make_healthy(self) -> None:
+        """Undo :meth:`make_slow` and :meth:`make_failing`."""
+        self.speed = self.machine.speed / self.paging
+        self.fail_p = 0.0
 
     def handle_ping(self, msg: Ping, src: str) -> None:
         # A health endpoint answers outside the request queue (a TCP or /health check); a

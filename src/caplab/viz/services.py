@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ._common import GREY, OKABE_ITO, base_layout, make_figure
 
-__all__ = ["dashboard", "options_comparison", "PANELS"]
+__all__ = ["dashboard", "monitor_dashboard", "options_comparison", "PANELS", "MONITOR_PANELS"]
 
 #: the dashboard's rows: (title, [(series key, label, colour, dash)])
 PANELS = (
@@ -23,6 +23,12 @@ PANELS = (
     ("instances", [("instances", "instances", OKABE_ITO["black"], "solid")]),
     ("utilisation %", [("utilisation", "utilisation", OKABE_ITO["sky blue"], "solid")]),
 )
+#: the live monitoring panel's rows: the dashboard's, with the breaker's state for utilisation
+MONITOR_PANELS = PANELS[:5] + (
+    ("breaker", [("breaker_level", "breaker state", OKABE_ITO["vermilion"], "solid")]),)
+#: breaker_level -> the state it stands for (the breaker row's ticks)
+BREAKER_TICKS = {0: "closed", 1: "half-open", 2: "open"}
+_STEPPED = {"instances", "breaker_level"}
 SPIKE_COLOUR = OKABE_ITO["yellow"]
 FAULT_COLOUR = OKABE_ITO["vermilion"]
 _PERCENT = {"error_rate", "utilisation"}
@@ -37,7 +43,8 @@ def _band(start_ms, end_ms, colour, label, opacity, y_label):
     return shape, note
 
 
-def dashboard(series: dict, *, title: str = "Service dashboard", height: int = 980):
+def dashboard(series: dict, *, title: str = "Service dashboard", height: int = 980,
+              panels=PANELS):
     """One row per monitoring series, sharing the time axis, with bands for the spike and faults
     (filled: a crash made through the deployment; dotted outline: while a balancer held an
     instance down).
@@ -46,6 +53,7 @@ def dashboard(series: dict, *, title: str = "Service dashboard", height: int = 9
         series: :func:`caplab.services.monitor.time_series` output.
         title: the figure's title.
         height: pixels.
+        panels: the rows (:data:`PANELS`, or :data:`MONITOR_PANELS` with the breaker).
 
     Returns:
         A plotly ``Figure``.
@@ -56,10 +64,10 @@ def dashboard(series: dict, *, title: str = "Service dashboard", height: int = 9
         >>> dashboard(time_series(d)).show()                          # doctest: +SKIP
     """
     xs = [t / 1000 for t in series["t_ms"]]
-    rows, gap = len(PANELS), 0.025
+    rows, gap = len(panels), 0.025
     size = (1 - gap * (rows - 1)) / rows
     traces, axes = [], {}
-    for r, (axis_title, lines) in enumerate(PANELS):
+    for r, (axis_title, lines) in enumerate(panels):
         top = 1 - r * (size + gap)
         suffix = "" if r == 0 else str(r + 1)
         domain = [max(0.0, round(top - size, 6)), min(1.0, round(top, 6))]
@@ -73,7 +81,11 @@ def dashboard(series: dict, *, title: str = "Service dashboard", height: int = 9
             traces.append({"type": "scatter", "mode": "lines", "name": label, "x": xs, "y": ys,
                            "xaxis": f"x{suffix}", "yaxis": f"y{suffix}",
                            "line": {"color": colour, "dash": dash, "width": 2,
-                                    "shape": "hv" if key == "instances" else "linear"}})
+                                    "shape": "hv" if key in _STEPPED else "linear"}})
+            if key == "breaker_level":
+                axes[f"yaxis{suffix}"].update(tickvals=list(BREAKER_TICKS),
+                                              ticktext=list(BREAKER_TICKS.values()),
+                                              range=[-0.2, 2.2])
     axes[f"xaxis{rows}"]["title"] = {"text": "time (s)"}
     shapes, notes = [], []
     for start, end, label in series.get("marks", []):
@@ -92,6 +104,22 @@ def dashboard(series: dict, *, title: str = "Service dashboard", height: int = 9
                          legend={"orientation": "h", "y": -0.06}, **axes)
     layout["shapes"], layout["annotations"] = shapes, notes
     return make_figure(traces, layout)
+
+
+def monitor_dashboard(series: dict, *, title: str = "Live monitoring", height: int = 900):
+    """The live panel's dashboard: request rate, error rate, p50/p99, queue length, instances
+    and the breaker's state, with the spike and fault bands.
+
+    Args:
+        series: :meth:`caplab.services.live.LiveShop.series` (``breaker_level`` included).
+
+    Example:
+        >>> from caplab.services.live import LiveShop
+        >>> fig = monitor_dashboard(LiveShop(seed=1).run_for(2000))
+        >>> [t.name for t in fig.data][-1]
+        'breaker state'
+    """
+    return dashboard(series, title=title, height=height, panels=MONITOR_PANELS)
 
 
 def options_comparison(rows: list[dict], *, height: int = 440):

@@ -9,10 +9,11 @@ Example:
 
 from .cluster_panel import ClusterPanel
 from .compare import CompareAndContrast, SideBySidePanel
+from .monitor_panel import MonitorPanel
 from .predict import Predict
 from .replay import Action, ActionLog, replay
 from .staleness_panel import StalenessPanel
 from .txn_panel import TxnPanel
 
 __all__ = ["ClusterPanel", "SideBySidePanel", "CompareAndContrast", "StalenessPanel",
-           "ActionLog", "Action", "replay", "Predict", "TxnPanel"]
+           "ActionLog", "Action", "replay", "Predict", "TxnPanel", "MonitorPanel"]
