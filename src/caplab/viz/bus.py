@@ -1,4 +1,5 @@
-"""Views of message buses: a Kafka log as lanes of offsets, and consumer lag over time.
+"""Views of message buses: a Kafka log as lanes of offsets, consumer lag over time, and the
+checkers' verdicts on the same workload side by side.
 
 Pure functions from plain data (``KafkaLog.snapshot()``, ``caplab.bus.check.lag_over_time``)
 to plotly figures; nothing here touches a simulation. Each view has a ``*_data`` half (plain
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from ._common import GREY, OKABE_ITO, base_layout, make_figure
 
-__all__ = ["kafka_view", "kafka_view_data", "lag_curve"]
+__all__ = ["kafka_view", "kafka_view_data", "lag_curve", "bus_comparison_bars"]
 
 REPLICA_STATES = {"leader": OKABE_ITO["blue"], "in sync": OKABE_ITO["sky blue"],
                   "out of sync": OKABE_ITO["orange"], "down": GREY}
@@ -122,4 +123,36 @@ def lag_curve(samples: list, *, title: str = "consumer lag"):
               for i, (p, rows) in enumerate(sorted(by_p.items(), key=lambda kv: repr(kv[0])))]
     layout = base_layout(title, xaxis={"title": {"text": "simulated time (ms)"}},
                          yaxis={"title": {"text": "lag (messages)"}, "rangemode": "tozero"})
+    return make_figure(traces, layout)
+
+
+#: verdict -> (colour, bar pattern): the pattern tells them apart without colour
+VERDICT_STYLE = {"lost": (OKABE_ITO["vermilion"], ""), "duplicated": (OKABE_ITO["orange"], "/"),
+                 "reordered": (OKABE_ITO["reddish purple"], ".")}
+
+
+def bus_comparison_bars(rows, *, title: str = "the same order events on every bus"):
+    """Grouped bars: lost, duplicated and reordered messages per bus, with the end-to-end
+    balance against the exactly-once expectation written under each bus.
+
+    Args:
+        rows: dicts with ``bus``, ``lost``, ``duplicated``, ``reordered``, ``balance``,
+            ``expected`` (e.g. ``caplab.course.bus.compare_buses(...).rows``).
+
+    Example:
+        >>> fig = bus_comparison_bars([{"bus": "kafka", "lost": 0, "duplicated": 2,
+        ...                             "reordered": 0, "balance": 212, "expected": 198}])
+    """
+    labels = [f"{r['bus']}<br>balance {r['balance']} / {r['expected']}" for r in rows]
+    traces = []
+    for verdict, (colour, pattern) in VERDICT_STYLE.items():
+        traces.append({"type": "bar", "name": verdict, "x": labels,
+                       "y": [r[verdict] for r in rows], "text": [r[verdict] for r in rows],
+                       "textposition": "outside",
+                       "marker": {"color": colour, "pattern": {"shape": pattern}},
+                       "hovertemplate": [f"{r['bus']}: {r[verdict]} {verdict}<extra></extra>"
+                                         for r in rows]})
+    layout = base_layout(title, barmode="group",
+                         yaxis={"title": {"text": "messages"}, "rangemode": "tozero"},
+                         xaxis={"title": {"text": "bus (revenue balance / exactly-once)"}})
     return make_figure(traces, layout)
