@@ -93,6 +93,9 @@ class Broker(Endpoint):
         epoch = self.meta[tp][META_EPOCH]
         if not replica.epoch_starts or replica.epoch_starts[-1][0] < epoch:
             replica.epoch_starts.append((epoch, replica.log_end))
+        # Kafka (Partition.makeLeader): "we may need to increment high watermark since ISR
+        # could be down to 1": a leader alone in its ISR commits what it holds at once.
+        self._maybe_advance(tp)
 
     def is_leader(self, tp) -> bool:
         meta = self.meta.get(tp)
