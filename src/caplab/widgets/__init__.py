@@ -7,6 +7,7 @@ Example:
     >>> ClusterPanel(mode="cp", nodes=5, seed=1)       # doctest: +SKIP
 """
 
+from .bus_panel import BusPanel
 from .cluster_panel import ClusterPanel
 from .compare import CompareAndContrast, SideBySidePanel
 from .predict import Predict
@@ -14,4 +15,4 @@ from .replay import Action, ActionLog, replay
 from .staleness_panel import StalenessPanel
 
 __all__ = ["ClusterPanel", "SideBySidePanel", "CompareAndContrast", "StalenessPanel",
-           "ActionLog", "Action", "replay", "Predict"]
+           "ActionLog", "Action", "replay", "Predict", "BusPanel"]
