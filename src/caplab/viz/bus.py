@@ -198,21 +198,22 @@ def rabbit_view(topology: dict, *, title: str = "exchanges, bindings and queues"
                "line": {"color": GREY, "width": 2}, "hoverinfo": "skip"},
               {"type": "scatter", "mode": "text", "x": [m[0] for m in mids],
                "y": [m[1] for m in mids], "text": [f"key: {m[2] or '∅'}" for m in mids],
+               "textposition": "top center",
                "name": "binding key", "showlegend": False, "hoverinfo": "skip"},
               {"type": "scatter", "mode": "markers+text", "name": "exchange",
                "x": [0] * len(data["exchanges"]), "y": [e["y"] for e in data["exchanges"]],
                "text": [f"{e['name']} ({e['type']})" for e in data["exchanges"]],
                "textposition": "middle left",
                "marker": {"symbol": "diamond", "size": 22, "color": OKABE_ITO["orange"]}}]
-    labels = [f"{q['queue']} on {q['node']}: ready {_n(q['ready'])}, unacked "
-              f"{_n(q['unacked'])}, dead-lettered {q['dead_lettered']}, consumers "
+    labels = [f"{q['queue']} on {q['node']}<br>ready {_n(q['ready'])}, unacked "
+              f"{_n(q['unacked'])}<br>dead-lettered {q['dead_lettered']}, consumers "
               f"{q['consumers']}" for q in data["queues"]]
     traces.append({"type": "scatter", "mode": "markers+text", "name": "queue",
                    "x": [1] * len(data["queues"]), "y": [q["y"] for q in data["queues"]],
                    "text": labels, "textposition": "middle right",
                    "marker": {"symbol": "square", "size": 22, "color": OKABE_ITO["blue"]}})
     low = min([r["y"] for r in data["exchanges"] + data["queues"]], default=0)
-    layout = base_layout(title, xaxis={"visible": False, "range": [-1.2, 2.6]},
+    layout = base_layout(title, xaxis={"visible": False, "range": [-1.6, 3.0]},
                          yaxis={"visible": False, "range": [low - 0.8, 0.8]})
     return make_figure(traces, layout)
 
