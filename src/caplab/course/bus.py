@@ -235,7 +235,8 @@ def compare_buses(seed: int = 1, *, orders: int = 12, faults: Faults = Faults())
         v = run.verdicts
         rows.append({"bus": bus, "setup": GUARANTEES[bus], "published": run.published,
                      "acknowledged": run.acknowledged,
-                     "delivered": v["lost"].details["delivered"], "lost": v["lost"].details["count"],
+                     "delivered": v["lost"].details["delivered"],
+                     "lost": v["lost"].details["count"],
                      "duplicated": v["duplicated"].details["count"],
                      "reordered": v["reordered"].details["count"],
                      "balance": v["effect"].details["balance"],

@@ -185,12 +185,11 @@ class KafkaLog(System):
 
     # -- state for tests, checkers and views ---------------------------------------------------
     def _state(self, topic, p):
-        self.topic_options(topic)
         state = self.controller.state.get((topic, p))
-        if state is None:
-            last = self.topic_options(topic)["partitions"] - 1
-            raise ConfigError(f"partition must be in 0..{last}, got {p!r}")
-        return state
+        if state is not None:
+            return state         # the hot path (every produce and fetch): no dict copies
+        last = self.topic_options(topic)["partitions"] - 1   # an unknown topic raises here
+        raise ConfigError(f"partition must be in 0..{last}, got {p!r}")
 
     def leader(self, topic: str, p: int):
         """The partition's leader per the controller (None: offline)."""
