@@ -85,3 +85,13 @@ def test_the_comparison_of_the_notebook_seed():
     assert rows["nats"]["lost"] == 19
     assert (rows["jetstream"]["lost"], rows["jetstream"]["duplicated"],
             rows["jetstream"]["reordered"]) == (0, 1, 3)
+
+
+def test_section_6_auto_commit_loses_the_batch_and_commit_after_repeats_it():
+    """"Auto-commit, crash 60 ms after the burst: the batch is lost. Without auto-commit,
+    crashing 40 ms after the burst: the batch comes twice." (Kafka docs, "Message Delivery
+    Semantics".)"""
+    lost = bus.crash_mid_batch(auto_commit=True, wait_ms=60)
+    assert lost["lost"] == 5 and lost["duplicated"] == 0 and lost["acknowledged"] == 10
+    dup = bus.crash_mid_batch(auto_commit=False, wait_ms=40)
+    assert dup["lost"] == 0 and dup["duplicated"] == 5

@@ -28,7 +28,7 @@ from .kafka import KafkaLog
 from .nats import Nats
 from .rabbit import Broker
 
-__all__ = ["BUSES", "EVENTS", "Faults", "OrdersRun", "order_events", "run_orders"]
+__all__ = ["BUSES", "EVENTS", "Faults", "OrdersRun", "order_events", "run_orders", "normalise"]
 
 #: the buses, in the order tables show them
 BUSES = ("kafka", "rabbit", "nats", "jetstream")
@@ -190,8 +190,15 @@ def _nats(seed, plan_args, *, jetstream: bool):
 
 
 # -- one history shape for the checkers -------------------------------------------------------
-def _normalise(world_history, events_by_id, produce_ops, delivery_op) -> History:
-    """Rewrite publishes as ``produce`` and processed deliveries as ``poll`` of ``billing``."""
+def normalise(world_history, events_by_id, produce_ops, delivery_op) -> History:
+    """Rewrite a RabbitMQ or NATS history in the checkers' shape: publishes (ops in
+    ``produce_ops``) as ``produce`` of topic ``orders``, processed deliveries (``delivery_op``)
+    as ``poll`` of group ``billing``; ``events_by_id`` gives each message id's key and value.
+
+    Example:
+        >>> normalise([], {}, {"publish"}, "consume").records()
+        []
+    """
     h = History()
     for op in world_history:
         if op.op in produce_ops and op.outcome is not None:
@@ -245,7 +252,7 @@ def run_orders(bus: str, *, seed: int = 1, orders: int = 12, faults: Faults = Fa
         ids = {f"shop-{i}": e for i, e in enumerate(order_events(orders), 1)}
         produce_ops = {"publish", "js_publish"} if bus == "jetstream" else {"publish"}
         delivery = "consume" if bus == "rabbit" else "receive"
-        history = _normalise(system.history, ids, produce_ops, delivery)
+        history = normalise(system.history, ids, produce_ops, delivery)
     produced = [op for op in history if op.op == "produce"]
     verdicts = {"lost": check_lost(history, TOPIC, GROUP),
                 "duplicated": check_duplicated(history, TOPIC, GROUP),

@@ -22,7 +22,7 @@ from .check import check_duplicated, check_lost, check_reordered
 from .kafka import KafkaLog
 from .kafka.options import check_acks
 from .nats import Nats
-from .orders import GROUP, TOPIC, _normalise, order_events
+from .orders import GROUP, TOPIC, normalise, order_events
 from .rabbit import Broker
 
 __all__ = ["BusPlayground", "PLAYGROUND_BUSES", "SETTINGS"]
@@ -235,7 +235,7 @@ class BusPlayground:
         if self.bus == "kafka":
             return self.system.history
         delivery = "consume" if self.bus == "rabbit" else "receive"
-        return _normalise(self.system.history, self.events, {"publish"}, delivery)
+        return normalise(self.system.history, self.events, {"publish"}, delivery)
 
     def counters(self) -> dict:
         """Live counts: ``published``, ``acknowledged``, ``delivered`` (distinct), ``lost``

@@ -19,11 +19,12 @@ from ..bus.check import check_duplicated, check_effect, check_lost
 from ..bus.kafka import KafkaLog
 from ..bus.nats import Nats
 from ..bus.orders import BUSES, Faults, run_orders
+from ..bus.playground import BusPlayground
 from ..bus.rabbit import Broker
 
 __all__ = ["AcksFacts", "kafka_acks_1_loss", "kafka_not_enough_replicas", "CommitFacts",
            "kafka_commit_order", "RabbitAckFacts", "rabbit_consumer_crash", "nats_late_subscriber",
-           "BusComparison", "compare_buses", "GUARANTEES"]
+           "BusComparison", "compare_buses", "GUARANTEES", "crash_mid_batch"]
 
 
 @dataclass(frozen=True)
@@ -243,3 +244,30 @@ def compare_buses(seed: int = 1, *, orders: int = 12, faults: Faults = Faults())
                      "expected": v["effect"].details["expected"],
                      "exact": bool(v["effect"].valid)})
     return BusComparison(seed, orders, faults, tuple(rows), runs)
+
+
+def crash_mid_batch(seed: int = 1, *, auto_commit: bool, wait_ms: int) -> dict:
+    """Section 6's experiment on the panel's Kafka bus (:class:`caplab.bus.playground
+    .BusPlayground`): one consumer ``c3`` gets a burst of 10 events and crashes ``wait_ms``
+    later; ``c4`` takes over. With auto-commit (commit, then process) a crash while processing
+    loses the batch; committing after processing, a crash before the commit repeats it.
+
+    Returns:
+        the playground's counters after the run (``lost``, ``duplicated`` ...).
+
+    Example:
+        >>> crash_mid_batch(auto_commit=True, wait_ms=60)["lost"]
+        5
+    """
+    p = BusPlayground("kafka", seed=seed)
+    p.set_option("auto_commit", auto_commit)
+    p.stop_consumer("c1")
+    p.stop_consumer("c2")
+    p.start_consumer()
+    p.run_for(300)
+    p.produce_burst(10)
+    p.run_for(wait_ms)
+    p.crash_consumer("c3")
+    p.start_consumer()
+    p.run_for(900)
+    return p.counters()
