@@ -50,7 +50,7 @@ PUBLIC_API = {
         "ROLE_COLOURS", "OUTCOME_COLOURS", "NODE_COLOURS", "OKABE_ITO", "ROLE_ORDER"],
     "caplab.widgets": [
         "ClusterPanel", "SideBySidePanel", "CompareAndContrast", "StalenessPanel", "ActionLog",
-        "Action", "replay", "Predict", "TxnPanel", "MonitorPanel"],
+        "Action", "replay", "Predict", "TxnPanel", "MonitorPanel", "BusPanel"],
     "caplab.labkit": ["Exercise", "Outcome", "Incorrect", "CORRECT", "INCORRECT",
                       "NOT_ATTEMPTED"],
     "caplab.bus": [
@@ -82,7 +82,7 @@ PUBLIC_API = {
         "encode", "validate"],
     # packages of submodules: each name is a module, imported on use
     "caplab.labkit.labs": ["lab01", "lab02", "lab03", "lab04", "lab05", "lab06", "lab07",
-                           "lab08", "lab11", "lab12"],
+                           "lab08", "lab11", "lab12", "lab09"],
     "caplab.labkit.course": ["nb01", "nb02", "nb03", "nb04", "nb05", "nb06", "nb07"],
     "caplab.analyses.staleness": [
         "Legs", "PRESETS", "MAX_TRIALS", "visibility_times_ms", "t_visibility",

@@ -78,8 +78,9 @@ def check_lost(history, topic: str, group: str) -> CheckResult:
     for msg_id, op, _, p, offset, _, _ in acked:
         if msg_id not in delivered:
             lost.append(msg_id)
-            where = f"partition {p}, offset {offset}" if offset is not None else \
-                f"partition {p}, no offset (acks=0)"
+            where = (f"partition {p}, offset {offset}" if offset is not None else
+                     f"partition {p}, no offset (acks=0)" if p is not None else
+                     "a queue or subject: no offset")
             bad.append((op.id, f"{msg_id} acknowledged at {op.complete_ms} ms ({where}), "
                                f"never delivered to group {group!r}"))
     return _result("lost messages", bad, {"lost": tuple(lost), "acknowledged": len(acked),

@@ -18,10 +18,13 @@ from typing import Any
 from ..bus.check import check_duplicated, check_effect, check_lost
 from ..bus.kafka import KafkaLog
 from ..bus.nats import Nats
+from ..bus.orders import BUSES, Faults, run_orders
+from ..bus.playground import BusPlayground
 from ..bus.rabbit import Broker
 
 __all__ = ["AcksFacts", "kafka_acks_1_loss", "kafka_not_enough_replicas", "CommitFacts",
-           "kafka_commit_order", "RabbitAckFacts", "rabbit_consumer_crash", "nats_late_subscriber"]
+           "kafka_commit_order", "RabbitAckFacts", "rabbit_consumer_crash", "nats_late_subscriber",
+           "BusComparison", "compare_buses", "GUARANTEES", "crash_mid_batch"]
 
 
 @dataclass(frozen=True)
@@ -184,3 +187,87 @@ def nats_late_subscriber(seed: int = 1) -> dict:
             "received": [d["id"] for d in n.deliveries()],
             "request_outcome": request.outcome, "request_error": request.error,
             "request_latency_ms": request.latency_ms, "nats": n}
+
+
+#: what each bus is configured to promise in :func:`compare_buses`
+GUARANTEES = {
+    "kafka": "Kafka-like: 3 brokers, 3 partitions (RF 3, acks=all), commit after processing",
+    "rabbit": "RabbitMQ-like: 3 nodes, a quorum queue, persistent messages, manual ack",
+    "nats": "core NATS: 3 servers, a queue group, at-most-once",
+    "jetstream": "JetStream-like: a stream on s1 (one replica), explicit acks",
+}
+
+
+@dataclass(frozen=True)
+class BusComparison:
+    """The order-events workload on every bus: one row of checker verdicts per bus."""
+
+    seed: int
+    orders: int
+    faults: Any
+    rows: tuple
+    runs: dict = field(repr=False, compare=False)
+
+    def row(self, bus: str) -> dict:
+        """The row of ``bus`` (``kafka``, ``rabbit``, ``nats`` or ``jetstream``)."""
+        return next(r for r in self.rows if r["bus"] == bus)
+
+
+def compare_buses(seed: int = 1, *, orders: int = 12, faults: Faults = Faults()) -> \
+        BusComparison:
+    """The same order-events workload and the same two faults (consumer ``c1`` dies after
+    processing and before acknowledging; broker node 1 crashes) on the Kafka-like log, the
+    RabbitMQ-like broker, core NATS and a JetStream-like stream (:mod:`caplab.bus.orders`);
+    one row per bus with the checkers' counts.
+
+    Returns:
+        a :class:`BusComparison`; each row: ``bus``, ``setup``, ``published``,
+        ``acknowledged``, ``delivered`` (distinct events the consumers processed), ``lost``,
+        ``duplicated``, ``reordered`` (per order id), ``balance``,
+        ``expected`` (the exactly-once balance of the acknowledged payments), ``exact``.
+
+    Example:
+        >>> compare_buses(seed=1, orders=4).row("kafka")["lost"]
+        0
+    """
+    runs, rows = {}, []
+    for bus in BUSES:
+        run = runs[bus] = run_orders(bus, seed=seed, orders=orders, faults=faults)
+        v = run.verdicts
+        rows.append({"bus": bus, "setup": GUARANTEES[bus], "published": run.published,
+                     "acknowledged": run.acknowledged,
+                     "delivered": v["lost"].details["delivered"],
+                     "lost": v["lost"].details["count"],
+                     "duplicated": v["duplicated"].details["count"],
+                     "reordered": v["reordered"].details["count"],
+                     "balance": v["effect"].details["balance"],
+                     "expected": v["effect"].details["expected"],
+                     "exact": bool(v["effect"].valid)})
+    return BusComparison(seed, orders, faults, tuple(rows), runs)
+
+
+def crash_mid_batch(seed: int = 1, *, auto_commit: bool, wait_ms: int) -> dict:
+    """Section 6's experiment on the panel's Kafka bus (:class:`caplab.bus.playground
+    .BusPlayground`): one consumer ``c3`` gets a burst of 10 events and crashes ``wait_ms``
+    later; ``c4`` takes over. With auto-commit (commit, then process) a crash while processing
+    loses the batch; committing after processing, a crash before the commit repeats it.
+
+    Returns:
+        the playground's counters after the run (``lost``, ``duplicated`` ...).
+
+    Example:
+        >>> crash_mid_batch(auto_commit=True, wait_ms=60)["lost"]
+        5
+    """
+    p = BusPlayground("kafka", seed=seed)
+    p.set_option("auto_commit", auto_commit)
+    p.stop_consumer("c1")
+    p.stop_consumer("c2")
+    p.start_consumer()
+    p.run_for(300)
+    p.produce_burst(10)
+    p.run_for(wait_ms)
+    p.crash_consumer("c3")
+    p.start_consumer()
+    p.run_for(900)
+    return p.counters()

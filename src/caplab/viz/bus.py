@@ -1,4 +1,6 @@
-"""Views of message buses: a Kafka log as lanes of offsets, and consumer lag over time.
+"""Views of message buses: a Kafka log as lanes of offsets, a RabbitMQ broker as a graph of
+exchanges, bindings and queues, NATS subscriptions as a subject tree, consumer lag over time,
+and the checkers' verdicts on the same workload side by side.
 
 Pure functions from plain data (``KafkaLog.snapshot()``, ``caplab.bus.check.lag_over_time``)
 to plotly figures; nothing here touches a simulation. Each view has a ``*_data`` half (plain
@@ -16,7 +18,8 @@ from __future__ import annotations
 
 from ._common import GREY, OKABE_ITO, base_layout, make_figure
 
-__all__ = ["kafka_view", "kafka_view_data", "lag_curve"]
+__all__ = ["kafka_view", "kafka_view_data", "lag_curve", "bus_comparison_bars", "rabbit_view",
+           "rabbit_view_data", "nats_view", "nats_view_data", "bus_view"]
 
 REPLICA_STATES = {"leader": OKABE_ITO["blue"], "in sync": OKABE_ITO["sky blue"],
                   "out of sync": OKABE_ITO["orange"], "down": GREY}
@@ -123,3 +126,173 @@ def lag_curve(samples: list, *, title: str = "consumer lag"):
     layout = base_layout(title, xaxis={"title": {"text": "simulated time (ms)"}},
                          yaxis={"title": {"text": "lag (messages)"}, "rangemode": "tozero"})
     return make_figure(traces, layout)
+
+
+#: verdict -> (colour, bar pattern): the pattern tells them apart without colour
+VERDICT_STYLE = {"lost": (OKABE_ITO["vermilion"], ""), "duplicated": (OKABE_ITO["orange"], "/"),
+                 "reordered": (OKABE_ITO["reddish purple"], ".")}
+
+
+def bus_comparison_bars(rows, *, title: str = "the same order events on every bus"):
+    """Grouped bars: lost, duplicated and reordered messages per bus, with the end-to-end
+    balance against the exactly-once expectation written under each bus.
+
+    Args:
+        rows: dicts with ``bus``, ``lost``, ``duplicated``, ``reordered``, ``balance``,
+            ``expected`` (e.g. ``caplab.course.bus.compare_buses(...).rows``).
+
+    Example:
+        >>> fig = bus_comparison_bars([{"bus": "kafka", "lost": 0, "duplicated": 2,
+        ...                             "reordered": 0, "balance": 212, "expected": 198}])
+    """
+    labels = [f"{r['bus']}<br>balance {r['balance']} / {r['expected']}" for r in rows]
+    traces = []
+    for verdict, (colour, pattern) in VERDICT_STYLE.items():
+        traces.append({"type": "bar", "name": verdict, "x": labels,
+                       "y": [r[verdict] for r in rows], "text": [r[verdict] for r in rows],
+                       "textposition": "outside",
+                       "marker": {"color": colour, "pattern": {"shape": pattern}},
+                       "hovertemplate": [f"{r['bus']}: {r[verdict]} {verdict}<extra></extra>"
+                                         for r in rows]})
+    layout = base_layout(title, barmode="group",
+                         yaxis={"title": {"text": "messages"}, "rangemode": "tozero"},
+                         xaxis={"title": {"text": "bus (revenue balance / exactly-once)"}})
+    return make_figure(traces, layout)
+
+
+def rabbit_view_data(topology: dict) -> dict:
+    """Nodes and edges of the exchange -> queue graph from ``Broker.topology_records()``.
+
+    Exchanges with no binding are left out, except the default exchange, which routes to every
+    queue by name (AMQP 0-9-1). Returns ``{"exchanges": [{name, type, y}], "queues": [{queue,
+    ready, unacked, dead_lettered, consumers, node, y}], "edges": [{exchange, queue, key}]}``.
+    """
+    edges = [{"exchange": b["exchange"], "queue": b["queue"], "key": b["key"]}
+             for b in topology["bindings"]]
+    queues = [dict(q) for q in topology["queues"]]
+    edges += [{"exchange": "(default)", "queue": q["queue"], "key": q["queue"]} for q in queues]
+    bound = {e["exchange"] for e in edges}
+    types = {e["name"]: e["type"] for e in topology["exchanges"]}
+    types["(default)"] = "direct"
+    exchanges = [{"name": n, "type": types.get(n, "?")} for n in sorted(bound)]
+    for i, row in enumerate(exchanges):
+        row["y"] = -i
+    for i, row in enumerate(queues):
+        row["y"] = -i
+    return {"exchanges": exchanges, "queues": queues, "edges": edges}
+
+
+def rabbit_view(topology: dict, *, title: str = "exchanges, bindings and queues",
+                data: dict | None = None):
+    """Exchanges (left, diamonds) bound to queues (right, squares labelled with their ready,
+    unacknowledged and dead-lettered counts and consumers); each binding a line with its key."""
+    data = data or rabbit_view_data(topology)
+    ey = {e["name"]: e["y"] for e in data["exchanges"]}
+    qy = {q["queue"]: q["y"] for q in data["queues"]}
+    xs, ys, mids = [], [], []
+    for e in data["edges"]:
+        xs += [0, 1, None]
+        ys += [ey[e["exchange"]], qy[e["queue"]], None]
+        mids.append((0.5, (ey[e["exchange"]] + qy[e["queue"]]) / 2, e["key"]))
+    traces = [{"type": "scatter", "mode": "lines", "x": xs, "y": ys, "name": "binding",
+               "line": {"color": GREY, "width": 2}, "hoverinfo": "skip"},
+              {"type": "scatter", "mode": "text", "x": [m[0] for m in mids],
+               "y": [m[1] for m in mids], "text": [f"key: {m[2] or '∅'}" for m in mids],
+               "textposition": "top center",
+               "name": "binding key", "showlegend": False, "hoverinfo": "skip"},
+              {"type": "scatter", "mode": "markers+text", "name": "exchange",
+               "x": [0] * len(data["exchanges"]), "y": [e["y"] for e in data["exchanges"]],
+               "text": [f"{e['name']} ({e['type']})" for e in data["exchanges"]],
+               "textposition": "middle left",
+               "marker": {"symbol": "diamond", "size": 22, "color": OKABE_ITO["orange"]}}]
+    labels = [f"{q['queue']} on {q['node']}<br>ready {_n(q['ready'])}, unacked "
+              f"{_n(q['unacked'])}<br>dead-lettered {q['dead_lettered']}, consumers "
+              f"{q['consumers']}" for q in data["queues"]]
+    traces.append({"type": "scatter", "mode": "markers+text", "name": "queue",
+                   "x": [1] * len(data["queues"]), "y": [q["y"] for q in data["queues"]],
+                   "text": labels, "textposition": "middle right",
+                   "marker": {"symbol": "square", "size": 22, "color": OKABE_ITO["blue"]}})
+    low = min([r["y"] for r in data["exchanges"] + data["queues"]], default=0)
+    layout = base_layout(title, xaxis={"visible": False, "range": [-1.6, 3.0]},
+                         yaxis={"visible": False, "range": [low - 0.8, 0.8]})
+    return make_figure(traces, layout)
+
+
+def _n(value) -> str:
+    return "?" if value is None else str(value)
+
+
+def nats_view_data(subscriptions: list) -> dict:
+    """The subject tree from ``Nats.subscription_records()``: one node per pattern prefix
+    (``orders``, ``orders.>``), with the subscribers of each full pattern.
+
+    Returns ``{"nodes": [{path, token, depth, y, subscribers}], "edges": [(parent, child)]}``
+    where a subscriber is ``"client@server"`` (``"client@server [queue]"`` in a queue group).
+    """
+    subscribers: dict = {}
+    for s in subscriptions:
+        if s["pattern"].startswith("_INBOX."):
+            continue           # request-reply inboxes are not the application's subjects
+        who = f"{s['client']}@{s['server']}" + (f" [{s['queue']}]" if s["queue"] else "")
+        subscribers.setdefault(s["pattern"], []).append(who)
+    paths = set()
+    for pattern in subscribers:
+        tokens = pattern.split(".")
+        paths.update(".".join(tokens[:i]) for i in range(1, len(tokens) + 1))
+    nodes, edges = [], []
+    for y, path in enumerate(sorted(paths)):
+        depth = path.count(".")
+        nodes.append({"path": path, "token": path.rsplit(".", 1)[-1], "depth": depth,
+                      "y": -y, "subscribers": sorted(subscribers.get(path, []))})
+        if depth:
+            edges.append((path.rsplit(".", 1)[0], path))
+    return {"nodes": nodes, "edges": edges}
+
+
+def nats_view(subscriptions: list, *, title: str = "subjects and subscribers",
+              data: dict | None = None):
+    """The subject tree, one token per level (``*`` and ``>`` are tokens too), each pattern's
+    subscribers written beside it (queue group in brackets)."""
+    data = data or nats_view_data(subscriptions)
+    at = {n["path"]: (n["depth"], n["y"]) for n in data["nodes"]}
+    xs, ys = [], []
+    for parent, child in data["edges"]:
+        xs += [at[parent][0], at[child][0], None]
+        ys += [at[parent][1], at[child][1], None]
+    nodes = data["nodes"]
+    traces = [{"type": "scatter", "mode": "lines", "x": xs, "y": ys, "name": "subject",
+               "line": {"color": GREY, "width": 2}, "hoverinfo": "skip"},
+              {"type": "scatter", "mode": "markers+text", "name": "token",
+               "x": [n["depth"] for n in nodes], "y": [n["y"] for n in nodes],
+               "text": [n["token"] + ("   ← " + ", ".join(n["subscribers"])
+                                      if n["subscribers"] else "") for n in nodes],
+               "textposition": "middle right",
+               "marker": {"size": 16, "color": [OKABE_ITO["bluish green"] if n["subscribers"]
+                                                else GREY for n in nodes],
+                          "symbol": ["circle" if n["subscribers"] else "circle-open"
+                                     for n in nodes]}}]
+    width = max([n["depth"] for n in nodes], default=0)
+    low = min([n["y"] for n in nodes], default=0)
+    layout = base_layout(title if nodes else f"{title}: nobody subscribes",
+                         xaxis={"visible": False, "range": [-0.5, width + 3.5]},
+                         yaxis={"visible": False, "range": [low - 0.8, 0.8]})
+    return make_figure(traces, layout)
+
+
+#: snapshot kind -> the view that draws its data (see ``caplab.bus.playground``)
+BUS_VIEWS = {"kafka": lambda s: kafka_view(s["data"], s["topic"]),
+             "rabbit": lambda s: rabbit_view(s["data"], title=f"queues at {s['time_ms']} ms"),
+             "nats": lambda s: nats_view(s["data"], title=f"subjects at {s['time_ms']} ms")}
+
+
+def bus_view(snapshot: dict):
+    """The view of a bus playground's snapshot (``BusPlayground.snapshot()``): a Kafka log's
+    lanes, a broker's exchange/queue graph or a subject tree, by the snapshot's ``kind``.
+
+    Raises:
+        UnknownNameError: a kind with no view.
+    """
+    if snapshot["kind"] not in BUS_VIEWS:
+        from ..errors import UnknownNameError
+        raise UnknownNameError("bus view", snapshot["kind"], sorted(BUS_VIEWS))
+    return BUS_VIEWS[snapshot["kind"]](snapshot)

@@ -7,6 +7,7 @@ Example:
     >>> ClusterPanel(mode="cp", nodes=5, seed=1)       # doctest: +SKIP
 """
 
+from .bus_panel import BusPanel
 from .cluster_panel import ClusterPanel
 from .compare import CompareAndContrast, SideBySidePanel
 from .monitor_panel import MonitorPanel
@@ -16,4 +17,4 @@ from .staleness_panel import StalenessPanel
 from .txn_panel import TxnPanel
 
 __all__ = ["ClusterPanel", "SideBySidePanel", "CompareAndContrast", "StalenessPanel",
-           "ActionLog", "Action", "replay", "Predict", "TxnPanel", "MonitorPanel"]
+           "ActionLog", "Action", "replay", "Predict", "TxnPanel", "MonitorPanel", "BusPanel"]

@@ -93,6 +93,9 @@ class Broker(Endpoint):
         epoch = self.meta[tp][META_EPOCH]
         if not replica.epoch_starts or replica.epoch_starts[-1][0] < epoch:
             replica.epoch_starts.append((epoch, replica.log_end))
+        # Kafka (Partition.makeLeader): "we may need to increment high watermark since ISR
+        # could be down to 1": a leader alone in its ISR commits what it holds at once.
+        self._maybe_advance(tp)
 
     def is_leader(self, tp) -> bool:
         meta = self.meta.get(tp)
@@ -140,12 +143,15 @@ class Broker(Endpoint):
             return
         replica = self.replicas[tp]
         _, _, isr, _, min_isr = self.meta[tp]
-        members = set(isr) | set(self.pending_isr.get(tp, ()))   # Kafka's "maximal ISR"
         leo = self.follower_leo[tp]
         hw = replica.log_end
-        for b in members:
-            if b != self.name:
-                hw = min(hw, leo.get(b, 0))
+        name = self.name
+        for group in (isr, self.pending_isr.get(tp, ())):   # Kafka's "maximal ISR"
+            for b in group:
+                if b != name:
+                    end = leo.get(b, 0)
+                    if end < hw:
+                        hw = end
         if hw > replica.high_watermark:
             replica.high_watermark = hw
         waiting = self.waiting.get(tp)

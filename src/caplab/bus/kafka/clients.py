@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from ...world.client import Client
 from .messages import GroupHeartbeat, JoinGroup, LeaveGroup
+from .options import partition_for
 
 __all__ = ["Producer", "Consumer"]
 
@@ -60,22 +61,27 @@ class Producer(Client):
         without a key goes round robin over the partitions.
         """
         log = self.system
-        partitions = log.topic_options(topic)["partitions"]
+        topics = log.controller.topics
+        if topic not in topics:
+            log.topic_options(topic)          # raises UnknownNameError naming the topics
+        partitions = topics[topic]["partitions"]
         records = list(records)
         p = options.pop("partition", None)
         if p is None:
             key = records[0][0] if records else None
-            p = log.partition_of(topic, key) if key is not None else self._next_partition(
+            p = partition_for(key, partitions) if key is not None else self._next_partition(
                 topic, partitions)
         elif isinstance(p, bool) or not isinstance(p, int) or not 0 <= p < partitions:
             from ...errors import ConfigError
             raise ConfigError(f"partition must be in 0..{partitions - 1}, got {p!r}")
-        self.system.driver.validate_options("produce", dict(options))   # before ids are taken
-        batch = []
-        for key, value in records:
-            self.count += 1
-            batch.append((key, value, f"{self.name}-{self.count}"))
-        return self.invoke("produce", topic, tuple(batch), dict(options, partition=p))
+        # Ids are taken only once invoke() has accepted the options (it checks them before
+        # anything changes), so a refused produce leaves the count as it was.
+        n = self.count
+        batch = tuple((key, value, f"{self.name}-{n + i}")
+                      for i, (key, value) in enumerate(records, 1))
+        handle = self.invoke("produce", topic, batch, dict(options, partition=p))
+        self.count = n + len(batch)
+        return handle
 
     def _next_partition(self, topic, partitions) -> int:
         p = self.round_robin.get(topic, -1) + 1

@@ -159,14 +159,37 @@ class KafkaLog(System):
         client.join()
         return client
 
+    def elect_leaders(self, *, unclean: bool = True) -> list:
+        """The operator's ``kafka-leader-election.sh --election-type unclean`` (KIP-460): elect
+        a leader now for every offline partition, from any live replica if ``unclean`` (the
+        committed records it lacks are lost), else from the live ISR only.
+
+        Returns:
+            the ``(topic, partition)`` pairs that got a leader.
+
+        Example:
+            >>> log = KafkaLog(brokers=3, seed=1); log.create_topic("t")
+            >>> log.elect_leaders()
+            []
+        """
+        if not isinstance(unclean, bool):
+            raise ConfigError(f"unclean must be True or False, got {unclean!r}")
+        offline = [tp for tp, s in sorted(self.controller.state.items()) if s[0] is None]
+        saved = self.options["unclean_leader_election"]
+        self.options["unclean_leader_election"] = unclean
+        try:
+            self.controller._elect_offline()
+        finally:
+            self.options["unclean_leader_election"] = saved
+        return [tp for tp in offline if self.controller.state[tp][0] is not None]
+
     # -- state for tests, checkers and views ---------------------------------------------------
     def _state(self, topic, p):
-        self.topic_options(topic)
         state = self.controller.state.get((topic, p))
-        if state is None:
-            last = self.topic_options(topic)["partitions"] - 1
-            raise ConfigError(f"partition must be in 0..{last}, got {p!r}")
-        return state
+        if state is not None:
+            return state         # the hot path (every produce and fetch): no dict copies
+        last = self.topic_options(topic)["partitions"] - 1   # an unknown topic raises here
+        raise ConfigError(f"partition must be in 0..{last}, got {p!r}")
 
     def leader(self, topic: str, p: int):
         """The partition's leader per the controller (None: offline)."""

@@ -295,5 +295,5 @@ class NatsClient(Client):
         if outcome not in JS_OUTCOMES:
             raise ConfigError(f"a JetStream handler must return one of {JS_OUTCOMES}, got "
                               f"{outcome!r}")
-        if outcome != "ignore":
+        if outcome != "ignore" and self.up:   # a handler that died sends no ack
             self._send(js["server"], JsAck, msg.durable, msg.stream_seq, outcome == "nak")

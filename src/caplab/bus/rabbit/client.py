@@ -263,6 +263,8 @@ class Consumer(Client):
                               f"{outcome!r}")
         self.system.record_delivery(env.id, msg.queue, self.name, self.now, msg.redelivered,
                                     received_ms, outcome)
+        if not self.up:
+            return      # the handler's process died after its work, before acknowledging
         if not self.auto_ack:
             if outcome == "ack":
                 self.send(self.node, Ack(msg.tag, msg.delivery_tag))
