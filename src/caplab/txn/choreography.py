@@ -23,7 +23,7 @@ from ..errors import UnknownNameError
 from ..net.message import message
 from ..world.client import Driver
 from ..world.describe import Description, Role
-from .facade import TxnSystem, check_positive_ms
+from .facade import TxnSystem, check_positive_ms, check_quantities
 from .saga import CompensationFailed, Step
 from .saga_service import SagaService
 
@@ -238,6 +238,7 @@ class Choreography(TxnSystem):
         order = self._new_id("o", order)
         args = {"order": order, "customer": customer, "item": item, "qty": qty,
                 "amount": amount}
+        check_quantities(f"order {order}", args)
         handle = self._default_client().invoke("order", order, args, {})
         self._used.add(order)
         return handle.client.wait(handle)

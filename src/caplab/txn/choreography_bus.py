@@ -20,6 +20,8 @@ Example:
 from __future__ import annotations
 
 from ..bus.kafka import KafkaLog
+from ..errors import UnknownNameError
+from .facade import check_positive_ms
 
 __all__ = ["BusTransport", "TOPIC_PREFIX"]
 
@@ -93,5 +95,13 @@ class BusTransport:
 
     def crash_consumer_before_commit(self, service: str, down_ms: int) -> None:
         """Crash ``service``'s consumer after it next processes events and before it commits;
-        restart it ``down_ms`` later."""
+        restart it ``down_ms`` later.
+
+        Raises:
+            UnknownNameError / ConfigError: an unknown service, or ``down_ms`` not a whole
+                number > 0; nothing is planned.
+        """
+        if service not in self.services:
+            raise UnknownNameError("service", service, list(self.services))
+        check_positive_ms("down_ms", down_ms)
         self.crash_plan[service] = down_ms

@@ -14,7 +14,7 @@ from ..net.latency import Uniform
 from ..world.client import Driver
 from ..world.describe import Description, Option, Role
 from .domains import HOTEL_CITY
-from .facade import TxnSystem, check_positive_ms
+from .facade import TxnSystem, check_positive_ms, check_quantities
 from .saga import Orchestrator, OfferReply, StartSaga, Step
 from .seed import SeedOrchestrator
 
@@ -210,6 +210,7 @@ class Sagas(TxnSystem):
                 except (KeyError, TypeError) as exc:
                     raise ConfigError(f"step {i} ({step.name}) cannot use arguments {args!r}: "
                                       f"missing {exc}") from None
+                check_quantities(f"step {i} ({step.name})", args)
             if i < last_compensable and step.compensation is None:
                 raise ConfigError(f"step {i} ({step.name}) has no compensation; every step "
                                   f"before the pivot must say how it is undone")
