@@ -124,3 +124,19 @@ def test_two_hot_rows_at_two_services_deadlock_and_only_the_vote_timeout_breaks_
     assert check_atomicity(tpc).valid is True and check_invariants(tpc).valid is True
     calm = twopc_throughput(participants=3, latency_ms=5, transactions=300, seed=1)
     assert calm["aborted"] == 0       # constant latency: every prepare arrives in order
+
+
+def test_throughput_is_measured_against_participants_and_latency():
+    """One row per (participants, latency); more participants with one hot row do not slow a
+    round (the prepares go out in parallel), more latency does; a bad grid is refused."""
+    import pytest
+
+    from caplab.errors import ConfigError
+    from caplab.txn.measure import twopc_grid
+    rows = twopc_grid(participants=(2, 4), latencies=(2, 8), transactions=50, seed=1)
+    assert [(r["participants"], r["latency_ms"]) for r in rows] == [(2, 2), (2, 8), (4, 2),
+                                                                    (4, 8)]
+    assert [r["lock_held_mean_ms"] for r in rows] == [4, 16, 4, 16]
+    assert rows[0]["per_second"] == rows[2]["per_second"] > 3 * rows[1]["per_second"]
+    with pytest.raises(ConfigError, match="participants must be a non-empty list"):
+        twopc_grid(participants=())

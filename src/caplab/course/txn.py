@@ -20,10 +20,11 @@ from typing import Any
 
 from ..txn import Choreography, Sagas, TwoPhaseCommit, check_atomicity, check_invariants
 from ..txn.compare import compare_managers
+from ..txn.measure import twopc_grid
 
 __all__ = ["BlockingFacts", "twopc_blocking", "CompensationFacts", "saga_compensation",
            "managers_compared", "ForwardRecoveryFacts", "forward_recovery", "ChoreographyFacts",
-           "choreography_on_bus"]
+           "choreography_on_bus", "CostFacts", "twopc_cost"]
 
 
 @dataclass(frozen=True)
@@ -209,3 +210,34 @@ def choreography_on_bus(seed: int = 1, *, down_ms: int = 300) -> ChoreographyFac
         {n: s.duplicates for n, s in bus.services.items() if s.duplicates},
         len(reserves), bus.data() == clean["bus"].data(), check_atomicity(bus).valid,
         check_invariants(bus).valid, bus)
+
+
+@dataclass(frozen=True)
+class CostFacts:
+    """Two-phase commit measured: closed-loop orders for 1 to 4 participants and 1, 5 and 10
+    ms one-way latency. ``rows``: the figures of each run (see
+    :func:`caplab.txn.measure.twopc_throughput`); the rest is read off them."""
+
+    rows: list
+    held_is_two_latencies: bool
+    same_throughput_from_two: bool
+    hot_row_factor: float
+    latency_factor: float
+
+
+def twopc_cost(seed: int = 1, *, transactions: int = 100) -> CostFacts:
+    """What holding locks across services costs. Every order that charges the customer also
+    credits the shop's account, a row every transaction locks from its prepare to the
+    decision: two one-way latencies, whatever the number of participants (they are asked in
+    parallel). So throughput is about one over that hold time: it falls with the latency,
+    drops once payment (and its hot row) takes part, and does not fall further with a third
+    or fourth participant."""
+    rows = twopc_grid(participants=(1, 2, 3, 4), latencies=(1, 5, 10),
+                      transactions=transactions, seed=seed)
+    by = {(r["participants"], r["latency_ms"]): r for r in rows}
+    return CostFacts(
+        rows,
+        all(r["lock_held_mean_ms"] == 2 * r["latency_ms"] for r in rows),
+        all(len({by[(p, lat)]["per_second"] for p in (2, 3, 4)}) == 1 for lat in (1, 5, 10)),
+        round(by[(1, 5)]["per_second"] / by[(2, 5)]["per_second"], 1),
+        round(by[(3, 1)]["per_second"] / by[(3, 10)]["per_second"], 1))
