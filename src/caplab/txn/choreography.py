@@ -111,8 +111,11 @@ class ChoreoService(SagaService):
             elif attempt + 1 < self.retries:
                 self.set_timer(self.retry_ms, self._compensate, msg, key, comp, attempt + 1)
             else:
-                self.dead_letters.append(CompensationFailed(msg.order, msg.stage, self.name,
-                                                            comp, result.reason, self.now))
+                event = CompensationFailed(msg.order, msg.stage, self.name, comp,
+                                           result.reason, self.now)
+                self.dead_letters.append(event)
+                if self.transport is not None:
+                    self.transport.alerts.publish(event)
                 self._back(msg, msg.stage - 1, result.reason)
         self.run_local(key + ":c", comp, msg.args, done)
 
