@@ -140,3 +140,23 @@ def test_throughput_is_measured_against_participants_and_latency():
     assert rows[0]["per_second"] == rows[2]["per_second"] > 3 * rows[1]["per_second"]
     with pytest.raises(ConfigError, match="participants must be a non-empty list"):
         twopc_grid(participants=())
+
+
+def test_saga_violations_name_the_saga_the_services_and_the_event():
+    """A step after a failure, compensations out of order, a step run twice: each reason names
+    the saga, the step's service and action, and where it happened."""
+    s = Sagas(seed=1, manager="seed")
+    s.refuse("payment", "charge")
+    s.saga(s.order_steps("o1"))
+    s.run_for(500)
+    result = check_atomicity(s)
+    assert result.offending == ("s1",)
+    assert result.reasons == (
+        "s1: step 2 (inventory.reserve) ran after step 1 (payment.charge) failed at payment",
+        "s1: compensations ran in the order [0, 2, 3], not the reverse of the steps [3, 2, 0]: "
+        "it undid order.create_order first, at order")
+    twice = Sagas(seed=1)
+    twice.saga(twice.order_steps("o1"))
+    twice.service("payment").store.commit_writes("s1.1", {"paid:o1": 10}, twice.now)
+    assert check_atomicity(twice).reasons == (
+        "s1 step 1 ran 2 times at payment (key s1.1): not idempotent",)

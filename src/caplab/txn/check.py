@@ -160,8 +160,8 @@ def _saga_findings(rec, mine, dead) -> tuple[list, bool]:
     expected = sorted(order, key=lambda i: done[i][0], reverse=True)
     if order != expected:
         found.append(f"{rec.saga}: compensations ran in the order {order}, not the reverse "
-                     f"of the steps {expected} (first {names[order[0]]} at "
-                     f"{real_comps[order[0]][2]})")
+                     f"of the steps {expected}: it undid {names[order[0]]} first, at "
+                     f"{real_comps[order[0]][2]}")
     if not rec.finished:
         return found, True
     all_done = len(done) == len(rec.steps) and not real_comps
