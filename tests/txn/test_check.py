@@ -160,3 +160,23 @@ def test_saga_violations_name_the_saga_the_services_and_the_event():
     twice.service("payment").store.commit_writes("s1.1", {"paid:o1": 10}, twice.now)
     assert check_atomicity(twice).reasons == (
         "s1 step 1 ran 2 times at payment (key s1.1): not idempotent",)
+
+
+def test_broken_stock_and_money_name_the_commit_that_broke_them():
+    """A logged commit that takes stock below zero, or creates money, is named with its
+    service and time (the first one after which the invariant no longer held); the lost
+    update of two concurrent sagas is pinned on the overwriting step."""
+    from caplab.txn.isolation import lost_update_experiment
+    s = Sagas(seed=1)
+    s.service("inventory").store.commit_writes("t9", {"stock:apple": -1}, 7)
+    s.service("payment").store.commit_writes("t8", {"acct:bob": 1500}, 9)
+    result = check_invariants(s)
+    assert result.valid is False and result.offending == ("t8", "t9")
+    assert "stock of apple is negative (-1) at inventory (first broken by t9 at inventory, " \
+           "7 ms)" in result.reasons
+    assert any(r.startswith("money not conserved") and r.endswith("(first broken by t8 at "
+                                                                  "payment, 9 ms)")
+               for r in result.reasons)
+    lost = lost_update_experiment(sagas=5)["system"]
+    [reason] = check_invariants(lost).reasons
+    assert "not conserved" in reason and "first broken by s" in reason
