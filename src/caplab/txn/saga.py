@@ -9,8 +9,9 @@ Azure *Compensating Transaction*: a compensation can itself fail, so it is retri
 durable dead-letter list, and with ``Sagas(bus=True)`` the topic of :mod:`caplab.txn.alerts`).
 Azure *Saga*: steps after the *pivot* (the point of no return) are retried until they succeed.
 Forward recovery: a step with ``alternatives`` (another hotel in the same city) is offered to
-the customer, who accepts or declines; declining carries on compensating. Faults covered: step failures, compensation failures, lost messages
-(timeouts, resent with the same key), orchestrator crash and restart.
+the customer, who accepts or declines; declining carries on compensating. Faults covered:
+step failures, compensation failures, lost messages (timeouts, resent with the same key),
+orchestrator crash and restart.
 """
 
 from __future__ import annotations
