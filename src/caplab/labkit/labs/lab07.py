@@ -124,7 +124,7 @@ class SagaRun:
                 what.append(f"orchestrator crashes after '{crash}'")
             if saga in self.lost:
                 what.append(f"{self.lost[saga]}'s replies to the orchestrator lost (its step "
-                            f"ran, the manager never hears so)")
+                            f"ran, the manager never hears back)")
             lines.append(f"  {saga}: {', '.join(what)}")
         if self.error is not None:
             lines.append(f"  raised {type(self.error).__name__}: {self.error}")
