@@ -36,6 +36,19 @@ PLOTS = """() => {
 }"""
 
 
+# At a laptop's 1366 px: nothing of the panel sticks out on the right or scrolls sideways.
+FIT = """() => {
+  const panel = document.querySelector('.caplab-panel');
+  const parts = [panel, ...panel.querySelectorAll('.js-plotly-plot, table, button, select')];
+  const edge = panel.getBoundingClientRect().right;
+  const wide = Array.from(panel.querySelectorAll('*'))
+      .filter(el => el.getBoundingClientRect().right > edge + 0.5)
+      .slice(0, 5).map(el => el.className + ' ' + Math.round(el.getBoundingClientRect().right));
+  return {width: window.innerWidth, overflow: panel.scrollWidth - panel.clientWidth,
+          rights: parts.map(el => el.getBoundingClientRect().right), edge, wide};
+}"""
+
+
 def _wait(page, condition, timeout_ms=60_000):
     try:
         page.wait_for_function(f"() => {{ const g = ({PLOTS})(); return g && ({condition}); }}",
@@ -49,7 +62,7 @@ def _wait(page, condition, timeout_ms=60_000):
 
 def test_txn_panel_runs_2pc_then_a_saga_in_jupyterlab(page, lab_server, artifacts_dir):
     """2PC after the votes: aborted, failure starred, locks drawn; saga with the seed manager:
-    redrawn in place, its checks violated."""
+    redrawn in place, its checks violated; at 1366x768 nothing sticks out on the right."""
     page.set_viewport_size({"width": 1600, "height": 1600})
     collect_console(page)
     (lab_server["root"] / "notebooks" / "txn_panel_probe.ipynb").write_text(
@@ -63,4 +76,10 @@ def test_txn_panel_runs_2pc_then_a_saga_in_jupyterlab(page, lab_server, artifact
     after = _wait(page, "g.seq.includes('seed manager') && g.violated > 0")
     assert after["outcome"] == "compensated" and "seed manager" in after["locks"]
     page.screenshot(path=str(artifacts_dir / "lab-txn-panel.png"), full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.wait_for_timeout(800)          # plotly autosizes on resize
+    page.screenshot(path=str(artifacts_dir / "lab-txn-panel-1366x768.png"))
+    fit = page.evaluate(FIT)
+    assert fit["overflow"] <= 1, (fit["wide"], fit["overflow"])
+    assert all(right <= fit["width"] + 1 for right in fit["rights"]), fit
     assert_no_page_errors(page)

@@ -50,6 +50,13 @@ class NeverCompensates(lab07.SagaManager):
         self.finish(rec)
 
 
+class IgnoresMaybe(lab07.ReferenceManager):
+    def step_failed(self, rec, index, reason, *, maybe=False):
+        rec.failed.append((index, reason))
+        self.log(rec, "step_failed", index, reason)
+        self.begin_compensation(rec)        # a step that may have run is never undone
+
+
 class ForgetsTheState(lab07.ReferenceManager):
     def begin_compensation(self, rec):
         rec.to_compensate = list(reversed(rec.done))
@@ -66,6 +73,11 @@ def test_the_reference_is_correct_and_the_runs_fail_and_crash():
                if e[1] == "resume"]
     assert states.count("compensated") >= 10 and states.count("completed") >= 5
     assert len(resumed) >= 6
+    lost = [r for r in runs if r.lost]
+    assert len(lost) == len(runs)           # each run has a step whose answers are lost
+    maybe = [e for r in runs for rec in r.system.records.values() for e in rec.events
+             if e[1] == "step_failed" and "may have run" in e[3]]
+    assert len(maybe) >= len(runs)
 
 
 def test_the_library_orchestrator_is_correct_too():
@@ -80,8 +92,9 @@ def test_the_library_orchestrator_is_correct_too():
     (CompensatesTheFailedStep, ("was refused at", "compensated it anyway")),
     (NeverCompensates, ("never compensated",)),
     (ForgetsTheState, ("never finished", "rec.state = 'compensating'")),
+    (IgnoresMaybe, ("done and never compensated",)),
 ], ids=["seed", "forward-order", "carry-on", "compensate-failed", "no-compensation",
-        "stuck"])
+        "stuck", "ignores-maybe"])
 def test_known_wrong_managers_are_incorrect(answer, words):
     """Each wrong manager fails with the finding in words, a seed and the replay call."""
     outcome = lab07.q1.check(answer)

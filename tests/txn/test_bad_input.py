@@ -144,3 +144,41 @@ def test_a_saga_on_a_crashed_orchestrator_and_other_bad_calls_are_refused():
         s.saga(s.order_steps("o1"))
     assert _snapshot(s) == before
     assert s.service("payment").refusals == {} and s.orchestrator.crash_plan == {}
+
+
+@pytest.mark.parametrize("make, needle", [
+    (lambda: TwoPhaseCommit(seed=1), r"order\.create_order: amount must be .* > 0, got -5"),
+    (lambda: Sagas(seed=1), r"step 0 \(order\.create_order\): amount must be .* > 0, got -5"),
+], ids=["2pc", "saga"])
+def test_a_negative_amount_or_quantity_is_refused_unchanged(make, needle):
+    """A charge of -5 would pay the customer and a reservation of -2 would restock: both are
+    refused by name before anything is sent, the state unchanged."""
+    system = make()
+    before = _snapshot(system)
+    with pytest.raises(ConfigError, match=needle):
+        if isinstance(system, Sagas):
+            system.saga(system.order_steps("o1", amount=-5))
+        else:
+            system.transaction(system.place_order("o1", amount=-5))
+    with pytest.raises(ConfigError, match="qty must be a whole number > 0, got 0"):
+        if isinstance(system, Sagas):
+            system.saga(system.order_steps("o1", qty=0))
+        else:
+            system.transaction(system.place_order("o1", qty=0))
+    assert _snapshot(system) == before
+
+
+def test_choreography_refuses_bad_orders_and_bad_consumer_crashes():
+    """A negative quantity, an unknown service or a zero down time: refused by name, nothing
+    planned or sent."""
+    from caplab.txn import Choreography
+    c = Choreography(seed=1, transport="bus")
+    before = _snapshot(c)
+    with pytest.raises(ConfigError, match="qty must be a whole number > 0, got -2"):
+        c.place_order("o1", qty=-2)
+    with pytest.raises(UnknownNameError, match="'bank'"):
+        c.bus.crash_consumer_before_commit("bank", 100)
+    with pytest.raises(ConfigError, match="down_ms"):
+        c.bus.crash_consumer_before_commit("payment", 0)
+    assert c.bus.crash_plan == {} and _snapshot(c) == before
+    assert c.place_order("o1").ok

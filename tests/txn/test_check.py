@@ -124,3 +124,59 @@ def test_two_hot_rows_at_two_services_deadlock_and_only_the_vote_timeout_breaks_
     assert check_atomicity(tpc).valid is True and check_invariants(tpc).valid is True
     calm = twopc_throughput(participants=3, latency_ms=5, transactions=300, seed=1)
     assert calm["aborted"] == 0       # constant latency: every prepare arrives in order
+
+
+def test_throughput_is_measured_against_participants_and_latency():
+    """One row per (participants, latency); more participants with one hot row do not slow a
+    round (the prepares go out in parallel), more latency does; a bad grid is refused."""
+    import pytest
+
+    from caplab.errors import ConfigError
+    from caplab.txn.measure import twopc_grid
+    rows = twopc_grid(participants=(2, 4), latencies=(2, 8), transactions=50, seed=1)
+    assert [(r["participants"], r["latency_ms"]) for r in rows] == [(2, 2), (2, 8), (4, 2),
+                                                                    (4, 8)]
+    assert [r["lock_held_mean_ms"] for r in rows] == [4, 16, 4, 16]
+    assert rows[0]["per_second"] == rows[2]["per_second"] > 3 * rows[1]["per_second"]
+    with pytest.raises(ConfigError, match="participants must be a non-empty list"):
+        twopc_grid(participants=())
+
+
+def test_saga_violations_name_the_saga_the_services_and_the_event():
+    """A step after a failure, compensations out of order, a step run twice: each reason names
+    the saga, the step's service and action, and where it happened."""
+    s = Sagas(seed=1, manager="seed")
+    s.refuse("payment", "charge")
+    s.saga(s.order_steps("o1"))
+    s.run_for(500)
+    result = check_atomicity(s)
+    assert result.offending == ("s1",)
+    assert result.reasons == (
+        "s1: step 2 (inventory.reserve) ran after step 1 (payment.charge) failed at payment",
+        "s1: compensations ran in the order [0, 2, 3], not the reverse of the steps [3, 2, 0]: "
+        "it undid order.create_order first, at order")
+    twice = Sagas(seed=1)
+    twice.saga(twice.order_steps("o1"))
+    twice.service("payment").store.commit_writes("s1.1", {"paid:o1": 10}, twice.now)
+    assert check_atomicity(twice).reasons == (
+        "s1 step 1 ran 2 times at payment (key s1.1): not idempotent",)
+
+
+def test_broken_stock_and_money_name_the_commit_that_broke_them():
+    """A logged commit that takes stock below zero, or creates money, is named with its
+    service and time (the first one after which the invariant no longer held); the lost
+    update of two concurrent sagas is pinned on the overwriting step."""
+    from caplab.txn.isolation import lost_update_experiment
+    s = Sagas(seed=1)
+    s.service("inventory").store.commit_writes("t9", {"stock:apple": -1}, 7)
+    s.service("payment").store.commit_writes("t8", {"acct:bob": 1500}, 9)
+    result = check_invariants(s)
+    assert result.valid is False and result.offending == ("t8", "t9")
+    assert "stock of apple is negative (-1) at inventory (first broken by t9 at inventory, " \
+           "7 ms)" in result.reasons
+    assert any(r.startswith("money not conserved") and r.endswith("(first broken by t8 at "
+                                                                  "payment, 9 ms)")
+               for r in result.reasons)
+    lost = lost_update_experiment(sagas=5)["system"]
+    [reason] = check_invariants(lost).reasons
+    assert "not conserved" in reason and "first broken by s" in reason

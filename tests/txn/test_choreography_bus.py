@@ -63,3 +63,44 @@ def test_same_seed_same_bus_run():
     a, _ = _run("bus", crash="inventory", seed=4)
     b, _ = _run("bus", crash="inventory", seed=4)
     assert [e.describe() for e in a.sim.trace.events] == [e.describe() for e in b.sim.trace.events]
+
+
+def test_a_compensation_that_keeps_failing_is_published_on_the_bus():
+    """Azure, Compensating Transaction: a compensation that cannot complete is handed to a
+    person. The refund fails every time: besides the durable dead-letter list, the event is on
+    the log's saga.compensation-failed topic, keyed by the order, where an operators' consumer
+    reads it; the saga ends compensation_failed and the checker accepts it."""
+    from caplab.txn.alerts import ALERT_TOPIC
+    c = Choreography(seed=1, transport="bus")
+    c.refuse("shipping", "schedule")
+    c.refuse("payment", "refund", times=None)
+    ops = c.bus.alerts.consumer("ops")
+    result = c.place_order("o1")
+    c.run_for(1000)
+    assert result.outcome == "info" and result.error.startswith("compensation_failed")
+    [event] = c.dead_letters
+    polled = ops.poll().value
+    assert [(key, value) for _, _, _, key, value in polled] == [("o1", event)]
+    assert (event.service, event.action) == ("payment", "refund")
+    assert ALERT_TOPIC in c.bus.log.topics
+    assert check_atomicity(c).valid is True
+
+
+def test_the_orchestrator_publishes_compensation_failed_on_the_bus_too():
+    """Sagas(bus=True): the orchestrator's CompensationFailed goes to the same topic; without a
+    bus there is only the list; a non-boolean bus is refused by name."""
+    import pytest as _pytest
+
+    from caplab.errors import ConfigError
+    from caplab.txn import Sagas
+    s = Sagas(seed=1, bus=True)
+    s.refuse("inventory", "reserve")
+    s.refuse("payment", "refund", times=None)
+    ops = s.alerts.consumer("ops")
+    s.saga(s.order_steps("o1"))
+    s.run_for(500)
+    assert [value for *_, value in ops.poll().value] == s.dead_letters
+    assert s.records["s1"].state == "compensation_failed" and check_atomicity(s).valid
+    assert Sagas(seed=1).alerts is None
+    with _pytest.raises(ConfigError, match="bus must be True or False, got 'yes'"):
+        Sagas(seed=1, bus="yes")

@@ -40,6 +40,24 @@ def test_a_no_vote_aborts_everywhere_and_leaves_no_trace():
     assert check_atomicity(tpc).valid is True
 
 
+def test_presumed_abort_logs_nothing_and_abort_notices_are_not_acknowledged():
+    """Presumed abort (JBoss transactions, "About the Presumed-Abort Optimization"): an abort
+    is not logged and the notice to the participants is only a courtesy, so it needs no
+    acknowledgement; a commit is logged and acknowledged by every participant."""
+    tpc = _system()
+    tpc.refuse("inventory", "reserve")
+    assert tpc.transaction(tpc.place_order("o1")).outcome == "fail"
+    tpc.run_for(100)
+    assert tpc.coordinator.decisions == {} and tpc.coordinator.active == {}
+    acks = [e for e in tpc.sim.trace.events if e.kind == "send" and "Ack(" in e.describe()]
+    assert acks == []
+    assert tpc.transaction(tpc.place_order("o2")).ok
+    tpc.run_for(100)
+    acks = [e.node for e in tpc.sim.trace.events if e.kind == "send" and "Ack(" in e.describe()]
+    assert sorted(acks) == ["inventory", "order", "payment"]
+    assert "t2" in tpc.coordinator.decisions and "t2" in tpc.coordinator.ended
+
+
 def test_a_missing_vote_times_out_and_aborts():
     """A participant cut off from the coordinator never votes: the vote timeout aborts the
     transaction (dslabs/dsviz: any NO or a vote timeout means ABORT)."""

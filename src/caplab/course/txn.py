@@ -1,9 +1,10 @@
 """Scenarios of notebook 07 (transactions across services): two-phase commit blocking behind a
 crashed coordinator and recovering by presumed abort; a saga compensating in reverse order; the
-source notes' seed manager against the correct one; forward recovery with another hotel.
+source notes' seed manager against the correct one; forward recovery with another hotel; the
+same order choreographed by events, by direct messages and on the Kafka-like log.
 
 Each function builds a fresh seeded system from :mod:`caplab.txn`, runs one story and returns
-its facts as a frozen dataclass (with the system, for drawing); ``tests/course/test_txn.py``
+its facts as a frozen dataclass (with the system, for drawing); ``tests/course/test_txn_course.py``
 asserts them.
 
 Example:
@@ -17,11 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..txn import Sagas, TwoPhaseCommit, check_atomicity, check_invariants
+from ..txn import Choreography, Sagas, TwoPhaseCommit, check_atomicity, check_invariants
 from ..txn.compare import compare_managers
+from ..txn.measure import twopc_grid
 
 __all__ = ["BlockingFacts", "twopc_blocking", "CompensationFacts", "saga_compensation",
-           "managers_compared", "ForwardRecoveryFacts", "forward_recovery"]
+           "managers_compared", "ForwardRecoveryFacts", "forward_recovery", "ChoreographyFacts",
+           "choreography_on_bus", "CostFacts", "twopc_cost"]
 
 
 @dataclass(frozen=True)
@@ -140,3 +143,101 @@ def forward_recovery(seed: int = 1, *, accept: bool = True) -> ForwardRecoveryFa
     return ForwardRecoveryFacts(accept, r.outcome, s.service("hotel").store.get("room:H2:101"),
                                 s.service("flight").store.get("seat:F1:1A"), compensated,
                                 check_atomicity(s).valid, s)
+
+
+@dataclass(frozen=True)
+class ChoreographyFacts:
+    """The order saga without a manager: events between the services, two ways.
+
+    ``direct_*``: events as direct messages (at most once), the one from payment to inventory
+    lost. ``bus_*``: events on the Kafka-like log, inventory's consumer crashing after it
+    handled its event and before it committed its offset. ``clean_*``: no fault.
+    """
+
+    clean_direct_ms: int
+    clean_bus_ms: int
+    direct_outcome: str
+    direct_charged: Any
+    direct_reserved: Any
+    direct_atomic: bool | None
+    bus_outcome: str
+    redelivered: int
+    duplicates: dict
+    reserve_commits: int
+    bus_same_rows: bool
+    bus_atomic: bool | None
+    bus_invariants: bool | None
+    system: Any = field(repr=False, compare=False)
+
+
+def _settle_ms(c) -> int:
+    op = next(op for op in c.history.ops if op.op == "order")
+    return op.complete_ms - op.invoke_ms
+
+
+def choreography_on_bus(seed: int = 1, *, down_ms: int = 300) -> ChoreographyFacts:
+    """The same order choreographed by direct messages and on the bus, each with its fault.
+
+    Direct messages are sent once: the event from payment to inventory is lost, the order
+    stays charged and not reserved, and nobody notices (there is no manager to time out).
+    On the log, inventory's consumer handles its event and crashes before committing its
+    offset: the event is delivered again (Kafka: commit after processing is at-least-once),
+    and inventory, remembering the events it handled (microservices.io *Idempotent
+    Consumer*), reserves once. microservices.io *Saga*: in choreography "each local
+    transaction publishes domain events that trigger local transactions in other services".
+    """
+    clean = {}
+    for transport in ("direct", "bus"):
+        c = Choreography(seed=seed, transport=transport)
+        c.place_order("o1")
+        c.run_for(1500)
+        clean[transport] = c
+    lost = Choreography(seed=seed)
+    lost.world.network.set_loss(1.0, src="payment", dst="inventory")
+    r_lost = lost.place_order("o1")
+    lost.run_for(5000)
+    bus = Choreography(seed=seed, transport="bus")
+    bus.bus.crash_consumer_before_commit("inventory", down_ms)
+    r_bus = bus.place_order("o1")
+    bus.run_for(1500)
+    reserves = [e for e in bus.service("inventory").store.log
+                if e[2] == "commit" and e[3] == "o1.2"]
+    return ChoreographyFacts(
+        _settle_ms(clean["direct"]), _settle_ms(clean["bus"]), r_lost.outcome,
+        lost.service("payment").store.get("paid:o1"),
+        lost.service("inventory").store.get("reserved:o1:apple"),
+        check_atomicity(lost).valid, r_bus.outcome, bus.bus.redelivered,
+        {n: s.duplicates for n, s in bus.services.items() if s.duplicates},
+        len(reserves), bus.data() == clean["bus"].data(), check_atomicity(bus).valid,
+        check_invariants(bus).valid, bus)
+
+
+@dataclass(frozen=True)
+class CostFacts:
+    """Two-phase commit measured: closed-loop orders for 1 to 4 participants and 1, 5 and 10
+    ms one-way latency. ``rows``: the figures of each run (see
+    :func:`caplab.txn.measure.twopc_throughput`); the rest is read off them."""
+
+    rows: list
+    held_is_two_latencies: bool
+    same_throughput_from_two: bool
+    hot_row_factor: float
+    latency_factor: float
+
+
+def twopc_cost(seed: int = 1, *, transactions: int = 100) -> CostFacts:
+    """What holding locks across services costs. Every order that charges the customer also
+    credits the shop's account, a row every transaction locks from its prepare to the
+    decision: two one-way latencies, whatever the number of participants (they are asked in
+    parallel). So throughput is about one over that hold time: it falls with the latency,
+    drops once payment (and its hot row) takes part, and does not fall further with a third
+    or fourth participant."""
+    rows = twopc_grid(participants=(1, 2, 3, 4), latencies=(1, 5, 10),
+                      transactions=transactions, seed=seed)
+    by = {(r["participants"], r["latency_ms"]): r for r in rows}
+    return CostFacts(
+        rows,
+        all(r["lock_held_mean_ms"] == 2 * r["latency_ms"] for r in rows),
+        all(len({by[(p, lat)]["per_second"] for p in (2, 3, 4)}) == 1 for lat in (1, 5, 10)),
+        round(by[(1, 5)]["per_second"] / by[(2, 5)]["per_second"], 1),
+        round(by[(3, 1)]["per_second"] / by[(3, 10)]["per_second"], 1))

@@ -160,8 +160,8 @@ def _saga_findings(rec, mine, dead) -> tuple[list, bool]:
     expected = sorted(order, key=lambda i: done[i][0], reverse=True)
     if order != expected:
         found.append(f"{rec.saga}: compensations ran in the order {order}, not the reverse "
-                     f"of the steps {expected} (first {names[order[0]]} at "
-                     f"{real_comps[order[0]][2]})")
+                     f"of the steps {expected}: it undid {names[order[0]]} first, at "
+                     f"{real_comps[order[0]][2]}")
     if not rec.finished:
         return found, True
     all_done = len(done) == len(rec.steps) and not real_comps
@@ -214,8 +214,17 @@ def check_atomicity(system) -> CheckResult:
 
 
 # -- business invariants ---------------------------------------------------------------------
-def _final_invariants(domain, data, reasons) -> None:
+def _final_invariants(domain, data, reasons, causes, offending) -> None:
+    """Stock and money at the end; ``causes`` (from :func:`_replay`) names the first commit
+    that broke each, when a logged commit did (a row changed by hand has no cause)."""
     initial = domain.initial
+
+    def by(what):
+        cause = causes.get(what)
+        if cause is None:
+            return ""
+        offending.append(cause[0])
+        return f" (first broken by {cause[0]} at {cause[1]}, {cause[2]} ms)"
     if "inventory" in data:
         inv = data["inventory"]
         for row, start in sorted(initial["inventory"].items()):
@@ -224,29 +233,68 @@ def _final_invariants(domain, data, reasons) -> None:
             reserved = sum(v or 0 for k, v in inv.items()
                            if k.startswith("reserved:") and k.endswith(f":{item}"))
             if now < 0:
-                reasons.append(f"stock of {item} is negative ({now}) at inventory")
+                reasons.append(f"stock of {item} is negative ({now}) at inventory"
+                               + by(f"negative:{item}"))
             if now + reserved != start:
                 reasons.append(f"stock of {item} not conserved at inventory: {now} on the shelf"
-                               f" + {reserved} reserved != {start}")
+                               f" + {reserved} reserved != {start}" + by(f"stock:{item}"))
     if "payment" in data:
         accounts = {k: v for k, v in data["payment"].items() if k.startswith("acct:")}
         total, start = sum(accounts.values()), sum(initial["payment"].values())
         if total != start:
             reasons.append(f"money not conserved at payment: accounts sum to {total}, "
-                           f"started at {start}")
+                           f"started at {start}" + by("money"))
         for k, v in sorted(accounts.items()):
             if v < 0:
-                reasons.append(f"{k} is negative ({v}) at payment")
+                reasons.append(f"{k} is negative ({v}) at payment" + by(f"negative:{k}"))
 
 
-def _replay(system, over_time: bool, reasons, offending) -> None:
-    """Apply every committed write in log order: double sales and, for sagas, shipments."""
+def _tally(totals, row, old, new) -> None:
+    """Keep ``totals`` (item -> on the shelf + reserved; "money" -> sum of the accounts) up to
+    date as ``row`` goes from ``old`` to ``new``: linear in the log, however long it is."""
+    kind = row.split(":", 1)[0]
+    if kind in ("stock", "reserved"):
+        key = "held:" + row.rsplit(":", 1)[1]
+    elif kind == "acct":
+        key = "money"
+    else:
+        return
+    totals[key] = totals.get(key, 0) + (new or 0) - (old or 0)
+
+
+def _first_breaks(totals, writes, cause, start, causes) -> None:
+    """Record the first commit after which stock or money is negative or not conserved."""
+    for row, value in writes:
+        kind = row.split(":", 1)[0]
+        if kind in ("stock", "acct") and isinstance(value, int) and value < 0:
+            causes.setdefault("negative:" + (row.split(":", 1)[1] if kind == "stock" else row),
+                              cause)
+        if kind in ("stock", "reserved"):
+            item = row.rsplit(":", 1)[1]
+            if item in start and totals.get("held:" + item, 0) != start[item]:
+                causes.setdefault(f"stock:{item}", cause)
+        if kind == "acct" and totals.get("money", 0) != start["money"]:
+            causes.setdefault("money", cause)
+
+
+def _replay(system, over_time: bool, reasons, offending) -> dict:
+    """Apply every committed write in log order: double sales and, for sagas, shipments.
+    Returns the first commit that broke stock or money (what -> (txid, service, time_ms))."""
     entries = []
     for name, svc in system.services.items():
         for time_ms, seq, kind, txid, writes in svc.store.log:
             if kind in ("commit", "commit_prepared") and writes:
                 entries.append((seq, time_ms, name, txid, writes))
     state: dict = {}
+    for rows in system.domain.initial.values():
+        state.update(rows)      # row names differ between services (stock:, acct:, seat: ...)
+    totals: dict = {}
+    for row, value in state.items():
+        _tally(totals, row, None, value)
+    start = {k[5:]: v for k, v in totals.items() if k.startswith("held:")}
+    start["money"] = totals.get("money", 0)
+    causes: dict = {}
+    sold: set = set()           # seats, rooms and cars some commit has given away
     reported: set = set()       # an order already found broken (report its first cause only)
     reserved: dict = {}         # order -> item -> quantity (an index, so the replay is linear)
     for seq, time_ms, service, txid, writes in sorted(entries):
@@ -256,15 +304,19 @@ def _replay(system, over_time: bool, reasons, offending) -> None:
                 reserved.setdefault(order, {})[item] = value
             kind = row.split(":", 1)[0]
             if kind in ("seat", "room", "car") and value is not None:
-                holder = state.get(row)
+                holder = state.get(row) if row in sold else None
+                sold.add(row)
                 if holder is not None and holder != value:
                     offending.append(txid)
                     reasons.append(f"{row} sold twice: to {holder}, then to {value} by {txid} "
                                    f"at {service} ({time_ms} ms)")
+            _tally(totals, row, state.get(row), value)
             state[row] = value
+        _first_breaks(totals, writes, (txid, service, time_ms), start, causes)
         if over_time:
             _shipment_rule(state, reserved, writes, (txid, service, time_ms), reasons,
                            offending, reported)
+    return causes
 
 
 def _shipment_rule(state, reserved, writes, cause, reasons, offending, reported) -> None:
@@ -297,8 +349,8 @@ def check_invariants(system, *, over_time: bool | None = None) -> CheckResult:
         over_time = not hasattr(system, "coordinator")
     reasons: list = []
     offending: list = []
-    _final_invariants(system.domain, system.data(), reasons)
-    _replay(system, over_time, reasons, offending)
+    causes = _replay(system, over_time, reasons, offending)
+    _final_invariants(system.domain, system.data(), reasons, causes, offending)
     return CheckResult("business invariants", not reasons, sorted(set(offending)), reasons,
                        {"over_time": over_time})
 

@@ -23,7 +23,7 @@ from ..errors import UnknownNameError
 from ..net.message import message
 from ..world.client import Driver
 from ..world.describe import Description, Role
-from .facade import TxnSystem, check_positive_ms
+from .facade import TxnSystem, check_positive_ms, check_quantities
 from .saga import CompensationFailed, Step
 from .saga_service import SagaService
 
@@ -111,8 +111,11 @@ class ChoreoService(SagaService):
             elif attempt + 1 < self.retries:
                 self.set_timer(self.retry_ms, self._compensate, msg, key, comp, attempt + 1)
             else:
-                self.dead_letters.append(CompensationFailed(msg.order, msg.stage, self.name,
-                                                            comp, result.reason, self.now))
+                event = CompensationFailed(msg.order, msg.stage, self.name, comp,
+                                           result.reason, self.now)
+                self.dead_letters.append(event)
+                if self.transport is not None:
+                    self.transport.alerts.publish(event)
                 self._back(msg, msg.stage - 1, result.reason)
         self.run_local(key + ":c", comp, msg.args, done)
 
@@ -238,6 +241,7 @@ class Choreography(TxnSystem):
         order = self._new_id("o", order)
         args = {"order": order, "customer": customer, "item": item, "qty": qty,
                 "amount": amount}
+        check_quantities(f"order {order}", args)
         handle = self._default_client().invoke("order", order, args, {})
         self._used.add(order)
         return handle.client.wait(handle)

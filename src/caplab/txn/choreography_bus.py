@@ -8,7 +8,8 @@ service, and commits its offsets *after* processing: at-least-once (Kafka's docu
 "Message Delivery Semantics": committing after processing gives at-least-once). So a consumer
 that crashes between processing and committing has its events delivered again after it
 rejoins the group; the service's durable record of the events it handled (microservices.io
-*Idempotent Consumer*) absorbs the duplicates. Only the log's public API is used.
+*Idempotent Consumer*) absorbs the duplicates. A compensation that keeps failing is published
+on ``saga.compensation-failed`` (:mod:`caplab.txn.alerts`). Only the log's public API is used.
 
 Example:
     >>> from caplab.txn import Choreography
@@ -20,6 +21,9 @@ Example:
 from __future__ import annotations
 
 from ..bus.kafka import KafkaLog
+from ..errors import UnknownNameError
+from .alerts import AlertRelay
+from .facade import check_positive_ms
 
 __all__ = ["BusTransport", "TOPIC_PREFIX"]
 
@@ -38,6 +42,7 @@ class BusTransport:
 
     def __init__(self, world, services: dict, *, brokers: int = 3, poll_ms: int = 5) -> None:
         self.log = KafkaLog(brokers=brokers, world=world)
+        self.alerts = AlertRelay(self.log)     # CompensationFailed, for a person
         self.poll_ms = poll_ms
         self.services = services
         self.producers, self.consumers = {}, {}
@@ -93,5 +98,13 @@ class BusTransport:
 
     def crash_consumer_before_commit(self, service: str, down_ms: int) -> None:
         """Crash ``service``'s consumer after it next processes events and before it commits;
-        restart it ``down_ms`` later."""
+        restart it ``down_ms`` later.
+
+        Raises:
+            UnknownNameError / ConfigError: an unknown service, or ``down_ms`` not a whole
+                number > 0; nothing is planned.
+        """
+        if service not in self.services:
+            raise UnknownNameError("service", service, list(self.services))
+        check_positive_ms("down_ms", down_ms)
         self.crash_plan[service] = down_ms

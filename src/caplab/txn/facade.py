@@ -16,7 +16,7 @@ from ..world.client import Client
 from ..world.system import System
 from .domains import DOMAINS, Domain
 
-__all__ = ["TxnSystem", "TxnClient", "check_positive_ms", "check_ops"]
+__all__ = ["TxnSystem", "TxnClient", "check_positive_ms", "check_ops", "check_quantities"]
 
 
 def check_positive_ms(name: str, value, unit: str = "milliseconds") -> int:
@@ -25,6 +25,31 @@ def check_positive_ms(name: str, value, unit: str = "milliseconds") -> int:
         what = f"a whole number of {unit}" if unit else "a whole number"
         raise ConfigError(f"{name} must be {what} > 0, got {value!r}")
     return value
+
+
+#: arguments that count something (money, items): a negative one would turn a charge into a
+#: payment or a reservation into a restock, so they are refused up front
+QUANTITIES = ("amount", "qty")
+
+
+def check_quantities(where: str, args: dict) -> None:
+    """Refuse an ``amount`` or ``qty`` that is not a whole number > 0.
+
+    Raises:
+        ConfigError: naming ``where``, the argument and its value.
+
+    Example:
+        >>> check_quantities("payment.charge", {"amount": 10})
+        >>> check_quantities("payment.charge", {"amount": -5})
+        Traceback (most recent call last):
+        ...
+        caplab.errors.ConfigError: payment.charge: amount must be a whole number > 0, got -5
+    """
+    for name in QUANTITIES:
+        if name in args:
+            value = args[name]
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ConfigError(f"{where}: {name} must be a whole number > 0, got {value!r}")
 
 
 def check_ops(domain, services, ops) -> tuple:
@@ -51,6 +76,7 @@ def check_ops(domain, services, ops) -> tuple:
         except KeyError as exc:
             raise ConfigError(f"{service}.{action} needs argument {exc.args[0]!r}; "
                               f"got {sorted(args)}") from None
+        check_quantities(f"{service}.{action}", args)
         out.append((service, action, dict(args)))
     return tuple(out)
 

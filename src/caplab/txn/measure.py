@@ -20,7 +20,7 @@ from .check import lock_statistics
 from .saga_system import Sagas
 from .twopc_system import TwoPhaseCommit
 
-__all__ = ["twopc_throughput", "saga_throughput"]
+__all__ = ["twopc_throughput", "saga_throughput", "twopc_grid"]
 
 
 def _check(transactions, clients) -> None:
@@ -112,3 +112,31 @@ def saga_throughput(*, latency_ms: int = 5, sagas: int = 1000, clients: int = 8,
             "per_second": 1000.0 * completed / max(1, sim_ms),
             "lock_held_mean_ms": stats["services"]["payment"]["held"]["mean_ms"],
             **({"system": s} if keep else {})}
+
+
+def twopc_grid(*, participants=(1, 2, 3, 4), latencies=(1, 5, 10), transactions: int = 100,
+               clients: int = 8, seed: int = 0) -> list[dict]:
+    """:func:`twopc_throughput` for every number of participants and every latency.
+
+    Args:
+        participants: the participant counts (1 to 4: order, payment, inventory, shipping).
+        latencies: one-way latencies in ms (constant: no jitter, so no deadlock).
+        transactions, clients, seed: as for :func:`twopc_throughput`.
+
+    Returns:
+        one row per (participants, latency), in that order, each a dict of the figures.
+
+    Raises:
+        ConfigError: an empty or bad list of participants or latencies, named.
+
+    Example:
+        >>> [r["per_second"] > 0 for r in twopc_grid(participants=(2,), latencies=(1, 5),
+        ...                                          transactions=10)]
+        [True, True]
+    """
+    for name, values in (("participants", participants), ("latencies", latencies)):
+        if not isinstance(values, (list, tuple)) or not values:
+            raise ConfigError(f"{name} must be a non-empty list, got {values!r}")
+    return [twopc_throughput(participants=p, latency_ms=lat, transactions=transactions,
+                             clients=clients, seed=seed)
+            for p in participants for lat in latencies]

@@ -6,11 +6,12 @@ keeps a durable saga log (every step started, done, failed, compensated), so aft
 resumes forward or backward; steps and compensations carry idempotency keys, so none runs twice.
 Azure *Compensating Transaction*: a compensation can itself fail, so it is retried, and after
 ``compensation_retries`` a ``CompensationFailed`` event is published for a person to handle (a
-dead-letter list until the message bus lands). Azure *Saga*: steps after the *pivot* (the point
-of no return) are retried until they succeed. Forward recovery: a step with ``alternatives``
-(another hotel in the same city) is offered to the customer, who accepts or declines; declining
-carries on compensating. Faults covered: step failures, compensation failures, lost messages
-(timeouts, resent with the same key), orchestrator crash and restart.
+durable dead-letter list, and with ``Sagas(bus=True)`` the topic of :mod:`caplab.txn.alerts`).
+Azure *Saga*: steps after the *pivot* (the point of no return) are retried until they succeed.
+Forward recovery: a step with ``alternatives`` (another hotel in the same city) is offered to
+the customer, who accepts or declines; declining carries on compensating. Faults covered:
+step failures, compensation failures, lost messages (timeouts, resent with the same key),
+orchestrator crash and restart.
 """
 
 from __future__ import annotations
@@ -144,6 +145,7 @@ class Orchestrator(Endpoint):
         self.offer_timeout_ms = offer_timeout_ms
         self.sagas: dict[str, SagaRecord] = {}
         self.dead_letters: list[CompensationFailed] = []
+        self.alerts = None                # an AlertRelay when the saga runs with a bus
         self.crash_plan: dict = {}        # (saga or None, event) -> True: crash after it
         self._attempts: dict = {}         # volatile: (saga, index, phase) -> attempts
         self._timers: dict = {}           # volatile: saga -> the timer waiting for an answer
@@ -335,7 +337,9 @@ class Orchestrator(Endpoint):
         step = rec.steps[index]
         event = CompensationFailed(rec.saga, index, step.service, step.compensation, reason,
                                    self.now)
-        self.dead_letters.append(event)        # the bus's dead-letter queue, for a person
+        self.dead_letters.append(event)        # durable: the checker reads it (an outbox)
+        if self.alerts is not None:
+            self.alerts.publish(event)         # on the bus, for another service or a person
         rec.to_compensate.pop(0)
         self.log(rec, "compensation_failed", index, reason)
         self.compensate_next(rec)

@@ -14,7 +14,7 @@ from ..net.latency import Uniform
 from ..world.client import Driver
 from ..world.describe import Description, Option, Role
 from .domains import HOTEL_CITY
-from .facade import TxnSystem, check_positive_ms
+from .facade import TxnSystem, check_positive_ms, check_quantities
 from .saga import Orchestrator, OfferReply, StartSaga, Step
 from .seed import SeedOrchestrator
 
@@ -89,6 +89,8 @@ class Sagas(TxnSystem):
         retry_ms: pause between retries; offer_timeout_ms: how long the customer may think.
         latency, world, trace: as for every system.
         initial: rows to set over the domain's own, ``{service: {row: value}}``.
+        bus: also publish each ``CompensationFailed`` on a Kafka-like log on the same world
+            (``alerts``, a :class:`~caplab.txn.alerts.AlertRelay`; None without a bus).
 
     Raises:
         ConfigError / UnknownNameError: a bad value, named; nothing is built.
@@ -104,8 +106,10 @@ class Sagas(TxnSystem):
                  compensation_retries: int = 3, retry_ms: int = 50,
                  offer_timeout_ms: int = 500, latency=Uniform(1, 5), world=None,
                  trace: bool = True, orchestrator: str = "saga",
-                 initial: dict | None = None) -> None:
+                 initial: dict | None = None, bus: bool = False) -> None:
         dom = self._domain(domain, initial)
+        if not isinstance(bus, bool):
+            raise ConfigError(f"bus must be True or False, got {bus!r}")
         manager_class = self._manager_class(manager)
         for name, value in (("step_timeout_ms", step_timeout_ms), ("retry_ms", retry_ms),
                             ("offer_timeout_ms", offer_timeout_ms)):
@@ -130,6 +134,12 @@ class Sagas(TxnSystem):
             self.services[name] = SagaService(name, dom, self._sequencer)
             self.world.add_node(self.services[name])
         self.driver = _Driver(self)
+        self.alerts = None
+        if bus:
+            from ..bus.kafka import KafkaLog
+            from .alerts import AlertRelay
+            self.alerts = AlertRelay(KafkaLog(brokers=3, world=self.world))
+            self.orchestrator.alerts = self.alerts
         self.world.note(f"sagas manager={manager} services={','.join(dom.services)}")
 
     @staticmethod
@@ -210,6 +220,7 @@ class Sagas(TxnSystem):
                 except (KeyError, TypeError) as exc:
                     raise ConfigError(f"step {i} ({step.name}) cannot use arguments {args!r}: "
                                       f"missing {exc}") from None
+                check_quantities(f"step {i} ({step.name})", args)
             if i < last_compensable and step.compensation is None:
                 raise ConfigError(f"step {i} ({step.name}) has no compensation; every step "
                                   f"before the pivot must say how it is undone")
@@ -248,7 +259,8 @@ class Sagas(TxnSystem):
 
     @property
     def dead_letters(self) -> list:
-        """Published ``CompensationFailed`` events (a dead-letter list until the bus lands)."""
+        """Published ``CompensationFailed`` events (the durable list; with ``bus=True`` each
+        is also on the log's ``saga.compensation-failed`` topic, see ``alerts``)."""
         return list(self.orchestrator.dead_letters)
 
     def describe(self) -> Description:

@@ -316,7 +316,11 @@ class Participant(Service):
 
     def handle_decision(self, msg: Decision, src: str) -> None:
         self._finish(msg.txid, msg.commit, "decision")
-        self.send(src, Ack(msg.txid))
+        if msg.commit:
+            # Presumed abort: only a commit is acknowledged (the coordinator keeps its commit
+            # record until every participant has it); an abort notice is a courtesy the
+            # coordinator has already forgotten, so it needs no acknowledgement.
+            self.send(src, Ack(msg.txid))
 
     def handle_outcome(self, msg: Outcome, src: str) -> None:
         self._finish(msg.txid, msg.commit, "asked the coordinator")

@@ -63,8 +63,13 @@ class TxnPanel(Panel):
         self.figures: dict = {"sequence": None, "locks": None}
         self.scenario = None
         self.run(kind=kind, crash_at=crash_at, fail_step=fail_step, manager=manager)
+        # The controls keep their width (a 340 px dropdown); the outcome takes the rest and
+        # wraps, so at a laptop's 1366 px nothing is clipped or pushed off the right edge.
         controls = ipw.VBox([self.kind_box, self.phase_box, self.step_box, self.manager_box,
-                             self.run_button])
+                             self.run_button], layout=ipw.Layout(flex="0 0 350px"))
+        self.outcome.layout = ipw.Layout(flex="1 1 auto", min_width="0")
+        # width 100% plus the widget margins stuck out 2 px; the VBox stretches it anyway
+        self.status.widget.layout.width = "auto"
         root = ipw.VBox([panel_style(), ipw.HTML("<h3>Transactions across services: break one"
                                                  "</h3>"),
                          ipw.HBox([controls, self.outcome]), self.status.widget,

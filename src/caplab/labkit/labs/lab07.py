@@ -7,9 +7,10 @@ its durable saga log, idempotency keys, timeouts, retries and crash recovery, bu
 decisions left out) and writes ``step_failed`` (what to do when a step fails for good) and
 ``begin_compensation`` (which completed steps to undo, in what order). The grader runs, for
 several seeds, a stream of shop order sagas (create order, charge, reserve stock, schedule
-shipping) with a random step refused and the orchestrator crashed after a random saga-log
-event and restarted, and checks each run with :func:`caplab.txn.check_atomicity` (all steps
-done, or every completed step compensated in reverse order; no step after a failure) and
+shipping) with a random step refused, the orchestrator crashed after a random saga-log
+event and restarted, and, in one saga per run, a service's answers lost (its step runs, the
+manager only sees a timeout: ``maybe=True``), and checks each run with
+:func:`caplab.txn.check_atomicity` (all steps done, or every completed step compensated in reverse order; no step after a failure) and
 :func:`caplab.txn.check_invariants` (no shipment for a cancelled or unstocked order, stock and
 money conserved). Garcia-Molina & Salem (1987): a saga runs T1..Tn or T1..Tj, Cj..C1.
 
@@ -107,6 +108,7 @@ class SagaRun:
     invariants: Any
     refused_then_compensated: list      # (saga, index, service): undoing what never ran
     error: BaseException | None = None
+    lost: dict = field(default_factory=dict)   # saga -> service whose step replies were lost
 
     @property
     def ok(self) -> bool:
@@ -120,6 +122,9 @@ class SagaRun:
             what = [f"{refused[0]}.{refused[1]} refused" if refused else "no step refused"]
             if crash:
                 what.append(f"orchestrator crashes after '{crash}'")
+            if saga in self.lost:
+                what.append(f"{self.lost[saga]}'s replies to the orchestrator lost (its step "
+                            f"ran, the manager never hears back)")
             lines.append(f"  {saga}: {', '.join(what)}")
         if self.error is not None:
             lines.append(f"  raised {type(self.error).__name__}: {self.error}")
@@ -175,8 +180,9 @@ def run(manager_class, seed: int = 1) -> SagaRun:
         True
     """
     rng = random.Random(f"lab07-{seed}")
+    lost_rng = random.Random(f"lab07-lost-{seed}")      # its own draws: the others stay put
     s = Sagas(seed=seed, manager=manager_class)
-    injected, error = [], None
+    injected, error, lost = [], None, {}
     for n in range(1, SAGAS + 1):
         saga = f"o{n}"
         refused = _FAILING[rng.randrange(len(_FAILING))] if rng.random() < 0.75 else None
@@ -186,12 +192,18 @@ def run(manager_class, seed: int = 1) -> SagaRun:
             s.refuse(*refused)
         if crash:
             s.crash_after(crash, saga=saga)
+        if refused is None and not lost:
+            # In the first saga with no refusal, one service's answers are lost: its step runs,
+            # the manager sees a failure with maybe=True, and must undo what may have run.
+            lost[saga] = _FAILING[lost_rng.randrange(len(_FAILING))][0]
+            s.world.network.set_loss(1.0, src=lost[saga], dst=s.orchestrator.name,
+                                     kind="StepDone")
         try:
             s.saga_async(s.order_steps(saga), saga=saga)
-            s.run_for(300)
-            if not s.orchestrator.up:
-                s.restart(s.orchestrator.name)       # recovers from its durable saga log
-            s.run_for(900)
+            for _ in range(4):          # a late crash (after a timeout) is restarted too
+                s.run_for(300)
+                if not s.orchestrator.up:
+                    s.restart(s.orchestrator.name)   # recovers from its durable saga log
         except NotImplementedError:
             raise
         except Exception as exc:        # noqa: BLE001 - the student's code raised: say where
@@ -199,8 +211,12 @@ def run(manager_class, seed: int = 1) -> SagaRun:
             break
         if refused:                     # an unused refusal must not leak to the next saga
             s.service(refused[0]).refusals.pop(refused[1], None)
+        if saga in lost:
+            s.world.network.set_loss(0.0, src=lost[saga], dst=s.orchestrator.name,
+                                     kind="StepDone")
     return SagaRun(seed, getattr(manager_class, "__name__", str(manager_class)), s, injected,
-                   check_atomicity(s), check_invariants(s), _refused_then_compensated(s), error)
+                   check_atomicity(s), check_invariants(s), _refused_then_compensated(s), error,
+                   lost)
 
 
 def _check_class(answer) -> None:
@@ -252,9 +268,9 @@ def _grade(answer) -> str:
         states = [rec.state for rec in r.system.records.values()]
         failed += sum(1 for _, refused, _ in r.injected if refused)
         compensated += states.count("compensated")
-    return (f"atomic in {len(SEEDS)} runs of {SAGAS} sagas with steps refused and the "
-            f"orchestrator crashing: {compensated} sagas rolled back in reverse order, none "
-            f"ran a step after a failure.")
+    return (f"atomic in {len(SEEDS)} runs of {SAGAS} sagas with steps refused, answers lost "
+            f"and the orchestrator crashing: {compensated} sagas rolled back in reverse order, "
+            f"none ran a step after a failure.")
 
 
 def replay(seed: int, manager_class=None) -> SagaRun:
@@ -287,7 +303,8 @@ q1 = TieredExercise(
            "order of rec.to_compensate. What would a customer see if the stock step failed?",
            "A saga runs T1..Tj and then, if T(j+1) fails, Cj..C1 (Garcia-Molina & Salem): "
            "after a failure no later step may run, and the compensations go newest first. "
-           "Only steps in rec.done ran; the refused step did not.",
+           "Only steps in rec.done ran; the refused step did not. A step that failed with "
+           "maybe=True (no answer came) may have run: undo it too.",
            "step_failed: append (index, reason) to rec.failed, self.log(rec, 'step_failed', "
            "index, reason); if maybe, append index to rec.done (it may have run); then call "
            "self.begin_compensation(rec). begin_compensation: rec.state = 'compensating'; "

@@ -200,9 +200,14 @@ def _one(tpc, rng, n: int, fault) -> list:
 
 
 def _final_findings(tpc) -> list:
-    out = list(check_atomicity(tpc).reasons)
+    out = []
     decided = tpc.coordinator.decisions
     for txid, row in tpc.participant_states().items():
+        committed = sorted(s for s, st in row.items() if st == "committed")
+        if txid not in decided and committed:
+            out.append(f"{txid} committed at {', '.join(committed)} although the coordinator "
+                       f"never logged a commit decision (so it was aborted: presumed abort): "
+                       f"a participant may commit only when someone knows it was committed")
         aborted = sorted(s for s, st in row.items() if st == "aborted")
         if txid in decided and aborted:
             out.append(f"{txid} aborted at {', '.join(aborted)} although the coordinator had "
@@ -214,7 +219,7 @@ def _final_findings(tpc) -> list:
             out.append(f"{txid} still prepared at {', '.join(prepared)} at the end, every node "
                        f"up and the network whole, although the coordinator answers "
                        f"{outcome}")
-    return out
+    return out + list(check_atomicity(tpc).reasons)
 
 
 def run(rule, seed: int = 1) -> RuleRun:
