@@ -40,16 +40,19 @@ from .messages import ClientReply, Mutation, ReadRepair, ReadRequest
 from .repair_hook import run_repair_hook
 from .versions import Version, context_of, reconcile, values_of
 
-__all__ = ["CoordinatorMixin", "LEVELS", "required_replicas"]
+__all__ = ["CoordinatorMixin", "LEVELS", "SERIAL_READS", "required_replicas"]
 
-LEVELS = ("any", "one", "two", "three", "quorum", "all")
+LEVELS = ("any", "one", "two", "three", "quorum", "all", "serial", "local_serial")
+#: read levels that run Paxos (lightweight transactions; see paxos.py)
+SERIAL_READS = ("serial", "local_serial")
 
 
 def required_replicas(level, rf: int) -> int:
     """Replicas a level needs with replication factor ``rf`` (no validation; see ring.py)."""
     if isinstance(level, int):
         return level
-    return {"any": 1, "one": 1, "two": 2, "three": 3, "quorum": rf // 2 + 1, "all": rf}[level]
+    return {"any": 1, "one": 1, "two": 2, "three": 3, "quorum": rf // 2 + 1, "all": rf,
+            "serial": rf // 2 + 1, "local_serial": rf // 2 + 1}[level]
 
 
 class _Write:
@@ -178,6 +181,9 @@ class CoordinatorMixin:
         return ordered[:required]
 
     def handle_client_get(self, msg, src: str) -> None:
+        if msg.consistency in SERIAL_READS:
+            self.paxos_start(msg, src, read_only=True)   # Paxos, see paxos.py
+            return
         b = self.backend
         key, rf = msg.key, b.rf
         required = required_replicas(msg.consistency, rf)

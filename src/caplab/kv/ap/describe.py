@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...world.describe import Description, Option, Role, partition_presets
-from .coordinator import LEVELS
+from .coordinator import LEVELS, SERIAL_READS
 
 __all__ = ["describe_ring", "ROLES"]
 
@@ -19,7 +19,8 @@ def describe_ring(ring) -> Description:
                for name, default in type(ring).OPTIONS.items()]
     for op, default in (("put", ring.options["write_consistency"]),
                         ("get", ring.options["read_consistency"])):
-        allowed = levels if op == "put" else tuple(lv for lv in levels if lv != "any")
+        allowed = (tuple(lv for lv in levels if lv not in SERIAL_READS) if op == "put"
+                   else tuple(lv for lv in levels if lv != "any"))
         options.append(Option("consistency", default, op, "consistency level", choices=allowed,
                               allowed=f"{', '.join(allowed)} or 1..{rf}"))
     return Description(system="kv", mode="ap", title="AP: a Cassandra/Dynamo-style ring",

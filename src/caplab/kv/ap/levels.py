@@ -1,6 +1,6 @@
-"""Consistency levels of the ring (Cassandra's ANY (writes only), ONE, TWO, THREE, QUORUM, ALL, or
-a number of replicas 1..RF): one validation rule shared by the ring's options and the driver's
-per-operation ``consistency=``.
+"""Consistency levels of the ring (Cassandra's ANY (writes only), ONE, TWO, THREE, QUORUM, ALL,
+SERIAL and LOCAL_SERIAL (reads only: they run Paxos), or a number of replicas 1..RF): one
+validation rule shared by the ring's options and the driver's per-operation ``consistency=``.
 
 Example::
 
@@ -14,7 +14,7 @@ Example::
 from __future__ import annotations
 
 from ...errors import ConfigError, UnknownNameError
-from .coordinator import LEVELS, required_replicas
+from .coordinator import LEVELS, SERIAL_READS, required_replicas
 
 __all__ = ["check_level", "LEVELS"]
 
@@ -49,6 +49,11 @@ def check_level(name: str, level, rf: int, *, for_read: bool = False):
         raise ConfigError(f"{name}={level!r}: ANY is a write level only (Cassandra: a write at "
                           f"ANY may be acknowledged by a hint alone, which nobody can read); "
                           f"read at one, quorum, all or 1..{rf}")
+    if norm in SERIAL_READS and not for_read:
+        raise ConfigError(f"{name}={level!r}: {norm.upper()} is a read level (a SERIAL read runs "
+                          f"Paxos) and the level of a lightweight transaction's Paxos phase "
+                          f"(cas(..., serial_consistency=...)); write at any, one, quorum, all "
+                          f"or 1..{rf}")
     needed = required_replicas(norm, rf)
     if needed > rf:
         raise ConfigError(f"{name}={level!r} needs {needed} replicas but replication_factor="

@@ -15,7 +15,8 @@ for a node its detector has seen down (``down_since``); after that it stores no 
 node returns. Stored hints expire only after ``hint_ttl_ms`` (Cassandra: the table's
 ``gc_grace_seconds``, 10 days), counted as ``hints_expired``.
 
-Durable (kept across a crash): the store, hints, and the vector-clock counters this node issued.
+Durable (kept across a crash): the store, hints, the vector-clock counters this node issued, and
+the Paxos state of lightweight transactions (:mod:`caplab.kv.ap.paxos`).
 Volatile: the detector's view (including ``down_since``, as Cassandra's gossip state is in
 memory), in-flight coordinator requests, anti-entropy sessions.
 """
@@ -26,6 +27,7 @@ from ...net.endpoint import Endpoint
 from ...net.failure import FailureDetector, PhiAccrualDetector
 from . import merkle
 from .coordinator import CoordinatorMixin
+from .paxos import PaxosMixin
 from .messages import (AntiEntropyPush, Heartbeat, HintAck, HintReplay, MerkleDiff, MerkleTree,
                        MutationAck, ReadRepairAck, ReadResponse)
 from .versions import Store, digest
@@ -57,7 +59,7 @@ class Hint:
         self.created_ms, self.sent_ms = created_ms, None
 
 
-class RingNode(CoordinatorMixin, Endpoint):
+class RingNode(PaxosMixin, CoordinatorMixin, Endpoint):
     """One node of the ring. Created by :class:`~caplab.kv.ap.Ring`."""
 
     def __init__(self, name: str, backend) -> None:
@@ -66,6 +68,7 @@ class RingNode(CoordinatorMixin, Endpoint):
         self.store = Store(backend.options["conflict"])   # durable
         self.hints: list[Hint] = []                       # durable (Cassandra: hints on disk)
         self.issued: dict[str, int] = {}                  # durable vector-clock counters
+        self.paxos: dict = {}                             # durable (Cassandra's system.paxos)
         self._next_id = 0                                 # durable: ids never reused
         self._reset_volatile()
 
@@ -76,6 +79,7 @@ class RingNode(CoordinatorMixin, Endpoint):
         self.believed_up: set[str] = set()
         self.down_since: dict[str, int] = {}   # peer -> when this detector first saw it down
         self.requests: dict = {}
+        self.ballot_seen = 0                   # the highest ballot timestamp seen (Paxos)
         self.beat = 0
         self.ae_cursor = 0
         for hint in self.hints:

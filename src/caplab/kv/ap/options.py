@@ -21,7 +21,8 @@ DEFAULTS = {"replication_factor": 3, "vnodes": 8, "write_consistency": "quorum",
             "sloppy_quorum": False, "gossip_interval_ms": 100, "failure_timeout_ms": 400,
             "request_timeout_ms": 400, "coordinator_timeout_ms": 600, "read_repair_fn": None,
             "timestamps": "coordinator", "failure_detector": "timeout",
-            "phi_convict_threshold": 8}
+            "phi_convict_threshold": 8, "cas_contention_timeout_ms": 200,
+            "cas_backoff_ms": 20}
 
 CONFLICT_MODES = ("lww", "siblings")
 #: who stamps a write for last-write-wins: the coordinator's clock (Cassandra when the client
@@ -86,7 +87,8 @@ def validate_ring_options(options: dict, node_names) -> dict:
     for name in ("write_consistency", "read_consistency"):
         opts[name] = check_level(name, opts[name], rf, for_read=name == "read_consistency")
     for name in ("hint_window_ms", "gossip_interval_ms", "failure_timeout_ms",
-                 "request_timeout_ms", "coordinator_timeout_ms"):
+                 "request_timeout_ms", "coordinator_timeout_ms", "cas_contention_timeout_ms",
+                 "cas_backoff_ms"):
         _positive_int(name, opts[name])
     _positive_int("anti_entropy_ms", opts["anti_entropy_ms"], allow_none=True)
     _positive_int("hint_ttl_ms", opts["hint_ttl_ms"], allow_none=True)

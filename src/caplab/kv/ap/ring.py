@@ -43,10 +43,19 @@ phi_convict_threshold    8          with "phi": Cassandra's phi_convict_threshol
                                     gossip, about 1.8 s of silence)
 request_timeout_ms       400        coordinator waits for replicas (write_request_timeout 2 s)
 coordinator_timeout_ms   600        driver waits for a coordinator before trying the next
+cas_contention_timeout_ms 200      a cas losing to other proposers retries until this long
+                                    after it began (Cassandra cas_contention_timeout 1 s, half
+                                    of write_request_timeout)
+cas_backoff_ms           20         a contended proposer waits a random 1..this before retrying
+                                    (Cassandra: a random sleep up to 100 ms)
 read_repair_fn           None       a function deciding read repairs instead of the built-in
                                     rule, in "blocking" and "async" modes (labs; LWW only; see
                                     caplab.kv.ap.repair_hook)
 =======================  =========  ===========================================================
+
+Lightweight transactions (``client.cas(key, expected, new)``; expected None is ``IF NOT
+EXISTS``) and reads at ``consistency="serial"`` / ``"local_serial"`` run Paxos among the key's
+replicas in Cassandra's four round trips: see :mod:`caplab.kv.ap.paxos`.
 
 Counters (``c.stats()``): ``hints_stored``, ``hints_not_stored`` (the target had been down
 longer than ``hint_window_ms``), ``hints_replayed``, ``hints_expired`` (past ``hint_ttl_ms``),
@@ -83,8 +92,8 @@ Deviations from Cassandra/Dynamo, chosen for a small deterministic lab:
 * Hints are kept per coordinator with no size limit or delivery throttle; replay is retried
   every ``request_timeout_ms`` while the target is seen up; the hint window is measured on
   the coordinator's own detector (Cassandra uses gossip's downtime of the endpoint).
-* The failure detector's view is the only membership: there is no seed list, no schema, no
-  tombstones (deletes are not modelled) and no per-table options.
+* The failure detector's view is the only membership: there is no seed list, no schema and no
+  per-table options.
 
 Example:
     >>> from caplab.kv import Cluster
