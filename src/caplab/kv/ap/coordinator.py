@@ -38,11 +38,13 @@ from __future__ import annotations
 from . import vclock
 from .messages import ClientReply, Mutation, ReadRepair, ReadRequest
 from .repair_hook import run_repair_hook
+from .topology import need_for
 from .versions import Version, context_of, reconcile, values_of
 
 __all__ = ["CoordinatorMixin", "LEVELS", "SERIAL_READS", "required_replicas"]
 
-LEVELS = ("any", "one", "two", "three", "quorum", "all", "serial", "local_serial")
+LEVELS = ("any", "one", "two", "three", "quorum", "all", "local_one", "local_quorum",
+          "each_quorum", "serial", "local_serial")
 #: read levels that run Paxos (lightweight transactions; see paxos.py)
 SERIAL_READS = ("serial", "local_serial")
 
@@ -51,6 +53,8 @@ def required_replicas(level, rf: int) -> int:
     """Replicas a level needs with replication factor ``rf`` (no validation; see ring.py)."""
     if isinstance(level, int):
         return level
+    if level in ("local_one", "local_quorum", "each_quorum"):
+        return 1      # at most rf; counted per datacenter (topology.Need)
     return {"any": 1, "one": 1, "two": 2, "three": 3, "quorum": rf // 2 + 1, "all": rf,
             "serial": rf // 2 + 1, "local_serial": rf // 2 + 1}[level]
 
@@ -69,10 +73,16 @@ class CoordinatorMixin:
     """Client-facing handlers of a :class:`~caplab.kv.ap.node.RingNode`."""
 
     # -- writes ------------------------------------------------------------------------------
+    def need(self, level):
+        """The :class:`~caplab.kv.ap.topology.Need` of ``level`` with this node coordinating
+        (LOCAL_* count replicas in this node's datacenter)."""
+        b = self.backend
+        return need_for(level, b.rf, b.options["datacenters"], b.dc_of, b.dc_of.get(self.name))
+
     def handle_client_put(self, msg, src: str) -> None:
         b = self.backend
         key, rf = msg.key, b.rf
-        required = required_replicas(msg.consistency, rf)
+        required = self.need(msg.consistency)
         preference_list = b.hashring.preference_list(key, rf)
         alive = [n for n in preference_list if self.is_alive(n)]
         down = [n for n in preference_list if n not in alive]
@@ -87,13 +97,13 @@ class CoordinatorMixin:
         available = len(alive) + len(standins)
         if available == 0 and msg.consistency == "any" and self.ack_by_hints(msg, src, down):
             return
-        if available < required:
+        if not required.met(alive + list(standins)):
             self.send(src, ClientReply(msg.op_id, "fail", error=(
                 f"unavailable: needed {required}, alive {available} (definite: not applied; "
                 f"{self.name} sees replicas {','.join(down)} of {','.join(preference_list)} "
                 f"down)")))
             self.trace("unavailable", f"put {key} needed {required} alive {available}", src,
-                       op="put", key=key, required=required, alive=available)
+                       op="put", key=key, required=required.total, alive=available)
             return
         version = self.new_version(key, msg.value, msg.context, tombstone=msg.delete,
                                    timestamp=msg.timestamp)
@@ -148,7 +158,7 @@ class CoordinatorMixin:
         if not isinstance(st, _Write):
             return
         st.acked.add(src)
-        if not st.replied and len(st.acked) >= st.required:
+        if not st.replied and st.required.met(st.acked):
             st.replied = True
             self.send(st.client, ClientReply(st.op_id, "ok", context=st.version.vc))
         if len(st.acked) == len(st.targets) + len(st.standins):
@@ -170,15 +180,16 @@ class CoordinatorMixin:
                 self.store_hint(node, st.key, st.version, "no ack in time")
 
     # -- reads -------------------------------------------------------------------------------
-    def read_targets(self, alive: list[str], required: int, mode: str) -> list[str]:
+    def read_targets(self, alive: list[str], required, mode: str) -> list[str]:
         """The replicas a read asks: every live one (async, Dynamo), or as many as the level
-        needs, this node's own replica first, then preference-list order (Cassandra reads the
-        closest replicas; the snitch ranks the local node first)."""
+        needs, this node's own replica first, then its datacenter's, then preference-list
+        order (Cassandra reads the closest replicas; the snitch ranks the local node first)."""
         if mode == "async":
             return alive
-        ordered = ([self.name] if self.name in alive else []) + \
-                  [n for n in alive if n != self.name]
-        return ordered[:required]
+        dc_of = self.backend.dc_of
+        here = dc_of.get(self.name)
+        ordered = sorted(alive, key=lambda n: (n != self.name, dc_of.get(n) != here))
+        return required.pick(ordered)
 
     def handle_client_get(self, msg, src: str) -> None:
         if msg.consistency in SERIAL_READS:
@@ -186,16 +197,16 @@ class CoordinatorMixin:
             return
         b = self.backend
         key, rf = msg.key, b.rf
-        required = required_replicas(msg.consistency, rf)
+        required = self.need(msg.consistency)
         preference_list = b.hashring.preference_list(key, rf)
         alive = [n for n in preference_list if self.is_alive(n)]
-        if len(alive) < required:
+        if not required.met(alive):
             down = [n for n in preference_list if n not in alive]
             self.send(src, ClientReply(msg.op_id, "fail", error=(
                 f"unavailable: needed {required}, alive {len(alive)} (definite; {self.name} "
                 f"sees replicas {','.join(down)} of {','.join(preference_list)} down)")))
             self.trace("unavailable", f"get {key} needed {required} alive {len(alive)}", src,
-                       op="get", key=key, required=required, alive=len(alive))
+                       op="get", key=key, required=required.total, alive=len(alive))
             return
         st = _Read()
         st.key, st.client, st.op_id, st.required = key, src, msg.op_id, required
@@ -215,14 +226,14 @@ class CoordinatorMixin:
         st.responses[src] = msg.versions
         if st.mode == "async":
             # Dynamo 5: answer after R replies; repair once every replica asked has answered.
-            if not st.replied and len(st.responses) >= st.required:
+            if not st.replied and st.required.met(st.responses):
                 self.answer_read(st, self.resolve(st))
             if len(st.responses) == len(st.targets):
                 st.timer.cancel()
                 del self.requests[msg.req_id]
                 self.send_repairs(st, self.repair_plan(st))
             return
-        if st.merged is not None or len(st.responses) < st.required:
+        if st.merged is not None or not st.required.met(st.responses):
             return
         st.merged = self.resolve(st)
         plan = self.repair_plan(st) if st.mode == "blocking" else []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...world.describe import Description, Option, Role, partition_presets
 from .coordinator import LEVELS, SERIAL_READS
+from .topology import DC_LEVELS
 
 __all__ = ["describe_ring", "ROLES"]
 
@@ -14,7 +15,8 @@ def describe_ring(ring) -> Description:
     """The :class:`Description` of ring ``ring`` in its current state."""
     rf = ring.rf
     levels = tuple(level for level in LEVELS
-                   if level not in ("two", "three") or {"two": 2, "three": 3}[level] <= rf)
+                   if (level not in ("two", "three") or {"two": 2, "three": 3}[level] <= rf)
+                   and (level not in DC_LEVELS or ring.options["datacenters"]))
     options = [Option(name, ring.options.get(name, default), "system")
                for name, default in type(ring).OPTIONS.items()]
     for op, default in (("put", ring.options["write_consistency"]),

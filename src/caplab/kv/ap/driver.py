@@ -52,7 +52,8 @@ class RingDriver(Driver):
         default = b.options["write_consistency" if op != "get" else "read_consistency"]
         level = options.get("consistency")
         options["consistency"] = check_level("consistency", default if level is None
-                                             else level, b.rf, for_read=op == "get")
+                                             else level, b.rf, for_read=op == "get",
+                                             datacenters=b.options["datacenters"])
         if op != "get" and options.get("context") is not None:
             options["context"] = check_clock(options["context"])
         ts = options.get("timestamp")
@@ -74,7 +75,8 @@ class RingDriver(Driver):
         options["serial_consistency"] = norm
         level = options.get("consistency")
         options["consistency"] = check_level("consistency", b.options["write_consistency"]
-                                             if level is None else level, b.rf)
+                                             if level is None else level, b.rf,
+                                             datacenters=b.options["datacenters"])
         return options
 
     def candidates(self, client) -> list[str]:

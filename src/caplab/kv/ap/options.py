@@ -10,6 +10,7 @@ from __future__ import annotations
 from ...errors import ConfigError, UnknownNameError
 from .levels import check_level
 from .repair_hook import check_repair_hook
+from .topology import check_datacenters
 
 __all__ = ["DEFAULTS", "CONFLICT_MODES", "READ_REPAIR_MODES", "check_read_repair",
            "validate_ring_options"]
@@ -22,7 +23,8 @@ DEFAULTS = {"replication_factor": 3, "vnodes": 8, "write_consistency": "quorum",
             "request_timeout_ms": 400, "coordinator_timeout_ms": 600, "read_repair_fn": None,
             "timestamps": "coordinator", "failure_detector": "timeout",
             "phi_convict_threshold": 8, "cas_contention_timeout_ms": 200,
-            "cas_backoff_ms": 20}
+            "cas_backoff_ms": 20, "datacenters": None, "node_datacenters": None,
+            "wan_latency_ms": None}
 
 CONFLICT_MODES = ("lww", "siblings")
 #: who stamps a write for last-write-wins: the coordinator's clock (Cassandra when the client
@@ -67,8 +69,9 @@ def validate_ring_options(options: dict, node_names) -> dict:
         ConfigError / UnknownNameError naming the value and what is allowed.
     """
     opts = dict(options)
+    _positive_int("replication_factor", opts["replication_factor"])
+    opts = check_datacenters(opts, list(node_names))    # with datacenters rf is their sum
     rf = opts["replication_factor"]
-    _positive_int("replication_factor", rf)
     if rf > len(node_names):
         raise ConfigError(f"replication_factor={rf} exceeds the number of nodes "
                           f"({len(node_names)}); choose 1 <= replication_factor <= "
@@ -85,7 +88,8 @@ def validate_ring_options(options: dict, node_names) -> dict:
     if opts["timestamps"] not in TIMESTAMP_SOURCES:
         raise UnknownNameError("timestamps source", opts["timestamps"], TIMESTAMP_SOURCES)
     for name in ("write_consistency", "read_consistency"):
-        opts[name] = check_level(name, opts[name], rf, for_read=name == "read_consistency")
+        opts[name] = check_level(name, opts[name], rf, for_read=name == "read_consistency",
+                                 datacenters=opts["datacenters"])
     for name in ("hint_window_ms", "gossip_interval_ms", "failure_timeout_ms",
                  "request_timeout_ms", "coordinator_timeout_ms", "cas_contention_timeout_ms",
                  "cas_backoff_ms"):

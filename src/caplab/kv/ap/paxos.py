@@ -96,7 +96,7 @@ class PaxosState:
 class _Cas:
     __slots__ = ("key", "client", "op_id", "expected", "new", "read_only", "commit_required",
                  "quorum", "ballot", "phase", "replies", "timer", "started_ms", "req_id",
-                 "latest", "proposal", "rounds", "asked")
+                 "latest", "proposal", "rounds", "asked", "local")
 
 
 class PaxosMixin:
@@ -109,8 +109,12 @@ class PaxosMixin:
     def paxos_start(self, msg, src: str, *, read_only: bool) -> None:
         """Begin a CAS (``read_only=False``) or a SERIAL read, or refuse it as unavailable."""
         b = self.backend
-        quorum = required_replicas("quorum", b.rf)
-        alive = self.paxos_targets(msg.key)
+        serial = msg.consistency if read_only else msg.serial
+        local = serial == "local_serial" and b.dc_of
+        # LOCAL_SERIAL: Paxos among the local datacenter's replicas only (Cassandra).
+        rf = b.options["datacenters"][b.dc_of[self.name]] if local else b.rf
+        quorum = required_replicas("quorum", rf)
+        alive = self.paxos_targets(msg.key, local=bool(local))
         if len(alive) < quorum:
             what = "get at serial" if read_only else "cas"
             self.send(src, ClientReply(msg.op_id, "fail", error=(
@@ -124,14 +128,18 @@ class PaxosMixin:
             read_only, quorum
         st.expected = None if read_only else msg.expected
         st.new = None if read_only else msg.new
+        st.local = bool(local)
         level = "quorum" if read_only else msg.consistency
-        st.commit_required = 0 if level == "any" else required_replicas(level, b.rf)
+        st.commit_required = None if level == "any" else self.need(level)
         st.started_ms, st.req_id, st.timer, st.rounds = self.now, None, None, 0
         self.paxos_prepare(st)
 
-    def paxos_targets(self, key: str) -> list[str]:
+    def paxos_targets(self, key: str, *, local: bool = False) -> list[str]:
+        """The live replicas of ``key`` (``local``: in this node's datacenter only)."""
         b = self.backend
-        return [n for n in b.hashring.preference_list(key, b.rf) if self.is_alive(n)]
+        here = b.dc_of.get(self.name)
+        return [n for n in b.hashring.preference_list(key, b.rf) if self.is_alive(n)
+                and (not local or b.dc_of.get(n) == here)]
 
     def next_ballot(self) -> tuple:
         """A ballot above every ballot this node has seen (Cassandra: a timeUUID at least one
@@ -155,7 +163,7 @@ class PaxosMixin:
                                   self.on_paxos_timeout, st, st.req_id)
 
     def paxos_prepare(self, st) -> None:
-        targets = self.paxos_targets(st.key)
+        targets = self.paxos_targets(st.key, local=st.local)
         if len(targets) < st.quorum:
             self.paxos_finish(st, "fail", error=(
                 f"unavailable: Paxos needs a quorum of {st.quorum} replicas, alive "
@@ -226,7 +234,7 @@ class PaxosMixin:
                 f"condition failed; nothing written)"))
         else:
             st.proposal = Version(st.new, st.ballot[0], (), self.name, self.now)
-            self._phase(st, "propose", self.paxos_targets(st.key),
+            self._phase(st, "propose", self.paxos_targets(st.key, local=st.local),
                         lambda r: Propose(r, st.key, st.ballot, st.proposal))
 
     # -- coordinator: phase 3, accepts --------------------------------------------------------
@@ -267,7 +275,7 @@ class PaxosMixin:
         self.trace("paxos", f"commit {st.key}={st.proposal.value!r}", None, action="commit",
                    key=st.key, value=st.proposal.value, repair=phase == "repair-commit")
         self._phase(st, phase, alive, lambda r: Commit(r, st.key, st.ballot, st.proposal))
-        if phase == "commit" and st.commit_required == 0:
+        if phase == "commit" and st.commit_required is None:
             self.paxos_finish(st, "ok", value=st.new, applied=True)
 
     def handle_commit_ack(self, msg, src: str) -> None:
@@ -277,7 +285,7 @@ class PaxosMixin:
         st.replies[src] = True
         if st.phase == "repair-commit" and len(st.replies) >= st.quorum:
             self.paxos_prepare(st)           # the in-progress round is done: start ours again
-        elif st.phase == "commit" and len(st.replies) >= st.commit_required:
+        elif st.phase == "commit" and st.commit_required.met(st.replies):
             self.paxos_finish(st, "ok", value=st.new, applied=True)
 
     # -- coordinator: timeouts, contention, the answer ---------------------------------------

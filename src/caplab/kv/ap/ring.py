@@ -48,6 +48,11 @@ cas_contention_timeout_ms 200      a cas losing to other proposers retries until
                                     of write_request_timeout)
 cas_backoff_ms           20         a contended proposer waits a random 1..this before retrying
                                     (Cassandra: a random sleep up to 100 ms)
+datacenters              None       {dc: rf, ...}: Cassandra's NetworkTopologyStrategy (rf per
+                                    datacenter; replication_factor becomes the sum); levels
+                                    local_one, local_quorum, each_quorum (see topology.py)
+node_datacenters         None       {node: dc}; None splits the nodes in order into equal groups
+wan_latency_ms           None       one-way latency between nodes of different datacenters
 read_repair_fn           None       a function deciding read repairs instead of the built-in
                                     rule, in "blocking" and "async" modes (labs; LWW only; see
                                     caplab.kv.ap.repair_hook)
@@ -106,7 +111,7 @@ Example:
 
 from __future__ import annotations
 
-from ...errors import ConfigError
+from ...errors import ConfigError, UnknownNameError
 from ...net.latency import latency_model
 from .describe import describe_ring
 from .driver import RingDriver
@@ -127,7 +132,7 @@ class Ring(MembershipMixin, Backend):
     OPTIONS = dict(DEFAULTS)
     PUBLIC = ("replicas_for", "ring", "add_node", "remove_node", "load", "ownership", "hints",
               "stats", "anti_entropy_stats", "lww_losses", "context", "set_leg_latency",
-              "detector_view")
+              "detector_view", "datacenter_of")
 
     @classmethod
     def check_options(cls, options: dict, node_names) -> dict:
@@ -146,7 +151,10 @@ class Ring(MembershipMixin, Backend):
         options = self.check_options(options, node_names)
         super().__init__(cluster, node_names, options)
         self.rf = options["replication_factor"]
-        self.hashring = HashRing(node_names, options["vnodes"])
+        #: node -> datacenter ({} without datacenters)
+        self.dc_of = dict(options["node_datacenters"] or {})
+        self.hashring = HashRing(node_names, options["vnodes"], dc_of=self.dc_of or None,
+                                 dc_rf=options["datacenters"])
         self.counters = {"hints_stored": 0, "hints_not_stored": 0, "hints_replayed": 0,
                          "hints_expired": 0, "read_repairs": 0, "sloppy_writes": 0, "lww_losses": 0,
                          "tombstones_purged": 0}
@@ -161,6 +169,12 @@ class Ring(MembershipMixin, Backend):
             self.nodes[name] = node
         for index, node in enumerate(self.nodes.values()):
             node.start(index)
+        wan = options["wan_latency_ms"]
+        if wan is not None:      # every link between two datacenters, both ways
+            for a in node_names:
+                for b in node_names:
+                    if a < b and self.dc_of[a] != self.dc_of[b]:
+                        cluster.network.set_latency(wan, src=a, dst=b)
 
 
     # -- what the facade and the views read ----------------------------------------------------
@@ -218,6 +232,17 @@ class Ring(MembershipMixin, Backend):
         if not isinstance(key, str) or not key:
             raise ConfigError(f"key must be a non-empty string, got {key!r}")
         return self.hashring.preference_list(key, self.rf)
+
+    def datacenter_of(self, node: str) -> str | None:
+        """The datacenter of ``node`` (None without datacenters).
+
+        Example:
+            >>> c.datacenter_of("n4")       # doctest: +SKIP
+            'dc2'
+        """
+        if node not in self.nodes:
+            raise UnknownNameError("node", node, list(self.nodes))
+        return self.dc_of.get(node)
 
     def ring(self) -> list[dict]:
         """Every token in ring order: token, node, vnode, angle_deg, share (of the ring)."""
