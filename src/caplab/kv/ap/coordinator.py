@@ -66,7 +66,7 @@ class _Write:
 
 class _Read:
     __slots__ = ("key", "client", "op_id", "required", "targets", "responses", "replied",
-                 "timer", "mode", "merged", "awaiting")
+                 "timer", "mode", "merged", "awaiting", "started", "spare")
 
 
 class CoordinatorMixin:
@@ -213,17 +213,20 @@ class CoordinatorMixin:
         st.mode = b.options["read_repair"]
         st.targets = self.read_targets(alive, required, st.mode)
         st.responses, st.replied, st.merged, st.awaiting = {}, False, None, set()
+        st.started, st.spare = self.now, None
         req_id = self.new_id()
         self.requests[req_id] = st
         for node in st.targets:
             self.send(node, ReadRequest(req_id, key))
         st.timer = self.set_timer(b.options["request_timeout_ms"], self.on_read_timeout, req_id)
+        self.speculate_later(req_id, st, self.read_targets(alive, self.need("all"), "ordered"))
 
     def handle_read_response(self, msg, src: str) -> None:
         st = self.requests.get(msg.req_id)
         if not isinstance(st, _Read) or src in st.responses:
             return
         st.responses[src] = msg.versions
+        self.note_read_latency(st, src)
         if st.mode == "async":
             # Dynamo 5: answer after R replies; repair once every replica asked has answered.
             if not st.replied and st.required.met(st.responses):

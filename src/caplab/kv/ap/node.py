@@ -28,6 +28,7 @@ from ...net.failure import FailureDetector, PhiAccrualDetector
 from . import merkle
 from .coordinator import CoordinatorMixin
 from .paxos import PaxosMixin
+from .speculation import SpeculationMixin
 from .messages import (AntiEntropyPush, Heartbeat, HintAck, HintReplay, MerkleDiff, MerkleTree,
                        MutationAck, ReadRepairAck, ReadResponse)
 from .versions import Store, digest
@@ -59,7 +60,7 @@ class Hint:
         self.created_ms, self.sent_ms = created_ms, None
 
 
-class RingNode(PaxosMixin, CoordinatorMixin, Endpoint):
+class RingNode(PaxosMixin, SpeculationMixin, CoordinatorMixin, Endpoint):
     """One node of the ring. Created by :class:`~caplab.kv.ap.Ring`."""
 
     def __init__(self, name: str, backend) -> None:
@@ -80,6 +81,7 @@ class RingNode(PaxosMixin, CoordinatorMixin, Endpoint):
         self.down_since: dict[str, int] = {}   # peer -> when this detector first saw it down
         self.requests: dict = {}
         self.ballot_seen = 0                   # the highest ballot timestamp seen (Paxos)
+        self.read_latencies = None             # recent replica read latencies (speculation)
         self.beat = 0
         self.ae_cursor = 0
         for hint in self.hints:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ...errors import ConfigError, UnknownNameError
 from .levels import check_level
 from .repair_hook import check_repair_hook
+from .speculation import parse_speculative_retry
 from .topology import check_datacenters
 
 __all__ = ["DEFAULTS", "CONFLICT_MODES", "READ_REPAIR_MODES", "check_read_repair",
@@ -24,7 +25,7 @@ DEFAULTS = {"replication_factor": 3, "vnodes": 8, "write_consistency": "quorum",
             "timestamps": "coordinator", "failure_detector": "timeout",
             "phi_convict_threshold": 8, "cas_contention_timeout_ms": 200,
             "cas_backoff_ms": 20, "datacenters": None, "node_datacenters": None,
-            "wan_latency_ms": None}
+            "wan_latency_ms": None, "speculative_retry": "none"}
 
 CONFLICT_MODES = ("lww", "siblings")
 #: who stamps a write for last-write-wins: the coordinator's clock (Cassandra when the client
@@ -105,6 +106,7 @@ def validate_ring_options(options: dict, node_names) -> dict:
     if isinstance(depth, bool) or not isinstance(depth, int) or not 0 <= depth <= 12:
         raise ConfigError(f"merkle_depth must be a whole number in 0..12, got {depth!r}")
     opts["read_repair"] = check_read_repair(opts["read_repair"])
+    parse_speculative_retry(opts["speculative_retry"])
     for name in ("hinted_handoff", "sloppy_quorum"):
         if not isinstance(opts[name], bool):
             raise ConfigError(f"{name} must be True or False, got {opts[name]!r}")

@@ -53,6 +53,9 @@ datacenters              None       {dc: rf, ...}: Cassandra's NetworkTopologySt
                                     local_one, local_quorum, each_quorum (see topology.py)
 node_datacenters         None       {node: dc}; None splits the nodes in order into equal groups
 wan_latency_ms           None       one-way latency between nodes of different datacenters
+speculative_retry        "none"     "Xms", "Np" (Cassandra's default "99p"), "always" or "none":
+                                    when a read's replicas are slow, ask one more (see
+                                    speculation.py)
 read_repair_fn           None       a function deciding read repairs instead of the built-in
                                     rule, in "blocking" and "async" modes (labs; LWW only; see
                                     caplab.kv.ap.repair_hook)
@@ -64,8 +67,8 @@ replicas in Cassandra's four round trips: see :mod:`caplab.kv.ap.paxos`.
 
 Counters (``c.stats()``): ``hints_stored``, ``hints_not_stored`` (the target had been down
 longer than ``hint_window_ms``), ``hints_replayed``, ``hints_expired`` (past ``hint_ttl_ms``),
-``read_repairs`` (repair messages sent), ``sloppy_writes``, ``lww_losses``, and ``ae_*`` for
-anti-entropy.
+``read_repairs`` (repair messages sent), ``speculative_retries``, ``sloppy_writes``,
+``lww_losses``, and ``ae_*`` for anti-entropy.
 
 Deviations from Cassandra/Dynamo, chosen for a small deterministic lab:
 
@@ -80,8 +83,9 @@ Deviations from Cassandra/Dynamo, chosen for a small deterministic lab:
   the key's own preference list only (Dynamo reads from the first N *healthy* nodes, so a read
   can find a stand-in's copy). A stand-in always keeps its hint (Dynamo has no hint window).
 * One ``request_timeout_ms`` for reads and writes (Cassandra: ``write_request_timeout`` 2 s,
-  ``read_request_timeout`` 5 s). No speculative retry: a blocking or "off" read that asked a
-  replica which then stays silent times out instead of asking another one.
+  ``read_request_timeout`` 5 s). Speculative retry is off by default (Cassandra's default is
+  ``99p``): without it a blocking or "off" read that asked a replica which then stays silent
+  times out instead of asking another one.
 * Reads fetch full data from every replica asked (no digest requests) and the blocking repair
   writes the whole reconciled value (Cassandra merges per column/cell, and may also send the
   repair to extra replicas when one is slow to acknowledge it).
@@ -120,6 +124,7 @@ from .membership import MembershipMixin
 from .messages import LEG_KINDS
 from .node import RingNode
 from .options import DEFAULTS, validate_ring_options
+from .speculation import parse_speculative_retry
 from .versions import Version, reconcile, values_of, version_label
 from ..backend import Backend
 
@@ -151,13 +156,14 @@ class Ring(MembershipMixin, Backend):
         options = self.check_options(options, node_names)
         super().__init__(cluster, node_names, options)
         self.rf = options["replication_factor"]
+        self.speculation = parse_speculative_retry(options["speculative_retry"])
         #: node -> datacenter ({} without datacenters)
         self.dc_of = dict(options["node_datacenters"] or {})
         self.hashring = HashRing(node_names, options["vnodes"], dc_of=self.dc_of or None,
                                  dc_rf=options["datacenters"])
         self.counters = {"hints_stored": 0, "hints_not_stored": 0, "hints_replayed": 0,
                          "hints_expired": 0, "read_repairs": 0, "sloppy_writes": 0, "lww_losses": 0,
-                         "tombstones_purged": 0}
+                         "tombstones_purged": 0, "speculative_retries": 0}
         self.ae_stats = {"rounds": 0, "in_sync": 0, "tree_nodes_compared": 0,
                          "leaves_differing": 0, "keys_exchanged": 0}
         self._lww_losses: list[dict] = []
