@@ -30,7 +30,9 @@ Rules and their sources:
 * Cassandra: the coordinator keeps a hint for a replica it knows is down, or that did not
   answer in time; hints do not count towards the consistency level.
 * Dynamo 4.6 (sloppy quorum, optional): the next healthy node past the preference list takes the
-  write for a down replica, with a hint naming the intended owner, and *does* count towards W.
+  write for a down replica, with a hint naming the intended owner, and *does* count towards W;
+  reads go to the first N healthy nodes of the same walk, and a stand-in answers with the
+  writes it holds for the owners (Dynamo: "the first N healthy nodes" serve reads too).
 """
 
 from __future__ import annotations
@@ -89,11 +91,7 @@ class CoordinatorMixin:
         standins: dict[str, str] = {}
         if b.options["sloppy_quorum"] and down:
             # Dynamo 4.6: walk on past the preference list for healthy stand-ins.
-            for node in b.hashring.walk(key):
-                if len(standins) == len(down):
-                    break
-                if node not in preference_list and self.is_alive(node):
-                    standins[node] = down[len(standins)]
+            standins = dict(zip(self.standins(key, preference_list, len(down)), down))
         available = len(alive) + len(standins)
         if available == 0 and msg.consistency == "any" and self.ack_by_hints(msg, src, down):
             return
@@ -122,6 +120,16 @@ class CoordinatorMixin:
             if node not in covered:
                 self.store_hint(node, key, version, "replica seen down")
         st.timer = self.set_timer(b.options["request_timeout_ms"], self.on_write_timeout, req_id)
+
+    def standins(self, key: str, preference_list, count: int) -> list[str]:
+        """The first ``count`` healthy nodes past the preference list, clockwise (Dynamo 4.6)."""
+        out = []
+        for node in self.backend.hashring.walk(key):
+            if len(out) >= count:
+                break
+            if node not in preference_list and self.is_alive(node):
+                out.append(node)
+        return out
 
     def ack_by_hints(self, msg, src: str, down: list[str]) -> bool:
         """Consistency ANY with every replica down (Cassandra): a stored hint is enough to
@@ -200,6 +208,11 @@ class CoordinatorMixin:
         required = self.need(msg.consistency)
         preference_list = b.hashring.preference_list(key, rf)
         alive = [n for n in preference_list if self.is_alive(n)]
+        sloppy = b.options["sloppy_quorum"] and len(alive) < len(preference_list)
+        if sloppy:
+            # Dynamo 4.6: read from the first N healthy nodes of the walk, so a stand-in that
+            # took a write for a down owner answers with it.
+            alive = alive + self.standins(key, preference_list, rf - len(alive))
         if not required.met(alive):
             down = [n for n in preference_list if n not in alive]
             self.send(src, ClientReply(msg.op_id, "fail", error=(
@@ -217,7 +230,7 @@ class CoordinatorMixin:
         req_id = self.new_id()
         self.requests[req_id] = st
         for node in st.targets:
-            self.send(node, ReadRequest(req_id, key))
+            self.send(node, ReadRequest(req_id, key, sloppy))
         st.timer = self.set_timer(b.options["request_timeout_ms"], self.on_read_timeout, req_id)
         self.speculate_later(req_id, st, self.read_targets(alive, self.need("all"), "ordered"))
 

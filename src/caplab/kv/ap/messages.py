@@ -80,6 +80,7 @@ class MutationAck:
 class ReadRequest:
     req_id: int
     key: str
+    sloppy: bool = False          # Dynamo: a stand-in also answers with the hints it holds
 
 
 @message

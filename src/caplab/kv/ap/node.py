@@ -31,7 +31,7 @@ from .paxos import PaxosMixin
 from .speculation import SpeculationMixin
 from .messages import (AntiEntropyPush, Heartbeat, HintAck, HintReplay, MerkleDiff, MerkleTree,
                        MutationAck, ReadRepairAck, ReadResponse)
-from .versions import Store, digest
+from .versions import Store, digest, reconcile
 
 __all__ = ["RingNode", "Hint"]
 
@@ -259,7 +259,12 @@ class RingNode(PaxosMixin, SpeculationMixin, CoordinatorMixin, Endpoint):
         self.send(src, MutationAck(msg.req_id, msg.key))
 
     def handle_read_request(self, msg, src: str) -> None:
-        self.send(src, ReadResponse(msg.req_id, msg.key, self.store.get(msg.key)))
+        versions = self.store.get(msg.key)
+        if msg.sloppy:   # Dynamo 4.6: a stand-in's copies for down owners are readable
+            held = tuple(h.version for h in self.hints if h.key == msg.key)
+            if held:
+                versions = reconcile(versions + held, self.store.conflict)
+        self.send(src, ReadResponse(msg.req_id, msg.key, versions))
 
     def handle_read_repair(self, msg, src: str) -> None:
         self.apply(msg.key, msg.versions, report_loss=False)

@@ -35,7 +35,8 @@ conflict                 "lww"      "lww" (Cassandra) or "siblings" (Dynamo vect
 timestamps               coordinator  who stamps a write for LWW: "coordinator" (Cassandra with no
                                     client timestamp) or "client" (drivers' client-side
                                     timestamps); per put: ``timestamp=`` (USING TIMESTAMP)
-sloppy_quorum            False      stand-ins past the preference list count to W (Dynamo 4.6)
+sloppy_quorum            False      stand-ins past the preference list count to W and serve
+                                    reads: the first N healthy nodes (Dynamo 4.6)
 gossip_interval_ms       100        heartbeat period (Cassandra gossips every second)
 failure_detector         timeout    "timeout" (a fixed silence) or "phi" (Cassandra's phi accrual)
 failure_timeout_ms       400        with "timeout": silence before a peer is thought down
@@ -79,9 +80,10 @@ Deviations from Cassandra/Dynamo, chosen for a small deterministic lab:
   relayed, so a one-way cut makes the cut-off side see its peer down.
 * Bootstrap and decommission stream data instantaneously (``add_node``/``remove_node``); real
   streaming takes time, during which the joining node takes writes but serves no reads.
-* With ``sloppy_quorum`` stand-ins count towards W, but reads never consult them: reads go to
-  the key's own preference list only (Dynamo reads from the first N *healthy* nodes, so a read
-  can find a stand-in's copy). A stand-in always keeps its hint (Dynamo has no hint window).
+* With ``sloppy_quorum`` stand-ins count towards W, and reads, like Dynamo's, go to the first
+  N *healthy* nodes of the walk, where a stand-in answers with the hints it holds for the key
+  (Dynamo keeps them in a separate local database). A stand-in always keeps its hint (Dynamo
+  has no hint window). Without it (Cassandra) reads and writes count only the preference list.
 * One ``request_timeout_ms`` for reads and writes (Cassandra: ``write_request_timeout`` 2 s,
   ``read_request_timeout`` 5 s). Speculative retry is off by default (Cassandra's default is
   ``99p``): without it a blocking or "off" read that asked a replica which then stays silent
