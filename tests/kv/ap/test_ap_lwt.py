@@ -128,12 +128,21 @@ def test_local_serial_without_datacenters_is_serial():
     assert alice.get("k", consistency="local_serial").value == 1
 
 
-@pytest.mark.parametrize("seed", [3, 11, 42])
-def test_cas_histories_under_partitions_and_crashes_are_linearizable(seed):
+@pytest.mark.parametrize("seed, duplicate, skew", [(3, 0, False), (11, 0, False),
+                                                   (42, 0, False), (1, 0.3, False),
+                                                   (3, 0.3, False), (14, 0.3, False),
+                                                   (7, 0.2, True)])
+def test_cas_histories_under_partitions_and_crashes_are_linearizable(seed, duplicate, skew):
     """Cassandra: LWT give linearizable consistency; read-modify-write cas and SERIAL reads
-    from five clients under random partitions and crashes check as a cas register."""
+    from five clients under random partitions and crashes (and duplicated messages, skewed
+    clocks) check as a cas register. Seeds 1, 3 and 14 with duplicates found a replica
+    answering a duplicated proposal "refused" after accepting it."""
     rnd = random.Random(seed)
     c = Cluster(mode="ap", nodes=5, seed=seed, replication_factor=3, latency=Uniform(1, 10))
+    c.network.set_duplicate(duplicate)
+    if skew:
+        c.skew_clock("n2", offset_ms=300)
+        c.skew_clock("n4", offset_ms=-200, drift=0.01)
     clients = [c.client(f"c{i}", near=f"n{i + 1}") for i in range(5)]
     seen = {k.name: None for k in clients}
     pending, counter = {}, 0

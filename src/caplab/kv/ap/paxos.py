@@ -85,10 +85,12 @@ def cas_records(history) -> list[dict]:
 class PaxosState:
     """What a replica remembers of Paxos for one key (durable, Cassandra's system.paxos)."""
 
-    __slots__ = ("promised", "accepted_ballot", "accepted", "commit_ballot", "committed")
+    __slots__ = ("promised", "accepted_ballot", "accepted", "commit_ballot", "committed",
+                 "ever_accepted")
 
     def __init__(self) -> None:
         self.promised = NO_BALLOT
+        self.ever_accepted: set = set()   # so a duplicated proposal is answered the same way
         self.accepted_ballot, self.accepted = NO_BALLOT, None
         self.commit_ballot, self.committed = NO_BALLOT, None
 
@@ -104,6 +106,12 @@ class PaxosMixin:
 
     # -- coordinator: start -----------------------------------------------------------------
     def handle_client_cas(self, msg, src: str) -> None:
+        # A duplicated request must not run a second Paxos round for the same operation: its
+        # [applied]=False (the first round already wrote the value) could reach the client first.
+        seen = self.__dict__.setdefault("cas_seen", set())
+        if (src, msg.op_id) in seen:
+            return
+        seen.add((src, msg.op_id))
         self.paxos_start(msg, src, read_only=False)
 
     def paxos_start(self, msg, src: str, *, read_only: bool) -> None:
@@ -192,6 +200,12 @@ class PaxosMixin:
     def on_promised(self, st, promised) -> None:
         latest = max(promised, key=lambda m: m.commit_ballot)
         progress = max(promised, key=lambda m: m.accepted_ballot)
+        if max(latest.commit_ballot[0], progress.accepted_ballot[0]) >= st.ballot[0]:
+            # A committed value is stamped with its ballot's timestamp; ours must be later than
+            # every one seen, or last-write-wins could order the two values the wrong way
+            # (Cassandra also picks a ballot above the most recent commit). Start again.
+            self.paxos_prepare(st)
+            return
         if progress.accepted is not None and progress.accepted_ballot > latest.commit_ballot:
             # An in-progress proposal newer than the last commit: finish it first (Cassandra:
             # "finishing incomplete paxos round"), with our ballot, then start again.
@@ -343,7 +357,7 @@ class PaxosMixin:
 
     def handle_prepare(self, msg, src: str) -> None:
         s = self.paxos_state(msg.key)
-        ok = msg.ballot > s.promised
+        ok = msg.ballot > s.promised or msg.ballot == s.promised   # a duplicate: same answer
         if ok:
             s.promised = msg.ballot
         self.send(src, Promise(msg.req_id, msg.key, ok, s.promised, s.accepted_ballot,
@@ -351,10 +365,16 @@ class PaxosMixin:
 
     def handle_propose(self, msg, src: str) -> None:
         s = self.paxos_state(msg.key)
+        if msg.ballot in s.ever_accepted:
+            # A duplicated proposal, after a higher promise maybe: it *was* accepted, and
+            # answering "refused" could make its proposer think nobody accepted it.
+            self.send(src, ProposeReply(msg.req_id, msg.key, True, s.promised))
+            return
         ok = msg.ballot >= s.promised
         if ok:
             s.promised = msg.ballot
             s.accepted_ballot, s.accepted = msg.ballot, msg.version
+            s.ever_accepted.add(msg.ballot)
         self.send(src, ProposeReply(msg.req_id, msg.key, ok, s.promised))
 
     def handle_commit(self, msg, src: str) -> None:
