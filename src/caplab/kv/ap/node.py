@@ -82,6 +82,7 @@ class RingNode(PaxosMixin, SpeculationMixin, CoordinatorMixin, Endpoint):
         self.requests: dict = {}
         self.ballot_seen = 0                   # the highest ballot timestamp seen (Paxos)
         self.read_latencies = None             # recent replica read latencies (speculation)
+        self.cas_seen: set = set()             # (client, op id) of the cas requests received
         self.beat = 0
         self.ae_cursor = 0
         for hint in self.hints:

@@ -108,10 +108,9 @@ class PaxosMixin:
     def handle_client_cas(self, msg, src: str) -> None:
         # A duplicated request must not run a second Paxos round for the same operation: its
         # [applied]=False (the first round already wrote the value) could reach the client first.
-        seen = self.__dict__.setdefault("cas_seen", set())
-        if (src, msg.op_id) in seen:
+        if (src, msg.op_id) in self.cas_seen:
             return
-        seen.add((src, msg.op_id))
+        self.cas_seen.add((src, msg.op_id))
         self.paxos_start(msg, src, read_only=False)
 
     def paxos_start(self, msg, src: str, *, read_only: bool) -> None:
