@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import UnknownNameError
+from ..errors import ConfigError, UnknownNameError
 from ..world.client import Driver as WorldDriver
 
 __all__ = ["Backend", "Driver", "validate_options"]
@@ -36,11 +36,19 @@ class Driver(WorldDriver):
 
     PUT_OPTIONS: dict = {"timeout_ms": None}
     GET_OPTIONS: dict = {"timeout_ms": None}
+    #: options of ``cas`` (compare-and-set); None: the mode has no cas
+    CAS_OPTIONS: dict | None = None
 
     def __init__(self, backend) -> None:
         self.backend = backend
 
     def options_for(self, op: str) -> dict:
+        if op == "cas":
+            if self.CAS_OPTIONS is None:
+                raise ConfigError(f"cas is not an operation of mode {self.backend.mode!r}; "
+                                  f"compare-and-set runs in mode 'ap' (Cassandra's lightweight "
+                                  f"transactions)")
+            return {"timeout_ms": None, **self.CAS_OPTIONS}
         return {"timeout_ms": None, **(self.GET_OPTIONS if op == "get" else self.PUT_OPTIONS)}
 
 

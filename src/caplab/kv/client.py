@@ -68,3 +68,25 @@ class Client(WorldClient):
     def delete_async(self, key: str, **options) -> OpHandle:
         """Start a delete; returns an :class:`OpHandle` at once."""
         return self.invoke("delete", key, None, options)
+
+    def cas(self, key: str, expected: Any, new: Any, **options) -> Result:
+        """Compare-and-set: write ``new`` only if ``key`` holds ``expected`` (None: the key does
+        not exist, CQL's ``IF NOT EXISTS``), and wait for the outcome.
+
+        In the ring (AP) this is a lightweight transaction through Paxos (Cassandra);
+        options: ``serial_consistency`` (``"serial"`` or ``"local_serial"``), ``consistency``
+        (the commit's level). ``output`` says ``{"applied": ..., "current": ...}``; a condition
+        that fails ends as ``fail`` with the current value.
+
+        Raises:
+            ConfigError: the mode has no compare-and-set, or a bad option value.
+
+        Example:
+            >>> alice.cas("user:ann", None, "alice").output   # doctest: +SKIP
+            {'applied': True, 'current': 'alice'}
+        """
+        return self.wait(self.cas_async(key, expected, new, **options))
+
+    def cas_async(self, key: str, expected: Any, new: Any, **options) -> OpHandle:
+        """Start a compare-and-set; returns an :class:`OpHandle` at once."""
+        return self.invoke("cas", key, (expected, new), options)

@@ -224,3 +224,24 @@ def test_set_leg_latency_sets_the_four_pbs_legs():
     r = alice.get("x", consistency="one")
     assert w.ok and w.latency_ms >= 60
     assert r.ok and r.value == 1 and r.latency_ms < 30
+
+
+def test_sloppy_quorum_reads_use_the_first_n_healthy_nodes():
+    """Dynamo 4.6: "all read and write operations are performed on the first N healthy nodes
+    from the preference list, which may not always be the first N nodes encountered while
+    walking the consistent hashing ring": with 2 of 3 replicas down a QUORUM read finds the
+    write on the stand-ins, where Cassandra's strict read is unavailable."""
+    sloppy = ap(sloppy_quorum=True)
+    key = key_where(sloppy, lambda p: "n1" not in p)
+    for node in sloppy.replicas_for(key)[:2]:
+        sloppy.crash(node)
+    sloppy.run_for(1000)
+    alice = sloppy.client("alice", near="n1")
+    assert alice.put(key, "v").ok
+    r = alice.get(key, consistency="quorum")
+    assert r.ok and r.value == "v"
+    strict = ap()
+    for node in strict.replicas_for(key)[:2]:
+        strict.crash(node)
+    strict.run_for(1000)
+    assert strict.client("alice", near="n1").get(key).error.startswith("unavailable")

@@ -30,7 +30,9 @@ Rules and their sources:
 * Cassandra: the coordinator keeps a hint for a replica it knows is down, or that did not
   answer in time; hints do not count towards the consistency level.
 * Dynamo 4.6 (sloppy quorum, optional): the next healthy node past the preference list takes the
-  write for a down replica, with a hint naming the intended owner, and *does* count towards W.
+  write for a down replica, with a hint naming the intended owner, and *does* count towards W;
+  reads go to the first N healthy nodes of the same walk, and a stand-in answers with the
+  writes it holds for the owners (Dynamo: "the first N healthy nodes" serve reads too).
 """
 
 from __future__ import annotations
@@ -38,18 +40,25 @@ from __future__ import annotations
 from . import vclock
 from .messages import ClientReply, Mutation, ReadRepair, ReadRequest
 from .repair_hook import run_repair_hook
+from .topology import need_for
 from .versions import Version, context_of, reconcile, values_of
 
-__all__ = ["CoordinatorMixin", "LEVELS", "required_replicas"]
+__all__ = ["CoordinatorMixin", "LEVELS", "SERIAL_READS", "required_replicas"]
 
-LEVELS = ("any", "one", "two", "three", "quorum", "all")
+LEVELS = ("any", "one", "two", "three", "quorum", "all", "local_one", "local_quorum",
+          "each_quorum", "serial", "local_serial")
+#: read levels that run Paxos (lightweight transactions; see paxos.py)
+SERIAL_READS = ("serial", "local_serial")
 
 
 def required_replicas(level, rf: int) -> int:
     """Replicas a level needs with replication factor ``rf`` (no validation; see ring.py)."""
     if isinstance(level, int):
         return level
-    return {"any": 1, "one": 1, "two": 2, "three": 3, "quorum": rf // 2 + 1, "all": rf}[level]
+    if level in ("local_one", "local_quorum", "each_quorum"):
+        return 1      # at most rf; counted per datacenter (topology.Need)
+    return {"any": 1, "one": 1, "two": 2, "three": 3, "quorum": rf // 2 + 1, "all": rf,
+            "serial": rf // 2 + 1, "local_serial": rf // 2 + 1}[level]
 
 
 class _Write:
@@ -59,38 +68,40 @@ class _Write:
 
 class _Read:
     __slots__ = ("key", "client", "op_id", "required", "targets", "responses", "replied",
-                 "timer", "mode", "merged", "awaiting")
+                 "timer", "mode", "merged", "awaiting", "started", "spare")
 
 
 class CoordinatorMixin:
     """Client-facing handlers of a :class:`~caplab.kv.ap.node.RingNode`."""
 
     # -- writes ------------------------------------------------------------------------------
+    def need(self, level):
+        """The :class:`~caplab.kv.ap.topology.Need` of ``level`` with this node coordinating
+        (LOCAL_* count replicas in this node's datacenter)."""
+        b = self.backend
+        return need_for(level, b.rf, b.options["datacenters"], b.dc_of, b.dc_of.get(self.name))
+
     def handle_client_put(self, msg, src: str) -> None:
         b = self.backend
         key, rf = msg.key, b.rf
-        required = required_replicas(msg.consistency, rf)
+        required = self.need(msg.consistency)
         preference_list = b.hashring.preference_list(key, rf)
         alive = [n for n in preference_list if self.is_alive(n)]
         down = [n for n in preference_list if n not in alive]
         standins: dict[str, str] = {}
         if b.options["sloppy_quorum"] and down:
             # Dynamo 4.6: walk on past the preference list for healthy stand-ins.
-            for node in b.hashring.walk(key):
-                if len(standins) == len(down):
-                    break
-                if node not in preference_list and self.is_alive(node):
-                    standins[node] = down[len(standins)]
+            standins = dict(zip(self.standins(key, preference_list, len(down)), down))
         available = len(alive) + len(standins)
         if available == 0 and msg.consistency == "any" and self.ack_by_hints(msg, src, down):
             return
-        if available < required:
+        if not required.met(alive + list(standins)):
             self.send(src, ClientReply(msg.op_id, "fail", error=(
                 f"unavailable: needed {required}, alive {available} (definite: not applied; "
                 f"{self.name} sees replicas {','.join(down)} of {','.join(preference_list)} "
                 f"down)")))
             self.trace("unavailable", f"put {key} needed {required} alive {available}", src,
-                       op="put", key=key, required=required, alive=available)
+                       op="put", key=key, required=required.total, alive=available)
             return
         version = self.new_version(key, msg.value, msg.context, tombstone=msg.delete,
                                    timestamp=msg.timestamp)
@@ -109,6 +120,16 @@ class CoordinatorMixin:
             if node not in covered:
                 self.store_hint(node, key, version, "replica seen down")
         st.timer = self.set_timer(b.options["request_timeout_ms"], self.on_write_timeout, req_id)
+
+    def standins(self, key: str, preference_list, count: int) -> list[str]:
+        """The first ``count`` healthy nodes past the preference list, clockwise (Dynamo 4.6)."""
+        out = []
+        for node in self.backend.hashring.walk(key):
+            if len(out) >= count:
+                break
+            if node not in preference_list and self.is_alive(node):
+                out.append(node)
+        return out
 
     def ack_by_hints(self, msg, src: str, down: list[str]) -> bool:
         """Consistency ANY with every replica down (Cassandra): a stored hint is enough to
@@ -145,7 +166,7 @@ class CoordinatorMixin:
         if not isinstance(st, _Write):
             return
         st.acked.add(src)
-        if not st.replied and len(st.acked) >= st.required:
+        if not st.replied and st.required.met(st.acked):
             st.replied = True
             self.send(st.client, ClientReply(st.op_id, "ok", context=st.version.vc))
         if len(st.acked) == len(st.targets) + len(st.standins):
@@ -167,56 +188,68 @@ class CoordinatorMixin:
                 self.store_hint(node, st.key, st.version, "no ack in time")
 
     # -- reads -------------------------------------------------------------------------------
-    def read_targets(self, alive: list[str], required: int, mode: str) -> list[str]:
+    def read_targets(self, alive: list[str], required, mode: str) -> list[str]:
         """The replicas a read asks: every live one (async, Dynamo), or as many as the level
-        needs, this node's own replica first, then preference-list order (Cassandra reads the
-        closest replicas; the snitch ranks the local node first)."""
+        needs, this node's own replica first, then its datacenter's, then preference-list
+        order (Cassandra reads the closest replicas; the snitch ranks the local node first)."""
         if mode == "async":
             return alive
-        ordered = ([self.name] if self.name in alive else []) + \
-                  [n for n in alive if n != self.name]
-        return ordered[:required]
+        dc_of = self.backend.dc_of
+        here = dc_of.get(self.name)
+        ordered = sorted(alive, key=lambda n: (n != self.name, dc_of.get(n) != here))
+        return required.pick(ordered)
 
     def handle_client_get(self, msg, src: str) -> None:
+        if msg.consistency in SERIAL_READS:
+            self.paxos_start(msg, src, read_only=True)   # Paxos, see paxos.py
+            return
         b = self.backend
         key, rf = msg.key, b.rf
-        required = required_replicas(msg.consistency, rf)
+        required = self.need(msg.consistency)
         preference_list = b.hashring.preference_list(key, rf)
         alive = [n for n in preference_list if self.is_alive(n)]
-        if len(alive) < required:
+        sloppy = b.options["sloppy_quorum"] and len(alive) < len(preference_list)
+        if sloppy:
+            # Dynamo 4.6: read from the first N healthy nodes of the walk, so a stand-in that
+            # took a write for a down owner answers with it.
+            alive = alive + self.standins(key, preference_list, rf - len(alive))
+        if not required.met(alive):
             down = [n for n in preference_list if n not in alive]
             self.send(src, ClientReply(msg.op_id, "fail", error=(
                 f"unavailable: needed {required}, alive {len(alive)} (definite; {self.name} "
                 f"sees replicas {','.join(down)} of {','.join(preference_list)} down)")))
             self.trace("unavailable", f"get {key} needed {required} alive {len(alive)}", src,
-                       op="get", key=key, required=required, alive=len(alive))
+                       op="get", key=key, required=required.total, alive=len(alive))
             return
         st = _Read()
         st.key, st.client, st.op_id, st.required = key, src, msg.op_id, required
         st.mode = b.options["read_repair"]
         st.targets = self.read_targets(alive, required, st.mode)
         st.responses, st.replied, st.merged, st.awaiting = {}, False, None, set()
+        st.started, st.spare = self.now, None
         req_id = self.new_id()
         self.requests[req_id] = st
         for node in st.targets:
-            self.send(node, ReadRequest(req_id, key))
+            self.send(node, ReadRequest(req_id, key, sloppy))
         st.timer = self.set_timer(b.options["request_timeout_ms"], self.on_read_timeout, req_id)
+        self.speculate_later(req_id, st, self.read_targets(alive, self.need("all"), "ordered"))
 
     def handle_read_response(self, msg, src: str) -> None:
         st = self.requests.get(msg.req_id)
         if not isinstance(st, _Read) or src in st.responses:
             return
         st.responses[src] = msg.versions
+        self.note_read_latency(st, src)
         if st.mode == "async":
             # Dynamo 5: answer after R replies; repair once every replica asked has answered.
-            if not st.replied and len(st.responses) >= st.required:
+            if not st.replied and st.required.met(st.responses):
                 self.answer_read(st, self.resolve(st))
             if len(st.responses) == len(st.targets):
                 st.timer.cancel()
                 del self.requests[msg.req_id]
                 self.send_repairs(st, self.repair_plan(st))
             return
-        if st.merged is not None or len(st.responses) < st.required:
+        if st.merged is not None or not st.required.met(st.responses):
             return
         st.merged = self.resolve(st)
         plan = self.repair_plan(st) if st.mode == "blocking" else []

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ...world.describe import Description, Option, Role, partition_presets
-from .coordinator import LEVELS
+from .coordinator import LEVELS, SERIAL_READS
+from .topology import DC_LEVELS
 
 __all__ = ["describe_ring", "ROLES"]
 
@@ -14,12 +15,14 @@ def describe_ring(ring) -> Description:
     """The :class:`Description` of ring ``ring`` in its current state."""
     rf = ring.rf
     levels = tuple(level for level in LEVELS
-                   if level not in ("two", "three") or {"two": 2, "three": 3}[level] <= rf)
+                   if (level not in ("two", "three") or {"two": 2, "three": 3}[level] <= rf)
+                   and (level not in DC_LEVELS or ring.options["datacenters"]))
     options = [Option(name, ring.options.get(name, default), "system")
                for name, default in type(ring).OPTIONS.items()]
     for op, default in (("put", ring.options["write_consistency"]),
                         ("get", ring.options["read_consistency"])):
-        allowed = levels if op == "put" else tuple(lv for lv in levels if lv != "any")
+        allowed = (tuple(lv for lv in levels if lv not in SERIAL_READS) if op == "put"
+                   else tuple(lv for lv in levels if lv != "any"))
         options.append(Option("consistency", default, op, "consistency level", choices=allowed,
                               allowed=f"{', '.join(allowed)} or 1..{rf}"))
     return Description(system="kv", mode="ap", title="AP: a Cassandra/Dynamo-style ring",

@@ -10,6 +10,13 @@
   last read or acknowledged write, and sends it with the next put, so a put after a get that
   returned siblings *supersedes* them (the Dynamo read-modify-write cycle). Pass
   ``context=()`` for a blind write, or ``context=c.context("alice", "k")`` explicitly.
+* ``cas(key, expected, new)`` is a lightweight transaction (Cassandra's ``IF`` clause; expected
+  None is ``IF NOT EXISTS``), run through Paxos by the coordinator (:mod:`.paxos`);
+  ``serial_consistency`` is ``"serial"`` or ``"local_serial"``, ``consistency`` the commit's
+  level. A condition that fails ends as ``fail`` with ``output={"applied": False, "current":
+  value}``; an applied one as ``ok`` with ``output={"applied": True, ...}``. A cas is not
+  idempotent, so the driver never retries it at another coordinator (DataStax drivers do not
+  retry non-idempotent statements): a silent coordinator ends it as ``info``.
 * An outcome is definite only when no attempt can have been applied: a write whose earlier
   coordinator never answered (it may have sent the write to the replicas before it crashed or
   was cut off) ends as ``info`` even if the next coordinator answers "unavailable".
@@ -17,10 +24,13 @@
 
 from __future__ import annotations
 
-from ...errors import ConfigError
+from dataclasses import replace
+
+from ...errors import ConfigError, UnknownNameError
 from ..backend import Driver
+from .coordinator import SERIAL_READS
 from .levels import check_level
-from .messages import ClientGet, ClientPut, ClientReply
+from .messages import ClientCas, ClientGet, ClientPut, ClientReply
 from .vclock import check_clock
 
 __all__ = ["RingDriver"]
@@ -29,6 +39,7 @@ __all__ = ["RingDriver"]
 class RingDriver(Driver):
     PUT_OPTIONS = {"timeout_ms": None, "consistency": None, "context": None, "timestamp": None}
     GET_OPTIONS = {"timeout_ms": None, "consistency": None}
+    CAS_OPTIONS = {"timeout_ms": None, "consistency": None, "serial_consistency": "serial"}
 
     def __init__(self, backend) -> None:
         super().__init__(backend)
@@ -36,16 +47,36 @@ class RingDriver(Driver):
 
     def complete_options(self, op: str, options: dict) -> dict:
         b = self.backend
+        if op == "cas":
+            return self._cas_options(options)
         default = b.options["write_consistency" if op != "get" else "read_consistency"]
         level = options.get("consistency")
         options["consistency"] = check_level("consistency", default if level is None
-                                             else level, b.rf, for_read=op == "get")
+                                             else level, b.rf, for_read=op == "get",
+                                             datacenters=b.options["datacenters"])
         if op != "get" and options.get("context") is not None:
             options["context"] = check_clock(options["context"])
         ts = options.get("timestamp")
         if ts is not None and (isinstance(ts, bool) or not isinstance(ts, int)):
             raise ConfigError(f"timestamp must be a whole number (CQL USING TIMESTAMP), got "
                               f"{ts!r}")
+        return options
+
+    def _cas_options(self, options: dict) -> dict:
+        b = self.backend
+        if b.options["conflict"] != "lww":
+            raise ConfigError("cas (a lightweight transaction) needs conflict='lww': Cassandra "
+                              "runs Paxos over timestamped cells; Dynamo's siblings have no "
+                              "compare-and-set")
+        serial = options.get("serial_consistency", "serial")
+        norm = serial.lower() if isinstance(serial, str) else serial
+        if norm not in SERIAL_READS:
+            raise UnknownNameError("serial_consistency level", serial, list(SERIAL_READS))
+        options["serial_consistency"] = norm
+        level = options.get("consistency")
+        options["consistency"] = check_level("consistency", b.options["write_consistency"]
+                                             if level is None else level, b.rf,
+                                             datacenters=b.options["datacenters"])
         return options
 
     def candidates(self, client) -> list[str]:
@@ -69,6 +100,10 @@ class RingDriver(Driver):
         level = handle.options["consistency"]
         if op.op == "get":
             msg = ClientGet(op.id, op.key, level)
+        elif op.op == "cas":
+            expected, new = op.input
+            msg = ClientCas(op.id, op.key, expected, new, level,
+                            handle.options["serial_consistency"])
         else:
             context = handle.options.get("context")
             if context is None:
@@ -83,8 +118,8 @@ class RingDriver(Driver):
                          client, handle, handle.state["try"])
 
     def _on_no_answer(self, client, handle, attempt: int) -> None:
-        if handle.done or handle.state["try"] != attempt:
-            return
+        if handle.done or handle.state["try"] != attempt or handle.operation.op == "cas":
+            return   # a cas is not idempotent: never retried elsewhere
         if attempt + 1 >= len(handle.state["order"]):
             return   # every node tried: the client's own timeout ends it as info
         handle.state["try"] = attempt + 1
@@ -111,4 +146,11 @@ class RingDriver(Driver):
                      f"(indefinite)")
             client.finish(handle, "info", node=src, error=error)
             return
+        if msg.applied is not None:
+            handle.state["cas"] = {"applied": msg.applied, "current": msg.value}
         client.finish(handle, msg.outcome, value=msg.value, node=src, error=msg.error)
+
+    def on_finish(self, client, handle) -> None:
+        """A cas's result carries Cassandra's ``[applied]`` and the current value."""
+        if handle.operation.op == "cas" and "cas" in handle.state:
+            handle.result = replace(handle.result, output=dict(handle.state["cas"]))

@@ -31,8 +31,11 @@ def token_of(key: str) -> int:
 class HashRing:
     """Tokens and owners. Membership changes rebuild the sorted token list."""
 
-    def __init__(self, nodes, vnodes: int) -> None:
+    def __init__(self, nodes, vnodes: int, *, dc_of: dict | None = None,
+                 dc_rf: dict | None = None) -> None:
         self.vnodes = vnodes
+        # NetworkTopologyStrategy: node -> datacenter, and the replication factor of each
+        self.dc_of, self.dc_rf = dc_of, dc_rf
         self.nodes: list[str] = []
         self._tokens: list[int] = []
         self._owners: list[str] = []
@@ -72,11 +75,19 @@ class HashRing:
                     return
 
     def preference_list(self, key: str, rf: int) -> list[str]:
-        """The ``rf`` replicas of ``key``: distinct physical nodes clockwise (Dynamo 4.3)."""
+        """The ``rf`` replicas of ``key``: distinct physical nodes clockwise (Dynamo 4.3); with
+        datacenters, the first ``dc_rf[dc]`` of each datacenter clockwise (Cassandra's
+        NetworkTopologyStrategy, without racks), in ring order."""
         cached = self._cache.get((key, rf))
         if cached is None:
             cached = []
+            room = dict(self.dc_rf) if self.dc_rf else None
             for owner in self.walk(key):
+                if room is not None:
+                    dc = self.dc_of[owner]
+                    if room[dc] == 0:
+                        continue
+                    room[dc] -= 1
                 cached.append(owner)
                 if len(cached) == rf:
                     break

@@ -62,6 +62,10 @@ class MembershipMixin:
             >>> c.add_node()["fraction_moved"]      # doctest: +SKIP
             0.171
         """
+        if self.dc_of:
+            raise ConfigError("add_node and remove_node are not modelled with datacenters "
+                              "(Cassandra bootstraps a node into a named datacenter); build "
+                              "the ring with the nodes it needs")
         network = self.cluster.network
         if name is None:
             i = len(self.nodes) + 1
@@ -105,6 +109,10 @@ class MembershipMixin:
             UnknownNameError: ``name`` is not a node.
             ConfigError: fewer than ``replication_factor`` nodes would remain.
         """
+        if self.dc_of:
+            raise ConfigError("add_node and remove_node are not modelled with datacenters "
+                              "(Cassandra bootstraps a node into a named datacenter); build "
+                              "the ring with the nodes it needs")
         if name not in self.nodes:
             raise UnknownNameError("node", name, list(self.nodes))
         if len(self.nodes) - 1 < self.rf:

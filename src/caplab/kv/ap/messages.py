@@ -12,7 +12,8 @@ from ...net.message import message
 
 __all__ = ["ClientPut", "ClientGet", "ClientReply", "Mutation", "MutationAck", "ReadRequest",
            "ReadResponse", "ReadRepair", "ReadRepairAck", "HintReplay", "HintAck", "Heartbeat", "MerkleTree",
-           "MerkleDiff", "AntiEntropyPush", "LEG_KINDS"]
+           "MerkleDiff", "AntiEntropyPush", "ClientCas", "Prepare", "Promise", "Propose",
+           "ProposeReply", "Commit", "CommitAck", "LEG_KINDS"]
 
 #: PBS leg -> message kind
 LEG_KINDS = {"w": "Mutation", "a": "MutationAck", "r": "ReadRequest", "s": "ReadResponse"}
@@ -42,9 +43,22 @@ class ClientGet:
 class ClientReply:
     op_id: int
     outcome: str            # ok | fail | info
-    value: Any = None
+    value: Any = None       # a read's value; a cas: the current value
     context: tuple = ()
     error: str | None = None
+    applied: bool | None = None   # a cas: Cassandra's [applied] column
+
+
+@message
+class ClientCas:
+    """A lightweight transaction: set ``key`` to ``new`` if it holds ``expected`` (None: IF NOT
+    EXISTS). ``consistency`` is the commit's level, ``serial`` the Paxos phase's."""
+    op_id: int
+    key: str
+    expected: Any
+    new: Any
+    consistency: Any
+    serial: str
 
 
 # -- coordinator <-> replica ----------------------------------------------------------------
@@ -66,6 +80,7 @@ class MutationAck:
 class ReadRequest:
     req_id: int
     key: str
+    sloppy: bool = False          # Dynamo: a stand-in also answers with the hints it holds
 
 
 @message
@@ -125,3 +140,53 @@ class AntiEntropyPush:
     session: int
     entries: tuple          # ((key, versions), ...)
     want: tuple = ()        # keys the sender asks for
+
+
+# -- Paxos (lightweight transactions): ballots are (timestamp, proposer) ------------------------
+@message
+class Prepare:
+    req_id: int
+    key: str
+    ballot: tuple
+
+
+@message
+class Promise:
+    req_id: int
+    key: str
+    ok: bool
+    promised: tuple              # the highest ballot this replica has promised
+    accepted_ballot: tuple       # its in-progress proposal (accepted, maybe not committed)
+    accepted: Any                # ... its Version, or None
+    commit_ballot: tuple         # its most recent commit
+    committed: Any               # ... its Version, or None
+
+
+@message
+class Propose:
+    req_id: int
+    key: str
+    ballot: tuple
+    version: Any
+
+
+@message
+class ProposeReply:
+    req_id: int
+    key: str
+    ok: bool
+    promised: tuple
+
+
+@message
+class Commit:
+    req_id: int
+    key: str
+    ballot: tuple
+    version: Any
+
+
+@message
+class CommitAck:
+    req_id: int
+    key: str

@@ -15,7 +15,8 @@ for a node its detector has seen down (``down_since``); after that it stores no 
 node returns. Stored hints expire only after ``hint_ttl_ms`` (Cassandra: the table's
 ``gc_grace_seconds``, 10 days), counted as ``hints_expired``.
 
-Durable (kept across a crash): the store, hints, and the vector-clock counters this node issued.
+Durable (kept across a crash): the store, hints, the vector-clock counters this node issued, and
+the Paxos state of lightweight transactions (:mod:`caplab.kv.ap.paxos`).
 Volatile: the detector's view (including ``down_since``, as Cassandra's gossip state is in
 memory), in-flight coordinator requests, anti-entropy sessions.
 """
@@ -26,9 +27,11 @@ from ...net.endpoint import Endpoint
 from ...net.failure import FailureDetector, PhiAccrualDetector
 from . import merkle
 from .coordinator import CoordinatorMixin
+from .paxos import PaxosMixin
+from .speculation import SpeculationMixin
 from .messages import (AntiEntropyPush, Heartbeat, HintAck, HintReplay, MerkleDiff, MerkleTree,
                        MutationAck, ReadRepairAck, ReadResponse)
-from .versions import Store, digest
+from .versions import Store, digest, reconcile
 
 __all__ = ["RingNode", "Hint"]
 
@@ -57,7 +60,7 @@ class Hint:
         self.created_ms, self.sent_ms = created_ms, None
 
 
-class RingNode(CoordinatorMixin, Endpoint):
+class RingNode(PaxosMixin, SpeculationMixin, CoordinatorMixin, Endpoint):
     """One node of the ring. Created by :class:`~caplab.kv.ap.Ring`."""
 
     def __init__(self, name: str, backend) -> None:
@@ -66,6 +69,7 @@ class RingNode(CoordinatorMixin, Endpoint):
         self.store = Store(backend.options["conflict"])   # durable
         self.hints: list[Hint] = []                       # durable (Cassandra: hints on disk)
         self.issued: dict[str, int] = {}                  # durable vector-clock counters
+        self.paxos: dict = {}                             # durable (Cassandra's system.paxos)
         self._next_id = 0                                 # durable: ids never reused
         self._reset_volatile()
 
@@ -76,6 +80,9 @@ class RingNode(CoordinatorMixin, Endpoint):
         self.believed_up: set[str] = set()
         self.down_since: dict[str, int] = {}   # peer -> when this detector first saw it down
         self.requests: dict = {}
+        self.ballot_seen = 0                   # the highest ballot timestamp seen (Paxos)
+        self.read_latencies = None             # recent replica read latencies (speculation)
+        self.cas_seen: set = set()             # (client, op id) of the cas requests received
         self.beat = 0
         self.ae_cursor = 0
         for hint in self.hints:
@@ -253,7 +260,12 @@ class RingNode(CoordinatorMixin, Endpoint):
         self.send(src, MutationAck(msg.req_id, msg.key))
 
     def handle_read_request(self, msg, src: str) -> None:
-        self.send(src, ReadResponse(msg.req_id, msg.key, self.store.get(msg.key)))
+        versions = self.store.get(msg.key)
+        if msg.sloppy:   # Dynamo 4.6: a stand-in's copies for down owners are readable
+            held = tuple(h.version for h in self.hints if h.key == msg.key)
+            if held:
+                versions = reconcile(versions + held, self.store.conflict)
+        self.send(src, ReadResponse(msg.req_id, msg.key, versions))
 
     def handle_read_repair(self, msg, src: str) -> None:
         self.apply(msg.key, msg.versions, report_loss=False)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from ...errors import ConfigError, UnknownNameError
 from .levels import check_level
 from .repair_hook import check_repair_hook
+from .speculation import parse_speculative_retry
+from .topology import check_datacenters
 
 __all__ = ["DEFAULTS", "CONFLICT_MODES", "READ_REPAIR_MODES", "check_read_repair",
            "validate_ring_options"]
@@ -21,7 +23,9 @@ DEFAULTS = {"replication_factor": 3, "vnodes": 8, "write_consistency": "quorum",
             "sloppy_quorum": False, "gossip_interval_ms": 100, "failure_timeout_ms": 400,
             "request_timeout_ms": 400, "coordinator_timeout_ms": 600, "read_repair_fn": None,
             "timestamps": "coordinator", "failure_detector": "timeout",
-            "phi_convict_threshold": 8}
+            "phi_convict_threshold": 8, "cas_contention_timeout_ms": 200,
+            "cas_backoff_ms": 20, "datacenters": None, "node_datacenters": None,
+            "wan_latency_ms": None, "speculative_retry": "none"}
 
 CONFLICT_MODES = ("lww", "siblings")
 #: who stamps a write for last-write-wins: the coordinator's clock (Cassandra when the client
@@ -66,8 +70,9 @@ def validate_ring_options(options: dict, node_names) -> dict:
         ConfigError / UnknownNameError naming the value and what is allowed.
     """
     opts = dict(options)
+    _positive_int("replication_factor", opts["replication_factor"])
+    opts = check_datacenters(opts, list(node_names))    # with datacenters rf is their sum
     rf = opts["replication_factor"]
-    _positive_int("replication_factor", rf)
     if rf > len(node_names):
         raise ConfigError(f"replication_factor={rf} exceeds the number of nodes "
                           f"({len(node_names)}); choose 1 <= replication_factor <= "
@@ -84,9 +89,11 @@ def validate_ring_options(options: dict, node_names) -> dict:
     if opts["timestamps"] not in TIMESTAMP_SOURCES:
         raise UnknownNameError("timestamps source", opts["timestamps"], TIMESTAMP_SOURCES)
     for name in ("write_consistency", "read_consistency"):
-        opts[name] = check_level(name, opts[name], rf, for_read=name == "read_consistency")
+        opts[name] = check_level(name, opts[name], rf, for_read=name == "read_consistency",
+                                 datacenters=opts["datacenters"])
     for name in ("hint_window_ms", "gossip_interval_ms", "failure_timeout_ms",
-                 "request_timeout_ms", "coordinator_timeout_ms"):
+                 "request_timeout_ms", "coordinator_timeout_ms", "cas_contention_timeout_ms",
+                 "cas_backoff_ms"):
         _positive_int(name, opts[name])
     _positive_int("anti_entropy_ms", opts["anti_entropy_ms"], allow_none=True)
     _positive_int("hint_ttl_ms", opts["hint_ttl_ms"], allow_none=True)
@@ -99,6 +106,7 @@ def validate_ring_options(options: dict, node_names) -> dict:
     if isinstance(depth, bool) or not isinstance(depth, int) or not 0 <= depth <= 12:
         raise ConfigError(f"merkle_depth must be a whole number in 0..12, got {depth!r}")
     opts["read_repair"] = check_read_repair(opts["read_repair"])
+    parse_speculative_retry(opts["speculative_retry"])
     for name in ("hinted_handoff", "sloppy_quorum"):
         if not isinstance(opts[name], bool):
             raise ConfigError(f"{name} must be True or False, got {opts[name]!r}")

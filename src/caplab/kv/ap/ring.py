@@ -35,7 +35,8 @@ conflict                 "lww"      "lww" (Cassandra) or "siblings" (Dynamo vect
 timestamps               coordinator  who stamps a write for LWW: "coordinator" (Cassandra with no
                                     client timestamp) or "client" (drivers' client-side
                                     timestamps); per put: ``timestamp=`` (USING TIMESTAMP)
-sloppy_quorum            False      stand-ins past the preference list count to W (Dynamo 4.6)
+sloppy_quorum            False      stand-ins past the preference list count to W and serve
+                                    reads: the first N healthy nodes (Dynamo 4.6)
 gossip_interval_ms       100        heartbeat period (Cassandra gossips every second)
 failure_detector         timeout    "timeout" (a fixed silence) or "phi" (Cassandra's phi accrual)
 failure_timeout_ms       400        with "timeout": silence before a peer is thought down
@@ -43,15 +44,32 @@ phi_convict_threshold    8          with "phi": Cassandra's phi_convict_threshol
                                     gossip, about 1.8 s of silence)
 request_timeout_ms       400        coordinator waits for replicas (write_request_timeout 2 s)
 coordinator_timeout_ms   600        driver waits for a coordinator before trying the next
+cas_contention_timeout_ms 200      a cas losing to other proposers retries until this long
+                                    after it began (Cassandra cas_contention_timeout 1 s, half
+                                    of write_request_timeout)
+cas_backoff_ms           20         a contended proposer waits a random 1..this before retrying
+                                    (Cassandra: a random sleep up to 100 ms)
+datacenters              None       {dc: rf, ...}: Cassandra's NetworkTopologyStrategy (rf per
+                                    datacenter; replication_factor becomes the sum); levels
+                                    local_one, local_quorum, each_quorum (see topology.py)
+node_datacenters         None       {node: dc}; None splits the nodes in order into equal groups
+wan_latency_ms           None       one-way latency between nodes of different datacenters
+speculative_retry        "none"     "Xms", "Np" (Cassandra's default "99p"), "always" or "none":
+                                    when a read's replicas are slow, ask one more (see
+                                    speculation.py)
 read_repair_fn           None       a function deciding read repairs instead of the built-in
                                     rule, in "blocking" and "async" modes (labs; LWW only; see
                                     caplab.kv.ap.repair_hook)
 =======================  =========  ===========================================================
 
+Lightweight transactions (``client.cas(key, expected, new)``; expected None is ``IF NOT
+EXISTS``) and reads at ``consistency="serial"`` / ``"local_serial"`` run Paxos among the key's
+replicas in Cassandra's four round trips: see :mod:`caplab.kv.ap.paxos`.
+
 Counters (``c.stats()``): ``hints_stored``, ``hints_not_stored`` (the target had been down
 longer than ``hint_window_ms``), ``hints_replayed``, ``hints_expired`` (past ``hint_ttl_ms``),
-``read_repairs`` (repair messages sent), ``sloppy_writes``, ``lww_losses``, and ``ae_*`` for
-anti-entropy.
+``read_repairs`` (repair messages sent), ``speculative_retries``, ``sloppy_writes``,
+``lww_losses``, and ``ae_*`` for anti-entropy.
 
 Deviations from Cassandra/Dynamo, chosen for a small deterministic lab:
 
@@ -62,12 +80,14 @@ Deviations from Cassandra/Dynamo, chosen for a small deterministic lab:
   relayed, so a one-way cut makes the cut-off side see its peer down.
 * Bootstrap and decommission stream data instantaneously (``add_node``/``remove_node``); real
   streaming takes time, during which the joining node takes writes but serves no reads.
-* With ``sloppy_quorum`` stand-ins count towards W, but reads never consult them: reads go to
-  the key's own preference list only (Dynamo reads from the first N *healthy* nodes, so a read
-  can find a stand-in's copy). A stand-in always keeps its hint (Dynamo has no hint window).
+* With ``sloppy_quorum`` stand-ins count towards W, and reads, like Dynamo's, go to the first
+  N *healthy* nodes of the walk, where a stand-in answers with the hints it holds for the key
+  (Dynamo keeps them in a separate local database). A stand-in always keeps its hint (Dynamo
+  has no hint window). Without it (Cassandra) reads and writes count only the preference list.
 * One ``request_timeout_ms`` for reads and writes (Cassandra: ``write_request_timeout`` 2 s,
-  ``read_request_timeout`` 5 s). No speculative retry: a blocking or "off" read that asked a
-  replica which then stays silent times out instead of asking another one.
+  ``read_request_timeout`` 5 s). Speculative retry is off by default (Cassandra's default is
+  ``99p``): without it a blocking or "off" read that asked a replica which then stays silent
+  times out instead of asking another one.
 * Reads fetch full data from every replica asked (no digest requests) and the blocking repair
   writes the whole reconciled value (Cassandra merges per column/cell, and may also send the
   repair to extra replicas when one is slow to acknowledge it).
@@ -83,8 +103,8 @@ Deviations from Cassandra/Dynamo, chosen for a small deterministic lab:
 * Hints are kept per coordinator with no size limit or delivery throttle; replay is retried
   every ``request_timeout_ms`` while the target is seen up; the hint window is measured on
   the coordinator's own detector (Cassandra uses gossip's downtime of the endpoint).
-* The failure detector's view is the only membership: there is no seed list, no schema, no
-  tombstones (deletes are not modelled) and no per-table options.
+* The failure detector's view is the only membership: there is no seed list, no schema and no
+  per-table options.
 
 Example:
     >>> from caplab.kv import Cluster
@@ -97,7 +117,7 @@ Example:
 
 from __future__ import annotations
 
-from ...errors import ConfigError
+from ...errors import ConfigError, UnknownNameError
 from ...net.latency import latency_model
 from .describe import describe_ring
 from .driver import RingDriver
@@ -106,6 +126,7 @@ from .membership import MembershipMixin
 from .messages import LEG_KINDS
 from .node import RingNode
 from .options import DEFAULTS, validate_ring_options
+from .speculation import parse_speculative_retry
 from .versions import Version, reconcile, values_of, version_label
 from ..backend import Backend
 
@@ -118,7 +139,7 @@ class Ring(MembershipMixin, Backend):
     OPTIONS = dict(DEFAULTS)
     PUBLIC = ("replicas_for", "ring", "add_node", "remove_node", "load", "ownership", "hints",
               "stats", "anti_entropy_stats", "lww_losses", "context", "set_leg_latency",
-              "detector_view")
+              "detector_view", "datacenter_of")
 
     @classmethod
     def check_options(cls, options: dict, node_names) -> dict:
@@ -137,10 +158,14 @@ class Ring(MembershipMixin, Backend):
         options = self.check_options(options, node_names)
         super().__init__(cluster, node_names, options)
         self.rf = options["replication_factor"]
-        self.hashring = HashRing(node_names, options["vnodes"])
+        self.speculation = parse_speculative_retry(options["speculative_retry"])
+        #: node -> datacenter ({} without datacenters)
+        self.dc_of = dict(options["node_datacenters"] or {})
+        self.hashring = HashRing(node_names, options["vnodes"], dc_of=self.dc_of or None,
+                                 dc_rf=options["datacenters"])
         self.counters = {"hints_stored": 0, "hints_not_stored": 0, "hints_replayed": 0,
                          "hints_expired": 0, "read_repairs": 0, "sloppy_writes": 0, "lww_losses": 0,
-                         "tombstones_purged": 0}
+                         "tombstones_purged": 0, "speculative_retries": 0}
         self.ae_stats = {"rounds": 0, "in_sync": 0, "tree_nodes_compared": 0,
                          "leaves_differing": 0, "keys_exchanged": 0}
         self._lww_losses: list[dict] = []
@@ -152,6 +177,12 @@ class Ring(MembershipMixin, Backend):
             self.nodes[name] = node
         for index, node in enumerate(self.nodes.values()):
             node.start(index)
+        wan = options["wan_latency_ms"]
+        if wan is not None:      # every link between two datacenters, both ways
+            for a in node_names:
+                for b in node_names:
+                    if a < b and self.dc_of[a] != self.dc_of[b]:
+                        cluster.network.set_latency(wan, src=a, dst=b)
 
 
     # -- what the facade and the views read ----------------------------------------------------
@@ -209,6 +240,17 @@ class Ring(MembershipMixin, Backend):
         if not isinstance(key, str) or not key:
             raise ConfigError(f"key must be a non-empty string, got {key!r}")
         return self.hashring.preference_list(key, self.rf)
+
+    def datacenter_of(self, node: str) -> str | None:
+        """The datacenter of ``node`` (None without datacenters).
+
+        Example:
+            >>> c.datacenter_of("n4")       # doctest: +SKIP
+            'dc2'
+        """
+        if node not in self.nodes:
+            raise UnknownNameError("node", node, list(self.nodes))
+        return self.dc_of.get(node)
 
     def ring(self) -> list[dict]:
         """Every token in ring order: token, node, vnode, angle_deg, share (of the ring)."""

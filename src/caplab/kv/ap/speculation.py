@@ -1,0 +1,112 @@
+"""Speculative read retry (Cassandra's table option ``speculative_retry``): when the replicas a
+read asked are slow to answer, the coordinator sends the read to one more replica instead of
+waiting for the slow one, which cuts the tail of read latency under a slow node.
+
+Values (any case), as Cassandra's:
+
+* ``"none"`` (the lab's default): never; a slow replica makes the read slow.
+* ``"Xms"`` (e.g. ``"20ms"``): speculate once a read has waited X ms.
+* ``"Np"`` / ``"NPERCENTILE"`` (e.g. ``"99p"``, Cassandra's default): speculate once a read has
+  waited longer than the N-th percentile of this coordinator's recent replica read latencies
+  (the last :data:`WINDOW` answers; no speculation before :data:`MIN_SAMPLES` of them).
+* ``"always"``: send the extra read at once.
+
+One extra replica per read, the closest not yet asked that counts towards the level (Cassandra
+sends one extra data request). Reads in ``read_repair="async"`` mode already ask every live
+replica, so they never speculate. Counted in ``c.stats()["speculative_retries"]``.
+
+Example:
+    >>> parse_speculative_retry("99p"), parse_speculative_retry("20ms")
+    (('p', 99.0), ('ms', 20))
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import deque
+
+from ...errors import ConfigError
+from .messages import ReadRequest
+
+__all__ = ["parse_speculative_retry", "SpeculationMixin", "WINDOW", "MIN_SAMPLES"]
+
+#: replica answers a coordinator keeps for its percentile
+WINDOW = 100
+#: answers needed before a percentile threshold is used
+MIN_SAMPLES = 10
+
+
+def parse_speculative_retry(value) -> tuple:
+    """``("none",)``, ``("always",)``, ``("ms", X)`` or ``("p", N)`` from a Cassandra-style value.
+
+    Raises:
+        ConfigError: anything else, naming the value and the forms allowed.
+    """
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("none", "always"):
+            return (text,)
+        m = re.fullmatch(r"(\d+)ms", text)
+        if m and int(m.group(1)) >= 1:
+            return ("ms", int(m.group(1)))
+        m = re.fullmatch(r"(\d+(?:\.\d+)?)(p|percentile)", text)
+        if m and 0 < float(m.group(1)) < 100:
+            return ("p", float(m.group(1)))
+    raise ConfigError(f"speculative_retry={value!r} is not allowed; choose 'none', 'always', "
+                      f"'Xms' (e.g. '20ms', X >= 1) or 'Np' (e.g. '99p', 0 < N < 100; "
+                      f"Cassandra's default)")
+
+
+class SpeculationMixin:
+    """Speculative retry on a :class:`~caplab.kv.ap.node.RingNode` coordinator."""
+
+    def note_read_latency(self, st, src: str) -> None:
+        """Remember how long replica ``src`` took to answer (the percentile's window)."""
+        window = getattr(self, "read_latencies", None)
+        if window is None:
+            window = self.read_latencies = deque(maxlen=WINDOW)
+        window.append(self.now - st.started)
+
+    def speculation_delay(self):
+        """ms after which a read speculates, or None (never, or not enough samples yet)."""
+        rule = self.backend.speculation
+        if rule[0] == "none":
+            return None
+        if rule[0] == "always":
+            return 0
+        if rule[0] == "ms":
+            return rule[1]
+        samples = sorted(getattr(self, "read_latencies", None) or ())
+        if len(samples) < MIN_SAMPLES:
+            return None
+        return max(1, samples[max(0, math.ceil(rule[1] / 100 * len(samples)) - 1)])
+
+    def speculate_later(self, req_id: int, st, alive) -> None:
+        """Arm the speculative retry of read ``req_id`` (blocking and "off" modes)."""
+        delay = None if st.mode == "async" else self.speculation_delay()
+        if delay is None:
+            return
+        counted = {dc for dc, _ in st.required.counts}
+        dc_of = self.backend.dc_of
+        st.spare = [n for n in alive if n not in st.targets
+                    and (None in counted or dc_of.get(n) in counted)]
+        if not st.spare:
+            return
+        if delay == 0:
+            self.on_speculate(req_id)
+        else:
+            self.set_timer(delay, self.on_speculate, req_id)
+
+    def on_speculate(self, req_id: int) -> None:
+        st = self.requests.get(req_id)
+        if st is None or getattr(st, "spare", None) is None or st.merged is not None \
+                or st.replied or not st.spare:
+            return
+        node = st.spare.pop(0)
+        st.targets.append(node)
+        self.backend.counters["speculative_retries"] += 1
+        self.trace("speculate", f"read {st.key}: {len(st.responses)} answers after "
+                                f"{self.now - st.started} ms; asking {node} too", node,
+                   key=st.key, target=node, waited_ms=self.now - st.started)
+        self.send(node, ReadRequest(req_id, st.key))
