@@ -17,7 +17,9 @@ heartbeat_ms         200       heartbeats every 2 s
 election_timeout_ms  1000      ``settings.electionTimeoutMillis`` = 10 000 ms
 election_jitter_ms   150       random offset up to 15% of the election timeout
 priorities           None      ``members[n].priority`` (default 1; 0 = never primary)
-write_concern        majority  5.0+ implicit default write concern ``{w: "majority"}``
+write_concern        implicit  5.0+ implicit default write concern: ``{w: "majority"}``, or
+                               ``{w: 1}`` with arbiters when the data-bearing voting members
+                               are no more than a voting majority (PSA)
 wtimeout_ms          None      no ``wtimeout``: wait for the write concern indefinitely
 read_preference      primary   default read preference
 read_concern         local     default read concern
@@ -34,6 +36,10 @@ causal_consistency   False     causally consistent sessions: reads carry ``after
                                ``causal=``
 vote_rule            None      MongoDB's voting rule; or ``fn(ballot) -> (granted, reason)``
                                (:mod:`caplab.kv.cp.voting`; for labs: try a wrong rule)
+arbiters             0         how many of the last nodes are arbiters (vote, hold no data)
+members              None      ``members[n]``: node -> ``arbiter``, ``votes`` (0/1),
+                               ``priority``, ``hidden``, ``delay_ms`` (``secondaryDelaySecs``)
+                               (:mod:`caplab.kv.cp.members`)
 ==================== ========= ===========================================================
 
 Per operation: ``put(key, value, w=..., wtimeout_ms=..., timeout_ms=...)`` and
@@ -59,8 +65,9 @@ freshness scan of a primary-elect waits at most one heartbeat interval for an an
 takeover needs the member to be fully caught up (MongoDB: within
 ``priorityTakeoverFreshnessWindowSeconds``); the driver learns the primary only from replies
 (MongoDB drivers monitor every member, SDAM), so a client that last knew a member now cut off
-from the new primary keeps asking it until the operation times out; there are no arbiters,
-hidden or non-voting members; ``nearest`` reads the client's near node (MongoDB: a random
+from the new primary keeps asking it until the operation times out; a delayed member applies
+an entry at the primary's first heartbeat after the delay (MongoDB: as soon as it is due);
+``nearest`` reads the client's near node (MongoDB: a random
 member within ``localThresholdMS`` of the nearest); and there is no ``w: 0``, ``j`` or read
 concerns ``available`` / ``snapshot`` (``available`` behaves like ``local`` in a replica set).
 """

@@ -11,6 +11,8 @@ ROLES = {
     "primary": Role("primary", "#0072B2", symbol="star", label="primary", leader=True),
     "secondary": Role("secondary", "#56B4E9", label="secondary"),
     "candidate": Role("candidate", "#E69F00", symbol="diamond", label="candidate"),
+    # An arbiter votes but holds no data and is never primary: a hollow shape, not a colour.
+    "arbiter": Role("arbiter", "#999999", symbol="triangle-up-open", label="arbiter"),
 }
 
 _SYSTEM_DOCS = {
@@ -30,12 +32,15 @@ _SYSTEM_DOCS = {
     "causal_consistency": "sessions send afterClusterTime: read your writes, monotonic reads",
     "dry_run_rule": "'mongodb' (only arbiters refuse while they see a primary) or "
                     "'raft_prevote' (every voter does)",
+    "members": "member options, e.g. {'n4': {'votes': 0, 'priority': 0}}: arbiter, votes, "
+               "priority, hidden, delay_ms",
+    "arbiters": "how many of the last nodes are arbiters (vote, hold no data)",
 }
 
 
 def describe_replica_set(rs) -> Description:
     """The :class:`Description` of replica set ``rs`` in its current state."""
-    n = len(rs.member_names)
+    n = len(rs.data_bearing)      # arbiters cannot acknowledge writes
     w_choices = ("majority", *range(1, n + 1))
     options = [Option(name, rs.config.get(name, default), "system", _SYSTEM_DOCS.get(name, ""))
                for name, default in DEFAULTS.items()]

@@ -66,7 +66,7 @@ class ReplicaSetDriver(Driver):
         else:
             w = opts.get("w")
             opts["w"] = config["write_concern"] if w is None else check_w(
-                w, len(self.backend.member_names))
+                w, len(self.backend.data_bearing))
             wtimeout = opts.get("wtimeout_ms")
             opts["wtimeout_ms"] = (config["wtimeout_ms"] if wtimeout is None
                                    else check_wtimeout(wtimeout))
@@ -83,7 +83,7 @@ class ReplicaSetDriver(Driver):
             if pref in ("secondary", "secondaryPreferred"):
                 target = self._next_secondary(client, handle)
             elif pref == "nearest":
-                target = client.near
+                target = self._nearest(client, handle)
             else:
                 target = self.known_primary.get(client.name, client.near)
         else:
@@ -188,16 +188,26 @@ class ReplicaSetDriver(Driver):
         return True
 
     def _next_secondary(self, client, handle) -> str | None:
-        """The near node, then the other members in order; never the known primary."""
+        """The near node, then the other members in order; never the known primary, an arbiter
+        or a hidden member (MongoDB: read preferences never select them)."""
         members = self.backend.member_names
+        visible = self.backend.visible
         start = members.index(client.near)
         primary = self.known_primary.get(client.name)
         tried = handle.state["tried"]
         for i in range(len(members)):
             node = members[(start + i) % len(members)]
-            if node != primary and node not in tried:
+            if node != primary and node not in tried and node in visible:
                 return node
         return None
+
+    def _nearest(self, client, handle) -> str:
+        """``nearest``: the near node if a client may read from it, else the next visible
+        member (the primary included)."""
+        members, visible = self.backend.member_names, self.backend.visible
+        start = members.index(client.near)
+        return next(members[(start + i) % len(members)] for i in range(len(members))
+                    if members[(start + i) % len(members)] in visible)
 
     # -- replies ---------------------------------------------------------------------------
     def receive(self, client, msg, src: str) -> None:
