@@ -2,8 +2,9 @@
 
 Rules, each one function, guard first (RaftScope style), with the MongoDB rule cited:
 
-* heartbeats: every member pings every other member every ``heartbeat_ms``; the primary's
-  heartbeat is its (possibly empty) oplog push, :class:`Replicate`.
+* heartbeats: every member (the primary too) pings every other member every ``heartbeat_ms``;
+  a member resets its election timer when the primary answers its heartbeat. Replication
+  (:class:`Replicate`) does not double as a heartbeat.
 * ``on_election_timeout``: a secondary that has not heard from a primary for the election
   timeout (plus a random offset) calls an election, first as a *dry run* that changes no term.
 * ``handle_request_vote``: one vote per term (durable); refuse a candidate whose last optime
@@ -127,10 +128,11 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, VoterRules, Endp
         if self.role == PRIMARY:
             for peer in self.data_peers:
                 self.send_replicate(peer)        # the primary's heartbeat carries its oplog
-            if self.arbiter_peers:               # arbiters hold no oplog: a plain heartbeat
-                beat = Heartbeat(self.term, self.role, self.last_optime)
-                for peer in self.arbiter_peers:
-                    self.send(peer, beat)
+            # MongoDB: heartbeats run both ways, apart from replication (which does not
+            # double as one); the answers tell the primary who is up.
+            beat = Heartbeat(self.term, self.role, self.last_optime)
+            for peer in self.peers:
+                self.send(peer, beat)
             self.maybe_step_down_no_majority()
             self.tick_catch_up()
         else:
@@ -178,17 +180,18 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, VoterRules, Endp
     def handle_heartbeat(self, msg: Heartbeat, src: str) -> None:
         self.observe_term(msg.term, src)
         self.detector.heard(src, self.now)
-        if msg.role == PRIMARY and msg.term == self.term and self.role == ARBITER:
-            # Only arbiters get the primary's heartbeat as such (data-bearing members get its
-            # oplog): an arbiter learns the primary from it, for its dry-run rule.
-            self.primary_name, self.primary_term = src, msg.term
-            self.last_primary_contact_ms = self.now
-            self.reset_election_deadline()
         self.send(src, HeartbeatReply(self.term, self.role, self.last_optime, self.primary_name))
 
     def handle_heartbeat_reply(self, msg: HeartbeatReply, src: str) -> None:
+        """MongoDB: a member resets its election timer when the *primary answers its
+        heartbeat* (``_handleHeartbeatResponse``); a one-way cut in either direction between
+        it and the primary therefore costs one election timeout."""
         self.observe_term(msg.term, src)
         self.detector.heard(src, self.now)
+        if msg.role == PRIMARY and msg.term == self.term and self.role in (SECONDARY, ARBITER):
+            self.primary_name, self.primary_term = src, msg.term
+            self.last_primary_contact_ms = self.now
+            self.reset_election_deadline()
 
     def maybe_step_down_no_majority(self) -> None:
         """MongoDB: a primary that cannot see a majority of the set for the election timeout

@@ -107,9 +107,7 @@ class ReplicationRules:
         now = self.now
         self.primary_name = src
         self.primary_term = msg.term
-        self.last_primary_contact_ms = now
         self.detector.heard(src, now)
-        self.reset_election_deadline()
         oplog = self.oplog
         prev_term, prev_index = msg.prev_optime
         if prev_index > oplog.last_index:
