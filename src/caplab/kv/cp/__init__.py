@@ -36,13 +36,17 @@ causal_consistency   False     causally consistent sessions: reads carry ``after
                                ``causal=``
 vote_rule            None      MongoDB's voting rule; or ``fn(ballot) -> (granted, reason)``
                                (:mod:`caplab.kv.cp.voting`; for labs: try a wrong rule)
+journal_commit_ms    10        ``storage.journal.commitIntervalMs`` = 100 ms: a ``w: 1``
+                               write without ``j`` is acknowledged from memory and lost if
+                               the primary crashes before the next journal commit
+                               (:mod:`caplab.kv.cp.journal`)
 arbiters             0         how many of the last nodes are arbiters (vote, hold no data)
 members              None      ``members[n]``: node -> ``arbiter``, ``votes`` (0/1),
                                ``priority``, ``hidden``, ``delay_ms`` (``secondaryDelaySecs``)
                                (:mod:`caplab.kv.cp.members`)
 ==================== ========= ===========================================================
 
-Per operation: ``put(key, value, w=..., wtimeout_ms=..., timeout_ms=...)`` and
+Per operation: ``put(key, value, w=..., j=..., wtimeout_ms=..., timeout_ms=...)`` and
 ``get(key, read_preference=..., read_concern=..., causal=..., timeout_ms=...)``.
 
 Example:
@@ -68,7 +72,7 @@ takeover needs the member to be fully caught up (MongoDB: within
 from the new primary keeps asking it until the operation times out; a delayed member applies
 an entry at the primary's first heartbeat after the delay (MongoDB: as soon as it is due);
 ``nearest`` reads the client's near node (MongoDB: a random
-member within ``localThresholdMS`` of the nearest); and there is no ``w: 0``, ``j`` or read
+member within ``localThresholdMS`` of the nearest); and there is no ``w: 0`` or read
 concerns ``available`` / ``snapshot`` (``available`` behaves like ``local`` in a replica set).
 """
 

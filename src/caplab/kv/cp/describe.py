@@ -35,6 +35,7 @@ _SYSTEM_DOCS = {
     "members": "member options, e.g. {'n4': {'votes': 0, 'priority': 0}}: arbiter, votes, "
                "priority, hidden, delay_ms",
     "arbiters": "how many of the last nodes are arbiters (vote, hold no data)",
+    "journal_commit_ms": "journal group commit interval (MongoDB: 100 ms)",
 }
 
 
@@ -49,6 +50,8 @@ def describe_replica_set(rs) -> Description:
                allowed=f"'majority' or 1..{n}"),
         Option("wtimeout_ms", rs.config["wtimeout_ms"], "put", "write concern timeout (ms)",
                allowed="a whole number of ms > 0, or None"),
+        Option("j", False, "put", "acknowledge only after the on-disk journal",
+               choices=(False, True)),
         Option("retry_writes", rs.config["retry_writes"], "put",
                "retry once after a network error or a step-down", choices=(True, False)),
         Option("read_preference", rs.config["read_preference"], "get", "read preference",

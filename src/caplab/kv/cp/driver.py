@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from ..backend import Driver
 from .messages import ReadReply, ReadRequest, WriteReply, WriteRequest
-from .options import (check_causal, check_linearizable, check_read_concern,
+from .options import (check_causal, check_j, check_linearizable, check_read_concern,
                       check_read_preference, check_retry_writes, check_w, check_wtimeout)
 
 __all__ = ["ReplicaSetDriver"]
@@ -40,7 +40,8 @@ __all__ = ["ReplicaSetDriver"]
 class ReplicaSetDriver(Driver):
     """Driver of :class:`~caplab.kv.cp.ReplicaSet`."""
 
-    PUT_OPTIONS = {"timeout_ms": None, "w": None, "wtimeout_ms": None, "retry_writes": None}
+    PUT_OPTIONS = {"timeout_ms": None, "w": None, "wtimeout_ms": None, "retry_writes": None,
+                   "j": None}
     GET_OPTIONS = {"timeout_ms": None, "read_preference": None, "read_concern": None,
                    "causal": None}
 
@@ -70,6 +71,8 @@ class ReplicaSetDriver(Driver):
             wtimeout = opts.get("wtimeout_ms")
             opts["wtimeout_ms"] = (config["wtimeout_ms"] if wtimeout is None
                                    else check_wtimeout(wtimeout))
+            j = opts.get("j")
+            opts["j"] = False if j is None else check_j(j)
             retry = opts.get("retry_writes")
             opts["retry_writes"] = (config["retry_writes"] if retry is None
                                     else check_retry_writes(retry))
@@ -113,7 +116,7 @@ class ReplicaSetDriver(Driver):
                                  client, handle, state["attempt"])
         else:
             msg = WriteRequest(op.id, state["attempt"], op.key, op.value, opts["w"],
-                               opts["wtimeout_ms"])
+                               opts["wtimeout_ms"], opts["j"])
             state["unanswered"].add(state["attempt"])   # may be applied until told otherwise
             if opts["retry_writes"] and not state.get("write_retried"):
                 client.set_timer(self._network_error_ms(), self._no_write_answer, client,

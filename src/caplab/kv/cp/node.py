@@ -27,6 +27,7 @@ from __future__ import annotations
 from ...net.endpoint import Endpoint
 from ...net.failure import FailureDetector
 from .catchup import CatchUpRules
+from .journal import JournalRules
 from .messages import Heartbeat, HeartbeatReply, RequestVote, VoteReply
 from .members import voting_majority, write_majority
 from .oplog import Oplog
@@ -39,7 +40,8 @@ __all__ = ["ReplicaNode", "PRIMARY", "SECONDARY", "CANDIDATE", "ARBITER"]
 PRIMARY, SECONDARY, CANDIDATE, ARBITER = "primary", "secondary", "candidate", "arbiter"
 
 
-class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, VoterRules, Endpoint):
+class ReplicaNode(CatchUpRules, JournalRules, ReplicationRules, ServingRules, VoterRules,
+                  Endpoint):
     """One member of a :class:`~caplab.kv.cp.ReplicaSet`."""
 
     def __init__(self, name: str, rs) -> None:
@@ -69,6 +71,7 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, VoterRules, Endp
         self.term = 0
         self.voted_for: str | None = None
         self.oplog = Oplog()
+        self.unjournaled: list[tuple] = []      # (index, term, ms): in memory only (journal.py)
         self._reset_volatile()
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -103,6 +106,8 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, VoterRules, Endp
 
     def on_crash(self) -> None:
         # Waiting writes are lost with the connections: their clients time out (indefinite).
+        # So are the entries the journal had not committed yet (journal.py).
+        self.lose_unjournaled()
         self._reset_volatile()
 
     def on_restart(self) -> None:

@@ -11,7 +11,7 @@ from .members import check_members, implicit_write_concern
 from .voting import check_vote_rule
 
 __all__ = ["DEFAULTS", "READ_PREFERENCES", "READ_CONCERNS", "DRY_RUN_RULES", "check_w",
-           "check_wtimeout",
+           "check_wtimeout", "check_j",
            "check_retry_writes", "check_causal",
            "check_read_preference", "check_read_concern", "validate_cluster_options"]
 
@@ -35,6 +35,7 @@ DEFAULTS = {
     "causal_consistency": False,    # clients' sessions causally consistent (afterClusterTime)
     "members": None,                # node -> member options (MongoDB members[n]; members.py)
     "arbiters": 0,                  # how many of the last nodes are arbiters (PSA: 1 of 3)
+    "journal_commit_ms": 10,        # MongoDB storage.journal.commitIntervalMs = 100 ms
 }
 
 READ_PREFERENCES = ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")
@@ -65,6 +66,13 @@ def check_wtimeout(value, *, name: str = "wtimeout_ms"):
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ConfigError(f"{name} must be a whole number of ms > 0 (or None: wait forever), "
                           f"got {value!r}")
+    return value
+
+
+def check_j(value, *, name: str = "j"):
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name} must be True or False (MongoDB's write concern j: "
+                          f"acknowledge after the on-disk journal), got {value!r}")
     return value
 
 
@@ -122,6 +130,7 @@ def validate_cluster_options(options: dict, names: list[str]) -> dict:
     if isinstance(jitter, bool) or not isinstance(jitter, int) or jitter < 0:
         raise ConfigError(f"election_jitter_ms must be a whole number of ms >= 0, got {jitter!r}")
     _positive_ms(options, "retry_backoff_ms")
+    _positive_ms(options, "journal_commit_ms")
     check_retry_writes(options["retry_writes"])
     check_causal(options["causal_consistency"], name="causal_consistency")
     if not isinstance(options["election_handoff"], bool):
