@@ -47,7 +47,9 @@ members              None      ``members[n]``: node -> ``arbiter``, ``votes`` (0
 ==================== ========= ===========================================================
 
 Per operation: ``put(key, value, w=..., j=..., wtimeout_ms=..., timeout_ms=...)`` and
-``get(key, read_preference=..., read_concern=..., causal=..., timeout_ms=...)``.
+``get(key, read_preference=..., read_concern=..., causal=..., max_staleness_ms=...,
+timeout_ms=...)``; ``max_staleness_ms`` is MongoDB's ``maxStalenessSeconds`` (minimum 90 s,
+here 9000 ms): secondaries estimated further behind are not selected.
 
 Example:
     >>> from caplab.kv import Cluster
@@ -64,7 +66,7 @@ that a reachable member holds is not rolled back (MongoDB 3.4+). A priority take
 Deviations from MongoDB, chosen for a small deterministic lab: the primary pushes its oplog
 (MongoDB secondaries pull from a sync source, possibly another secondary: chained replication),
 so a secondary cut off from the primary stays behind even if it still reaches a fresher
-secondary; there is no catch-up takeover or ``maxStalenessSeconds``; the
+secondary; there is no catch-up takeover; the
 freshness scan of a primary-elect waits at most one heartbeat interval for an answer; priority
 takeover needs the member to be fully caught up (MongoDB: within
 ``priorityTakeoverFreshnessWindowSeconds``); the driver learns the primary only from replies

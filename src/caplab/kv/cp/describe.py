@@ -58,6 +58,9 @@ def describe_replica_set(rs) -> Description:
                choices=READ_PREFERENCES),
         Option("read_concern", rs.config["read_concern"], "get", "read concern",
                choices=READ_CONCERNS),
+        Option("max_staleness_ms", None, "get",
+               "maxStalenessSeconds: skip secondaries estimated further behind",
+               allowed="None, or a whole number of ms >= 9000 (90 s at lab scale)"),
         Option("causal", rs.config["causal_consistency"], "get",
                "causally consistent session (afterClusterTime)", choices=(True, False)),
     ]

@@ -31,8 +31,9 @@ from __future__ import annotations
 
 from ..backend import Driver
 from .messages import ReadReply, ReadRequest, WriteReply, WriteRequest
-from .options import (check_causal, check_j, check_linearizable, check_read_concern,
-                      check_read_preference, check_retry_writes, check_w, check_wtimeout)
+from .options import (check_causal, check_j, check_linearizable, check_max_staleness,
+                      check_read_concern, check_read_preference, check_retry_writes, check_w,
+                      check_wtimeout)
 
 __all__ = ["ReplicaSetDriver"]
 
@@ -43,7 +44,7 @@ class ReplicaSetDriver(Driver):
     PUT_OPTIONS = {"timeout_ms": None, "w": None, "wtimeout_ms": None, "retry_writes": None,
                    "j": None}
     GET_OPTIONS = {"timeout_ms": None, "read_preference": None, "read_concern": None,
-                   "causal": None}
+                   "causal": None, "max_staleness_ms": None}
 
     def __init__(self, backend) -> None:
         super().__init__(backend)
@@ -61,6 +62,7 @@ class ReplicaSetDriver(Driver):
             concern = config["read_concern"] if concern is None else check_read_concern(concern)
             check_linearizable(pref, concern)
             opts["read_preference"], opts["read_concern"] = pref, concern
+            opts["max_staleness_ms"] = check_max_staleness(opts.get("max_staleness_ms"), pref)
             causal = opts.get("causal")
             opts["causal"] = config["causal_consistency"] if causal is None else \
                 check_causal(causal)
@@ -85,6 +87,15 @@ class ReplicaSetDriver(Driver):
             pref = handle.options["read_preference"]
             if pref in ("secondary", "secondaryPreferred"):
                 target = self._next_secondary(client, handle)
+                if target is None and pref == "secondary":
+                    client.finish(handle, "fail", error=(
+                        f"no secondary to read from: max_staleness_ms="
+                        f"{handle.options['max_staleness_ms']} excludes the others (hidden "
+                        f"members and arbiters never serve reads) (definite: nothing was read)"))
+                    return
+                if target is None:      # secondaryPreferred: the primary, then
+                    handle.state["wire_pref"] = "primary"
+                    target = self.known_primary.get(client.name, client.near)
             elif pref == "nearest":
                 target = self._nearest(client, handle)
             else:
@@ -194,7 +205,7 @@ class ReplicaSetDriver(Driver):
         """The near node, then the other members in order; never the known primary, an arbiter
         or a hidden member (MongoDB: read preferences never select them)."""
         members = self.backend.member_names
-        visible = self.backend.visible
+        visible = self._selectable(handle)
         start = members.index(client.near)
         primary = self.known_primary.get(client.name)
         tried = handle.state["tried"]
@@ -204,10 +215,22 @@ class ReplicaSetDriver(Driver):
                 return node
         return None
 
+    def _selectable(self, handle) -> list[str]:
+        """The members a read may go to: visible, and within ``max_staleness_ms`` if given
+        (MongoDB: a secondary whose estimated staleness exceeds maxStalenessSeconds is not
+        selected)."""
+        visible = self.backend.visible
+        limit = handle.options.get("max_staleness_ms")
+        if limit is None:
+            return visible
+        staleness = self.backend.staleness_ms()
+        return [n for n in visible if staleness.get(n, limit + 1) <= limit]
+
     def _nearest(self, client, handle) -> str:
         """``nearest``: the near node if a client may read from it, else the next visible
         member (the primary included)."""
-        members, visible = self.backend.member_names, self.backend.visible
+        members, visible = self.backend.member_names, self._selectable(handle)
+        visible = visible or self.backend.visible   # the primary is never stale
         start = members.index(client.near)
         return next(members[(start + i) % len(members)] for i in range(len(members))
                     if members[(start + i) % len(members)] in visible)

@@ -11,7 +11,7 @@ from .members import check_members, implicit_write_concern
 from .voting import check_vote_rule
 
 __all__ = ["DEFAULTS", "READ_PREFERENCES", "READ_CONCERNS", "DRY_RUN_RULES", "check_w",
-           "check_wtimeout", "check_j",
+           "check_wtimeout", "check_j", "check_max_staleness",
            "check_retry_writes", "check_causal",
            "check_read_preference", "check_read_concern", "validate_cluster_options"]
 
@@ -87,6 +87,25 @@ def check_causal(value, *, name: str = "causal"):
     if not isinstance(value, bool):
         raise ConfigError(f"{name} must be True or False (a causally consistent session sends "
                           f"afterClusterTime with its reads), got {value!r}")
+    return value
+
+
+#: MongoDB: maxStalenessSeconds is at least 90 s; at lab scale (1/10) 9 s
+MIN_MAX_STALENESS_MS = 9000
+
+
+def check_max_staleness(value, read_preference):
+    """None (no limit) or whole ms >= 9000 (MongoDB's 90 s minimum, scaled), and not with
+    read preference ``primary``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < MIN_MAX_STALENESS_MS:
+        raise ConfigError(f"max_staleness_ms must be None or a whole number of ms >= "
+                          f"{MIN_MAX_STALENESS_MS} (MongoDB's maxStalenessSeconds minimum, 90 s, "
+                          f"at lab scale), got {value!r}")
+    if read_preference == "primary":
+        raise ConfigError(f"max_staleness_ms={value} needs a read preference other than "
+                          f"'primary' (MongoDB refuses maxStalenessSeconds with primary)")
     return value
 
 

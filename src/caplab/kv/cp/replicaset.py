@@ -156,6 +156,17 @@ class ReplicaSet(Backend):
         """The members that hold data (every member but the arbiters)."""
         return [n for n in self.member_names if not self.config["members"][n]["arbiter"]]
 
+    def staleness_ms(self) -> dict[str, int]:
+        """Each data-bearing member that is up -> its estimated staleness, as a driver computes
+        it for ``maxStalenessSeconds`` from the members' last write dates (the newest member's
+        minus this one's, plus the heartbeat interval). The driver's monitoring is modelled as
+        knowing each member's last write date now (MongoDB: as of its last check)."""
+        last = {n: (self.nodes[n].oplog.entries[-1].wall_ms if self.nodes[n].oplog.entries
+                    else 0) for n in self.data_bearing if self.nodes[n].up}
+        newest = max(last.values(), default=0)
+        beat = self.config["heartbeat_ms"]
+        return {n: newest - t + beat for n, t in last.items()}
+
     @property
     def visible(self) -> list[str]:
         """The members a client may read from: data-bearing and not hidden (MongoDB: read
