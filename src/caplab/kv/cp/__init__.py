@@ -36,6 +36,8 @@ causal_consistency   False     causally consistent sessions: reads carry ``after
                                ``causal=``
 vote_rule            None      MongoDB's voting rule; or ``fn(ballot) -> (granted, reason)``
                                (:mod:`caplab.kv.cp.voting`; for labs: try a wrong rule)
+local_threshold_ms   None      drivers' ``localThresholdMS`` (15 ms) for ``nearest`` reads;
+                               None: the client's near node
 journal_commit_ms    10        ``storage.journal.commitIntervalMs`` = 100 ms: a ``w: 1``
                                write without ``j`` is acknowledged from memory and lost if
                                the primary crashes before the next journal commit
@@ -73,8 +75,9 @@ takeover needs the member to be fully caught up (MongoDB: within
 (MongoDB drivers monitor every member, SDAM), so a client that last knew a member now cut off
 from the new primary keeps asking it until the operation times out; a delayed member applies
 an entry at the primary's first heartbeat after the delay (MongoDB: as soon as it is due);
-``nearest`` reads the client's near node (MongoDB: a random
-member within ``localThresholdMS`` of the nearest); and there is no ``w: 0`` or read
+``nearest`` reads the client's near node unless ``local_threshold_ms`` is given (then, as
+MongoDB drivers do with ``localThresholdMS``, default 15 ms, a random member within it of the
+smallest round trip, computed from the network's mean latencies); and there is no ``w: 0`` or read
 concerns ``available`` / ``snapshot`` (``available`` behaves like ``local`` in a replica set).
 """
 

@@ -36,6 +36,8 @@ _SYSTEM_DOCS = {
                "priority, hidden, delay_ms",
     "arbiters": "how many of the last nodes are arbiters (vote, hold no data)",
     "journal_commit_ms": "journal group commit interval (MongoDB: 100 ms)",
+    "local_threshold_ms": "nearest: a random member within this round trip of the fastest "
+                          "(localThresholdMS; None: the near node)",
 }
 
 

@@ -33,7 +33,7 @@ from ..backend import Driver
 from .messages import ReadReply, ReadRequest, WriteReply, WriteRequest
 from .options import (check_causal, check_j, check_linearizable, check_max_staleness,
                       check_read_concern, check_read_preference, check_retry_writes, check_w,
-                      check_wtimeout)
+                      check_wtimeout, check_local_threshold)
 
 __all__ = ["ReplicaSetDriver"]
 
@@ -44,7 +44,7 @@ class ReplicaSetDriver(Driver):
     PUT_OPTIONS = {"timeout_ms": None, "w": None, "wtimeout_ms": None, "retry_writes": None,
                    "j": None}
     GET_OPTIONS = {"timeout_ms": None, "read_preference": None, "read_concern": None,
-                   "causal": None, "max_staleness_ms": None}
+                   "causal": None, "max_staleness_ms": None, "local_threshold_ms": None}
 
     def __init__(self, backend) -> None:
         super().__init__(backend)
@@ -63,6 +63,9 @@ class ReplicaSetDriver(Driver):
             check_linearizable(pref, concern)
             opts["read_preference"], opts["read_concern"] = pref, concern
             opts["max_staleness_ms"] = check_max_staleness(opts.get("max_staleness_ms"), pref)
+            threshold = opts.get("local_threshold_ms")
+            opts["local_threshold_ms"] = (config["local_threshold_ms"] if threshold is None
+                                          else check_local_threshold(threshold))
             causal = opts.get("causal")
             opts["causal"] = config["causal_consistency"] if causal is None else \
                 check_causal(causal)
@@ -227,10 +230,20 @@ class ReplicaSetDriver(Driver):
         return [n for n in visible if staleness.get(n, limit + 1) <= limit]
 
     def _nearest(self, client, handle) -> str:
-        """``nearest``: the near node if a client may read from it, else the next visible
-        member (the primary included)."""
+        """``nearest``: with ``local_threshold_ms`` (MongoDB's ``localThresholdMS``), a random
+        member among those whose round trip (the network's mean latency both ways) is within
+        the threshold of the smallest; without it, the near node if a client may read from it,
+        else the next visible member (the primary included)."""
         members, visible = self.backend.member_names, self._selectable(handle)
         visible = visible or self.backend.visible   # the primary is never stale
+        threshold = handle.options.get("local_threshold_ms")
+        if threshold is not None:
+            net = client.network
+            rtt = {m: net.latency_for(client.name, m).mean_ms
+                   + net.latency_for(m, client.name).mean_ms for m in visible}
+            fastest = min(rtt.values())
+            window = [m for m in visible if rtt[m] <= fastest + threshold]
+            return client.rng("nearest").choice(window)
         start = members.index(client.near)
         return next(members[(start + i) % len(members)] for i in range(len(members))
                     if members[(start + i) % len(members)] in visible)

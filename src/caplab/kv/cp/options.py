@@ -11,7 +11,7 @@ from .members import check_members, implicit_write_concern
 from .voting import check_vote_rule
 
 __all__ = ["DEFAULTS", "READ_PREFERENCES", "READ_CONCERNS", "DRY_RUN_RULES", "check_w",
-           "check_wtimeout", "check_j", "check_max_staleness",
+           "check_wtimeout", "check_j", "check_max_staleness", "check_local_threshold",
            "check_retry_writes", "check_causal",
            "check_read_preference", "check_read_concern", "validate_cluster_options"]
 
@@ -35,6 +35,7 @@ DEFAULTS = {
     "causal_consistency": False,    # clients' sessions causally consistent (afterClusterTime)
     "members": None,                # node -> member options (MongoDB members[n]; members.py)
     "arbiters": 0,                  # how many of the last nodes are arbiters (PSA: 1 of 3)
+    "local_threshold_ms": None,     # drivers' localThresholdMS = 15 ms (None: the near node)
     "journal_commit_ms": 10,        # MongoDB storage.journal.commitIntervalMs = 100 ms
 }
 
@@ -109,6 +110,16 @@ def check_max_staleness(value, read_preference):
     return value
 
 
+def check_local_threshold(value, *, name: str = "local_threshold_ms"):
+    """None (``nearest`` reads the near node) or whole ms >= 0 (drivers' localThresholdMS)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{name} must be None (the near node) or a whole number of ms >= 0 "
+                          f"(drivers' localThresholdMS, default 15), got {value!r}")
+    return value
+
+
 def check_read_preference(value):
     if value not in READ_PREFERENCES:
         raise UnknownNameError("read_preference", value, READ_PREFERENCES)
@@ -150,6 +161,7 @@ def validate_cluster_options(options: dict, names: list[str]) -> dict:
         raise ConfigError(f"election_jitter_ms must be a whole number of ms >= 0, got {jitter!r}")
     _positive_ms(options, "retry_backoff_ms")
     _positive_ms(options, "journal_commit_ms")
+    check_local_threshold(options["local_threshold_ms"])
     check_retry_writes(options["retry_writes"])
     check_causal(options["causal_consistency"], name="causal_consistency")
     if not isinstance(options["election_handoff"], bool):
