@@ -36,6 +36,8 @@ causal_consistency   False     causally consistent sessions: reads carry ``after
                                ``causal=``
 vote_rule            None      MongoDB's voting rule; or ``fn(ballot) -> (granted, reason)``
                                (:mod:`caplab.kv.cp.voting`; for labs: try a wrong rule)
+chaining_allowed     False     ``settings.chainingAllowed`` (true in MongoDB): a secondary
+                               the primary's oplog does not reach syncs from another
 local_threshold_ms   None      drivers' ``localThresholdMS`` (15 ms) for ``nearest`` reads;
                                None: the client's near node
 journal_commit_ms    10        ``storage.journal.commitIntervalMs`` = 100 ms: a ``w: 1``
@@ -66,9 +68,11 @@ that a reachable member holds is not rolled back (MongoDB 3.4+). A priority take
 ``(priority rank + 1) x election_timeout_ms`` plus the member's random offset.
 
 Deviations from MongoDB, chosen for a small deterministic lab: the primary pushes its oplog
-(MongoDB secondaries pull from a sync source, possibly another secondary: chained replication),
-so a secondary cut off from the primary stays behind even if it still reaches a fresher
-secondary; there is no catch-up takeover; the
+(MongoDB secondaries pull from a sync source, possibly another secondary: chained replication);
+with ``chaining_allowed=True`` a secondary that the push no longer reaches pulls from the
+nearest member fed by the primary (:mod:`caplab.kv.cp.chaining`), but chaining is off by
+default (MongoDB: on), so a secondary cut off from the primary stays behind even if it still
+reaches a fresher secondary; there is no catch-up takeover; the
 freshness scan of a primary-elect waits at most one heartbeat interval for an answer; priority
 takeover needs the member to be fully caught up (MongoDB: within
 ``priorityTakeoverFreshnessWindowSeconds``); the driver learns the primary only from replies

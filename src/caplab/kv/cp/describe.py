@@ -38,6 +38,7 @@ _SYSTEM_DOCS = {
     "journal_commit_ms": "journal group commit interval (MongoDB: 100 ms)",
     "local_threshold_ms": "nearest: a random member within this round trip of the fastest "
                           "(localThresholdMS; None: the near node)",
+    "chaining_allowed": "a secondary the primary's oplog does not reach syncs from another",
 }
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 from ...net.endpoint import Endpoint
 from ...net.failure import FailureDetector
 from .catchup import CatchUpRules
+from .chaining import ChainingRules
 from .journal import JournalRules
 from .messages import Heartbeat, HeartbeatReply, RequestVote, VoteReply
 from .members import voting_majority, write_majority
@@ -40,8 +41,8 @@ __all__ = ["ReplicaNode", "PRIMARY", "SECONDARY", "CANDIDATE", "ARBITER"]
 PRIMARY, SECONDARY, CANDIDATE, ARBITER = "primary", "secondary", "candidate", "arbiter"
 
 
-class ReplicaNode(CatchUpRules, JournalRules, ReplicationRules, ServingRules, VoterRules,
-                  Endpoint):
+class ReplicaNode(CatchUpRules, ChainingRules, JournalRules, ReplicationRules, ServingRules,
+                  VoterRules, Endpoint):
     """One member of a :class:`~caplab.kv.cp.ReplicaSet`."""
 
     def __init__(self, name: str, rs) -> None:
@@ -51,9 +52,9 @@ class ReplicaNode(CatchUpRules, JournalRules, ReplicationRules, ServingRules, Vo
         self.members: list[str] = list(rs.member_names)
         self.peers: list[str] = [m for m in self.members if m != name]
         table = config["members"]                   # MongoDB members[n] (members.py)
-        self.arbiter = table[name]["arbiter"]       # holds no data, votes, never primary
-        self.votes = table[name]["votes"]
-        self.delay_ms = table[name]["delay_ms"]     # secondaryDelaySecs (lab time)
+        # an arbiter holds no data, votes, is never primary; delay_ms: secondaryDelaySecs
+        self.arbiter, self.votes, self.delay_ms = (table[name][k]
+                                                   for k in ("arbiter", "votes", "delay_ms"))
         self.voters: list[str] = [m for m in self.members if table[m]["votes"]]
         self.data_peers = [m for m in self.peers if not table[m]["arbiter"]]
         self.arbiter_peers = [m for m in self.peers if table[m]["arbiter"]]
@@ -97,6 +98,7 @@ class ReplicaNode(CatchUpRules, JournalRules, ReplicationRules, ServingRules, Vo
         self.catch_up: dict | None = None       # a primary-elect's catch-up phase (catchup.py)
         self.stepping_down = False              # rs.stepDown() waiting for a secondary
         self.pending_takeover = None            # (time, (primary, term)): a pending takeover
+        self.reset_chaining()                   # what heartbeats tell; the sync source
 
     def start(self) -> None:
         """Start the heartbeat and election timers (at construction and after a restart)."""
@@ -135,17 +137,20 @@ class ReplicaNode(CatchUpRules, JournalRules, ReplicationRules, ServingRules, Vo
                 self.send_replicate(peer)        # the primary's heartbeat carries its oplog
             # MongoDB: heartbeats run both ways, apart from replication (which does not
             # double as one); the answers tell the primary who is up.
-            beat = Heartbeat(self.term, self.role, self.last_optime)
-            for peer in self.peers:
-                self.send(peer, beat)
+            self.send_heartbeats()
             self.maybe_step_down_no_majority()
             self.tick_catch_up()
         else:
-            beat = Heartbeat(self.term, self.role, self.last_optime)
-            for peer in self.peers:
-                self.send(peer, beat)
+            self.send_heartbeats()
             self.maybe_priority_takeover()
+            self.maybe_chain_sync()
         self.set_timer(self.heartbeat_ms, self.on_heartbeat_timer, daemon=True)
+
+    def send_heartbeats(self) -> None:
+        beat = Heartbeat(self.term, self.role, self.last_optime)
+        for peer in self.peers:
+            self.heartbeat_sent_ms[peer] = self.now
+            self.send(peer, beat)
 
     def on_election_timer(self) -> None:
         now = self.now
@@ -185,7 +190,8 @@ class ReplicaNode(CatchUpRules, JournalRules, ReplicationRules, ServingRules, Vo
     def handle_heartbeat(self, msg: Heartbeat, src: str) -> None:
         self.observe_term(msg.term, src)
         self.detector.heard(src, self.now)
-        self.send(src, HeartbeatReply(self.term, self.role, self.last_optime, self.primary_name))
+        self.note_heartbeat(src, msg.last_optime, reply=False)
+        self.send(src, HeartbeatReply(self.term, self.role, self.last_optime, self.fed_by()))
 
     def handle_heartbeat_reply(self, msg: HeartbeatReply, src: str) -> None:
         """MongoDB: a member resets its election timer when the *primary answers its
@@ -193,6 +199,7 @@ class ReplicaNode(CatchUpRules, JournalRules, ReplicationRules, ServingRules, Vo
         it and the primary therefore costs one election timeout."""
         self.observe_term(msg.term, src)
         self.detector.heard(src, self.now)
+        self.note_heartbeat(src, msg.last_optime, reply=True, fed_by=msg.primary)
         if msg.role == PRIMARY and msg.term == self.term and self.role in (SECONDARY, ARBITER):
             self.primary_name, self.primary_term = src, msg.term
             self.last_primary_contact_ms = self.now

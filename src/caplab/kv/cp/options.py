@@ -37,6 +37,7 @@ DEFAULTS = {
     "arbiters": 0,                  # how many of the last nodes are arbiters (PSA: 1 of 3)
     "local_threshold_ms": None,     # drivers' localThresholdMS = 15 ms (None: the near node)
     "journal_commit_ms": 10,        # MongoDB storage.journal.commitIntervalMs = 100 ms
+    "chaining_allowed": False,      # MongoDB chainingAllowed (true there): see chaining.py
 }
 
 READ_PREFERENCES = ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")
@@ -167,6 +168,9 @@ def validate_cluster_options(options: dict, names: list[str]) -> dict:
     if not isinstance(options["election_handoff"], bool):
         raise ConfigError(f"election_handoff must be True or False (MongoDB's "
                           f"enableElectionHandoff), got {options['election_handoff']!r}")
+    if not isinstance(options["chaining_allowed"], bool):
+        raise ConfigError(f"chaining_allowed must be True or False (MongoDB's "
+                          f"settings.chainingAllowed), got {options['chaining_allowed']!r}")
     if options["dry_run_rule"] not in DRY_RUN_RULES:
         raise UnknownNameError("dry_run_rule", options["dry_run_rule"], DRY_RUN_RULES)
     catch_up = options["catch_up_timeout_ms"]

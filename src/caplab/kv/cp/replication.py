@@ -5,7 +5,8 @@ MongoDB secondaries *pull* the oplog from a sync source; here the primary *pushe
 entries are applied in optime order, each member reports how far it got (MongoDB's
 ``replSetUpdatePosition``), and the primary advances the majority commit point. One difference:
 MongoDB's chained replication lets a secondary that cannot reach the primary sync from another
-secondary; here it stays behind until it reaches the primary again.
+secondary; here that takes ``chaining_allowed=True`` (:mod:`caplab.kv.cp.chaining`), else it
+stays behind until it reaches the primary again.
 
 Rollback (MongoDB "Rollbacks During Replica Set Failover"): a member whose oplog diverges from
 the primary's finds the common point, removes the entries after it, restores its data to the
@@ -107,6 +108,7 @@ class ReplicationRules:
         now = self.now
         self.primary_name = src
         self.primary_term = msg.term
+        self.last_oplog_ms = now        # the primary's oplog reaches us (chaining.py)
         self.detector.heard(src, now)
         oplog = self.oplog
         prev_term, prev_index = msg.prev_optime
