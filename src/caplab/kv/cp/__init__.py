@@ -36,6 +36,9 @@ causal_consistency   False     causally consistent sessions: reads carry ``after
                                ``causal=``
 vote_rule            None      MongoDB's voting rule; or ``fn(ballot) -> (granted, reason)``
                                (:mod:`caplab.kv.cp.voting`; for labs: try a wrong rule)
+liveness             oplog     ``"heartbeat"``: MongoDB's, the primary's answers to heartbeats
+                               (a one-way cut into it costs one election timeout); ``"oplog"``:
+                               its oplog push is its heartbeat (two) (:mod:`.heartbeats`)
 chaining_allowed     False     ``settings.chainingAllowed`` (true in MongoDB): a secondary
                                the primary's oplog does not reach syncs from another
 local_threshold_ms   None      drivers' ``localThresholdMS`` (15 ms) for ``nearest`` reads;

@@ -38,6 +38,8 @@ _SYSTEM_DOCS = {
     "journal_commit_ms": "journal group commit interval (MongoDB: 100 ms)",
     "local_threshold_ms": "nearest: a random member within this round trip of the fastest "
                           "(localThresholdMS; None: the near node)",
+    "liveness": "'heartbeat' (MongoDB: the primary's heartbeat answers) or 'oplog' (its "
+                "oplog push doubles as its heartbeat)",
     "chaining_allowed": "a secondary the primary's oplog does not reach syncs from another",
 }
 

@@ -2,9 +2,10 @@
 
 Rules, each one function, guard first (RaftScope style), with the MongoDB rule cited:
 
-* heartbeats: every member (the primary too) pings every other member every ``heartbeat_ms``;
-  a member resets its election timer when the primary answers its heartbeat. Replication
-  (:class:`Replicate`) does not double as a heartbeat.
+* heartbeats (:mod:`caplab.kv.cp.heartbeats`): every member pings every other member every
+  ``heartbeat_ms``; with ``liveness="heartbeat"`` (MongoDB) the primary does too and a member
+  resets its election timer when the primary answers; with ``"oplog"`` (default) the primary's
+  oplog push, :class:`Replicate`, is its heartbeat.
 * ``on_election_timeout``: a secondary that has not heard from a primary for the election
   timeout (plus a random offset) calls an election, first as a *dry run* that changes no term.
 * ``handle_request_vote``: one vote per term (durable); refuse a candidate whose last optime
@@ -29,7 +30,8 @@ from ...net.failure import FailureDetector
 from .catchup import CatchUpRules
 from .chaining import ChainingRules
 from .journal import JournalRules
-from .messages import Heartbeat, HeartbeatReply, RequestVote, VoteReply
+from .heartbeats import HeartbeatRules
+from .messages import RequestVote, VoteReply
 from .members import voting_majority, write_majority
 from .oplog import Oplog
 from .replication import ReplicationRules
@@ -41,8 +43,8 @@ __all__ = ["ReplicaNode", "PRIMARY", "SECONDARY", "CANDIDATE", "ARBITER"]
 PRIMARY, SECONDARY, CANDIDATE, ARBITER = "primary", "secondary", "candidate", "arbiter"
 
 
-class ReplicaNode(CatchUpRules, ChainingRules, JournalRules, ReplicationRules, ServingRules,
-                  VoterRules, Endpoint):
+class ReplicaNode(CatchUpRules, ChainingRules, HeartbeatRules, JournalRules, ReplicationRules,
+                  ServingRules, VoterRules, Endpoint):
     """One member of a :class:`~caplab.kv.cp.ReplicaSet`."""
 
     def __init__(self, name: str, rs) -> None:
@@ -65,6 +67,7 @@ class ReplicaNode(CatchUpRules, ChainingRules, JournalRules, ReplicationRules, S
         self.majority = voting_majority(table)
         self.write_majority = write_majority(table)
         self.priority = config["priorities"][name]
+        self.heartbeat_liveness = config["liveness"] == "heartbeat"
         self.heartbeat_ms = config["heartbeat_ms"]
         self.election_timeout_ms = config["election_timeout_ms"]
         self.election_jitter_ms = config["election_jitter_ms"]
@@ -135,9 +138,9 @@ class ReplicaNode(CatchUpRules, ChainingRules, JournalRules, ReplicationRules, S
         if self.role == PRIMARY:
             for peer in self.data_peers:
                 self.send_replicate(peer)        # the primary's heartbeat carries its oplog
-            # MongoDB: heartbeats run both ways, apart from replication (which does not
-            # double as one); the answers tell the primary who is up.
-            self.send_heartbeats()
+            # liveness="heartbeat" (MongoDB): heartbeats run both ways, apart from replication;
+            # "oplog": the oplog push is the primary's heartbeat (arbiters get a plain one).
+            self.send_heartbeats(None if self.heartbeat_liveness else self.arbiter_peers)
             self.maybe_step_down_no_majority()
             self.tick_catch_up()
         else:
@@ -145,12 +148,6 @@ class ReplicaNode(CatchUpRules, ChainingRules, JournalRules, ReplicationRules, S
             self.maybe_priority_takeover()
             self.maybe_chain_sync()
         self.set_timer(self.heartbeat_ms, self.on_heartbeat_timer, daemon=True)
-
-    def send_heartbeats(self) -> None:
-        beat = Heartbeat(self.term, self.role, self.last_optime)
-        for peer in self.peers:
-            self.heartbeat_sent_ms[peer] = self.now
-            self.send(peer, beat)
 
     def on_election_timer(self) -> None:
         now = self.now
@@ -186,25 +183,7 @@ class ReplicaNode(CatchUpRules, ChainingRules, JournalRules, ReplicationRules, S
         self.primary_name = None
         return True
 
-    # -- heartbeats ------------------------------------------------------------------------
-    def handle_heartbeat(self, msg: Heartbeat, src: str) -> None:
-        self.observe_term(msg.term, src)
-        self.detector.heard(src, self.now)
-        self.note_heartbeat(src, msg.last_optime, reply=False)
-        self.send(src, HeartbeatReply(self.term, self.role, self.last_optime, self.fed_by()))
-
-    def handle_heartbeat_reply(self, msg: HeartbeatReply, src: str) -> None:
-        """MongoDB: a member resets its election timer when the *primary answers its
-        heartbeat* (``_handleHeartbeatResponse``); a one-way cut in either direction between
-        it and the primary therefore costs one election timeout."""
-        self.observe_term(msg.term, src)
-        self.detector.heard(src, self.now)
-        self.note_heartbeat(src, msg.last_optime, reply=True, fed_by=msg.primary)
-        if msg.role == PRIMARY and msg.term == self.term and self.role in (SECONDARY, ARBITER):
-            self.primary_name, self.primary_term = src, msg.term
-            self.last_primary_contact_ms = self.now
-            self.reset_election_deadline()
-
+    # -- heartbeats (heartbeats.py) and the primary's view of the majority -----------------
     def maybe_step_down_no_majority(self) -> None:
         """MongoDB: a primary that cannot see a majority of the set for the election timeout
         steps down (it can no longer commit writes, and a new primary may exist)."""

@@ -37,6 +37,7 @@ DEFAULTS = {
     "arbiters": 0,                  # how many of the last nodes are arbiters (PSA: 1 of 3)
     "local_threshold_ms": None,     # drivers' localThresholdMS = 15 ms (None: the near node)
     "journal_commit_ms": 10,        # MongoDB storage.journal.commitIntervalMs = 100 ms
+    "liveness": "oplog",            # "heartbeat" (MongoDB): see node.handle_heartbeat_reply
     "chaining_allowed": False,      # MongoDB chainingAllowed (true there): see chaining.py
 }
 
@@ -46,6 +47,11 @@ READ_CONCERNS = ("local", "majority", "linearizable")
 #: arbiter refuses while it sees a healthy primary of equal or greater priority); "raft_prevote":
 #: every voter refuses while it hears from a healthy primary (Raft's pre-vote with check-quorum)
 DRY_RUN_RULES = ("mongodb", "raft_prevote")
+#: what tells a secondary that the primary is alive: "heartbeat", the primary's answers to its
+#: heartbeats (MongoDB; the primary heartbeats every member too), or "oplog", the primary's
+#: oplog push doubling as its heartbeat (caplab's first model: a one-way cut into the primary
+#: costs two election timeouts)
+LIVENESS = ("oplog", "heartbeat")
 
 
 def check_w(w, members: int, *, name: str = "w", implicit: bool = False):
@@ -171,6 +177,8 @@ def validate_cluster_options(options: dict, names: list[str]) -> dict:
     if not isinstance(options["chaining_allowed"], bool):
         raise ConfigError(f"chaining_allowed must be True or False (MongoDB's "
                           f"settings.chainingAllowed), got {options['chaining_allowed']!r}")
+    if options["liveness"] not in LIVENESS:
+        raise UnknownNameError("liveness", options["liveness"], LIVENESS)
     if options["dry_run_rule"] not in DRY_RUN_RULES:
         raise UnknownNameError("dry_run_rule", options["dry_run_rule"], DRY_RUN_RULES)
     catch_up = options["catch_up_timeout_ms"]

@@ -110,6 +110,10 @@ class ReplicationRules:
         self.primary_term = msg.term
         self.last_oplog_ms = now        # the primary's oplog reaches us (chaining.py)
         self.detector.heard(src, now)
+        if not self.heartbeat_liveness:
+            # liveness="oplog": the push doubles as the primary's heartbeat
+            self.last_primary_contact_ms = now
+            self.reset_election_deadline()
         oplog = self.oplog
         prev_term, prev_index = msg.prev_optime
         if prev_index > oplog.last_index:
