@@ -19,7 +19,8 @@ def _snapshot(c):
     ({"w": "all"}, "'all'"),
     ({"w": True}, "True"),
     ({"wtimeout_ms": -5}, "wtimeout_ms"),
-    ({"j": True}, "unknown put option 'j'"),
+    ({"j": "yes"}, "j must be True or False"),
+    ({"fsync": True}, "unknown put option 'fsync'"),
 ])
 def test_bad_write_options_change_nothing(options, match):
     """A bad write concern raises before the simulation or history changes."""

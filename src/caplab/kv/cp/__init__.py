@@ -17,7 +17,9 @@ heartbeat_ms         200       heartbeats every 2 s
 election_timeout_ms  1000      ``settings.electionTimeoutMillis`` = 10 000 ms
 election_jitter_ms   150       random offset up to 15% of the election timeout
 priorities           None      ``members[n].priority`` (default 1; 0 = never primary)
-write_concern        majority  5.0+ implicit default write concern ``{w: "majority"}``
+write_concern        implicit  5.0+ implicit default write concern: ``{w: "majority"}``, or
+                               ``{w: 1}`` with arbiters when the data-bearing voting members
+                               are no more than a voting majority (PSA)
 wtimeout_ms          None      no ``wtimeout``: wait for the write concern indefinitely
 read_preference      primary   default read preference
 read_concern         local     default read concern
@@ -34,10 +36,27 @@ causal_consistency   False     causally consistent sessions: reads carry ``after
                                ``causal=``
 vote_rule            None      MongoDB's voting rule; or ``fn(ballot) -> (granted, reason)``
                                (:mod:`caplab.kv.cp.voting`; for labs: try a wrong rule)
+liveness             oplog     ``"heartbeat"``: MongoDB's, the primary's answers to heartbeats
+                               (a one-way cut into it costs one election timeout); ``"oplog"``:
+                               its oplog push is its heartbeat (two) (:mod:`.heartbeats`)
+chaining_allowed     False     ``settings.chainingAllowed`` (true in MongoDB): a secondary
+                               the primary's oplog does not reach syncs from another
+local_threshold_ms   None      drivers' ``localThresholdMS`` (15 ms) for ``nearest`` reads;
+                               None: the client's near node
+journal_commit_ms    10        ``storage.journal.commitIntervalMs`` = 100 ms: a ``w: 1``
+                               write without ``j`` is acknowledged from memory and lost if
+                               the primary crashes before the next journal commit
+                               (:mod:`caplab.kv.cp.journal`)
+arbiters             0         how many of the last nodes are arbiters (vote, hold no data)
+members              None      ``members[n]``: node -> ``arbiter``, ``votes`` (0/1),
+                               ``priority``, ``hidden``, ``delay_ms`` (``secondaryDelaySecs``)
+                               (:mod:`caplab.kv.cp.members`)
 ==================== ========= ===========================================================
 
-Per operation: ``put(key, value, w=..., wtimeout_ms=..., timeout_ms=...)`` and
-``get(key, read_preference=..., read_concern=..., causal=..., timeout_ms=...)``.
+Per operation: ``put(key, value, w=..., j=..., wtimeout_ms=..., timeout_ms=...)`` and
+``get(key, read_preference=..., read_concern=..., causal=..., max_staleness_ms=...,
+timeout_ms=...)``; ``max_staleness_ms`` is MongoDB's ``maxStalenessSeconds`` (minimum 90 s,
+here 9000 ms): secondaries estimated further behind are not selected.
 
 Example:
     >>> from caplab.kv import Cluster
@@ -52,16 +71,20 @@ that a reachable member holds is not rolled back (MongoDB 3.4+). A priority take
 ``(priority rank + 1) x election_timeout_ms`` plus the member's random offset.
 
 Deviations from MongoDB, chosen for a small deterministic lab: the primary pushes its oplog
-(MongoDB secondaries pull from a sync source, possibly another secondary: chained replication),
-so a secondary cut off from the primary stays behind even if it still reaches a fresher
-secondary; there is no catch-up takeover or ``maxStalenessSeconds``; the
+(MongoDB secondaries pull from a sync source, possibly another secondary: chained replication);
+with ``chaining_allowed=True`` a secondary that the push no longer reaches pulls from the
+nearest member fed by the primary (:mod:`caplab.kv.cp.chaining`), but chaining is off by
+default (MongoDB: on), so a secondary cut off from the primary stays behind even if it still
+reaches a fresher secondary; there is no catch-up takeover; the
 freshness scan of a primary-elect waits at most one heartbeat interval for an answer; priority
 takeover needs the member to be fully caught up (MongoDB: within
 ``priorityTakeoverFreshnessWindowSeconds``); the driver learns the primary only from replies
 (MongoDB drivers monitor every member, SDAM), so a client that last knew a member now cut off
-from the new primary keeps asking it until the operation times out; there are no arbiters,
-hidden or non-voting members; ``nearest`` reads the client's near node (MongoDB: a random
-member within ``localThresholdMS`` of the nearest); and there is no ``w: 0``, ``j`` or read
+from the new primary keeps asking it until the operation times out; a delayed member applies
+an entry at the primary's first heartbeat after the delay (MongoDB: as soon as it is due);
+``nearest`` reads the client's near node unless ``local_threshold_ms`` is given (then, as
+MongoDB drivers do with ``localThresholdMS``, default 15 ms, a random member within it of the
+smallest round trip, computed from the network's mean latencies); and there is no ``w: 0`` or read
 concerns ``available`` / ``snapshot`` (``available`` behaves like ``local`` in a replica set).
 """
 

@@ -133,6 +133,9 @@ class CatchUpRules:
         self.detector.heard(src, self.now)
         if self.observe_term(msg.term, src):
             return
+        if self.catch_up is None and self.role == "secondary":
+            self.handle_chained_batch(msg, src)   # chained replication (chaining.py)
+            return
         catch_up = self.catch_up
         if (catch_up is None or msg.term != self.term or src != catch_up["source"]
                 or tuple(msg.prev_optime) != self.oplog.last_optime):

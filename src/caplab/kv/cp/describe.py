@@ -11,6 +11,8 @@ ROLES = {
     "primary": Role("primary", "#0072B2", symbol="star", label="primary", leader=True),
     "secondary": Role("secondary", "#56B4E9", label="secondary"),
     "candidate": Role("candidate", "#E69F00", symbol="diamond", label="candidate"),
+    # An arbiter votes but holds no data and is never primary: a hollow shape, not a colour.
+    "arbiter": Role("arbiter", "#999999", symbol="triangle-up-open", label="arbiter"),
 }
 
 _SYSTEM_DOCS = {
@@ -30,12 +32,21 @@ _SYSTEM_DOCS = {
     "causal_consistency": "sessions send afterClusterTime: read your writes, monotonic reads",
     "dry_run_rule": "'mongodb' (only arbiters refuse while they see a primary) or "
                     "'raft_prevote' (every voter does)",
+    "members": "member options, e.g. {'n4': {'votes': 0, 'priority': 0}}: arbiter, votes, "
+               "priority, hidden, delay_ms",
+    "arbiters": "how many of the last nodes are arbiters (vote, hold no data)",
+    "journal_commit_ms": "journal group commit interval (MongoDB: 100 ms)",
+    "local_threshold_ms": "nearest: a random member within this round trip of the fastest "
+                          "(localThresholdMS; None: the near node)",
+    "liveness": "'heartbeat' (MongoDB: the primary's heartbeat answers) or 'oplog' (its "
+                "oplog push doubles as its heartbeat)",
+    "chaining_allowed": "a secondary the primary's oplog does not reach syncs from another",
 }
 
 
 def describe_replica_set(rs) -> Description:
     """The :class:`Description` of replica set ``rs`` in its current state."""
-    n = len(rs.member_names)
+    n = len(rs.data_bearing)      # arbiters cannot acknowledge writes
     w_choices = ("majority", *range(1, n + 1))
     options = [Option(name, rs.config.get(name, default), "system", _SYSTEM_DOCS.get(name, ""))
                for name, default in DEFAULTS.items()]
@@ -44,12 +55,17 @@ def describe_replica_set(rs) -> Description:
                allowed=f"'majority' or 1..{n}"),
         Option("wtimeout_ms", rs.config["wtimeout_ms"], "put", "write concern timeout (ms)",
                allowed="a whole number of ms > 0, or None"),
+        Option("j", False, "put", "acknowledge only after the on-disk journal",
+               choices=(False, True)),
         Option("retry_writes", rs.config["retry_writes"], "put",
                "retry once after a network error or a step-down", choices=(True, False)),
         Option("read_preference", rs.config["read_preference"], "get", "read preference",
                choices=READ_PREFERENCES),
         Option("read_concern", rs.config["read_concern"], "get", "read concern",
                choices=READ_CONCERNS),
+        Option("max_staleness_ms", None, "get",
+               "maxStalenessSeconds: skip secondaries estimated further behind",
+               allowed="None, or a whole number of ms >= 9000 (90 s at lab scale)"),
         Option("causal", rs.config["causal_consistency"], "get",
                "causally consistent session (afterClusterTime)", choices=(True, False)),
     ]

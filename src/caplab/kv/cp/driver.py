@@ -31,8 +31,9 @@ from __future__ import annotations
 
 from ..backend import Driver
 from .messages import ReadReply, ReadRequest, WriteReply, WriteRequest
-from .options import (check_causal, check_linearizable, check_read_concern,
-                      check_read_preference, check_retry_writes, check_w, check_wtimeout)
+from .options import (check_causal, check_j, check_linearizable, check_max_staleness,
+                      check_read_concern, check_read_preference, check_retry_writes, check_w,
+                      check_wtimeout, check_local_threshold)
 
 __all__ = ["ReplicaSetDriver"]
 
@@ -40,9 +41,10 @@ __all__ = ["ReplicaSetDriver"]
 class ReplicaSetDriver(Driver):
     """Driver of :class:`~caplab.kv.cp.ReplicaSet`."""
 
-    PUT_OPTIONS = {"timeout_ms": None, "w": None, "wtimeout_ms": None, "retry_writes": None}
+    PUT_OPTIONS = {"timeout_ms": None, "w": None, "wtimeout_ms": None, "retry_writes": None,
+                   "j": None}
     GET_OPTIONS = {"timeout_ms": None, "read_preference": None, "read_concern": None,
-                   "causal": None}
+                   "causal": None, "max_staleness_ms": None, "local_threshold_ms": None}
 
     def __init__(self, backend) -> None:
         super().__init__(backend)
@@ -60,16 +62,22 @@ class ReplicaSetDriver(Driver):
             concern = config["read_concern"] if concern is None else check_read_concern(concern)
             check_linearizable(pref, concern)
             opts["read_preference"], opts["read_concern"] = pref, concern
+            opts["max_staleness_ms"] = check_max_staleness(opts.get("max_staleness_ms"), pref)
+            threshold = opts.get("local_threshold_ms")
+            opts["local_threshold_ms"] = (config["local_threshold_ms"] if threshold is None
+                                          else check_local_threshold(threshold))
             causal = opts.get("causal")
             opts["causal"] = config["causal_consistency"] if causal is None else \
                 check_causal(causal)
         else:
             w = opts.get("w")
             opts["w"] = config["write_concern"] if w is None else check_w(
-                w, len(self.backend.member_names))
+                w, len(self.backend.data_bearing))
             wtimeout = opts.get("wtimeout_ms")
             opts["wtimeout_ms"] = (config["wtimeout_ms"] if wtimeout is None
                                    else check_wtimeout(wtimeout))
+            j = opts.get("j")
+            opts["j"] = False if j is None else check_j(j)
             retry = opts.get("retry_writes")
             opts["retry_writes"] = (config["retry_writes"] if retry is None
                                     else check_retry_writes(retry))
@@ -82,8 +90,17 @@ class ReplicaSetDriver(Driver):
             pref = handle.options["read_preference"]
             if pref in ("secondary", "secondaryPreferred"):
                 target = self._next_secondary(client, handle)
+                if target is None and pref == "secondary":
+                    client.finish(handle, "fail", error=(
+                        f"no secondary to read from: max_staleness_ms="
+                        f"{handle.options['max_staleness_ms']} excludes the others (hidden "
+                        f"members and arbiters never serve reads) (definite: nothing was read)"))
+                    return
+                if target is None:      # secondaryPreferred: the primary, then
+                    handle.state["wire_pref"] = "primary"
+                    target = self.known_primary.get(client.name, client.near)
             elif pref == "nearest":
-                target = client.near
+                target = self._nearest(client, handle)
             else:
                 target = self.known_primary.get(client.name, client.near)
         else:
@@ -113,7 +130,7 @@ class ReplicaSetDriver(Driver):
                                  client, handle, state["attempt"])
         else:
             msg = WriteRequest(op.id, state["attempt"], op.key, op.value, opts["w"],
-                               opts["wtimeout_ms"])
+                               opts["wtimeout_ms"], opts["j"])
             state["unanswered"].add(state["attempt"])   # may be applied until told otherwise
             if opts["retry_writes"] and not state.get("write_retried"):
                 client.set_timer(self._network_error_ms(), self._no_write_answer, client,
@@ -188,16 +205,48 @@ class ReplicaSetDriver(Driver):
         return True
 
     def _next_secondary(self, client, handle) -> str | None:
-        """The near node, then the other members in order; never the known primary."""
+        """The near node, then the other members in order; never the known primary, an arbiter
+        or a hidden member (MongoDB: read preferences never select them)."""
         members = self.backend.member_names
+        visible = self._selectable(handle)
         start = members.index(client.near)
         primary = self.known_primary.get(client.name)
         tried = handle.state["tried"]
         for i in range(len(members)):
             node = members[(start + i) % len(members)]
-            if node != primary and node not in tried:
+            if node != primary and node not in tried and node in visible:
                 return node
         return None
+
+    def _selectable(self, handle) -> list[str]:
+        """The members a read may go to: visible, and within ``max_staleness_ms`` if given
+        (MongoDB: a secondary whose estimated staleness exceeds maxStalenessSeconds is not
+        selected)."""
+        visible = self.backend.visible
+        limit = handle.options.get("max_staleness_ms")
+        if limit is None:
+            return visible
+        staleness = self.backend.staleness_ms()
+        return [n for n in visible if staleness.get(n, limit + 1) <= limit]
+
+    def _nearest(self, client, handle) -> str:
+        """``nearest``: with ``local_threshold_ms`` (MongoDB's ``localThresholdMS``), a random
+        member among those whose round trip (the network's mean latency both ways) is within
+        the threshold of the smallest; without it, the near node if a client may read from it,
+        else the next visible member (the primary included)."""
+        members, visible = self.backend.member_names, self._selectable(handle)
+        visible = visible or self.backend.visible   # the primary is never stale
+        threshold = handle.options.get("local_threshold_ms")
+        if threshold is not None:
+            net = client.network
+            rtt = {m: net.latency_for(client.name, m).mean_ms
+                   + net.latency_for(m, client.name).mean_ms for m in visible}
+            fastest = min(rtt.values())
+            window = [m for m in visible if rtt[m] <= fastest + threshold]
+            return client.rng("nearest").choice(window)
+        start = members.index(client.near)
+        return next(members[(start + i) % len(members)] for i in range(len(members))
+                    if members[(start + i) % len(members)] in visible)
 
     # -- replies ---------------------------------------------------------------------------
     def receive(self, client, msg, src: str) -> None:

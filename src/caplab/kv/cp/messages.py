@@ -97,6 +97,7 @@ class WriteRequest:
     value: Any
     w: Any
     wtimeout_ms: int | None
+    j: bool = False         # acknowledge only once the write is in the on-disk journal
 
 
 @message

@@ -2,15 +2,17 @@
 
 Rules, each one function, guard first (RaftScope style), with the MongoDB rule cited:
 
-* heartbeats: every member pings every other member every ``heartbeat_ms``; the primary's
-  heartbeat is its (possibly empty) oplog push, :class:`Replicate`.
+* heartbeats (:mod:`caplab.kv.cp.heartbeats`): every member pings every other member every
+  ``heartbeat_ms``; with ``liveness="heartbeat"`` (MongoDB) the primary does too and a member
+  resets its election timer when the primary answers; with ``"oplog"`` (default) the primary's
+  oplog push, :class:`Replicate`, is its heartbeat.
 * ``on_election_timeout``: a secondary that has not heard from a primary for the election
   timeout (plus a random offset) calls an election, first as a *dry run* that changes no term.
 * ``handle_request_vote``: one vote per term (durable); refuse a candidate whose last optime
   is older than ours; with ``dry_run_rule="raft_prevote"`` a dry run is also refused while we
   still see a healthy primary (MongoDB's default grants it: only arbiters refuse). The
   verdict comes from the cluster's ``vote_rule`` (default: MongoDB's rule, see
-  :mod:`caplab.kv.cp.voting`), so a lab can replace it.
+  :mod:`caplab.kv.cp.voting`, which holds the voter's rules), so a lab can replace it.
 * ``become_primary`` on a majority of the *configured* members; the new primary writes a no-op.
 * ``step_down`` when a higher term is seen, or when the primary cannot see a majority for the
   election timeout.
@@ -26,18 +28,23 @@ from __future__ import annotations
 from ...net.endpoint import Endpoint
 from ...net.failure import FailureDetector
 from .catchup import CatchUpRules
-from .messages import Heartbeat, HeartbeatReply, RequestVote, VoteReply
+from .chaining import ChainingRules
+from .journal import JournalRules
+from .heartbeats import HeartbeatRules
+from .messages import RequestVote, VoteReply
+from .members import voting_majority, write_majority
 from .oplog import Oplog
 from .replication import ReplicationRules
 from .serving import ServingRules
-from .voting import Ballot, apply_vote_rule
+from .voting import VoterRules
 
-__all__ = ["ReplicaNode", "PRIMARY", "SECONDARY", "CANDIDATE"]
+__all__ = ["ReplicaNode", "PRIMARY", "SECONDARY", "CANDIDATE", "ARBITER"]
 
-PRIMARY, SECONDARY, CANDIDATE = "primary", "secondary", "candidate"
+PRIMARY, SECONDARY, CANDIDATE, ARBITER = "primary", "secondary", "candidate", "arbiter"
 
 
-class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
+class ReplicaNode(CatchUpRules, ChainingRules, HeartbeatRules, JournalRules, ReplicationRules,
+                  ServingRules, VoterRules, Endpoint):
     """One member of a :class:`~caplab.kv.cp.ReplicaSet`."""
 
     def __init__(self, name: str, rs) -> None:
@@ -46,8 +53,21 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
         config = rs.config
         self.members: list[str] = list(rs.member_names)
         self.peers: list[str] = [m for m in self.members if m != name]
-        self.majority = len(self.members) // 2 + 1   # of the *configured* members
+        table = config["members"]                   # MongoDB members[n] (members.py)
+        # an arbiter holds no data, votes, is never primary; delay_ms: secondaryDelaySecs
+        self.arbiter, self.votes, self.delay_ms = (table[name][k]
+                                                   for k in ("arbiter", "votes", "delay_ms"))
+        self.voters: list[str] = [m for m in self.members if table[m]["votes"]]
+        self.data_peers = [m for m in self.peers if not table[m]["arbiter"]]
+        self.arbiter_peers = [m for m in self.peers if table[m]["arbiter"]]
+        self.voting_peers = [m for m in self.peers if table[m]["votes"]]
+        self.data_voters = [m for m in self.voters if not table[m]["arbiter"]]
+        # MongoDB: elections and the primary's liveness need a majority of the *voting*
+        # members; w:"majority" needs the calculated majority of the data-bearing voters.
+        self.majority = voting_majority(table)
+        self.write_majority = write_majority(table)
         self.priority = config["priorities"][name]
+        self.heartbeat_liveness = config["liveness"] == "heartbeat"
         self.heartbeat_ms = config["heartbeat_ms"]
         self.election_timeout_ms = config["election_timeout_ms"]
         self.election_jitter_ms = config["election_jitter_ms"]
@@ -55,11 +75,12 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
         self.term = 0
         self.voted_for: str | None = None
         self.oplog = Oplog()
+        self.unjournaled: list[tuple] = []      # (index, term, ms): in memory only (journal.py)
         self._reset_volatile()
 
     # -- lifecycle -----------------------------------------------------------------------
     def _reset_volatile(self) -> None:
-        self.role = SECONDARY
+        self.role = ARBITER if self.arbiter else SECONDARY
         self.primary_name: str | None = None    # the primary this member knows of
         self.primary_term = 0
         self.last_primary_contact_ms: int | None = None
@@ -80,6 +101,7 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
         self.catch_up: dict | None = None       # a primary-elect's catch-up phase (catchup.py)
         self.stepping_down = False              # rs.stepDown() waiting for a secondary
         self.pending_takeover = None            # (time, (primary, term)): a pending takeover
+        self.reset_chaining()                   # what heartbeats tell; the sync source
 
     def start(self) -> None:
         """Start the heartbeat and election timers (at construction and after a restart)."""
@@ -89,6 +111,8 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
 
     def on_crash(self) -> None:
         # Waiting writes are lost with the connections: their clients time out (indefinite).
+        # So are the entries the journal had not committed yet (journal.py).
+        self.lose_unjournaled()
         self._reset_volatile()
 
     def on_restart(self) -> None:
@@ -112,15 +136,17 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
 
     def on_heartbeat_timer(self) -> None:
         if self.role == PRIMARY:
-            for peer in self.peers:
+            for peer in self.data_peers:
                 self.send_replicate(peer)        # the primary's heartbeat carries its oplog
+            # liveness="heartbeat" (MongoDB): heartbeats run both ways, apart from replication;
+            # "oplog": the oplog push is the primary's heartbeat (arbiters get a plain one).
+            self.send_heartbeats(None if self.heartbeat_liveness else self.arbiter_peers)
             self.maybe_step_down_no_majority()
             self.tick_catch_up()
         else:
-            beat = Heartbeat(self.term, self.role, self.last_optime)
-            for peer in self.peers:
-                self.send(peer, beat)
+            self.send_heartbeats()
             self.maybe_priority_takeover()
+            self.maybe_chain_sync()
         self.set_timer(self.heartbeat_ms, self.on_heartbeat_timer, daemon=True)
 
     def on_election_timer(self) -> None:
@@ -157,25 +183,16 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
         self.primary_name = None
         return True
 
-    # -- heartbeats ------------------------------------------------------------------------
-    def handle_heartbeat(self, msg: Heartbeat, src: str) -> None:
-        self.observe_term(msg.term, src)
-        self.detector.heard(src, self.now)
-        self.send(src, HeartbeatReply(self.term, self.role, self.last_optime, self.primary_name))
-
-    def handle_heartbeat_reply(self, msg: HeartbeatReply, src: str) -> None:
-        self.observe_term(msg.term, src)
-        self.detector.heard(src, self.now)
-
+    # -- heartbeats (heartbeats.py) and the primary's view of the majority -----------------
     def maybe_step_down_no_majority(self) -> None:
         """MongoDB: a primary that cannot see a majority of the set for the election timeout
         steps down (it can no longer commit writes, and a new primary may exist)."""
         if self.role != PRIMARY:
             return
         now = self.now
-        seen = 1 + sum(1 for p in self.peers if self.detector.is_alive(p, now))
+        seen = 1 + sum(1 for p in self.voting_peers if self.detector.is_alive(p, now))
         if seen < self.majority:
-            self.step_down(f"cannot see a majority ({seen}/{len(self.members)} members)")
+            self.step_down(f"cannot see a majority ({seen}/{len(self.voters)} voting members)")
 
     def maybe_priority_takeover(self) -> None:
         """MongoDB: a member with a higher priority than the primary that has caught up with
@@ -226,7 +243,7 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
             self.start_election()
             return
         ask = RequestVote(term, self.name, self.last_optime, True, takeover)
-        for peer in self.peers:
+        for peer in self.voting_peers:       # MongoDB: only voting members are asked
             self.send(peer, ask)
 
     def handle_step_up(self, msg, src: str) -> None:
@@ -260,7 +277,7 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
             self.become_primary()
             return
         ask = RequestVote(self.term, self.name, self.last_optime, False, election["takeover"])
-        for peer in self.peers:
+        for peer in self.voting_peers:
             self.send(peer, ask)
 
     def handle_request_vote(self, msg: RequestVote, src: str) -> None:
@@ -279,38 +296,6 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
                    dry_run=msg.dry_run, reason=reason)
         self.send(src, VoteReply(self.term, msg.term, granted, msg.dry_run, reason))
 
-    def ballot(self, msg: RequestVote) -> Ballot:
-        """The plain data the vote rule decides on (see :mod:`caplab.kv.cp.voting`)."""
-        # A dry run asks about term msg.term > ours, in which we have not voted yet.
-        voted_for = None if msg.dry_run else self.voted_for
-        return Ballot(self.name, self.term, voted_for, self.last_optime, msg.candidate,
-                      msg.term, tuple(msg.last_optime), msg.dry_run)
-
-    def vote_verdict(self, msg: RequestVote) -> tuple[bool, str]:
-        # The cluster's vote_rule (default: MongoDB's, caplab.kv.cp.voting.mongodb_vote_rule):
-        # older term refused, one vote per term, a candidate with an older last optime refused.
-        return apply_vote_rule(self.rs.vote_rule, self.ballot(msg))
-
-    def dry_run_verdict(self, msg: RequestVote) -> tuple[bool, str]:
-        if msg.term <= self.term:
-            return False, f"term {msg.term} is not newer than mine ({self.term})"
-        granted, reason = apply_vote_rule(self.rs.vote_rule, self.ballot(msg))
-        if not granted:
-            return False, reason
-        # MongoDB: a data-bearing member grants a dry run whatever primary it sees (only an
-        # arbiter refuses while it sees a healthy primary); Raft's pre-vote refuses it.
-        if (self.rs.config["dry_run_rule"] == "raft_prevote" and not msg.takeover
-                and self.sees_healthy_primary()):
-            return False, f"I still see primary {self.primary_name}"
-        return True, reason
-
-    def sees_healthy_primary(self) -> bool:
-        if self.role == PRIMARY:
-            return True
-        contact = self.last_primary_contact_ms
-        return (self.primary_name is not None and contact is not None
-                and self.now - contact < self.election_timeout_ms)
-
     def handle_vote_reply(self, msg: VoteReply, src: str) -> None:
         if self.observe_term(msg.term, src):
             return
@@ -319,13 +304,15 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
             return
         if msg.dry_run != (election["phase"] == "dry_run"):
             return
+        if src not in self.voting_peers:
+            return      # a member with votes=0 has no say (it is not asked either)
         (election["votes"] if msg.granted else election["refusals"]).add(src)
         if len(election["votes"]) >= self.majority:
             if msg.dry_run:
                 self.start_election()
             elif self.role == CANDIDATE:
                 self.become_primary()
-        elif len(election["refusals"]) > len(self.members) - self.majority:
+        elif len(election["refusals"]) > len(self.voters) - self.majority:
             self.lose_election(f"refused by {', '.join(sorted(election['refusals']))}")
 
     def lose_election(self, reason: str) -> None:
@@ -355,7 +342,7 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
         last = self.oplog.last_index
         now = self.now
         detector = self.detector
-        up = {p for p in self.peers if detector.is_alive(p, now)}
+        up = {p for p in self.data_peers if detector.is_alive(p, now)}
         for peer in self.peers:
             self.next_index[peer] = last + 1
             self.match_index[peer] = 0

@@ -151,6 +151,30 @@ class ReplicaSet(Backend):
                    and primary.detector.is_alive(p, now) for p in primary.peers)
 
     # -- what the facade and views read ----------------------------------------------------
+    @property
+    def data_bearing(self) -> list[str]:
+        """The members that hold data (every member but the arbiters)."""
+        return [n for n in self.member_names if not self.config["members"][n]["arbiter"]]
+
+    def staleness_ms(self) -> dict[str, int]:
+        """Each data-bearing member that is up -> its estimated staleness, as a driver computes
+        it for ``maxStalenessSeconds`` from the members' last write dates (the newest member's
+        minus this one's, plus the heartbeat interval). The driver's monitoring is modelled as
+        knowing each member's last write date now (MongoDB: as of its last check)."""
+        last = {n: (self.nodes[n].oplog.entries[-1].wall_ms if self.nodes[n].oplog.entries
+                    else 0) for n in self.data_bearing if self.nodes[n].up}
+        newest = max(last.values(), default=0)
+        beat = self.config["heartbeat_ms"]
+        return {n: newest - t + beat for n, t in last.items()}
+
+    @property
+    def visible(self) -> list[str]:
+        """The members a client may read from: data-bearing and not hidden (MongoDB: read
+        preferences never select hidden members or arbiters)."""
+        members = self.config["members"]
+        return [n for n in self.member_names
+                if not members[n]["arbiter"] and not members[n]["hidden"]]
+
     def roles(self) -> dict[str, str]:
         return {name: (node.role if node.up else "down") for name, node in self.nodes.items()}
 
@@ -179,7 +203,10 @@ class ReplicaSet(Backend):
                          "last_optime": node.oplog.last_optime,
                          "commit_optime": node.oplog.commit_optime,
                          "priority": node.priority, "primary": node.primary_name,
-                         "oplog_len": node.oplog.last_index, "up": node.up})
+                         "oplog_len": node.oplog.last_index, "up": node.up,
+                         "votes": node.votes, "arbiter": node.arbiter,
+                         "hidden": self.config["members"][name]["hidden"],
+                         "delay_ms": node.delay_ms})
         return rows
 
     def replica_records(self) -> list[dict]:
@@ -206,6 +233,8 @@ class ReplicaSet(Backend):
     def import_data(self, data: dict[str, Any]) -> None:
         """Load ``data`` into every member as already majority-committed term-0 entries."""
         for node in self.nodes.values():
+            if node.arbiter:
+                continue    # an arbiter holds no data
             oplog = node.oplog
             for key in sorted(data):
                 oplog.append_new(0, "put", key, data[key], self.cluster.now)

@@ -5,7 +5,8 @@ MongoDB secondaries *pull* the oplog from a sync source; here the primary *pushe
 entries are applied in optime order, each member reports how far it got (MongoDB's
 ``replSetUpdatePosition``), and the primary advances the majority commit point. One difference:
 MongoDB's chained replication lets a secondary that cannot reach the primary sync from another
-secondary; here it stays behind until it reaches the primary again.
+secondary; here that takes ``chaining_allowed=True`` (:mod:`caplab.kv.cp.chaining`), else it
+stays behind until it reaches the primary again.
 
 Rollback (MongoDB "Rollbacks During Replica Set Failover"): a member whose oplog diverges from
 the primary's finds the common point, removes the entries after it, restores its data to the
@@ -40,7 +41,7 @@ class ReplicationRules:
                                   oplog.commit_index, oplog.last_optime))
 
     def replicate_all(self) -> None:
-        for peer in self.peers:
+        for peer in self.data_peers:     # arbiters hold no data
             self.send_replicate(peer)
 
     def handle_replicate_ack(self, msg: ReplicateAck, src: str) -> None:
@@ -78,19 +79,22 @@ class ReplicationRules:
         self.sent_upto[src] = nxt - 1
 
     def advance_commit(self) -> None:
-        """MongoDB: the majority commit point is the newest optime a majority of the members
-        has written; only an entry of the primary's own term is committed by counting."""
+        """MongoDB: the majority commit point is the newest optime that the calculated majority
+        of the data-bearing voting members has written (arbiters and members with votes=0 do
+        not count); only an entry of the primary's own term is committed by counting."""
         if self.role != "primary":
             return
         oplog = self.oplog
-        indices = sorted([oplog.last_index] + [self.match_index[p] for p in self.peers],
-                         reverse=True)
-        candidate = indices[self.majority - 1]
+        indices = sorted([oplog.last_index] + [self.match_index[p] for p in self.data_voters
+                                               if p != self.name], reverse=True)
+        candidate = indices[self.write_majority - 1]
         if candidate > oplog.commit_index and oplog.term_at(candidate) == self.term:
             oplog.commit_index = candidate
 
     # -- a member --------------------------------------------------------------------------
     def handle_replicate(self, msg: Replicate, src: str) -> None:
+        if self.arbiter:
+            return  # an arbiter holds no oplog (never sent one)
         if msg.term < self.term:
             # A deposed primary still pushing: tell it the newer term so it steps down.
             self.send(src, ReplicateAck(self.term, False, 0, 0, 0,
@@ -104,9 +108,12 @@ class ReplicationRules:
         now = self.now
         self.primary_name = src
         self.primary_term = msg.term
-        self.last_primary_contact_ms = now
+        self.last_oplog_ms = now        # the primary's oplog reaches us (chaining.py)
         self.detector.heard(src, now)
-        self.reset_election_deadline()
+        if not self.heartbeat_liveness:
+            # liveness="oplog": the push doubles as the primary's heartbeat
+            self.last_primary_contact_ms = now
+            self.reset_election_deadline()
         oplog = self.oplog
         prev_term, prev_index = msg.prev_optime
         if prev_index > oplog.last_index:
@@ -119,19 +126,33 @@ class ReplicationRules:
                                         oplog.first_index_of_term(conflict_term, prev_index),
                                         oplog.last_optime))
             return
-        for entry in msg.entries:
+        applied = self.ripe(msg.entries)
+        for entry in applied:
             index = entry.index
             if index <= oplog.last_index:
                 if oplog.term_at(index) == entry.term:
                     continue                       # already have it (a resend)
                 self.roll_back_to(index - 1, src)  # divergence: common point is index - 1
             oplog.append(entry)
-        match = prev_index + len(msg.entries)
+        match = prev_index + len(applied)
         commit = min(msg.commit_index, match)
         if commit > oplog.commit_index:
             oplog.commit_index = commit
         self.caught_up = oplog.last_optime >= tuple(msg.primary_last_optime)
         self.send(src, ReplicateAck(self.term, True, match, 0, 0, oplog.last_optime))
+
+    def ripe(self, entries) -> tuple:
+        """The entries this member applies now: all of them, or for a delayed member those the
+        primary wrote at least ``delay_ms`` ago (MongoDB ``secondaryDelaySecs``: the delay
+        applies to replication and to the member's oplog; the rest come again with the
+        primary's next heartbeat)."""
+        if not self.delay_ms:
+            return entries
+        cutoff = self.now - self.delay_ms
+        ripe = 0
+        while ripe < len(entries) and entries[ripe].wall_ms <= cutoff:
+            ripe += 1
+        return entries[:ripe]
 
     def roll_back_to(self, common_index: int, source: str) -> None:
         """Remove the entries after the common point and restore the data to it.

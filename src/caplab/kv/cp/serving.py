@@ -83,6 +83,7 @@ class ServingRules:
         else:
             entry = self.oplog.append_new(self.term, "put", msg.key, msg.value, self.now,
                                           session)
+            self.note_appended(entry, durable=msg.j or msg.w == "majority")
             self.replicate_all()
         if msg.w == 1:
             self.send(src, WriteReply(msg.op_id, msg.attempt, "ok", None, None, entry.optime))

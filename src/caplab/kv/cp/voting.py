@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ...errors import ConfigError
 
-__all__ = ["Ballot", "mongodb_vote_rule", "check_vote_rule", "apply_vote_rule"]
+__all__ = ["Ballot", "mongodb_vote_rule", "check_vote_rule", "apply_vote_rule", "VoterRules"]
 
 
 @dataclass(frozen=True)
@@ -87,3 +87,46 @@ def apply_vote_rule(rule, ballot: Ballot) -> tuple[bool, str]:
     name = getattr(rule, "__name__", repr(rule))
     raise ConfigError(f"vote_rule {name} returned {answer!r}; it must return (granted, reason), "
                       f"e.g. (True, 'ok') or (False, 'already voted for n2')")
+
+
+class VoterRules:
+    """Mixin of :class:`~caplab.kv.cp.node.ReplicaNode`: how a member decides on a vote."""
+
+    def ballot(self, msg) -> Ballot:
+        """The plain data the vote rule decides on (see :mod:`caplab.kv.cp.voting`)."""
+        # A dry run asks about term msg.term > ours, in which we have not voted yet.
+        voted_for = None if msg.dry_run else self.voted_for
+        return Ballot(self.name, self.term, voted_for, self.last_optime, msg.candidate,
+                      msg.term, tuple(msg.last_optime), msg.dry_run)
+
+    def vote_verdict(self, msg) -> tuple[bool, str]:
+        # The cluster's vote_rule (default: MongoDB's, caplab.kv.cp.voting.mongodb_vote_rule):
+        # older term refused, one vote per term, a candidate with an older last optime refused.
+        return apply_vote_rule(self.rs.vote_rule, self.ballot(msg))
+
+    def dry_run_verdict(self, msg) -> tuple[bool, str]:
+        if msg.term <= self.term:
+            return False, f"term {msg.term} is not newer than mine ({self.term})"
+        granted, reason = apply_vote_rule(self.rs.vote_rule, self.ballot(msg))
+        if not granted:
+            return False, reason
+        # MongoDB: a data-bearing member grants a dry run whatever primary it sees; an arbiter
+        # refuses while it sees a healthy primary of equal or greater priority than the
+        # candidate ("preventing flapping"). Raft's pre-vote: every voter refuses.
+        if msg.takeover or not self.sees_healthy_primary():
+            return True, reason
+        if self.rs.config["dry_run_rule"] == "raft_prevote":
+            return False, f"I still see primary {self.primary_name}"
+        priorities = self.rs.config["priorities"]
+        if self.arbiter and priorities[self.primary_name] >= priorities[msg.candidate]:
+            return False, (f"arbiter: I still see primary {self.primary_name} of equal or "
+                           f"greater priority")
+        return True, reason
+
+    def sees_healthy_primary(self) -> bool:
+        """Primary ourselves, or heard from the primary within the election timeout."""
+        if self.role == "primary":
+            return True
+        contact = self.last_primary_contact_ms
+        return (self.primary_name is not None and contact is not None
+                and self.now - contact < self.election_timeout_ms)
