@@ -1,7 +1,8 @@
 """Lab 9: Kafka durability. The student chooses ``acks``, ``replication_factor``,
 ``min_insync_replicas``, ``unclean_leader_election`` and ``enable_idempotence`` for a topic of
-orders on three brokers, once per stated requirement; the grader runs the requirement's fault story on a Kafka-like log
-for several seeds and checks what happened to every acknowledged order.
+orders on three brokers, once per stated requirement; the grader runs the requirement's fault
+story on a Kafka-like log for several seeds and checks what happened to every acknowledged
+order.
 
 - q1: no acknowledged order may be lost when the partition's leader dies for good.
 - q2: keep accepting orders while one broker is down, and still lose no acknowledged order
@@ -259,7 +260,8 @@ def _grade_exactly_once(answer) -> str:
             offsets = [r[1] for r in _offsets(run, first)]
             why = ("enable_idempotence=False: a retry carries no producer id and sequence "
                    "number, so the leader appends it again"
-                   if answer.get("enable_idempotence") is False else f"acks={a['acks']} turns Kafka's default idempotence off (it needs "
+                   if answer.get("enable_idempotence") is False else
+                   f"acks={a['acks']} turns Kafka's default idempotence off (it needs "
                    f"acks='all')")
             raise Incorrect(f"{_story(run)}: {why}: {len(run['duplicated'])} order(s) in the "
                             f"log twice ({first} at offsets {offsets})", seed=seed)
