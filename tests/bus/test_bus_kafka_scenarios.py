@@ -232,3 +232,22 @@ def test_acks_1_turns_the_default_idempotence_off_and_retries_duplicate():
     log, dup = _retried_produce(acks=1)
     assert dup.valid is False and dup.details["appended_twice"]
 
+
+
+def test_acks_0_counts_a_record_sent_that_no_broker_ever_got():
+    """Kafka docs (producer config acks=0): "the producer will not wait for any acknowledgment
+    from the server at all ... no guarantee can be made that the server has received the
+    record", and "the offset given back for each record will always be set to -1"."""
+    log = KafkaLog(brokers=3, seed=9)
+    log.create_topic("t", partitions=1)
+    p = log.producer("p", near="b1")
+    log.cut("p", "b1")                         # the record never reaches the leader
+    r = p.produce("t", "gone", acks=0)
+    assert r.ok and log.history[r.id].output == (0, -1)   # "ok" at once, offset -1
+    log.heal()
+    assert p.produce("t", "kept", acks=0).ok
+    log.run_for(50)
+    assert log.log_of("b1", "t", 0) == ["p-2"]
+    drain(log, "g", "t")
+    lost = check_lost(log.history, "t", "g")
+    assert lost.valid is False and lost.details["lost"] == ("p-1",)

@@ -155,3 +155,20 @@ def test_closing_a_channel_requeues_its_unacked_messages_to_another_consumer():
     b.run_for(100)
     assert sorted((d["consumer"], d["id"], d["redelivered"]) for d in b.deliveries()) == [
         ("b", "producer-1", True), ("b", "producer-2", True)]
+
+
+def test_a_queue_is_first_in_first_out_and_an_acked_message_never_comes_back():
+    """RabbitMQ "Queues": a queue is an ordered collection of messages, enqueued and delivered
+    first in, first out; a message a consumer has acknowledged is removed and never delivered
+    again (the source material: a consumed message cannot be received again)."""
+    b, p = _setup(seed=4)
+    b.consumer("only", "work")
+    b.run_for(10)
+    _publish(p, 8)
+    b.run_for(300)
+    got = [d["id"] for d in b.deliveries()]
+    assert got == [f"producer-{i}" for i in range(1, 9)]
+    b.consumer("late", "work")
+    b.run_for(300)
+    assert [d["id"] for d in b.deliveries()] == got           # nothing delivered again
+    assert b.queue_records()[0]["ready"] == 0
