@@ -33,7 +33,9 @@ LOG_OPTIONS = {
     "max_fetch_records": 500,
 }
 
-#: per-topic options and their defaults
+#: per-topic options and their defaults. Kafka's broker defaults are num.partitions = 1 and
+#: default.replication.factor = 1; the lab replicates min(3, brokers) times unless told
+#: otherwise (the usual production setting), so that losing a broker is survivable by default.
 TOPIC_OPTIONS = {"partitions": 1, "replication_factor": 3, "min_insync_replicas": 1,
                  # Kafka: retention.ms = 604800000 (7 days); None keeps everything.
                  "retention_ms": None}
@@ -42,7 +44,9 @@ TOPIC_OPTIONS = {"partitions": 1, "replication_factor": 3, "min_insync_replicas"
 #: ``idempotent`` is Kafka's ``enable.idempotence``; None (its default) means "on unless a
 #: conflicting setting is given" (see :func:`check_idempotence`).
 PRODUCE_OPTIONS = {"acks": "all", "retries": 5, "idempotent": None,
-                   # Kafka: request.timeout.ms = 30000, retry.backoff.ms = 100.
+                   # Kafka: request.timeout.ms = 30000, retry.backoff.ms = 100; Kafka's retries
+                   # default is 2147483647, bounded by delivery.timeout.ms = 120000: the lab
+                   # retries 5 times, so a produce to a dead partition ends in lab time.
                    "request_timeout_ms": 300, "retry_backoff_ms": 10, "timeout_ms": None}
 
 #: allowed values of ``acks`` (-1 is Kafka's alias of "all")
