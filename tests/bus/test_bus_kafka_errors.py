@@ -86,3 +86,21 @@ def test_other_bad_options(log):
     with pytest.raises(UnknownNameError, match="order scope"):
         check_reordered(log.history, "t", "g", by="offset")
     assert len(log.history) == 0 and p.count == 0
+
+
+@pytest.mark.parametrize("options, words", [
+    ({"idempotent": True, "acks": 1}, "acks=1"),
+    ({"idempotent": True, "acks": 0}, "acks=0"),
+    ({"idempotent": True, "retries": 0}, "retries=0"),
+    ({"idempotent": "yes"}, "'yes'"),
+])
+def test_idempotence_with_conflicting_settings_is_refused(log, options, words):
+    """Kafka producer configs (enable.idempotence): "if idempotence is explicitly enabled and
+    conflicting configurations are set, a ConfigException is thrown" (it needs acks='all' and
+    retries > 0); the error names the value and nothing is recorded."""
+    p = log.producer("p")
+    before = snapshot(log)
+    with pytest.raises(ConfigError, match="idempotent") as e:
+        p.produce_async("t", 1, **options)
+    assert words in str(e.value)
+    assert snapshot(log) == before and p.count == 0

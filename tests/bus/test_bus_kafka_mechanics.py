@@ -120,3 +120,21 @@ def test_the_log_describes_itself():
     assert d.presets["isolate primary"] == ("isolate", "b1")
     assert log.roles() == {"controller": "controller", "b1": "leader", "b2": "follower",
                            "b3": "follower"}
+
+
+def test_a_member_silent_past_the_session_timeout_loses_its_partitions():
+    """Kafka consumer configs (session.timeout.ms, 45 s by default since 3.0; 450 ms here): a
+    member whose heartbeats stop for less than the timeout keeps its partitions; past it, the
+    coordinator removes it and rebalances its partitions to the others."""
+    log = KafkaLog(brokers=3, seed=7)
+    log.create_topic("t", partitions=2)
+    log.consumer("c1", "g", "t", near="b1")
+    log.consumer("c2", "g", "t", near="b2")
+    log.run_for(50)
+    assert log.assignment("g") == {"c1": (0,), "c2": (1,)}
+    assert log.options["session_timeout_ms"] == 450
+    log.cut("c1", "controller")                # c1's heartbeats are lost; c1 runs on
+    log.run_for(300)
+    assert log.assignment("g") == {"c1": (0,), "c2": (1,)}     # within the session timeout
+    log.run_for(300)
+    assert log.assignment("g") == {"c2": (0, 1)}

@@ -103,8 +103,8 @@ def test_kreps_ratio_from_the_latency_model():
     so throughput is 1/latency: acks=1 costs 2 one-way delays (request, reply), acks=all 4
     (the leader wakes the follower's parked fetch, the follower's next fetch moves the high
     watermark, then the reply), so the ratio is about 1/2. It depends on the network latency
-    against the brokers' (zero) processing time, on the follower's long-polled fetch, and on
-    one batch in flight: with pipelining (Kafka's max.in.flight=5) it moves toward 1."""
+    against the brokers' (zero) processing time and its spread, and on the follower's
+    long-polled fetch (caplab.course.bus.kreps_ratio shows each; notebook 08 says why)."""
     def throughput(acks):
         log = KafkaLog(brokers=3, seed=1, latency=Constant(2), trace=False)
         log.create_topic("t", partitions=1)

@@ -199,22 +199,55 @@ def test_order_holds_per_partition_not_across_partitions():
     assert {log.partition_of("t", "k1") for _ in range(3)} == {log.partition_of("t", "k1")}
 
 
+def _retried_produce(**options):
+    """One produce whose first acknowledgements are lost (b1 -> p cut), so it is retried."""
+    log = KafkaLog(brokers=3, seed=8)
+    log.create_topic("t", partitions=1)
+    p = log.producer("p", near="b1")
+    log.cut("b1", "p")                         # the leader's acknowledgements are lost
+    h = p.produce_async("t", 1, retries=3, request_timeout_ms=30, **options)
+    log.run_for(70)                            # two attempts appended, no answer
+    log.heal()
+    log.run_until(lambda: h.done, timeout_ms=1000)
+    assert h.result.ok
+    drain(log, "g", "t")
+    return log, check_duplicated(log.history, "t", "g")
+
+
 def test_plain_producer_retries_append_duplicates_idempotent_ones_do_not():
-    """Kafka docs (enable.idempotence): retries may write duplicates unless the producer is
-    idempotent (producer id and sequence numbers; KIP-98)."""
-    for idempotent, expect_dup in ((False, True), (True, False)):
-        log = KafkaLog(brokers=3, seed=8)
-        log.create_topic("t", partitions=1)
-        p = log.producer("p", near="b1")
-        log.cut("b1", "p")                     # the leader's acknowledgements are lost
-        h = p.produce_async("t", 1, acks=1, retries=3, request_timeout_ms=30,
-                            idempotent=idempotent)
-        log.run_for(70)                        # two attempts appended, no answer
-        log.heal()
-        log.run_until(lambda: h.done, timeout_ms=1000)
-        assert h.result.ok
-        drain(log, "g", "t")
-        dup = check_duplicated(log.history, "t", "g")
+    """Kafka docs (enable.idempotence): "retries due to broker failures, etc., may write
+    duplicates of the retried message in the stream" unless the producer is idempotent
+    (producer id and sequence numbers; KIP-98)."""
+    for idempotent, expect_dup in ((False, True), (True, False), (None, False)):
+        log, dup = _retried_produce(acks="all", idempotent=idempotent)
         assert (dup.valid is False) == expect_dup
         if expect_dup:
             assert dup.details["appended_twice"]
+
+
+def test_acks_1_turns_the_default_idempotence_off_and_retries_duplicate():
+    """Kafka producer configs (enable.idempotence, default true since 3.0): it requires
+    acks='all'; "if conflicting configurations are set and idempotence is not explicitly
+    enabled, idempotence is disabled", so acks=1 retries may append twice."""
+    log, dup = _retried_produce(acks=1)
+    assert dup.valid is False and dup.details["appended_twice"]
+
+
+
+def test_acks_0_counts_a_record_sent_that_no_broker_ever_got():
+    """Kafka docs (producer config acks=0): "the producer will not wait for any acknowledgment
+    from the server at all ... no guarantee can be made that the server has received the
+    record", and "the offset given back for each record will always be set to -1"."""
+    log = KafkaLog(brokers=3, seed=9)
+    log.create_topic("t", partitions=1)
+    p = log.producer("p", near="b1")
+    log.cut("p", "b1")                         # the record never reaches the leader
+    r = p.produce("t", "gone", acks=0)
+    assert r.ok and log.history[r.id].output == (0, -1)   # "ok" at once, offset -1
+    log.heal()
+    assert p.produce("t", "kept", acks=0).ok
+    log.run_for(50)
+    assert log.log_of("b1", "t", 0) == ["p-2"]
+    drain(log, "g", "t")
+    lost = check_lost(log.history, "t", "g")
+    assert lost.valid is False and lost.details["lost"] == ("p-1",)

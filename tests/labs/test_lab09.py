@@ -13,12 +13,12 @@ from caplab.labkit.labs import lab09
 LAB = Path(__file__).resolve().parents[2] / "labs" / "lab09-kafka-durability"
 
 
-def _answer(acks, rf, mir, unclean=False):
+def _answer(acks, rf, mir, unclean=False, **idempotence):
     return {"acks": acks, "replication_factor": rf, "min_insync_replicas": mir,
-            "unclean_leader_election": unclean}
+            "unclean_leader_election": unclean, **idempotence}
 
 
-@pytest.mark.parametrize("q, n", [(lab09.q1, 1), (lab09.q2, 2), (lab09.q3, 3)])
+@pytest.mark.parametrize("q, n", [(lab09.q1, 1), (lab09.q2, 2), (lab09.q3, 3), (lab09.q4, 4)])
 def test_the_references_are_correct(q, n):
     """Each question's reference (also in solution.py) passes its checker."""
     assert q.check(lab09.REFERENCE[n]).status == CORRECT
@@ -87,7 +87,7 @@ def test_q3_says_what_availability_cost():
 
 def test_placeholders_are_not_attempted():
     """..., a dict of ... and a missing setting are Not attempted."""
-    for q in (lab09.q1, lab09.q2, lab09.q3):
+    for q in (lab09.q1, lab09.q2, lab09.q3, lab09.q4):
         assert q.check(...).status == NOT_ATTEMPTED
         assert q.check({k: ... for k in lab09.KEYS}).status == NOT_ATTEMPTED
     assert lab09.q1.check({"acks": "all"}).status == NOT_ATTEMPTED
@@ -116,3 +116,37 @@ def test_same_seed_same_story():
     """A story replays exactly: same events, same lost orders."""
     a, b = (lab09.run_story(_answer(1, 3, 1), lab09.STORIES[0], 3) for _ in range(2))
     assert a["events"] == b["events"] and a["lost"] == b["lost"]
+
+
+@pytest.mark.parametrize("answer, words", [
+    (_answer("all", 3, 2, enable_idempotence=False),
+     ("enable_idempotence=False", "producer id", "twice", "offsets")),
+    (_answer(1, 3, 2), ("acks=1 turns Kafka's default idempotence off", "twice")),
+    (_answer(0, 3, 1), ("acks=0", "lost")),
+    (_answer("all", 1, 1, enable_idempotence=True), ("replication_factor=1", "lost")),
+])
+def test_q4_a_retry_without_idempotence_writes_an_order_twice(answer, words):
+    """Kafka docs, producer config enable.idempotence: without it, "retries due to broker
+    failures, etc., may write duplicates of the retried message in the stream"; its default
+    (true) needs acks='all' and is off when acks conflicts."""
+    outcome = lab09.q4.check(answer)
+    assert outcome.status == INCORRECT and outcome.seed is not None
+    for word in words:
+        assert word in outcome.message, outcome.message
+    assert "replies from leader" in outcome.message
+
+
+def test_q4_idempotence_left_to_kafkas_default_is_on_with_acks_all():
+    """Leaving enable_idempotence out gives Kafka's default: on with acks='all', so the
+    retries of orders whose replies were lost are appended once."""
+    assert lab09.q4.check(_answer("all", 3, 2)).correct
+    run = lab09.run_story(_answer("all", 3, 2, enable_idempotence=False), lab09.STORIES[3], 2)
+    assert run["duplicated"] and not run["lost"]
+
+
+def test_q4_idempotence_with_acks_1_is_refused_as_kafka_does():
+    """Kafka docs (enable.idempotence): "if idempotence is explicitly enabled and conflicting
+    configurations are set, a ConfigException is thrown"; the message names acks."""
+    outcome = lab09.q4.check(_answer(1, 3, 2, enable_idempotence=True))
+    assert outcome.status == INCORRECT and "acks=1" in outcome.message
+    assert "enable.idempotence" in outcome.message

@@ -136,3 +136,25 @@ def test_a_stream_on_another_server_stores_core_publishes_from_anywhere():
     n.client("worker", near="s2").consume("ORDERS", "w")
     n.run_for(100)
     assert [d["id"] for d in n.deliveries()] == ["pub-1"]
+
+
+def test_defaults_are_natss_ack_wait_scaled_and_unlimited_redelivery():
+    """NATS "Consumers" (JetStream): AckWait defaults to 30 s (300 ms here, Kafka-like /100
+    scaling) and MaxDeliver to -1, unlimited: an unacknowledged message comes back every ack
+    wait until acknowledged, never given up."""
+    n = _js(seed=9)
+    counts = []
+
+    def late(subject, data, msg_id, delivered):
+        counts.append((n.now, delivered))
+        return "ack" if delivered == 8 else "ignore"
+
+    n.client("worker").consume("ORDERS", "w", handler=late)
+    n.client("pub").js_publish("orders.x", 1)
+    n.run_for(3000)
+    assert [d for _, d in counts] == list(range(1, 9))      # past any small cap
+    gaps = [b - a for (a, _), (b, _) in zip(counts, counts[1:])]
+    assert all(290 <= g < 320 for g in gaps), gaps   # ack wait, give or take the network
+    assert n.given_up() == []
+    option = {o.name: o.default for o in n.describe().options}
+    assert (option["ack_wait_ms"], option["max_deliver"]) == (300, -1)

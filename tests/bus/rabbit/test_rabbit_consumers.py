@@ -155,3 +155,33 @@ def test_closing_a_channel_requeues_its_unacked_messages_to_another_consumer():
     b.run_for(100)
     assert sorted((d["consumer"], d["id"], d["redelivered"]) for d in b.deliveries()) == [
         ("b", "producer-1", True), ("b", "producer-2", True)]
+
+
+def test_a_queue_is_first_in_first_out_and_an_acked_message_never_comes_back():
+    """RabbitMQ "Queues": a queue is an ordered collection of messages, enqueued and delivered
+    first in, first out; a message a consumer has acknowledged is removed and never delivered
+    again (the source material: a consumed message cannot be received again)."""
+    b, p = _setup(seed=4)
+    b.consumer("only", "work")
+    b.run_for(10)
+    _publish(p, 8)
+    b.run_for(300)
+    got = [d["id"] for d in b.deliveries()]
+    assert got == [f"producer-{i}" for i in range(1, 9)]
+    b.consumer("late", "work")
+    b.run_for(300)
+    assert [d["id"] for d in b.deliveries()] == got           # nothing delivered again
+    assert b.queue_records()[0]["ready"] == 0
+
+
+def test_the_default_prefetch_is_unlimited():
+    """RabbitMQ "Consumer Prefetch": without basic.qos a channel's prefetch is unlimited (0),
+    so a slow consumer is sent every ready message at once, all unacknowledged."""
+    b, p = _setup(seed=6)
+    b.consumer("slow", "work", process_ms=1000)               # no prefetch given
+    b.run_for(10)
+    _publish(p, 12)
+    b.run_for(100)
+    q = b.queue_records()[0]
+    assert (q["ready"], q["unacked"]) == (0, 12)
+    assert {o.name: o.default for o in b.describe().options}["prefetch"] == 0

@@ -103,3 +103,19 @@ def test_default_exchange_routes_by_queue_name_and_unroutable_is_confirmed():
     assert r1.ok and b.history[r1.id].output["routed"] == 1
     assert r2.ok and b.history[r2.id].output["routed"] == 0     # unroutable, confirmed
     assert [d["id"] for d in b.deliveries()] == ["p-1"]
+
+
+def test_direct_and_fanout_exchanges_route_through_the_broker():
+    """RabbitMQ "Exchanges": a direct exchange delivers to the queues whose binding key equals
+    the routing key; a fanout exchange to every bound queue, whatever the key."""
+    b = _broker_with("direct", [("red", "red", None), ("blue", "blue", None)])
+    b.declare_exchange("all", "fanout")
+    for queue in ("red", "blue"):
+        b.bind(queue, "all", "ignored")
+    p = b.publisher("shop")
+    assert p.publish("x", "red", 1).ok
+    assert p.publish("x", "green", 2).ok                       # no binding: unroutable
+    assert p.publish("all", "whatever", 3).ok
+    b.run_for(100)
+    got = sorted((d["queue"], d["id"]) for d in b.deliveries())
+    assert got == [("blue", "shop-3"), ("red", "shop-1"), ("red", "shop-3")]

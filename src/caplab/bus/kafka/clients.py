@@ -10,6 +10,13 @@ A consumer with ``auto_commit=True`` commits the fetched positions *before* proc
 (at-most-once: a crash while processing loses the records); with ``auto_commit=False`` the
 application commits after processing (at-least-once: a crash before the commit redelivers them
 to whoever gets the partition next). Kafka documents both orders in its design section.
+
+``auto_commit=True`` models committing *before* processing, not every detail of Kafka's
+``enable.auto.commit`` (default true): Kafka's consumer commits, every
+``auto.commit.interval.ms`` (5 s) at the next ``poll()``, the offsets the previous poll
+returned. That is at-least-once when the application finishes each batch before polling again
+(the KafkaConsumer Javadoc says so), and at-most-once when it hands records to another thread
+and polls on, which is the case modelled here.
 """
 
 from __future__ import annotations

@@ -207,6 +207,9 @@ class Controller(Endpoint):
             self._send_assignment(group, m)
 
     def _send_assignment(self, group: Group, member: str) -> None:
+        # A partition the group never committed starts at offset 0, the log's beginning: the
+        # lab's groups behave as auto.offset.reset=earliest (Kafka's default is latest, which
+        # would skip everything produced before the group first joined).
         parts = tuple((p, group.committed.get(p, 0)) for p in group.assignment.get(member, ()))
         self.send(member, Assignment(group.name, group.generation, parts))
 

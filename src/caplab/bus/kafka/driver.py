@@ -4,6 +4,8 @@ A producer sends each batch to its partition's leader and waits for ``acks`` (0:
 send is "ok" at once with offset -1; 1: the leader's append; ``"all"``: the whole ISR). Errors
 and timeouts are retried ``retries`` times with the same batch sequence, so an idempotent
 producer's retries are appended once (KIP-98) and a plain producer's may be appended twice.
+Idempotence follows Kafka's ``enable.idempotence`` rule: on by default, off when ``acks`` is
+0 or 1 or ``retries`` is 0 unless asked for (then refused).
 Clients learn leaders from the controller's metadata (a stand-in for Kafka's metadata
 requests: here metadata is always fresh, while produce and fetch requests cross the network).
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 from ...errors import ConfigError
 from ...world.client import Driver
 from .messages import Fetch, OffsetCommit, Produce
-from .options import PRODUCE_OPTIONS, check_acks
+from .options import PRODUCE_OPTIONS, check_acks, check_idempotence
 
 __all__ = ["KafkaDriver", "POLL_OPTIONS", "COMMIT_OPTIONS"]
 
@@ -50,8 +52,9 @@ class KafkaDriver(Driver):
             _whole("retries", opts["retries"], 0)
             _whole("request_timeout_ms", opts["request_timeout_ms"], 1)
             _whole("retry_backoff_ms", opts["retry_backoff_ms"], 0)
-            if not isinstance(opts["idempotent"], bool):
-                raise ConfigError(f"idempotent must be True or False, got {opts['idempotent']!r}")
+            # Kafka 3.0+: idempotence is on by default unless acks or retries conflict.
+            opts["idempotent"] = check_idempotence(opts["idempotent"], opts["acks"],
+                                                   opts["retries"])
         elif op == "poll":
             _whole("max_wait_ms", opts["max_wait_ms"], 1)
         return opts

@@ -9,7 +9,8 @@ from __future__ import annotations
 from ...errors import ConfigError, UnknownNameError, check_non_negative_int
 
 __all__ = ["LOG_OPTIONS", "TOPIC_OPTIONS", "PRODUCE_OPTIONS", "ACKS", "check_log_options",
-           "check_topic_options", "check_acks", "murmur2", "partition_for"]
+           "check_topic_options", "check_acks", "check_idempotence", "murmur2",
+           "partition_for"]
 
 #: log-wide (broker and controller) options and their defaults (Kafka defaults / 100)
 LOG_OPTIONS = {
@@ -32,14 +33,20 @@ LOG_OPTIONS = {
     "max_fetch_records": 500,
 }
 
-#: per-topic options and their defaults
+#: per-topic options and their defaults. Kafka's broker defaults are num.partitions = 1 and
+#: default.replication.factor = 1; the lab replicates min(3, brokers) times unless told
+#: otherwise (the usual production setting), so that losing a broker is survivable by default.
 TOPIC_OPTIONS = {"partitions": 1, "replication_factor": 3, "min_insync_replicas": 1,
                  # Kafka: retention.ms = 604800000 (7 days); None keeps everything.
                  "retention_ms": None}
 
-#: per-produce options and their defaults (Kafka 3.0+: acks=all and idempotence on)
-PRODUCE_OPTIONS = {"acks": "all", "retries": 5, "idempotent": True,
-                   # Kafka: request.timeout.ms = 30000, retry.backoff.ms = 100.
+#: per-produce options and their defaults (Kafka 3.0+: acks=all and idempotence on).
+#: ``idempotent`` is Kafka's ``enable.idempotence``; None (its default) means "on unless a
+#: conflicting setting is given" (see :func:`check_idempotence`).
+PRODUCE_OPTIONS = {"acks": "all", "retries": 5, "idempotent": None,
+                   # Kafka: request.timeout.ms = 30000, retry.backoff.ms = 100; Kafka's retries
+                   # default is 2147483647, bounded by delivery.timeout.ms = 120000: the lab
+                   # retries 5 times, so a produce to a dead partition ends in lab time.
                    "request_timeout_ms": 300, "retry_backoff_ms": 10, "timeout_ms": None}
 
 #: allowed values of ``acks`` (-1 is Kafka's alias of "all")
@@ -62,6 +69,41 @@ def check_acks(acks):
         raise ConfigError(f"acks must be one of 0, 1, 'all' (or -1, Kafka's alias of 'all'), "
                           f"got {acks!r}")
     return acks
+
+
+def check_idempotence(idempotent, acks, retries: int) -> bool:
+    """Whether a produce is idempotent, by Kafka's rule for ``enable.idempotence``.
+
+    Kafka producer configs (``enable.idempotence``, default true since 3.0): "enabling
+    idempotence requires ... retries to be greater than 0, and acks must be 'all' ... If
+    conflicting configurations are set and idempotence is not explicitly enabled, idempotence
+    is disabled. If idempotence is explicitly enabled and conflicting configurations are set,
+    a ConfigException is thrown." So ``None`` (not given) is on with ``acks="all"`` and
+    ``retries > 0`` and off otherwise; ``True`` with ``acks`` 0 or 1 or ``retries=0`` raises.
+
+    Args:
+        idempotent: True, False or None (Kafka's default). acks: already normalised.
+        retries: the number of retries.
+
+    Returns:
+        True if the producer's batches carry a producer id and sequence numbers.
+
+    Raises:
+        ConfigError: ``idempotent`` is not a bool or None, or True with a conflicting setting.
+
+    Example:
+        >>> check_idempotence(None, "all", 5), check_idempotence(None, 1, 5)
+        (True, False)
+    """
+    if idempotent is not None and not isinstance(idempotent, bool):
+        raise ConfigError(f"idempotent must be True, False or None (Kafka's default: on unless "
+                          f"acks or retries conflict), got {idempotent!r}")
+    compatible = acks == "all" and retries > 0
+    if idempotent and not compatible:
+        raise ConfigError(f"idempotent=True (enable.idempotence) requires acks='all' and "
+                          f"retries > 0, got acks={acks!r}, retries={retries!r} (Kafka throws a "
+                          f"ConfigException); drop idempotent=True or use acks='all'")
+    return compatible if idempotent is None else idempotent
 
 
 def _positive_ms(name: str, value) -> int:

@@ -139,25 +139,29 @@ class NatsClient(Client):
         self._send(self.server, Unsub, sid)
 
     def consume(self, stream: str, durable: str, *, ack_wait_ms: int = 300,
-                max_deliver: int = 5, handler=None) -> None:
+                max_deliver: int = -1, handler=None) -> None:
         """Bind a durable push consumer of JetStream ``stream`` with explicit acks.
 
         Args:
             ack_wait_ms: redeliver a message not acknowledged in this time (NATS AckWait,
                 30 s by default in NATS; 300 ms here, at lab scale).
-            max_deliver: give up on a message after this many deliveries (NATS MaxDeliver,
-                unlimited (-1) by default in NATS; 5 here, so a lab run reaches the cap).
+            max_deliver: give up on a message after this many deliveries; -1 (the default, as
+                NATS's MaxDeliver, whose default -1 means unlimited) redelivers until
+                acknowledged.
             handler: ``handler(subject, data, msg_id, delivered) -> "ack" | "nak" | "ignore"``
                 (None: ack).
 
         Raises:
             UnknownNameError: an unknown stream.
-            ConfigError: ack_wait_ms < 1, max_deliver < 1, a taken durable name.
+            ConfigError: ack_wait_ms < 1, max_deliver neither -1 nor >= 1, a taken durable
+                name.
         """
         server = self.system.stream_server(stream)
         for name, value in (("ack_wait_ms", ack_wait_ms), ("max_deliver", max_deliver)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{name} must be a whole number >= 1, got {value!r}")
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1 and not (
+                    name == "max_deliver" and value == -1):
+                allowed = ">= 1, or -1 (unlimited)" if name == "max_deliver" else ">= 1"
+                raise ConfigError(f"{name} must be a whole number {allowed}, got {value!r}")
         if not isinstance(durable, str) or not durable or durable in self.js:
             raise ConfigError(f"durable must be a new non-empty name, got {durable!r}")
         self.js[durable] = {"stream": stream, "server": server, "ack_wait_ms": ack_wait_ms,

@@ -41,6 +41,10 @@ class DurableConsumer:
     ack_wait_ms: int
     max_deliver: int
     delivered: dict = field(default_factory=dict)  # stream seq -> deliveries so far
+
+    def exhausted(self, seq: int) -> bool:
+        """Whether ``seq`` has had its ``max_deliver`` deliveries (-1, NATS's default: never)."""
+        return self.max_deliver != -1 and self.delivered.get(seq, 0) >= self.max_deliver
     acked: set = field(default_factory=set)
     floor: int = 1                                 # every seq below is acknowledged
     pending: set = field(default_factory=set)      # delivered, waiting for an ack (volatile)
@@ -103,7 +107,7 @@ class JetStreamRules:
         for seq in range(c.floor, stream.last_seq + 1):
             if seq in c.acked or seq in c.pending or seq not in stream.messages:
                 continue
-            if c.delivered.get(seq, 0) >= c.max_deliver:
+            if c.exhausted(seq):
                 continue
             self.js_deliver(key, seq)
 
@@ -125,7 +129,7 @@ class JetStreamRules:
 
     def js_retry(self, key: tuple, seq: int, why: str) -> None:
         c = self.js_consumers[key]
-        if c.delivered[seq] >= c.max_deliver:
+        if c.exhausted(seq):
             self.trace("max-deliver", f"{c.durable}: stream seq {seq} not acknowledged after "
                                       f"{c.max_deliver} deliveries; no more attempts",
                        durable=c.durable, stream_seq=seq, deliveries=c.delivered[seq])

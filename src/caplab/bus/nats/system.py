@@ -196,7 +196,8 @@ class Nats(System):
             options=(Option("ping_ms", OPTIONS["ping_ms"], "system", "NATS ping_interval"),
                      Option("queue", None, "subscribe", "queue group"),
                      Option("ack_wait_ms", 300, "consume", "JetStream AckWait"),
-                     Option("max_deliver", 5, "consume", "JetStream MaxDeliver")),
+                     Option("max_deliver", -1, "consume",
+                            "JetStream MaxDeliver (-1: unlimited)")),
             presets=partition_presets(list(self.servers)), layout="ring")
 
     def __repr__(self) -> str:

@@ -1,7 +1,8 @@
 """Lab 9: Kafka durability. The student chooses ``acks``, ``replication_factor``,
-``min_insync_replicas`` and ``unclean_leader_election`` for a topic of orders on three brokers,
-once per stated requirement; the grader runs the requirement's fault story on a Kafka-like log
-for several seeds and checks what happened to every acknowledged order.
+``min_insync_replicas``, ``unclean_leader_election`` and ``enable_idempotence`` for a topic of
+orders on three brokers, once per stated requirement; the grader runs the requirement's fault
+story on a Kafka-like log for several seeds and checks what happened to every acknowledged
+order.
 
 - q1: no acknowledged order may be lost when the partition's leader dies for good.
 - q2: keep accepting orders while one broker is down, and still lose no acknowledged order
@@ -9,6 +10,9 @@ for several seeds and checks what happened to every acknowledged order.
   brings the partition back with an unclean election, KIP-460, the only way left).
 - q3: availability first: stay writable even when the only broker left had fallen behind;
   losing some orders is acceptable.
+- q4: the leader's replies are lost for a while, so the shop retries orders the log already
+  has; then the leader dies for good. Every order must be in the log exactly once: no
+  duplicate from a retry, no acknowledged order lost.
 
 Example::
 
@@ -21,21 +25,23 @@ from __future__ import annotations
 
 import random
 
-from ...bus.check import acknowledged, check_lost
+from ...bus.check import acknowledged, check_duplicated, check_lost
 from ...bus.kafka import KafkaLog
-from ...bus.kafka.options import check_acks, check_topic_options
+from ...bus.kafka.options import check_acks, check_idempotence, check_topic_options
 from ..exercise import Incorrect, NotAttempted
 from ._common import require_attempt
 from .lab05 import TieredExercise
 
-__all__ = ["q1", "q2", "q3", "run_story", "STORIES", "SEEDS", "KEYS", "REFERENCE"]
+__all__ = ["q1", "q2", "q3", "q4", "run_story", "STORIES", "SEEDS", "KEYS", "REFERENCE"]
 
 #: the seeds every answer is run with
 SEEDS = (1, 2, 3, 4, 5)
 #: the settings an answer gives
-KEYS = ("acks", "replication_factor", "min_insync_replicas", "unclean_leader_election")
+KEYS = ("acks", "replication_factor", "min_insync_replicas", "unclean_leader_election",
+        "enable_idempotence")
 #: the stories, one per question
-STORIES = ("leader dies", "follower behind, then leader dies", "only a stale broker left")
+STORIES = ("leader dies", "follower behind, then leader dies", "only a stale broker left",
+           "replies lost, then leader dies")
 #: reference answers per question
 REFERENCE = {
     1: {"acks": "all", "replication_factor": 3, "min_insync_replicas": 2,
@@ -44,16 +50,21 @@ REFERENCE = {
         "unclean_leader_election": False},
     3: {"acks": 1, "replication_factor": 3, "min_insync_replicas": 1,
         "unclean_leader_election": True},
+    4: {"acks": "all", "replication_factor": 3, "min_insync_replicas": 2,
+        "unclean_leader_election": False, "enable_idempotence": True},
 }
 GAP_MS = 4          # one order every 4 ms
+RETRIES = 2         # the shop's producer retries a failed or unanswered order twice
 
 
 def settings(answer) -> dict:
-    """The answer checked and completed (``unclean_leader_election`` defaults to False).
+    """The answer checked and completed (``unclean_leader_election`` defaults to False;
+    ``enable_idempotence``, when left out, to Kafka's default: on unless ``acks`` is 0 or 1).
 
     Raises:
         NotAttempted: the placeholder. Incorrect: not a dict, or an unknown setting.
-        ConfigError: a value Kafka refuses (acks=2, min.insync.replicas > replication factor).
+        ConfigError: a value Kafka refuses (acks=2, min.insync.replicas > replication factor,
+            enable_idempotence=True with acks 0 or 1).
     """
     require_attempt(answer, "a dict of settings")
     if not isinstance(answer, dict):
@@ -64,8 +75,12 @@ def settings(answer) -> dict:
     missing = [k for k in KEYS[:3] if k not in answer]
     if missing:
         raise NotAttempted(f"give {', '.join(missing)} too")
-    out = dict({"unclean_leader_election": False}, **answer)
+    out = dict({"unclean_leader_election": False, "enable_idempotence": None}, **answer)
     out["acks"] = check_acks(out["acks"])
+    # Kafka refuses enable.idempotence=true with acks 0 or 1 (ConfigException), and turns its
+    # default (true) off when acks conflicts; RETRIES > 0 here. Kept as the effective value.
+    out["enable_idempotence"] = check_idempotence(out["enable_idempotence"], out["acks"],
+                                                  RETRIES)
     check_topic_options("orders", {"replication_factor": out["replication_factor"],
                                    "min_insync_replicas": out["min_insync_replicas"]}, 3)
     if not isinstance(out["unclean_leader_election"], bool):
@@ -83,8 +98,9 @@ def run_story(answer: dict, story: str, seed: int) -> dict:
 
     Returns:
         facts: ``leader`` (at the start), ``events`` (what was done, when), ``acked``,
-        ``lost`` (``[(msg_id, offset)]``), ``window`` (produced, acknowledged) of the
-        availability window, ``new_leader``, ``log``.
+        ``lost`` (``[(msg_id, offset)]``), ``duplicated`` (ids appended at two offsets),
+        ``window`` (produced, acknowledged) of the availability window, ``new_leader``,
+        ``log``.
 
     Example:
         >>> run_story(REFERENCE[1], "leader dies", 1)["lost"]
@@ -127,6 +143,12 @@ def run_story(answer: dict, story: str, seed: int) -> dict:
         # is the partition offline, and the operator's unclean election has work to do
         at(t2 + 600, "the operator runs an unclean election", log.elect_leaders)
         stop, window = t2 + 700, (250, t2 - 40)
+    elif story == STORIES[3]:
+        t = rng.randint(120, 200)
+        at(t, f"replies from leader {leader} to the shop lost", log.cut, leader, "shop")
+        at(t + 150, "the network heals", log.heal)
+        at(t + 700, f"leader {leader} dies for good", log.crash, leader)
+        stop, window = t + 900, None
     else:
         f1, f2 = others
         t4 = rng.randint(450, 550)
@@ -137,7 +159,7 @@ def run_story(answer: dict, story: str, seed: int) -> dict:
         stop, window = t4 + 500, (t4 + 150, t4 + 500)
     for t in range(50, stop, GAP_MS):
         log.world.sim.schedule_at(t, lambda: shop.produce_async(
-            "orders", 1, acks=a["acks"], retries=2))
+            "orders", 1, acks=a["acks"], retries=RETRIES, idempotent=a["enable_idempotence"]))
     log.run(until=stop + 700)
     reader = log.consumer("auditor", "audit", "orders", near=log.leader("orders", 0) or "b1")
     log.run_for(100)
@@ -145,6 +167,7 @@ def run_story(answer: dict, story: str, seed: int) -> dict:
         reader.poll()
         reader.commit()
     lost_ids = set(check_lost(log.history, "orders", "audit").details["lost"])
+    dup = check_duplicated(log.history, "orders", "audit").details["appended_twice"]
     acked = acknowledged(log.history, "orders")
     lost = sorted(((m[0], m[4]) for m in acked if m[0] in lost_ids),
                   key=lambda x: int(x[0].split("-")[1]))
@@ -152,6 +175,7 @@ def run_story(answer: dict, story: str, seed: int) -> dict:
                 and window[0] <= op.invoke_ms < window[1]]
     return {"leader": leader, "events": events, "acked": len(acked), "lost": lost,
             "window": (len(produced), sum(op.outcome == "ok" for op in produced)),
+            "duplicated": sorted(dup, key=lambda m: int(m.split("-")[1])),
             "new_leader": log.leader("orders", 0), "log": log, "settings": a}
 
 
@@ -169,6 +193,9 @@ def _lost_text(run) -> str:
 
 
 def _why_lost(a, run) -> str:
+    if a["acks"] == 0:
+        return ("acks=0: the shop counted each order as written without waiting for any "
+                "broker to have it")
     if a["acks"] != "all":
         return (f"acks={a['acks']}: the leader acknowledged before its followers copied the "
                 f"orders")
@@ -223,6 +250,38 @@ def _grade_available(answer) -> str:
             f"orders lost over {len(SEEDS)} seeds")
 
 
+def _grade_exactly_once(answer) -> str:
+    a = settings(answer)
+    total = 0
+    for seed in SEEDS:
+        run = run_story(a, STORIES[3], seed)
+        if run["duplicated"]:
+            first = run["duplicated"][0]
+            offsets = [r[1] for r in _offsets(run, first)]
+            why = ("enable_idempotence=False: a retry carries no producer id and sequence "
+                   "number, so the leader appends it again"
+                   if answer.get("enable_idempotence") is False else
+                   f"acks={a['acks']} turns Kafka's default idempotence off (it needs "
+                   f"acks='all')")
+            raise Incorrect(f"{_story(run)}: {why}: {len(run['duplicated'])} order(s) in the "
+                            f"log twice ({first} at offsets {offsets})", seed=seed)
+        if run["acked"] == 0:
+            raise Incorrect(f"{_story(run)}: no order was ever acknowledged", seed=seed)
+        if run["lost"]:
+            raise Incorrect(f"{_story(run)}: {_why_lost(a, run)}: {_lost_text(run)}",
+                            seed=seed)
+        total += run["acked"]
+    return (f"every order once: {total} acknowledged over {len(SEEDS)} seeds, no duplicate "
+            f"from a retry, none lost")
+
+
+def _offsets(run, msg_id) -> list:
+    log = run["log"]
+    return [(p, i) for p in range(log.topic_options("orders")["partitions"])
+            for i, m in enumerate(log.log_of(log.leader("orders", p) or "b1", "orders", p))
+            if m == msg_id]
+
+
 _SOLUTION = "answer_q{n} = {answer!r}"
 
 q1 = TieredExercise(
@@ -254,3 +313,15 @@ q3 = TieredExercise(
            "replication_factor=3, min_insync_replicas=1, unclean_leader_election=True (acks "
            "as you like)."),
     solution=_SOLUTION.format(n=3, answer=REFERENCE[3]), reference=REFERENCE[3])
+
+q4 = TieredExercise(
+    "Lab 9, question 4: every order exactly once in the log", answer_name="answer_q4",
+    grader=_grade_exactly_once,
+    hints=("The shop's order reached the leader, but the reply did not: the shop sends it "
+           "again. How can the leader tell a retry from a new order?",
+           "enable_idempotence gives the producer an id and numbers its batches, so the leader "
+           "appends a retried batch once (KIP-98). Kafka turns it on by default only with "
+           "acks='all', and refuses it with acks 0 or 1.",
+           "acks='all', replication_factor=3, min_insync_replicas=2, enable_idempotence=True "
+           "(or left to Kafka's default)."),
+    solution=_SOLUTION.format(n=4, answer=REFERENCE[4]), reference=REFERENCE[4])
