@@ -34,6 +34,18 @@ def test_every_role_trace_has_its_colour(cp):
     assert _where(fig, "secondary") == set(cp.nodes) - {cp.primary}
 
 
+def test_an_arbiter_is_drawn_as_its_own_hollow_role():
+    """A PSA replica set draws its arbiter in the arbiter trace, as a hollow triangle labelled
+    'arbiter' (it votes and holds no data), not as a secondary or an unknown role."""
+    from caplab.kv import Cluster
+    c = Cluster("cp", 3, seed=1, arbiters=1)
+    c.run_until_stable()
+    fig = valid(cluster_graph(c))
+    assert _where(fig, "arbiter") == {"n3"}
+    assert _where(fig, "other") == set()
+    assert trace_named(fig, "arbiter").marker.symbol == "triangle-up-open"
+
+
 def test_the_primary_is_marked_by_shape_and_label_not_only_colour(cp, ap):
     """The leader's marker is a larger star whose label says 'primary'; AP has no leader, so
     no node is labelled so and the title names no primary."""

@@ -32,6 +32,7 @@ ROLE_COLOURS = {
     "secondary": OKABE_ITO["sky blue"],
     "candidate": OKABE_ITO["orange"],
     "replica": OKABE_ITO["bluish green"],
+    "arbiter": "#999999",      # votes, holds no data: drawn hollow by its system
     "down": GREY,
     "other": OKABE_ITO["reddish purple"],
 }

@@ -19,7 +19,7 @@ from .positions import node_positions
 __all__ = ["cluster_graph", "cluster_graph_data", "node_positions", "ROLE_ORDER"]
 
 #: Roles drawn (one trace each, always present, so a live figure keeps its trace count).
-ROLE_ORDER = ("primary", "secondary", "candidate", "replica", "down", "other")
+ROLE_ORDER = ("primary", "secondary", "candidate", "replica", "arbiter", "down", "other")
 
 _CLIENT_COLOUR = "#FFFFFF"
 _NODE_SIZE = 56          # px: a node's circle
