@@ -46,16 +46,17 @@ def test_crashing_the_whole_service_opens_the_breaker_and_draws_a_band():
 
 
 def test_every_fault_and_the_spike_can_be_injected_from_the_panel():
-    """slow, failing, crash, partition on one instance, and the spike: each labelled."""
+    """slow, failing, crash, partition on one instance, and the spike: each labelled (a crashed
+    instance is replaced by the autoscaler, so the next fault hits the first live one)."""
     panel = MonitorPanel(seed=2)
     labels = []
     for fault in ("slow", "failing", "crash", "partition"):
-        labels.append(panel.inject(fault, "sale-1"))
+        labels.append(panel.inject(fault, panel.shop.targets()[0]))
         panel.run(2)
         panel.heal()
     labels.append(panel.inject("spike"))
     panel.run(10)
-    assert labels == ["sale-1 slow", "sale-1 failing", "sale-1 crashed", "sale-1 cut off",
+    assert labels == ["sale-1 slow", "sale-1 failing", "sale-1 crashed", "sale-2 cut off",
                       "sale spike"]
     assert max(panel.series["instances"]) > 2          # the autoscaler answered the spike
 

@@ -1,7 +1,8 @@
 """A shop you run in steps: the stepping facade behind the live monitoring panel.
 
 The shop of :mod:`caplab.services.scenarios` with its services split (the sale service on 2-core
-4 GB machines under an autoscaler, catalog and checkout on one small machine each), users
+4 GB machines under an autoscaler that also replaces crashed instances, catalog and checkout on
+one machine each), users
 calling it open loop through a circuit breaker per service (resilience4j's rules, see
 :mod:`caplab.resilience.breaker`), and the faults an operator injects to test it: a slow
 instance, a failing instance (HTTP 500s), a crashed instance, a partition cutting an instance
@@ -30,7 +31,7 @@ from .capacity import SMALL, Machine
 from .deployment import Deployment
 from .load import LoadClient, LoadProfile
 from .monitor import time_series
-from .scenarios import WORKING_SETS
+from .scenarios import REST_MACHINES, WORKING_SETS
 
 __all__ = ["LiveShop", "GuardedLoadClient", "FAULTS", "BREAKER_LEVELS"]
 
@@ -116,7 +117,8 @@ class LiveShop:
                                features={"sale": WORKING_SETS["sale"]}, instances=0,
                                policy="least_connections")
         for feature in ("catalog", "checkout"):
-            d.add_tier(feature, machine=SMALL, features={feature: WORKING_SETS[feature]},
+            d.add_tier(feature, machine=REST_MACHINES[feature],
+                       features={feature: WORKING_SETS[feature]},
                        instances=1, policy="least_connections")
         Autoscaler(d, "sale", target_utilisation=0.6, min_instances=2, max_instances=6,
                    cooldown_ms=2_000, startup_ms=4_000).start()
