@@ -153,6 +153,10 @@ class LiveShop:
         self.deployment.run(self.now + ms)
         return self.series()
 
+    def run(self, until: int) -> None:
+        """Advance to simulated time ``until`` (what a replay of the panel's log calls)."""
+        self.deployment.run(until)
+
     def series(self) -> dict:
         """The dashboard's series so far: :func:`~caplab.services.monitor.time_series` of the
         deployment plus ``breaker`` (the sale breaker's state at each window's end) and
