@@ -27,7 +27,7 @@ from ..resilience.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
 from ..resilience.config import BreakerConfig
 from ..resilience.monitor import breaker_series
 from .autoscaler import Autoscaler
-from .capacity import SMALL, Machine
+from .capacity import Machine
 from .deployment import Deployment
 from .load import LoadClient, LoadProfile
 from .monitor import time_series

@@ -32,10 +32,12 @@ from .deployment import Deployment
 from .load import LoadProfile
 from .monitor import summary
 
-__all__ = ["OPTIONS", "WORKING_SETS", "REST_MACHINES", "build_option", "sale_spike", "compare_options"]
+__all__ = ["OPTIONS", "WORKING_SETS", "REST_MACHINES", "build_option", "sale_spike",
+           "compare_options"]
 
 WORKING_SETS = {"sale": 4.0, "catalog": 8.0, "checkout": 4.0}
-#: where catalog and checkout run once the services are split: machines their working sets fit
+#: where catalog and checkout run once the services are split: machines their working
+#: sets fit (1 core each: together they get a fifth of a core of traffic)
 REST_MACHINES = {"catalog": Machine("catalog", cores=1, speed=1.0, memory_gb=8.0),
                  "checkout": Machine("checkout", cores=1, speed=1.0, memory_gb=4.0)}
 OPTIONS = ("small", "scale-up", "scale-out", "split-out", "memory-then-replicas", "autoscaled")

@@ -6,7 +6,8 @@ The shop is the one of :mod:`caplab.services.scenarios` (sale 4 GB, catalog 8 GB
 4 GB: the monolith 16 GB; 20 requests/s, ten times that for the sale from 20 s to 40 s). A plan
 scales either the monolith (every feature in one tier: each copy carries all 16 GB) or, with the
 services split, the sale service alone (catalog and checkout keep one 1-core machine each, sized
-to their working sets: :data:`~caplab.services.scenarios.REST_MACHINES`, $0.11 an hour together). The tier that scales runs on the plan's
+to their working sets: :data:`~caplab.services.scenarios.REST_MACHINES`, $0.11 an hour
+together). The tier that scales runs on the plan's
 machine under an :class:`~caplab.services.autoscaler.Autoscaler` (``min == max``: a fixed
 fleet); a new instance boots for :data:`STARTUP_MS` before it serves (EC2's boot and warm-up,
 at lab scale). At :data:`CRASH` the tier's first instance crashes for 5 s (one machine lost:
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 from ..errors import ConfigError, UnknownNameError
 from .autoscaler import Autoscaler
-from .capacity import SMALL, Machine
+from .capacity import Machine
 from .deployment import Deployment
 from .load import LoadProfile
 from .monitor import summary
