@@ -10,13 +10,16 @@ def _by(rows, key):
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_the_sale_spike_swamps_the_small_monolith_and_the_rest_keep_up(seed):
-    """"During the spike the small monolith serves under 10% of requests; every other option
-    serves all of them; scale-up has the lowest p99 and the highest price; more memory for the
-    sale service, then replicas, is the cheapest of the options without a cold start.\""""
+def test_the_sale_spike_swamps_the_small_monolith_and_its_copies_and_the_rest_keep_up(seed):
+    """"During the spike the small monolith serves under 10% of requests and six copies of it
+    (16 GB each, paging on 2 GB) about half; every other option serves all of them; scale-up has
+    the lowest p99 and the highest price; more memory for the sale service, then replicas, is
+    the cheapest of the options without a cold start.\""""
     rows = _by(scaling.spike_table(seed), "option")
     assert rows["small"]["availability"] < 0.1
-    assert all(r["availability"] > 0.99 for o, r in rows.items() if o != "small")
+    assert 0.3 < rows["scale-out"]["availability"] < 0.7
+    assert all(r["availability"] > 0.99 for o, r in rows.items()
+               if o not in ("small", "scale-out"))
     fast = min((r for o, r in rows.items() if o != "small"), key=lambda r: r["p99_ms"])
     assert fast["option"] == "scale-up"
     assert rows["scale-up"]["cost_per_hour"] == max(r["cost_per_hour"] for r in rows.values())
@@ -30,10 +33,10 @@ def test_the_sale_spike_swamps_the_small_monolith_and_the_rest_keep_up(seed):
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_one_crashed_instance_halves_the_big_machine_and_barely_dents_the_replicas(seed):
     """"Crash one instance for 10 s of the 20 s spike: the single big machine serves about
-    half; replicated options keep over 99%.\""""
+    half; the replicated split options keep over 99%.\""""
     rows = _by(scaling.spike_table(seed, crash=True), "option")
     assert 0.4 < rows["scale-up"]["availability"] < 0.6
-    for option in ("scale-out", "split-out", "memory-then-replicas"):
+    for option in ("split-out", "memory-then-replicas"):
         assert rows[option]["availability"] > 0.99
 
 

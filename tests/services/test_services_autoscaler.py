@@ -76,3 +76,42 @@ def test_instances_stay_within_min_and_max(seed, low, extra, target, cooldown, s
     assert counts[-1] >= low
     assert all(n <= low + extra for n in counts)
     assert all(n >= low for t, tier, n in d.counts if tier == "sale" and t > 0)
+
+
+def test_a_crashed_instance_is_replaced_and_the_replacement_serves_after_booting():
+    """AWS EC2 Auto Scaling, "Health checks for instances in an Auto Scaling group": "When
+    Amazon EC2 Auto Scaling determines that an InService instance is unhealthy, it replaces it
+    with a new instance to maintain the desired capacity" (ELB health checks; a Kubernetes
+    ReplicaSet likewise recreates failed pods, and the HPA counts ready pods only): once the
+    balancer detects the crash, the instance is retired and a new one boots for startup_ms."""
+    d = Deployment(seed=1)
+    tier = d.add_tier("sale", machine=SMALL.with_memory(4), features={"sale": 3.0}, instances=0)
+    a = Autoscaler(d, "sale", min_instances=2, max_instances=2, startup_ms=3_000).start()
+    d.add_load("load", LoadProfile(20, mix=(("sale", 1),), duration_ms=30_000))
+    d.run(5_000)
+    d.crash("sale-1")
+    d.run(20_000)
+    (when, failed, new), = a.replacements
+    down = next(t for t, name, state in tier.balancer.health_log if name == "sale-1")
+    assert failed == "sale-1" and new == "sale-3"
+    assert 5_000 < down <= when < 8_000                 # detected (2 missed pings), then replaced
+    replacement = tier.instances[2]
+    assert replacement.launched_ms == when and replacement.ready_ms == when + 3_000
+    assert [i.name for i in tier.live] == ["sale-2", "sale-3"]
+    assert "sale-3" in tier.balancer.routable() and "sale-1" not in tier.balancer.backends
+    assert tier.instances[0].retired_ms == when          # no longer billed
+
+
+def test_through_a_crash_the_live_count_holds_and_the_ready_count_dips_then_recovers():
+    """The dead instance is swapped out, not counted as capacity: the live count stays at the
+    minimum, the ready count dips by one until the replacement has booted."""
+    d = Deployment(seed=2)
+    d.add_tier("sale", machine=SMALL.with_memory(4), features={"sale": 3.0}, instances=0)
+    a = Autoscaler(d, "sale", min_instances=3, max_instances=3, startup_ms=2_000).start()
+    d.add_load("load", LoadProfile(20, mix=(("sale", 1),), duration_ms=30_000))
+    d.run(4_000)
+    d.crash("sale-2")
+    d.run(6_500)
+    assert len(d.tier("sale").live) == 3 and len([i for i in d.tier("sale").ready if i.up]) == 2
+    d.run(12_000)
+    assert len([i for i in d.tier("sale").ready if i.up]) == 3 and len(a.replacements) == 1

@@ -4,6 +4,7 @@ import pytest
 
 from caplab.errors import ConfigError
 from caplab.services import BIG, SMALL, Instance, Machine, paging_factor
+from caplab.services.capacity import AWS_ON_DEMAND
 from caplab.services.deployment import Deployment
 
 
@@ -13,6 +14,20 @@ def test_prices_follow_the_documented_model():
     assert BIG.cost_per_hour == pytest.approx(8 * 0.034 * 2.5 ** 1.5 + 16 * 0.0035, abs=1e-4)
     assert SMALL.with_memory(4).cost_per_hour > SMALL.cost_per_hour
     assert Machine("m", cost_per_hour=0.5).cost_per_hour == 0.5
+
+
+@pytest.mark.parametrize("name, vcpus, gib, usd", AWS_ON_DEMAND)
+def test_prices_keep_the_shape_of_aws_on_demand_prices(name, vcpus, gib, usd):
+    """AWS EC2 on-demand (us-east-1; c5.2xlarge $0.34 as in the EC2 Auto Scaling guide's Spot
+    price example): the model is within 5% of each compute-, general- and memory-optimised
+    price, so memory costs about a tenth of a vCPU per GiB."""
+    assert Machine(name, cores=vcpus, memory_gb=gib).cost_per_hour == pytest.approx(usd, rel=0.05)
+
+
+def test_a_copy_of_the_monolith_costs_half_as_much_again_as_a_copy_of_the_sale_service():
+    """16 GB against 4 GB on the same two cores: r5.large against c5.large, about 1.5 times."""
+    ratio = Machine("m", memory_gb=16).cost_per_hour / Machine("s", memory_gb=4).cost_per_hour
+    assert 1.4 < ratio < 1.6
 
 
 def test_a_working_set_beyond_memory_slows_every_request():

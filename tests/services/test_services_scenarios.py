@@ -24,11 +24,13 @@ def test_the_small_monolith_is_swamped_by_the_spike(calm):
     assert calm["small"]["p50_ms"] > 1_000
 
 
-def test_every_scaled_option_serves_the_whole_spike(calm):
-    """Scale-up, scale-out and the split options all serve the 200 req/s without errors."""
-    for option in ("scale-up", "scale-out", "split-out", "memory-then-replicas"):
+def test_every_scaled_option_but_the_copied_monolith_serves_the_whole_spike(calm):
+    """Scale-up and the split options serve the 200 req/s without errors; six copies of the
+    16 GB monolith on 2 GB machines page (4.5 times slower each) and serve about half."""
+    for option in ("scale-up", "split-out", "memory-then-replicas"):
         assert calm[option]["errors"] == 0, option
         assert calm[option]["throughput_per_s"] == pytest.approx(200, rel=0.1)
+    assert calm["scale-out"]["availability"] < 0.6
 
 
 def test_one_big_machine_is_fastest_and_dearest(calm):
@@ -40,8 +42,8 @@ def test_one_big_machine_is_fastest_and_dearest(calm):
 
 
 def test_copying_the_monolith_copies_its_working_set(calm):
-    """Monolith replicas each carry every feature (4 GB on 2 GB machines: paging): slower
-    than the same replicas of the sale service alone, though each split copy pages less."""
+    """Monolith replicas each carry every feature (16 GB on 2 GB machines: paging): slower
+    than the same replicas of the sale service alone (4 GB), though each split copy pages too."""
     assert calm["scale-out"]["p99_ms"] > 2 * calm["split-out"]["p99_ms"]
 
 
@@ -68,14 +70,14 @@ def test_a_crash_is_an_outage_for_one_machine_and_a_dip_for_replicas(crashed):
     replicas behind a health-checking balancer (AWS ELB) only those in flight at the crash and
     before its detection fail."""
     assert crashed["scale-up"]["availability"] == pytest.approx(0.5, abs=0.05)
-    for option in ("scale-out", "split-out", "memory-then-replicas"):
+    for option in ("split-out", "memory-then-replicas"):
         assert crashed[option]["availability"] > 0.99, option
         assert crashed[option]["errors"] > 0, option
 
 
 def test_a_crash_costs_replicas_latency(calm, crashed):
     """Degraded, not down: the survivors carry the load, so latency rises."""
-    for option in ("scale-out", "memory-then-replicas"):
+    for option in ("split-out", "memory-then-replicas"):
         assert crashed[option]["p99_ms"] > calm[option]["p99_ms"]
 
 

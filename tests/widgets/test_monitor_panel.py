@@ -46,16 +46,17 @@ def test_crashing_the_whole_service_opens_the_breaker_and_draws_a_band():
 
 
 def test_every_fault_and_the_spike_can_be_injected_from_the_panel():
-    """slow, failing, crash, partition on one instance, and the spike: each labelled."""
+    """slow, failing, crash, partition on one instance, and the spike: each labelled (a crashed
+    instance is replaced by the autoscaler, so the next fault hits the first live one)."""
     panel = MonitorPanel(seed=2)
     labels = []
     for fault in ("slow", "failing", "crash", "partition"):
-        labels.append(panel.inject(fault, "sale-1"))
+        labels.append(panel.inject(fault, panel.shop.targets()[0]))
         panel.run(2)
         panel.heal()
     labels.append(panel.inject("spike"))
     panel.run(10)
-    assert labels == ["sale-1 slow", "sale-1 failing", "sale-1 crashed", "sale-1 cut off",
+    assert labels == ["sale-1 slow", "sale-1 failing", "sale-1 crashed", "sale-2 cut off",
                       "sale spike"]
     assert max(panel.series["instances"]) > 2          # the autoscaler answered the spike
 
@@ -86,3 +87,40 @@ def test_same_seed_same_clicks_same_series():
         shop.inject("failing", "all")
         return shop.run_for(5000)
     assert run() == run()
+
+
+def test_the_panel_logs_its_actions_and_replaying_them_reproduces_the_series():
+    """Like ClusterPanel's time slider (RaftScope-style rebuild): every click is logged with its
+    times, and replaying the log on a fresh shop from the same seed gives the same series."""
+    from caplab.widgets import replay
+    panel = MonitorPanel(seed=4, step_s=2)
+    panel.run_button.click()
+    panel.fault_box.value, panel.target_box.value = "slow", "sale-2"
+    panel.inject_button.click()
+    panel.run(3)
+    panel.nemesis_box.value = True
+    panel.run(12)
+    panel.heal_button.click()
+    panel.inject("spike")
+    panel.run(8)
+    assert [a.name for a in panel.log.actions] == ["run_for", "inject", "run_for",
+                                                   "set_nemesis", "run_for", "heal", "inject",
+                                                   "run_for"]
+    assert panel.log.actions[1].start_ms == 2000 and panel.log.actions[1].args == ("slow",
+                                                                                   "sale-2")
+    again = replay(panel.log, panel.shop.now)
+    assert again.now == panel.shop.now
+    assert again.series() == panel.series
+    assert again.deployment.faults == panel.shop.deployment.faults
+
+
+def test_replaying_part_of_the_log_stops_at_that_time():
+    """Replay to a time inside a run: the rebuilt shop stands at that time, its series shorter."""
+    from caplab.widgets import replay
+    panel = MonitorPanel(seed=1)
+    panel.run(4)
+    panel.inject("crash", "all")
+    panel.run(6)
+    view = replay(panel.log, 7_000)
+    assert view.now == 7_000 and len(view.series()["t_ms"]) == 7
+    assert view.deployment.faults[0][2] == "sale (all) crashed"

@@ -9,7 +9,7 @@ data, and ``tests/course/test_scaling_course.py`` asserts it.
 Example:
     >>> rows = spike_table(seed=1)
     >>> [r["option"] for r in rows if r["availability"] < 0.5]
-    ['small']
+    ['small', 'scale-out']
 """
 
 from __future__ import annotations

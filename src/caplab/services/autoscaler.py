@@ -8,6 +8,14 @@ that are ready (HPA leaves out pods not yet ready); booting instances count towa
 so one burst of load does not launch twice. The cooldown is AWS EC2 Auto Scaling's simple-scaling
 cooldown (default 300 s; lab scale here); the start-up delay is an instance's boot and warm-up
 (EC2: minutes; lab scale: seconds). Scale-in retires the newest instance first.
+
+**Replacing failed instances.** An instance its balancer's health checks have taken out of
+rotation no longer counts: the autoscaler retires it and launches a replacement at once (outside
+the cooldown), which serves after the start-up delay. This is what real autoscalers do: "When
+Amazon EC2 Auto Scaling determines that an InService instance is unhealthy, it replaces it with
+a new instance to maintain the desired capacity of the group" (with the group's health check
+type set to ELB, the load balancer's verdict counts); a Kubernetes ReplicaSet recreates failed
+pods to keep its replica count, and the HPA computes on ready pods only.
 """
 
 from __future__ import annotations
@@ -105,6 +113,7 @@ class Autoscaler:
         self.cooldown_ms, self.startup_ms = cooldown_ms, startup_ms
         self.interval_ms, self.tolerance = interval_ms, tolerance
         self.decisions: list[tuple[int, float, int, int]] = []  # (time, util, before, after)
+        self.replacements: list[tuple[int, str, str]] = []      # (time, failed, replacement)
         self._last_change: int | None = None
 
     def start(self) -> Autoscaler:
@@ -136,7 +145,23 @@ class Autoscaler:
             want = math.ceil(serving * ratio - 1e-9)
         return min(self.max_instances, max(self.min_instances, want))
 
+    def replace_unhealthy(self) -> list[str]:
+        """Retire every ready instance the tier's balancer holds down, and launch one in its
+        place (booting for ``startup_ms``); returns the names of the replacements."""
+        healthy = self.tier.balancer.healthy
+        now, started = self.deployment.now, []
+        for inst in list(self.tier.live):
+            if inst.ready_ms is not None and healthy.get(inst.name, True) is False:
+                # EC2 Auto Scaling (ELB health checks): terminate the unhealthy instance and
+                # launch a replacement; a ReplicaSet likewise recreates a failed pod.
+                self.tier.retire(inst)
+                new = self.tier.launch(startup_ms=self.startup_ms)
+                self.replacements.append((now, inst.name, new.name))
+                started.append(new.name)
+        return started
+
     def on_tick(self) -> None:
+        self.replace_unhealthy()
         now = self.deployment.now
         util = self.utilisation()
         cooling = self._last_change is not None and now - self._last_change < self.cooldown_ms

@@ -15,12 +15,19 @@ The constant is illustrative (a lab-scale stand-in for "thrashing": real page-fa
 microseconds to milliseconds against nanoseconds for a memory access, so a real system falls off
 a cliff sooner); what matters is the shape: fitting in memory is worth more than clock speed.
 
-**Prices** (illustrative, scaled from published AWS EC2 on-demand Linux prices in us-east-1,
-2023-2024: m5.large, 2 vCPU and 8 GiB, about $0.096/h; r5.large, 2 vCPU and 16 GiB, about
-$0.126/h; so about $0.0035 per GiB-hour and $0.034 per vCPU-hour; z1d, a high-clock family,
-costs about 1.5x r5 for about 1.3x the clock, so a faster clock costs ``speed ** 1.5``):
-``cost_per_hour = cores * 0.034 * speed ** 1.5 + memory_gb * 0.0035`` dollars. Real prices
-vary by region, family and year; compare options, not invoices.
+**Prices** follow the shape of a real cloud's on-demand price list: roughly in proportion to
+vCPUs and to memory. AWS EC2 on-demand Linux prices in us-east-1 (:data:`AWS_ON_DEMAND`):
+c5.large (compute-optimised, 2 vCPU, 4 GiB) $0.085/h, m5.large (general purpose, 2 vCPU,
+8 GiB) $0.096/h, r5.large (memory-optimised, 2 vCPU, 16 GiB) $0.126/h, c5.2xlarge (8 vCPU,
+16 GiB) $0.34/h (the figure AWS's Auto Scaling guide uses in its Spot example). Same vCPUs,
+four times the memory (c5 to r5) costs $0.041 more: memory-optimised memory is about $0.0035
+per GiB-hour, a vCPU about $0.034. z1d, a high-clock family, costs about 1.5x r5 for about 1.3x
+the clock, so a faster clock costs ``speed ** 1.5``:
+``cost_per_hour = cores * 0.034 * speed ** 1.5 + memory_gb * 0.0035`` dollars, within 5 % of
+each listed price. Memory is cheap next to cores, so copying memory only matters when much of
+it is copied: a copy of the 16 GB monolith costs 1.5 times a copy of the 4 GB sale service on
+the same two cores (r5.large against c5.large). Real prices vary by region, family and year;
+compare options, not invoices.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from ..net.message import message
 from ..net.service import Rejected, Service
 
 __all__ = ["Machine", "Instance", "Call", "Done", "Failed", "Ping", "Pong", "SMALL", "BIG",
-           "PAGING_PENALTY", "CORE_HOUR_USD", "GB_HOUR_USD", "paging_factor"]
+           "PAGING_PENALTY", "CORE_HOUR_USD", "GB_HOUR_USD", "AWS_ON_DEMAND", "paging_factor"]
 
 #: service-time multiplier per unit of missing memory share (illustrative, see module doc)
 PAGING_PENALTY = 4.0
@@ -42,6 +49,10 @@ CORE_HOUR_USD = 0.034
 GB_HOUR_USD = 0.0035
 #: a faster clock costs more than in proportion (z1d against r5: ~1.5x price for ~1.3x clock)
 SPEED_PRICE_EXPONENT = 1.5
+#: the published prices the model is fitted to: (type, vCPUs, GiB, dollars per hour), AWS EC2
+#: on-demand Linux, us-east-1
+AWS_ON_DEMAND = (("c5.large", 2, 4, 0.085), ("m5.large", 2, 8, 0.096),
+                 ("r5.large", 2, 16, 0.126), ("c5.2xlarge", 8, 16, 0.34))
 
 
 @message

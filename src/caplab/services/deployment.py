@@ -70,12 +70,21 @@ class Tier:
             inst.ready_ms = self.deployment.now
             self.balancer.add_backend(inst.name)
 
-    def retire(self) -> Instance:
-        """Stop the newest instance: out of the balancer (what it holds still finishes), and
-        no longer billed."""
+    def retire(self, inst: Instance | None = None) -> Instance:
+        """Stop ``inst`` (default: the newest instance): out of the balancer (what it holds
+        still finishes), and no longer billed.
+
+        Raises:
+            ConfigError: no live instance, or ``inst`` is not one of this tier's live ones.
+        """
         if not self.live:
             raise ConfigError(f"tier {self.name!r} has no instance to retire")
-        inst = self.live.pop()
+        if inst is None:
+            inst = self.live[-1]
+        elif inst not in self.live:
+            raise ConfigError(f"{getattr(inst, 'name', inst)!r} is not a live instance of "
+                              f"tier {self.name!r}; live: {[i.name for i in self.live]}")
+        self.live.remove(inst)
         inst.retired_ms = self.deployment.now
         if inst.name in self.balancer.backends:
             self.balancer.remove_backend(inst.name)

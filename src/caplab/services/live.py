@@ -1,7 +1,8 @@
 """A shop you run in steps: the stepping facade behind the live monitoring panel.
 
 The shop of :mod:`caplab.services.scenarios` with its services split (the sale service on 2-core
-4 GB machines under an autoscaler, catalog and checkout on one small machine each), users
+4 GB machines under an autoscaler that also replaces crashed instances, catalog and checkout on
+one machine each), users
 calling it open loop through a circuit breaker per service (resilience4j's rules, see
 :mod:`caplab.resilience.breaker`), and the faults an operator injects to test it: a slow
 instance, a failing instance (HTTP 500s), a crashed instance, a partition cutting an instance
@@ -26,11 +27,11 @@ from ..resilience.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
 from ..resilience.config import BreakerConfig
 from ..resilience.monitor import breaker_series
 from .autoscaler import Autoscaler
-from .capacity import SMALL, Machine
+from .capacity import Machine
 from .deployment import Deployment
 from .load import LoadClient, LoadProfile
 from .monitor import time_series
-from .scenarios import WORKING_SETS
+from .scenarios import REST_MACHINES, WORKING_SETS
 
 __all__ = ["LiveShop", "GuardedLoadClient", "FAULTS", "BREAKER_LEVELS"]
 
@@ -116,7 +117,8 @@ class LiveShop:
                                features={"sale": WORKING_SETS["sale"]}, instances=0,
                                policy="least_connections")
         for feature in ("catalog", "checkout"):
-            d.add_tier(feature, machine=SMALL, features={feature: WORKING_SETS[feature]},
+            d.add_tier(feature, machine=REST_MACHINES[feature],
+                       features={feature: WORKING_SETS[feature]},
                        instances=1, policy="least_connections")
         Autoscaler(d, "sale", target_utilisation=0.6, min_instances=2, max_instances=6,
                    cooldown_ms=2_000, startup_ms=4_000).start()
@@ -150,6 +152,10 @@ class LiveShop:
             raise ConfigError(f"run for a whole number of ms >= 1, got {ms!r}")
         self.deployment.run(self.now + ms)
         return self.series()
+
+    def run(self, until: int) -> None:
+        """Advance to simulated time ``until`` (what a replay of the panel's log calls)."""
+        self.deployment.run(until)
 
     def series(self) -> dict:
         """The dashboard's series so far: :func:`~caplab.services.monitor.time_series` of the

@@ -115,12 +115,15 @@ def _detected_down(tiers, now: int) -> list[tuple[int, int, str]]:
     bands = []
     for tier in tiers:
         since: dict[str, int] = {}
+        retired = {i.name: i.retired_ms for i in tier.instances if i.retired_ms is not None}
         for t, name, state in tier.balancer.health_log:
             if state == "down":
                 since[name] = t
             elif name in since:
                 bands.append((since.pop(name), t, f"{name} detected down"))
-        bands += [(t, now, f"{name} detected down") for name, t in sorted(since.items())]
+        # An instance replaced by the autoscaler stays down until it is retired, not forever.
+        bands += [(t, max(t, min(now, retired.get(name, now))), f"{name} detected down")
+                  for name, t in sorted(since.items())]
     return sorted(bands)
 
 

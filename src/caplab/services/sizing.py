@@ -2,14 +2,22 @@
 target) run through the sale spike with one instance crashed mid-spike, reported as the
 spike's latency, errors and the fleet's cost.
 
-The shop is the one of :mod:`caplab.services.scenarios` (sale 3 GB, catalog 0.6 GB, checkout
-0.4 GB; 20 requests/s, ten times that for the sale from 20 s to 40 s). A plan scales either the
-monolith (every feature in one tier) or, with the services split, the sale service alone
-(catalog and checkout keep one small machine each). The tier that scales runs on the plan's
+The shop is the one of :mod:`caplab.services.scenarios` (sale 4 GB, catalog 8 GB, checkout
+4 GB: the monolith 16 GB; 20 requests/s, ten times that for the sale from 20 s to 40 s). A plan
+scales either the monolith (every feature in one tier: each copy carries all 16 GB) or, with the
+services split, the sale service alone (catalog and checkout keep one 1-core machine each, sized
+to their working sets: :data:`~caplab.services.scenarios.REST_MACHINES`, $0.11 an hour
+together). The tier that scales runs on the plan's
 machine under an :class:`~caplab.services.autoscaler.Autoscaler` (``min == max``: a fixed
 fleet); a new instance boots for :data:`STARTUP_MS` before it serves (EC2's boot and warm-up,
 at lab scale). At :data:`CRASH` the tier's first instance crashes for 5 s (one machine lost:
-what a single big box cannot survive).
+what a single big box cannot survive); the autoscaler replaces it once the balancer has detected
+it, and the replacement serves after its boot.
+
+With the price model of :mod:`caplab.services.capacity`, the cheapest plans that keep the
+objective are split (the reference, $0.315 an hour on the worst seed); the cheapest monolith
+that keeps it (2 cores, 16 GB, 3 to 4 copies at 50 %) costs $0.41, 1.3 times as much: every
+copy pays for 12 GB the sale does not use.
 
 Example:
     >>> r = run_sizing({"architecture": "split", "machine": {"cores": 2, "speed": 1.0,
@@ -23,11 +31,11 @@ from __future__ import annotations
 
 from ..errors import ConfigError, UnknownNameError
 from .autoscaler import Autoscaler
-from .capacity import SMALL, Machine
+from .capacity import Machine
 from .deployment import Deployment
 from .load import LoadProfile
 from .monitor import summary
-from .scenarios import DURATION_MS, SPIKE, WORKING_SETS
+from .scenarios import DURATION_MS, REST_MACHINES, SPIKE, WORKING_SETS
 
 __all__ = ["ARCHITECTURES", "PLAN_KEYS", "STARTUP_MS", "CRASH", "build_plan", "run_sizing"]
 
@@ -76,7 +84,8 @@ def build_plan(plan: dict, *, seed: int = 1) -> tuple[Deployment, str]:
                         startup_ms=STARTUP_MS)          # checks the values before anything runs
     if tier == "sale":
         for feature in ("catalog", "checkout"):
-            d.add_tier(feature, machine=SMALL, features={feature: WORKING_SETS[feature]},
+            d.add_tier(feature, machine=REST_MACHINES[feature],
+                       features={feature: WORKING_SETS[feature]},
                        instances=1, policy="least_connections")
     scaler.start()
     return d, tier

@@ -4,7 +4,10 @@ runs, with faults injected from the panel (a slow, failing or crashed instance, 
 the sale spike) or by a nemesis, drawn as bands behind the series.
 
 Wiring only: :class:`caplab.services.live.LiveShop` runs the shop and returns the series,
-:func:`caplab.viz.services.monitor_dashboard` draws them.
+:func:`caplab.viz.services.monitor_dashboard` draws them. Every action (run, inject, heal,
+nemesis on or off) goes through an :class:`~caplab.widgets.replay.ActionLog` whose recipe
+rebuilds the shop from its seed, so ``replay(panel.log, t)`` rebuilds what the panel showed at
+``t`` (as :class:`~caplab.widgets.ClusterPanel` does).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import html
 import ipywidgets as ipw
 
 from ._common import Panel, Status, figure_widget, panel_style, redraw
+from .replay import ActionLog
 
 __all__ = ["MonitorPanel"]
 
@@ -37,7 +41,12 @@ class MonitorPanel(Panel):
         from ..services.live import FAULTS, LiveShop
         from ..viz.services import monitor_dashboard
         self._draw = monitor_dashboard
-        self.shop = LiveShop(seed=seed, rate_per_s=rate_per_s, nemesis=nemesis)
+
+        def recipe():
+            return LiveShop(seed=seed, rate_per_s=rate_per_s, nemesis=nemesis)
+
+        self.shop = recipe()            # raises ConfigError before any widget exists
+        self.log = ActionLog(recipe)
         self.step_s = step_s
         self.status = Status()
         style = {"description_width": "70px"}
@@ -77,7 +86,7 @@ class MonitorPanel(Panel):
         """Advance ``seconds`` (default ``step_s``) of simulated time and redraw; returns the
         series."""
         seconds = self.step_s if seconds is None else seconds
-        self.series = self.shop.run_for(int(seconds * 1000))
+        self.series = self.log.do(self.shop, "run_for", int(seconds * 1000))
         redraw(self.figure, self._draw(self.series))
         self._refresh()
         self.status.info(f"ran to {self.shop.now / 1000:g} s")
@@ -86,22 +95,24 @@ class MonitorPanel(Panel):
     def inject(self, fault: str, target: str | None = None) -> str:
         """Inject ``fault`` on ``target`` (a sale instance, ``"all"``, or None: the first);
         its band starts now. Returns its label."""
-        label = self.shop.inject(fault, target)
+        label = self.log.do(self.shop, "inject", fault, target)
         self._refresh()
         self.status.info(f"injected at {self.shop.now / 1000:g} s: {label}")
         return label
 
     def heal(self) -> None:
         """End every fault (restart, heal the network, make instances healthy)."""
-        self.shop.heal()
+        self.log.do(self.shop, "heal")
         self._refresh()
         self.status.info(f"healed at {self.shop.now / 1000:g} s")
 
     def set_nemesis(self, on: bool) -> None:
         """Turn the nemesis on or off."""
-        self.shop.set_nemesis(on)
-        if self.nemesis_box.value != bool(on):
-            self.nemesis_box.value = bool(on)
+        on = bool(on)
+        if self.shop.nemesis_on != on:      # the checkbox echoes a call: log it once
+            self.log.do(self.shop, "set_nemesis", on)
+        if self.nemesis_box.value != on:
+            self.nemesis_box.value = on
         self.status.info(f"nemesis {'on' if on else 'off'}")
 
     # -- display ---------------------------------------------------------------------------

@@ -17,9 +17,10 @@ from ..errors import ConfigError
 
 __all__ = ["Action", "ActionLog", "ACTIONS", "apply_action", "replay"]
 
-#: The actions a panel can log, each the name of a Cluster method (put/get go to a client).
+#: The actions a panel can log, each the name of a Cluster method (put/get go to a client);
+#: ``inject`` and ``set_nemesis`` are the live shop's (:class:`caplab.services.live.LiveShop`).
 ACTIONS = ("crash", "restart", "partition", "isolate", "heal", "run_for", "step",
-           "run_until_idle", "run_until_stable", "put", "get")
+           "run_until_idle", "run_until_stable", "put", "get", "inject", "set_nemesis")
 
 
 @dataclass(frozen=True)

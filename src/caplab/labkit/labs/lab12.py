@@ -71,7 +71,8 @@ def _check_shape(answer) -> None:
 
 def _why(plan: dict, r: dict) -> str:
     if plan["max_instances"] == 1 and r["error_rate"] > OBJECTIVE["error_rate_max"]:
-        return " (a single instance: while it is down, every request fails)"
+        return (" (a single instance: from its crash until its replacement has booted, every "
+                "request fails)")
     if plan["min_instances"] == 1 and r["error_rate"] > OBJECTIVE["error_rate_max"]:
         return (" (one instance when the spike starts: while the autoscaler's new instances "
                 f"boot for {STARTUP_MS} ms, it takes the whole spike, and the crash takes it "
@@ -103,10 +104,12 @@ def _grade(answer) -> str:
     bound = COST_FACTOR * reference
     if cost > bound:
         seed = max(runs, key=lambda r: r["cost_per_hour"])["seed"]
+        advice = ("every copy of the monolith carries all of its working set: split the sale "
+                  "service out, so only its share is copied" if answer["architecture"] ==
+                  "monolith" else "a smaller machine or fewer instances would do")
         raise Incorrect(f"the objective holds, but the fleet costs ${cost:.3f} an hour, more "
                         f"than {COST_FACTOR:g} times the reference's ${reference:.3f} "
-                        f"(${bound:.3f}): a smaller machine or fewer instances would do",
-                        seed=seed)
+                        f"(${bound:.3f}): {advice}", seed=seed)
     worst = max(r["p99_ms"] for r in runs)
     return (f"the spike's p99 stays at or below {worst} ms with at most "
             f"{max(r['error_rate'] for r in runs):.1%} errors on all {len(SEEDS)} seeds, for "
@@ -117,13 +120,13 @@ q1 = TieredExercise(
     "Lab 12, question 1: survive the sale spike at the lowest cost", answer_name="plan",
     grader=_grade, reference=REFERENCE,
     hints=("Work out the load first: during the spike the sale feature gets about 184 "
-           "requests a second, each about 20 ms of one core at 2 GHz, if its working set (3 GB) "
+           "requests a second, each about 20 ms of one core at 2 GHz, if its working set (4 GB) "
            "fits in memory. How many cores is that at a utilisation you can live with?",
            "Memory first, then replicas: a machine whose memory holds the working set serves "
            "several times faster than one that pages (notebook 10). One big machine is "
            "expensive and is lost whole when it crashes; one small instance at the start of "
            "the spike is swamped while new ones boot (4 s). Split the sale service out so only "
-           "it scales.",
+           "it scales: a copy of the monolith carries all 16 GB, a copy of the sale service 4.",
            "Try the split architecture, 2 cores at speed 1 with 4 GB, at least 2 instances and "
            "up to 6, the autoscaler aiming at 60 % utilisation with a 2 s cooldown."),
     solution="""plan = {"architecture": "split",
