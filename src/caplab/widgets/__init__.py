@@ -8,10 +8,12 @@ Example:
 """
 
 from .cluster_panel import ClusterPanel
+from .animated import MessageAnimation
 from .compare import CompareAndContrast, SideBySidePanel
 from .predict import Predict
 from .replay import Action, ActionLog, replay
 from .staleness_panel import StalenessPanel
 
 __all__ = ["ClusterPanel", "SideBySidePanel", "CompareAndContrast", "StalenessPanel",
-           "ActionLog", "Action", "replay", "Predict"]
+           "ActionLog", "Action", "replay", "Predict",
+           "MessageAnimation"]

@@ -54,7 +54,7 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
         # -- durable -----------------------------------------------------------------------
         self.term = 0
         self.voted_for: str | None = None
-        self.oplog = Oplog()
+        self.oplog = Oplog(observer=self.trace_oplog)   # appends and commits go in the trace
         self._reset_volatile()
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -152,6 +152,7 @@ class ReplicaNode(CatchUpRules, ReplicationRules, ServingRules, Endpoint):
         self.term = term
         self.voted_for = None
         self.election = None
+        self.trace("term", f"term={term} (seen from {src})", src, term=term)
         if self.role in (PRIMARY, CANDIDATE):
             self.step_down(f"saw term {term} from {src}")
         self.primary_name = None

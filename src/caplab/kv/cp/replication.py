@@ -165,3 +165,18 @@ class ReplicationRules:
             self.trace("rollback", f"{entry.key}={entry.value!r} optime={entry.optime}",
                        action="rolled_back", key=entry.key, value=entry.value,
                        optime=tuple(entry.optime), term=entry.term)
+
+    # -- the trace -------------------------------------------------------------------------
+    def trace_oplog(self, action: str, what) -> None:
+        """Record an oplog change as an ``oplog`` trace event (the log's observer): ``append``
+        with the entry's ``term, index, op, key, value``, or ``commit`` with the new commit
+        point's ``index`` and ``term``. Replaying these (and the ``rollback`` truncations)
+        rebuilds every member's oplog at any moment (:mod:`caplab.kv.timeline_state`)."""
+        if action == "append":
+            self.trace("oplog", f"append {what.term}:{what.index} {what.op} {what.key}="
+                                f"{what.value!r}", action="append", term=what.term,
+                       index=what.index, op=what.op, key=what.key, value=what.value)
+        else:
+            term = self.oplog.term_at(what)
+            self.trace("oplog", f"commit point {term}:{what}", action="commit", index=what,
+                       term=term)
