@@ -52,6 +52,7 @@ PUBLIC_API = {
         "ClusterPanel", "SideBySidePanel", "CompareAndContrast", "StalenessPanel", "ActionLog",
         "Action", "replay", "Predict",
         "MessageAnimation",
+        "CounterexampleStepper",
     ],
     "caplab.labkit": ["Exercise", "Outcome", "Incorrect", "CORRECT", "INCORRECT",
                       "NOT_ATTEMPTED"],

@@ -9,6 +9,7 @@ Example:
 
 from .cluster_panel import ClusterPanel
 from .animated import MessageAnimation
+from .counterexample import CounterexampleStepper
 from .compare import CompareAndContrast, SideBySidePanel
 from .predict import Predict
 from .replay import Action, ActionLog, replay
@@ -16,4 +17,5 @@ from .staleness_panel import StalenessPanel
 
 __all__ = ["ClusterPanel", "SideBySidePanel", "CompareAndContrast", "StalenessPanel",
            "ActionLog", "Action", "replay", "Predict",
-           "MessageAnimation"]
+           "MessageAnimation",
+           "CounterexampleStepper"]
