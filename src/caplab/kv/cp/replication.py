@@ -172,11 +172,14 @@ class ReplicationRules:
         with the entry's ``term, index, op, key, value``, or ``commit`` with the new commit
         point's ``index`` and ``term``. Replaying these (and the ``rollback`` truncations)
         rebuilds every member's oplog at any moment (:mod:`caplab.kv.timeline_state`)."""
+        trace = self.network.sim.trace
+        if not trace.enabled or "oplog" in trace.kinds_off:
+            return      # a benchmark without a trace: do not even format the detail
+        # No detail text: these events are many (one per entry per member) and their fields
+        # say it all (the panels' event log leaves them out).
         if action == "append":
-            self.trace("oplog", f"append {what.term}:{what.index} {what.op} {what.key}="
-                                f"{what.value!r}", action="append", term=what.term,
-                       index=what.index, op=what.op, key=what.key, value=what.value)
+            self.trace("oplog", None, action="append", term=what.term, index=what.index,
+                       op=what.op, key=what.key, value=what.value)
         else:
-            term = self.oplog.term_at(what)
-            self.trace("oplog", f"commit point {term}:{what}", action="commit", index=what,
-                       term=term)
+            self.trace("oplog", None, action="commit", index=what,
+                       term=self.oplog.term_at(what))
