@@ -93,3 +93,13 @@ def test_fixed_step_frames(failover):
     """With step_ms the frames are evenly spaced in simulated time."""
     a = MessageAnimation(failover.cluster, since_ms=2800, until_ms=2820, step_ms=5)
     assert a.times == [2800, 2805, 2810, 2815, 2820]
+
+
+def test_panel_event_log_leaves_out_oplog_events(failover):
+    """The panels' event log does not list the oplog's entries (one per entry per member);
+    role changes and rollbacks still show."""
+    from caplab.widgets._common import event_log_html
+    events = [e for e in failover.cluster.sim.trace.events if e.time_ms <= 2900]
+    assert any(e.kind == "oplog" for e in events)
+    log = event_log_html(events, last=40)
+    assert "OPLOG" not in log and "ROLLBACK" in log

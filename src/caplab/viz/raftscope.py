@@ -70,7 +70,8 @@ def raftscope_data(moment, nodes, *, first_index: int = 1, last_index: int | Non
     Returns:
         A dict: ``time_ms``; ``nodes`` (dicts ``node, x, y, role, term, voted_for, up,
         commit_index``); ``entries`` and ``cut`` (dicts ``node, row, index, term, committed,
-        text, value``); ``messages`` (dicts ``src, dst, kind, label, x, y, angle, fate``);
+        text, value``); ``messages`` (dicts ``src, dst, kind, label, x, y, angle, fate,
+        progress``: 0 at the sender, 1 at the receiver);
         ``first_index``, ``last_index``, ``kinds``, ``notes`` (the moment's captions).
     """
     pos = _ring(nodes)
@@ -105,7 +106,8 @@ def raftscope_data(moment, nodes, *, first_index: int = 1, last_index: int | Non
         messages.append({"src": f.src, "dst": f.dst, "kind": f.kind, "label": f.label,
                          "x": x0 + (x1 - x0) * p, "y": y0 + (y1 - y0) * p,
                          "angle": math.degrees(math.atan2(x1 - x0, y1 - y0)),
-                         "fate": "dropped" if f.fate == "dropped" else "flying"})
+                         "fate": "dropped" if f.fate == "dropped" else "flying",
+                         "progress": p})
         if f.kind not in kinds and f.fate != "dropped":
             kinds.append(f.kind)
     return {"time_ms": moment.time_ms, "nodes": out_nodes, "entries": entries, "cut": cut,
@@ -158,7 +160,10 @@ def _message_traces(d) -> list[dict]:
         colour = _MESSAGE_COLOURS[i % len(_MESSAGE_COLOURS)]
         traces.append({"type": "scatter", "name": kind, "mode": "markers+text", "xaxis": "x",
                        "yaxis": "y", "x": [m["x"] for m in ms], "y": [m["y"] for m in ms],
-                       "text": [m["label"] for m in ms], "textposition": "top center",
+                       # named only in mid-flight: at its ends a label would sit on the
+                       # member's own label (hover names it there)
+                       "text": [m["label"] if 0.2 <= m["progress"] <= 0.8 else ""
+                                for m in ms], "textposition": "top center",
                        "textfont": {"size": FONT_SIZE - 5, "color": colour},
                        "hovertext": [f"{m['label']}: {m['src']} → {m['dst']}" for m in ms],
                        "hoverinfo": "text", "legendgroup": "messages",
