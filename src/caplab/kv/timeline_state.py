@@ -124,7 +124,8 @@ def _label(msg) -> str:
 class _Member:
     """The mutable replay state of one member (internal)."""
 
-    __slots__ = ("name", "role", "term", "voted_for", "up", "log", "commit", "cut", "cut_ms")
+    __slots__ = ("name", "role", "term", "voted_for", "up", "log", "commit", "cut", "cut_ms",
+                 "_state")
 
     def __init__(self, name: str, role: str) -> None:
         self.name, self.role, self.term, self.voted_for, self.up = name, role, 0, None, True
@@ -132,8 +133,10 @@ class _Member:
         self.commit = 0
         self.cut: tuple = ()
         self.cut_ms = None
+        self._state = None      # the last NodeState built, until the next change
 
     def apply(self, e) -> None:
+        self._state = None
         data, kind = e.data, e.kind
         if kind == "crash":
             self.up = False
@@ -155,25 +158,34 @@ class _Member:
             self._apply_oplog(data)
         elif kind == "rollback" and data.get("action") == "truncate":
             keep = data["common"][1]
-            self.cut, self.cut_ms = tuple(self.log[keep:]), e.time_ms
+            self.cut = tuple(x._replace(committed=False) for x in self.log[keep:])
+            self.cut_ms = e.time_ms
             del self.log[keep:]
-            self.commit = min(self.commit, keep)
+            self._commit_to(min(self.commit, keep))
 
     def _apply_oplog(self, data) -> None:
         if data.get("action") == "append":
             index = data["index"]
             del self.log[index - 1:]        # an append at index i replaces anything from i on
-            self.log.append((data["term"], index, data.get("op"), data.get("key"),
-                             data.get("value")))
+            self.log.append(LogEntry(data["term"], index, data.get("op"), data.get("key"),
+                                     data.get("value"), index <= self.commit))
         elif data.get("action") == "commit":
-            self.commit = data["index"]
+            self._commit_to(data["index"])
+
+    def _commit_to(self, index: int) -> None:
+        """Move the commit point, re-marking only the entries between the old and the new one
+        (so a long run costs time in proportion to its entries, not entries x moments)."""
+        old, log = self.commit, self.log
+        self.commit = index
+        for i in range(min(old, index), min(max(old, index), len(log))):
+            log[i] = log[i]._replace(committed=log[i].index <= index)
 
     def state(self) -> NodeState:
-        commit = self.commit
-        log = tuple(LogEntry(*entry, entry[1] <= commit) for entry in self.log)
-        cut = tuple(LogEntry(*entry, False) for entry in self.cut)
-        return NodeState(self.name, self.role if self.up else "down", self.term,
-                         self.voted_for, self.up, log, commit, cut, self.cut_ms)
+        if self._state is None:     # else unchanged since the last moment: share it
+            self._state = NodeState(self.name, self.role if self.up else "down", self.term,
+                                    self.voted_for, self.up, tuple(self.log), self.commit,
+                                    self.cut, self.cut_ms)
+        return self._state
 
 
 class Timeline:
@@ -202,6 +214,11 @@ class Timeline:
         self.times = [e.time_ms for e in self.events]
         self.flights = self._flights()
         self._by_send = [f.send_ms for f in self.flights]
+        # The longest a delivered or dropped message was in the air: looking back that far
+        # (plus the linger) from a moment finds every message in the air at it.
+        self._reach_ms = max([f.end_ms - f.send_ms for f in self.flights
+                              if f.end_ms is not None] + [0]) + linger_ms
+        self._pending = [f for f in self.flights if f.end_ms is None]
 
     @classmethod
     def of(cls, system, *, linger_ms: int = 60) -> "Timeline":
@@ -248,20 +265,20 @@ class Timeline:
     def _in_air(self, t_ms: int) -> tuple[tuple, tuple]:
         """(messages flying at ``t_ms``, messages dropped in the ``linger_ms`` before it)."""
         hi = bisect_right(self._by_send, t_ms)
+        lo = bisect_right(self._by_send, t_ms - self._reach_ms - 1)
         flying, dropped = [], []
-        # A message flies at most a few hundred ms; look back far enough for any of them.
         flights = self.flights
-        for j in range(hi - 1, -1, -1):
+        for j in range(lo, hi):
             f = flights[j]
             if f.end_ms is None:
-                flying.append(f)
-            elif f.end_ms > t_ms:
+                continue            # still in the air when the trace ends: below
+            if f.end_ms > t_ms:
                 flying.append(f) if f.fate == "delivered" else dropped.append(f)
             elif f.fate == "dropped" and f.end_ms > t_ms - self.linger_ms:
                 dropped.append(f)
-            elif t_ms - f.send_ms > 10_000:
-                break
-        return tuple(reversed(flying)), tuple(reversed(dropped))
+        flying += [f for f in self._pending if f.send_ms <= t_ms]
+        flying.sort(key=lambda f: (f.send_ms, f.msg_id))
+        return tuple(flying), tuple(dropped)
 
     def moments(self, times) -> list[Moment]:
         """The cluster at each of ``times`` (ms, any order): one pass over the trace.

@@ -26,7 +26,8 @@ from ._common import (CUT_COLOUR, FONT_SIZE, GREY, OKABE_ITO, ROLE_COLOURS, base
                       make_figure, short)
 from .bands import fault_bands
 
-__all__ = ["raftscope", "raftscope_data", "raftscope_animation", "ROLE_SYMBOLS", "TERM_COLOURS"]
+__all__ = ["raftscope", "raftscope_data", "raftscope_animation", "ROLE_SYMBOLS", "TERM_COLOURS",
+           "COLUMNS"]
 
 #: role -> marker symbol (the primary by shape, not only by colour)
 ROLE_SYMBOLS = {"primary": "star", "candidate": "diamond", "secondary": "circle",
@@ -37,6 +38,8 @@ TERM_COLOURS = [OKABE_ITO[c] for c in ("blue", "orange", "bluish green", "reddis
 _MESSAGE_COLOURS = [OKABE_ITO[c] for c in ("black", "blue", "vermilion", "bluish green",
                                            "reddish purple", "orange", "sky blue")]
 _RING_R = 1.0
+#: log columns shown by default (the newest entries), so a frame costs the same late in a run
+COLUMNS = 14
 
 
 def _term_colour(term: int) -> str:
@@ -55,15 +58,15 @@ def _entry_text(e) -> str:
     return f"optime ({e.term}, {e.index}): {what}"
 
 
-def raftscope_data(moment, nodes, *, first_index: int = 1, last_index: int | None = None,
-                   kinds=None) -> dict:
+def raftscope_data(moment, nodes, *, first_index: int | None = None,
+                   last_index: int | None = None, kinds=None) -> dict:
     """What :func:`raftscope` draws, as plain data.
 
     Args:
         moment: a :class:`caplab.kv.timeline_state.Moment`.
         nodes: the members, in drawing order.
-        first_index, last_index: the log columns shown (default: 1 to the longest log, cut
-            entries included).
+        first_index, last_index: the log columns shown (default: the newest
+            :data:`COLUMNS` entries of the longest log, cut entries included).
         kinds: message kinds in legend order (fixes each kind's colour across moments;
             default: the kinds in the air, sorted).
 
@@ -79,6 +82,7 @@ def raftscope_data(moment, nodes, *, first_index: int = 1, last_index: int | Non
     longest = max([len(states[n].log) for n in nodes]
                   + [s.cut[-1].index for s in states.values() if s.cut] + [1])
     last = longest if last_index is None else last_index
+    first_index = max(1, last - COLUMNS + 1) if first_index is None else first_index
     rows = {n: len(nodes) - 1 - i for i, n in enumerate(nodes)}
     out_nodes, entries, cut = [], [], []
     for n in nodes:
@@ -86,7 +90,7 @@ def raftscope_data(moment, nodes, *, first_index: int = 1, last_index: int | Non
         x, y = pos[n]
         out_nodes.append({"node": n, "x": x, "y": y, "role": s.role, "term": s.term,
                           "voted_for": s.voted_for, "up": s.up, "commit_index": s.commit_index})
-        for e in s.log:
+        for e in s.log[first_index - 1:last]:      # entry i sits at position i - 1
             if first_index <= e.index <= last:
                 entries.append({"node": n, "row": rows[n], "index": e.index, "term": e.term,
                                 "committed": e.committed, "text": _entry_text(e),
@@ -251,7 +255,7 @@ def _layout(d, title: str, faults) -> dict:
 
 
 def raftscope(timeline, t_ms: int | None = None, *, data: dict | None = None,
-              title: str = "", first_index: int = 1, last_index: int | None = None,
+              title: str = "", first_index: int | None = None, last_index: int | None = None,
               kinds=None, faults=None):
     """Draw the cluster at one moment, RaftScope's way.
 

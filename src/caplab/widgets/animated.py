@@ -74,11 +74,15 @@ class MessageAnimation(Panel):
     def _fixed_axes(self) -> dict:
         """Message kinds and the log's width over every frame, so frames line up."""
         from ..viz.bands import fault_bands
+        from ..viz.raftscope import COLUMNS
         moments = self.moments
         kinds = sorted({f.kind for m in moments for f in m.flying})
         last = max([1] + [len(s.log) for m in moments for s in m.nodes.values()]
                    + [s.cut[-1].index for m in moments for s in m.nodes.values() if s.cut])
-        first = max(1, last - 13)   # at most 14 columns: the newest entries
+        if last > COLUMNS:
+            first = last = None     # longer logs: each frame shows its newest entries
+        else:
+            first = 1               # short logs: the same columns in every frame
         faults = fault_bands(self.timeline.events, until_ms=self.timeline.end_ms)
         return {"kinds": kinds, "last_index": last, "first_index": first, "faults": faults}
 
