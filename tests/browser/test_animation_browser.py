@@ -1,5 +1,5 @@
-"""The step-through views in a real browser: MessageAnimation's step and play buttons and
-CounterexampleStepper's step button change the frame shown, read through plotly's own DOM (the
+"""The step-through views in a real browser: MessageAnimation's step, play and pause buttons
+and CounterexampleStepper's step button change what is shown, read through plotly's own DOM (the
 figure's title), with the click-to-repaint times of the steps measured and printed."""
 
 import json
@@ -18,7 +18,13 @@ NOTEBOOK = {
                     "f1 = cp.failover(seed=1, w=1)\n",
                     "anim = MessageAnimation(f1.cluster, since_ms=f1.heal_ms,\n",
                     "                        until_ms=f1.heal_ms + 400, step_ms=5, speed='4×')\n",
-                    "anim"]}],
+                    "anim"]},
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": ["from caplab.check import check_linearizability\n",
+                    "from caplab.course.checking import tiny_history\n",
+                    "from caplab.widgets import CounterexampleStepper\n",
+                    "inv = tiny_history('inversion')\n",
+                    "CounterexampleStepper(inv, check_linearizability(inv))"]}],
     "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                 "language": "python"}},
     "nbformat": 4, "nbformat_minor": 5}
@@ -28,6 +34,15 @@ TITLE = """() => {
   const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
   const el = plots.find(p => p.layout && p.layout.title &&
                              String(p.layout.title.text || '').startsWith('t = '));
+  return el ? String(el.layout.title.text) : null;
+}"""
+
+
+# The stepper's plot: its title starts with the verdict; return the title's text.
+STEPPER = """() => {
+  const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
+  const el = plots.find(p => p.layout && p.layout.title &&
+                             String(p.layout.title.text || '').startsWith('not linearizable'));
   return el ? String(el.layout.title.text) : null;
 }"""
 
@@ -42,10 +57,10 @@ def _wait_title(page, condition: str, timeout_ms: int = 30_000) -> str:
     return page.evaluate(TITLE)
 
 
-def _button(page, text: str):
-    """The button whose text is ``text`` (its Font Awesome icon adds a glyph to the accessible
-    name, so match the text content instead of the role's name)."""
-    return page.locator("button").filter(has_text=re.compile(rf"^\s*{text}\s*$"))
+def _button(page, tooltip: str):
+    """The button with this tooltip (its Font Awesome icon adds a glyph to the accessible
+    name, and both panels have a "step" button, so the tooltip is the stable handle)."""
+    return page.locator(f"button[title='{tooltip}']")
 
 
 def _dismiss_dialogs(page) -> None:
@@ -68,7 +83,7 @@ def test_animation_steps_and_plays_in_jupyterlab(page, lab_server, artifacts_dir
     first = _wait_title(page, "true", timeout_ms=90_000)
     start = _time_of(first)
     _dismiss_dialogs(page)
-    step = _button(page, "step")
+    step = _button(page, "one frame forward")
     repaint_ms = []
     for k in range(1, 6):
         clicked = time.perf_counter()
@@ -77,12 +92,20 @@ def test_animation_steps_and_plays_in_jupyterlab(page, lab_server, artifacts_dir
         repaint_ms.append(1000 * (time.perf_counter() - clicked))
     print(f"animation step click-to-repaint ms: {[round(x) for x in repaint_ms]}, median "
           f"{statistics.median(repaint_ms):.0f}")
-    _button(page, "play").click()
+    toggle = _button(page, "play / pause")
+    toggle.click()
     playing = _wait_title(page, f"parseInt(t.slice(4)) >= {start + 5 * 12}")
-    _button(page, "pause").click()
-    _button(page, "play").wait_for(timeout=10_000)
+    assert re.fullmatch(r"\s*pause\s*", toggle.text_content())
+    toggle.click()
+    page.wait_for_function("() => /^\\s*play\\s*$/.test(document.querySelector("
+                           "\"button[title='play / pause']\").textContent)", timeout=10_000)
     paused = page.evaluate(TITLE)
     page.wait_for_timeout(800)
     assert _time_of(playing) > start + 25 and page.evaluate(TITLE) == paused
     page.screenshot(path=str(artifacts_dir / "lab-message-animation.png"), full_page=True)
+    # The counterexample stepper below it: its step button places Alice's put (state 1).
+    assert "step 0" in page.evaluate(STEPPER)
+    _button(page, "place the next operation").click()
+    page.wait_for_function(f"() => String(({STEPPER})() || '').includes('step 1: #1 "
+                           f"put(x,1) at 0; state 1')", timeout=30_000)
     assert_no_page_errors(page)
