@@ -50,7 +50,8 @@ PUBLIC_API = {
         "ROLE_COLOURS", "OUTCOME_COLOURS", "NODE_COLOURS", "OKABE_ITO", "ROLE_ORDER"],
     "caplab.widgets": [
         "ClusterPanel", "SideBySidePanel", "CompareAndContrast", "StalenessPanel", "ActionLog",
-        "Action", "replay", "Predict", "TxnPanel", "MonitorPanel", "BusPanel"],
+        "Action", "replay", "Predict", "TxnPanel", "MonitorPanel", "BusPanel",
+        "MessageAnimation", "CounterexampleStepper"],
     "caplab.labkit": ["Exercise", "Outcome", "Incorrect", "CORRECT", "INCORRECT",
                       "NOT_ATTEMPTED"],
     "caplab.bus": [

@@ -55,6 +55,11 @@ class LinearizabilityResult(CheckResult):
         per_key: verdict per key checked (``None`` is the key of an unpartitioned model).
         order: for a linearizable key-less history, one valid order of op ids (else empty).
         state: the model state after ``prefix`` (as ``describe_state`` renders it).
+        points: a linearization point (ms) for each op of ``prefix`` (or of ``order``): the
+            earliest instant, in that order, inside each op's interval (Porcupine's
+            visualiser draws the same).
+        states: the model state after each op of ``prefix`` (or ``order``), described.
+        initial_state: the model's state before any operation, described.
     """
 
     VERDICTS: ClassVar[dict] = {True: LINEARIZABLE, False: NOT_LINEARIZABLE,
@@ -63,11 +68,14 @@ class LinearizabilityResult(CheckResult):
     @classmethod
     def from_search(cls, verdict: str, model: str, *, key=None, prefix: tuple = (),
                     bad_ops: tuple = (), steps: int = 0, per_key=None, order: tuple = (),
-                    reasons: tuple = (), state: str = "") -> "LinearizabilityResult":
+                    reasons: tuple = (), state: str = "", points: tuple = (),
+                    states: tuple = (), initial_state: str = "") -> "LinearizabilityResult":
         """The result of a search that ended in ``verdict`` (one of the three verdicts)."""
         valid = {v: k for k, v in cls.VERDICTS.items()}[verdict]
         details = {"model": model, "key": key, "prefix": tuple(prefix), "steps": steps,
-                   "per_key": dict(per_key or {}), "order": tuple(order), "state": state}
+                   "per_key": dict(per_key or {}), "order": tuple(order), "state": state,
+                   "points": tuple(points), "states": tuple(states),
+                   "initial_state": initial_state}
         return cls(checker="linearizability", valid=valid, offending=tuple(bad_ops),
                    reasons=tuple(reasons), details=details)
 
@@ -78,6 +86,8 @@ class LinearizabilityResult(CheckResult):
     per_key = property(lambda self: self.details["per_key"])
     order = property(lambda self: self.details["order"])
     state = property(lambda self: self.details["state"])
+    points = property(lambda self: self.details.get("points", ()))
+    states = property(lambda self: self.details.get("states", ()))
 
     def explain(self, *, steps: bool = True) -> str:
         """A few lines a student can read: the verdict and, for a violation, why (``steps``:
@@ -194,11 +204,12 @@ def check_linearizability(history, model: Model | None = None, *,
         return _result(jobs, done, unknown[0], model, progress)
     total_steps = sum(v[4] for v in done.values())
     per_key = {jobs[j][0]: done[j][0] for j in range(len(jobs))}
-    order = ()
+    order, walk = (), {}
     if len(jobs) == 1:
         order = tuple(jobs[0][1][i]["id"] for i in done[0][1])
+        walk = _walk(jobs[0], done[0][1], model)
     return LinearizabilityResult.from_search(LINEARIZABLE, model.name, steps=total_steps,
-                                             per_key=per_key, order=order)
+                                             per_key=per_key, order=order, **walk)
 
 
 def _result(jobs, done, j, model, progress):
@@ -214,7 +225,27 @@ def _result(jobs, done, j, model, progress):
     bad, reasons = _stuck_window(ops, inps, outs, invokes, returns, seq, state, stuck, model)
     return LinearizabilityResult.from_search(
         verdict, model.name, key=key, prefix=prefix, bad_ops=bad, steps=total_steps,
-        per_key=per_key, reasons=reasons, state=model.describe_state(state))
+        per_key=per_key, reasons=reasons, state=model.describe_state(state),
+        **_walk(jobs[j], seq, model))
+
+
+def _walk(job, seq, model) -> dict:
+    """Replay the order ``seq`` (op indices of one key): a linearization point per op and the
+    model's state after it, described. Linear in ``len(seq)``: one model step per op.
+
+    The points are greedy: each op takes effect at its invocation or at the previous op's
+    point, whichever is later; an order the search accepted always fits (each op is lifted
+    before any pending op's return), so every point lies inside its op's interval."""
+    _key, _ops, inps, outs, invokes, _returns, _ = job
+    state = model.init()
+    initial = model.describe_state(state)
+    points, states, at = [], [], float("-inf")
+    for i in seq:
+        at = max(at, invokes[i])
+        _ok, state = model.step(state, inps[i], outs[i])
+        points.append(at)
+        states.append(model.describe_state(state))
+    return {"points": tuple(points), "states": tuple(states), "initial_state": initial}
 
 
 def _stuck_window(ops, inps, outs, invokes, returns, seq, state, stuck, model):

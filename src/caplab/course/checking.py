@@ -22,7 +22,8 @@ from ..kv.workload import Workload
 from ..frames import history_frame
 
 __all__ = ["TINY_HISTORIES", "tiny_history", "CONFIGS", "NemesisFacts", "nemesis_run",
-           "verdict_table", "JepsenFacts", "jepsen_import", "explain_briefly"]
+           "verdict_table", "JepsenFacts", "jepsen_import", "explain_briefly",
+           "counterexample_steps"]
 
 
 # -- hand-made histories -------------------------------------------------------------------
@@ -251,3 +252,24 @@ def explain_briefly(result) -> str:
     its closing sentence. For a linearizable history, ``explain()`` itself."""
     from ..check.summary import brief_explanation
     return brief_explanation(result.explain())
+
+
+def counterexample_steps(history, result) -> tuple[list, list]:
+    """The walk of a linearizability result, as the stepper shows it.
+
+    Returns:
+        ``(steps, stuck)``: dicts ``id, label, point_ms, state`` for each operation of the
+        longest linearizable prefix in order (the state is the model's after it), and dicts
+        ``id, reason`` for the operations that cannot go next (empty if linearizable).
+
+    Example:
+        >>> from caplab.check import check_linearizability
+        >>> h = tiny_history("inversion")
+        >>> steps, stuck = counterexample_steps(h, check_linearizability(h))
+        >>> [(s["label"], s["point_ms"], s["state"]) for s in steps], [s["id"] for s in stuck]
+        ([('put(x,1)', 0, '1'), ('get(x)→1', 2, '1')], [2])
+    """
+    from ..viz.counterexample import counterexample_data
+    d = counterexample_data(history, result)
+    return [dict(s) for s in d["steps"]], [dict(s) for s in d["stuck"]]
+

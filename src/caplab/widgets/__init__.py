@@ -9,6 +9,8 @@ Example:
 
 from .bus_panel import BusPanel
 from .cluster_panel import ClusterPanel
+from .animated import MessageAnimation
+from .counterexample import CounterexampleStepper
 from .compare import CompareAndContrast, SideBySidePanel
 from .monitor_panel import MonitorPanel
 from .predict import Predict
@@ -17,4 +19,5 @@ from .staleness_panel import StalenessPanel
 from .txn_panel import TxnPanel
 
 __all__ = ["ClusterPanel", "SideBySidePanel", "CompareAndContrast", "StalenessPanel",
-           "ActionLog", "Action", "replay", "Predict", "TxnPanel", "MonitorPanel", "BusPanel"]
+           "ActionLog", "Action", "replay", "Predict", "TxnPanel", "MonitorPanel", "BusPanel",
+           "MessageAnimation", "CounterexampleStepper"]

@@ -175,7 +175,7 @@ def format_event(e) -> str:
 
 
 _MESSAGE_KINDS = frozenset({"send", "deliver", "drop", "duplicate"})
-_QUIET_KINDS = frozenset({"timer", "latency", "loss"})
+_QUIET_KINDS = frozenset({"timer", "latency", "loss", "oplog"})  # oplog: a line per entry
 
 
 _DROP_REASONS = {"partition": "by the partition", "crashed": "at a crashed node",

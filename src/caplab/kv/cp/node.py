@@ -74,7 +74,7 @@ class ReplicaNode(CatchUpRules, ChainingRules, HeartbeatRules, JournalRules, Rep
         # -- durable -----------------------------------------------------------------------
         self.term = 0
         self.voted_for: str | None = None
-        self.oplog = Oplog()
+        self.oplog = Oplog(observer=self.trace_oplog)   # appends and commits go in the trace
         self.unjournaled: list[tuple] = []      # (index, term, ms): in memory only (journal.py)
         self._reset_volatile()
 
@@ -178,6 +178,7 @@ class ReplicaNode(CatchUpRules, ChainingRules, HeartbeatRules, JournalRules, Rep
         self.term = term
         self.voted_for = None
         self.election = None
+        self.trace("term", f"term={term} (seen from {src})", src, term=term)
         if self.role in (PRIMARY, CANDIDATE):
             self.step_down(f"saw term {term} from {src}")
         self.primary_name = None

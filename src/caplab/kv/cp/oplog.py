@@ -5,6 +5,10 @@ is ``entries[i - 1]``. Optimes compare as tuples, which is how MongoDB orders th
 The data is kept as per-key version lists ``[(index, term, value), ...]`` so that a majority read
 can look up the value at the commit point, and a rollback can restore the data to the state at
 the common point by popping the versions written after it.
+
+An optional *observer* hears every appended entry and every move of the commit point, so the
+member can put them in the trace (``oplog`` events, which the step-through views of
+:mod:`caplab.kv.timeline_state` replay); the log itself knows nothing of tracing.
 """
 
 from __future__ import annotations
@@ -41,15 +45,34 @@ class OplogEntry(NamedTuple):
 class Oplog:
     """An append-only log with truncation (rollback) and the key-value data it implies."""
 
-    __slots__ = ("entries", "versions", "commit_index", "sessions")
+    __slots__ = ("entries", "versions", "_commit_index", "sessions", "observer")
 
-    def __init__(self) -> None:
+    def __init__(self, observer=None) -> None:
+        """Args:
+            observer: ``observer(action, entry_or_index)``, called with ``("append", entry)``
+                after an entry is appended and ``("commit", index)`` after the commit point
+                moves; None for no observer.
+        """
         self.entries: list[OplogEntry] = []
         self.versions: dict[str, list[tuple[int, int, Any]]] = {}
-        self.commit_index = 0   # majority commit point (index); committed entries never roll back
+        self.observer = observer
+        self._commit_index = 0  # majority commit point (index); committed entries never roll back
         # session -> index of the entry that applied it (MongoDB's config.transactions table,
         # updated with the write itself, so it replicates and rolls back with the oplog)
         self.sessions: dict[tuple, int] = {}
+
+    # -- the commit point ------------------------------------------------------------------
+    @property
+    def commit_index(self) -> int:
+        """The majority commit point (an index); entries up to it never roll back."""
+        return self._commit_index
+
+    @commit_index.setter
+    def commit_index(self, index: int) -> None:
+        if index != self._commit_index:
+            self._commit_index = index
+            if self.observer is not None:
+                self.observer("commit", index)
 
     # -- reading the log -------------------------------------------------------------------
     @property
@@ -128,6 +151,8 @@ class Oplog:
                 self.versions[entry.key] = [(entry.index, entry.term, entry.value)]
             else:
                 versions.append((entry.index, entry.term, entry.value))
+        if self.observer is not None:
+            self.observer("append", entry)
 
     def append_new(self, term: int, op: str, key, value, wall_ms: int,
                    session: tuple | None = None) -> OplogEntry:

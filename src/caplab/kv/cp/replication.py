@@ -186,3 +186,21 @@ class ReplicationRules:
             self.trace("rollback", f"{entry.key}={entry.value!r} optime={entry.optime}",
                        action="rolled_back", key=entry.key, value=entry.value,
                        optime=tuple(entry.optime), term=entry.term)
+
+    # -- the trace -------------------------------------------------------------------------
+    def trace_oplog(self, action: str, what) -> None:
+        """Record an oplog change as an ``oplog`` trace event (the log's observer): ``append``
+        with the entry's ``term, index, op, key, value``, or ``commit`` with the new commit
+        point's ``index`` and ``term``. Replaying these (and the ``rollback`` truncations)
+        rebuilds every member's oplog at any moment (:mod:`caplab.kv.timeline_state`)."""
+        trace = self.network.sim.trace
+        if not trace.enabled or "oplog" in trace.kinds_off:
+            return      # a benchmark without a trace: do not even format the detail
+        # No detail text: these events are many (one per entry per member) and their fields
+        # say it all (the panels' event log leaves them out).
+        if action == "append":
+            self.trace("oplog", None, action="append", term=what.term, index=what.index,
+                       op=what.op, key=what.key, value=what.value)
+        else:
+            self.trace("oplog", None, action="commit", index=what,
+                       term=self.oplog.term_at(what))
