@@ -82,7 +82,7 @@ PUBLIC_API = {
         "encode", "validate"],
     # packages of submodules: each name is a module, imported on use
     "caplab.labkit.labs": ["lab01", "lab02", "lab03", "lab04", "lab05", "lab06"],
-    "caplab.labkit.course": ["nb01", "nb02", "nb03", "nb04", "nb05", "nb06", "nb07"],
+    "caplab.labkit.course": ["nb01", "nb02", "nb03", "nb04", "nb05", "nb06", "nb07", "nb09"],
     "caplab.analyses.staleness": [
         "Legs", "PRESETS", "MAX_TRIALS", "visibility_times_ms", "t_visibility",
         "t_at_probability", "consistent_immediately"],

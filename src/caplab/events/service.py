@@ -22,7 +22,8 @@ inserts ``(subscriber, event id)`` into PROCESSED_MESSAGES in the same transacti
 changes, and ignores an event it finds there.
 
 Crash points (``crash_at``: a dict point -> how many hits before it crashes): ``after_commit``
-(between the database commit and the publish), ``before_commit``, ``relay_after_publish``,
+(between the database commit and the publish; with the outbox, before the relay has run),
+``before_commit``, ``relay_after_publish``,
 ``consumer_after_apply`` (applied and committed, offset not yet committed).
 """
 
@@ -152,9 +153,10 @@ class Service(TransportClient, Endpoint):
             self.emitted.append((self.now, event))
             if self.publish_mode == "outbox":
                 self.outbox.append([topic, event.aggregate, encode(event), False])
+        # Between the commit and the publish (or, with the outbox, before the relay runs).
+        if tx.events and self.publish_mode != "before_commit" and self._hit("after_commit"):
+            return False
         if self.publish_mode == "after_commit":
-            if tx.events and self._hit("after_commit"):
-                return False
             for topic, event in tx.events:
                 self.transport.publish(self, topic, event.aggregate, encode(event))
         elif tx.events:
