@@ -81,7 +81,7 @@ PUBLIC_API = {
         "LogTransport", "Order", "OrderSummary", "SearchIndex", "Transport", "decode",
         "encode", "validate"],
     # packages of submodules: each name is a module, imported on use
-    "caplab.labkit.labs": ["lab01", "lab02", "lab03", "lab04", "lab05", "lab06"],
+    "caplab.labkit.labs": ["lab01", "lab02", "lab03", "lab04", "lab05", "lab06", "lab10"],
     "caplab.labkit.course": ["nb01", "nb02", "nb03", "nb04", "nb05", "nb06", "nb07", "nb09"],
     "caplab.analyses.staleness": [
         "Legs", "PRESETS", "MAX_TRIALS", "visibility_times_ms", "t_visibility",

@@ -11,4 +11,4 @@ Example (in ``labs/lab01-quorums/lab01-quorums.ipynb``)::
     lab01.q1.check(answer_q1)
 """
 
-__all__ = ["lab01", "lab02", "lab03", "lab04", "lab05", "lab06"]
+__all__ = ["lab01", "lab02", "lab03", "lab04", "lab05", "lab06", "lab10"]
