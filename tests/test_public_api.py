@@ -50,7 +50,8 @@ PUBLIC_API = {
         "ROLE_COLOURS", "OUTCOME_COLOURS", "NODE_COLOURS", "OKABE_ITO", "ROLE_ORDER"],
     "caplab.widgets": [
         "ClusterPanel", "SideBySidePanel", "CompareAndContrast", "StalenessPanel", "ActionLog",
-        "Action", "replay", "Predict"],
+        "Action", "replay", "Predict",
+        "EventsPanel"],
     "caplab.labkit": ["Exercise", "Outcome", "Incorrect", "CORRECT", "INCORRECT",
                       "NOT_ATTEMPTED"],
     "caplab.bus": [

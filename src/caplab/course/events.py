@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..events import EventShop
-from ..events.check import check_delivery, check_read_models, check_saga
+from ..events.check import check_delivery, check_read_models, check_saga, delivery_verdict
 from ..events.event import EventError, decode, encode
 from ..events.report import command_lags
+from ..events.service import BETWEEN_WRITE_AND_PUBLISH
 
 __all__ = ["AnatomyFacts", "event_anatomy", "StaleFacts", "stale_read", "LagFacts", "lag_run",
            "SagaFacts", "saga_failure", "DualWriteFacts", "dual_write", "RebuildFacts",
@@ -169,8 +170,7 @@ def saga_failure(seed: int = 1) -> SagaFacts:
 
 
 #: where each publish mode's service crashes "between its database write and its publish"
-CRASH_POINT = {"after_commit": "after_commit", "before_commit": "before_commit",
-               "outbox": "after_commit"}
+CRASH_POINT = BETWEEN_WRITE_AND_PUBLISH
 
 
 @dataclass(frozen=True)
@@ -189,18 +189,6 @@ class DualWriteFacts:
     shop: Any = field(repr=False, compare=False)
 
 
-def verdict_of(delivery) -> tuple[str, int, int]:
-    """("lost event" | "phantom event" | "consistent" | "inconsistent", lost, phantom) from a
-    :func:`~caplab.events.check.check_delivery` result."""
-    lost = delivery.details["lost"]
-    phantom = sum(1 for r in delivery.reasons if "never committed" in r)
-    if lost:
-        return "lost event", lost, phantom
-    if phantom:
-        return "phantom event", lost, phantom
-    return ("consistent" if delivery.valid else "inconsistent"), lost, phantom
-
-
 def dual_write(seed: int = 1, *, publish: str = "after_commit") -> DualWriteFacts:
     """Place one order; the payments service crashes right between its database write and its
     publish (``publish`` says in which order it does them, or whether it uses the outbox),
@@ -212,7 +200,7 @@ def dual_write(seed: int = 1, *, publish: str = "after_commit") -> DualWriteFact
     shop.restart("payments")
     shop.settle(max_ms=1500)
     delivery = check_delivery(shop)
-    verdict, lost, phantom = verdict_of(delivery)
+    verdict, lost, phantom = delivery_verdict(delivery)
     pay = shop.services["payments"].tables.get("payments", {}).get("o1")
     return DualWriteFacts(publish, verdict, lost, phantom, _status(shop),
                           pay and pay["status"], bool(delivery.valid),

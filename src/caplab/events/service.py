@@ -33,10 +33,13 @@ from ..net.endpoint import Endpoint
 from .event import Event, EventError, decode, encode
 from .transport import TransportClient
 
-__all__ = ["Service", "Tx", "PUBLISH_MODES", "CRASH_POINTS"]
+__all__ = ["Service", "Tx", "PUBLISH_MODES", "CRASH_POINTS", "BETWEEN_WRITE_AND_PUBLISH"]
 
 PUBLISH_MODES = ("outbox", "after_commit", "before_commit")
 CRASH_POINTS = ("after_commit", "before_commit", "relay_after_publish", "consumer_after_apply")
+#: publish mode -> the crash point between the service's database write and its publish
+BETWEEN_WRITE_AND_PUBLISH = {"outbox": "after_commit", "after_commit": "after_commit",
+                             "before_commit": "before_commit"}
 
 
 class Tx:

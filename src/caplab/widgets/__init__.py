@@ -9,9 +9,10 @@ Example:
 
 from .cluster_panel import ClusterPanel
 from .compare import CompareAndContrast, SideBySidePanel
+from .events_panel import EventsPanel
 from .predict import Predict
 from .replay import Action, ActionLog, replay
 from .staleness_panel import StalenessPanel
 
 __all__ = ["ClusterPanel", "SideBySidePanel", "CompareAndContrast", "StalenessPanel",
-           "ActionLog", "Action", "replay", "Predict"]
+           "ActionLog", "Action", "replay", "Predict", "EventsPanel"]
