@@ -62,7 +62,7 @@ class EventsPanel(Panel):
                                         description="crash", style=style)
         self.point_box = ipw.Dropdown(options=["between write and publish", *CRASH_POINTS],
                                       value="between write and publish", description="at",
-                                      style=style)
+                                      style=style, layout=ipw.Layout(width="420px"))
         self.buttons = {}
         for name, fn in (("new shop", self.new_shop), ("arm crash", self.arm),
                          ("place order", self.place), ("restart", self.restart),
