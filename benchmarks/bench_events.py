@@ -1,6 +1,7 @@
 """Benchmark: events per wall second through the 4-service pipeline with two projections.
 
-Run: ``.venv/bin/python benchmarks/bench_events.py [--orders 2000] [--repeat 3]``. Places
+Run: ``.venv/bin/python benchmarks/bench_events.py [--orders 2000] [--repeat 3]
+[--bus log|kafka]``. Places
 ``--orders`` orders (every fifth one with an address that does not match, so the compensations
 run too) on an :class:`~caplab.events.EventShop` with the trace off, runs it to quiescence, and
 prints the events committed (services), the events applied (services and projection nodes),
@@ -19,8 +20,8 @@ from caplab.events import EventShop
 from caplab.events.check import check_delivery, check_read_models, check_saga
 
 
-def run(orders: int, seed: int) -> tuple[float, EventShop]:
-    shop = EventShop(seed=seed, trace=False)
+def run(orders: int, seed: int, bus: str = "log") -> tuple[float, EventShop]:
+    shop = EventShop(seed=seed, trace=False, bus=bus)
     start = time.perf_counter()
     for i in range(orders):
         shop.command("place", f"o{i}", customer=f"c{i % 50}", amount=10 + i % 90,
@@ -36,16 +37,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--bus", choices=("log", "kafka"), default="log",
+                        help="the single log node (default) or the replicated Kafka-like log")
     args = parser.parse_args()
     times = []
     for r in range(args.repeat):
-        wall, shop = run(args.orders, seed=r)
+        wall, shop = run(args.orders, seed=r, bus=args.bus)
         times.append(wall)
     committed = sum(len(s.emitted) for s in shop.services.values())
     applied = (sum(len(s.applied) for s in shop.services.values())
                + sum(len(n.seen) for n in shop.readers.values()))
     wall = statistics.median(times)
-    print(f"orders: {args.orders}; simulated {shop.now} ms")
+    print(f"bus: {args.bus}; orders: {args.orders}; simulated {shop.now} ms")
     print(f"events committed: {committed}; deliveries applied (services + projections): "
           f"{applied}")
     print(f"wall (median of {args.repeat}): {wall:.2f} s")

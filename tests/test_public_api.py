@@ -51,7 +51,7 @@ PUBLIC_API = {
     "caplab.widgets": [
         "ClusterPanel", "SideBySidePanel", "CompareAndContrast", "StalenessPanel", "ActionLog",
         "Action", "replay", "Predict", "TxnPanel", "MonitorPanel", "BusPanel",
-        "MessageAnimation", "CounterexampleStepper"],
+        "MessageAnimation", "CounterexampleStepper", "EventsPanel"],
     "caplab.labkit": ["Exercise", "Outcome", "Incorrect", "CORRECT", "INCORRECT",
                       "NOT_ATTEMPTED"],
     "caplab.bus": [
@@ -83,8 +83,8 @@ PUBLIC_API = {
         "encode", "validate"],
     # packages of submodules: each name is a module, imported on use
     "caplab.labkit.labs": ["lab01", "lab02", "lab03", "lab04", "lab05", "lab06", "lab07",
-                           "lab08", "lab11", "lab12", "lab09"],
-    "caplab.labkit.course": ["nb01", "nb02", "nb03", "nb04", "nb05", "nb06", "nb07"],
+                           "lab08", "lab09", "lab10", "lab11", "lab12"],
+    "caplab.labkit.course": ["nb01", "nb02", "nb03", "nb04", "nb05", "nb06", "nb07", "nb09"],
     "caplab.analyses.staleness": [
         "Legs", "PRESETS", "MAX_TRIALS", "visibility_times_ms", "t_visibility",
         "t_at_probability", "consistent_immediately"],

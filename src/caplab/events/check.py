@@ -27,7 +27,8 @@ from collections import Counter
 from ..history.result import CheckResult
 from .cqrs import CustomerOrders, OrderSummary, SearchIndex
 
-__all__ = ["CheckResult", "check_saga", "check_delivery", "check_read_models"]
+__all__ = ["CheckResult", "check_saga", "check_delivery", "check_read_models",
+           "delivery_verdict"]
 
 
 def _orders_outcome(shop, oid: str, order: dict) -> tuple[str | None, int | None]:
@@ -108,6 +109,27 @@ def check_delivery(shop) -> CheckResult:
                        reasons=tuple(found[i] for i in ids),
                        details={"lost": len(lost), "applied_twice": twice,
                                 "committed": len(committed), "logged": len(logged)})
+
+
+def delivery_verdict(delivery: CheckResult) -> tuple[str, int, int]:
+    """The dual-write verdict of a :func:`check_delivery` result, in words.
+
+    Returns:
+        ``(verdict, lost, phantom)``: verdict ``"lost event"`` (a committed event never
+        published), ``"phantom event"`` (an event published for a write that never committed),
+        ``"consistent"``, or ``"inconsistent"`` (applied twice or never applied).
+    Example:
+        >>> from caplab.events import EventShop
+        >>> delivery_verdict(check_delivery(EventShop(seed=1)))
+        ('consistent', 0, 0)
+    """
+    lost = delivery.details["lost"]
+    phantom = sum(1 for r in delivery.reasons if "never committed" in r)
+    if lost:
+        return "lost event", lost, phantom
+    if phantom:
+        return "phantom event", lost, phantom
+    return ("consistent" if delivery.valid else "inconsistent"), lost, phantom
 
 
 def check_read_models(shop) -> CheckResult:

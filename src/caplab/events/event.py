@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from dataclasses import asdict, dataclass, field, replace
 
 import jsonschema
@@ -143,12 +144,26 @@ def encode(event: Event) -> str:
 def decode(text: str) -> Event:
     """Parse and check JSON text into an :class:`Event`.
 
+    The same record is read by several consumers (and again on a redelivery or a replay): a
+    valid text is parsed and checked once and its (frozen) event shared; its body is not to be
+    changed.
+
     Raises:
         EventError: not JSON, or not a valid event (the reason names the value).
     """
+    if isinstance(text, str):
+        return _decode_text(text)
+    return _decode(text)
+
+
+def _decode(text) -> Event:
     try:
         record = json.loads(text)
     except (TypeError, ValueError) as exc:
         raise EventError(f"not JSON: {text!r:.80} ({exc})") from None
     validate(record)
     return Event(**record)
+
+
+# Errors are not cached (lru_cache caches only returns): a bad record is refused every time.
+_decode_text = lru_cache(maxsize=16384)(_decode)

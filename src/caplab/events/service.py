@@ -22,7 +22,8 @@ inserts ``(subscriber, event id)`` into PROCESSED_MESSAGES in the same transacti
 changes, and ignores an event it finds there.
 
 Crash points (``crash_at``: a dict point -> how many hits before it crashes): ``after_commit``
-(between the database commit and the publish), ``before_commit``, ``relay_after_publish``,
+(between the database commit and the publish; with the outbox, before the relay has run),
+``before_commit``, ``relay_after_publish``,
 ``consumer_after_apply`` (applied and committed, offset not yet committed).
 """
 
@@ -32,10 +33,13 @@ from ..net.endpoint import Endpoint
 from .event import Event, EventError, decode, encode
 from .transport import TransportClient
 
-__all__ = ["Service", "Tx", "PUBLISH_MODES", "CRASH_POINTS"]
+__all__ = ["Service", "Tx", "PUBLISH_MODES", "CRASH_POINTS", "BETWEEN_WRITE_AND_PUBLISH"]
 
 PUBLISH_MODES = ("outbox", "after_commit", "before_commit")
 CRASH_POINTS = ("after_commit", "before_commit", "relay_after_publish", "consumer_after_apply")
+#: publish mode -> the crash point between the service's database write and its publish
+BETWEEN_WRITE_AND_PUBLISH = {"outbox": "after_commit", "after_commit": "after_commit",
+                             "before_commit": "before_commit"}
 
 
 class Tx:
@@ -152,9 +156,10 @@ class Service(TransportClient, Endpoint):
             self.emitted.append((self.now, event))
             if self.publish_mode == "outbox":
                 self.outbox.append([topic, event.aggregate, encode(event), False])
+        # Between the commit and the publish (or, with the outbox, before the relay runs).
+        if tx.events and self.publish_mode != "before_commit" and self._hit("after_commit"):
+            return False
         if self.publish_mode == "after_commit":
-            if tx.events and self._hit("after_commit"):
-                return False
             for topic, event in tx.events:
                 self.transport.publish(self, topic, event.aggregate, encode(event))
         elif tx.events:

@@ -27,9 +27,11 @@ from .flow import SERVICES
 from .service import CRASH_POINTS, PUBLISH_MODES
 from .transport import LogTransport, TransportClient
 
-__all__ = ["EventShop", "ProjectionNode", "COMMANDS"]
+__all__ = ["EventShop", "ProjectionNode", "COMMANDS", "BUSES"]
 
 COMMANDS = {"place": "OrderPlaced", "cancel": "OrderCancelled"}
+#: the transports an event shop can run on
+BUSES = ("log", "kafka")
 
 
 class ProjectionNode(TransportClient, Endpoint):
@@ -44,6 +46,8 @@ class ProjectionNode(TransportClient, Endpoint):
         self.dead_letters: list[tuple] = []
         self.seen: list[tuple] = []          # (time, event id, aggregate, version)
         self.visible: dict[tuple, int] = {}  # (read model, aggregate, version) -> first time
+        #: crash after applying this many more records (before the offset commit), or None
+        self.crash_after_apply: int | None = None
         transport.subscribe(self, self.group, "orders", self.consume)
 
     def start(self) -> None:
@@ -64,6 +68,13 @@ class ProjectionNode(TransportClient, Endpoint):
             p.offer(event)
             for v in range(before + 1, p.versions.get(event.aggregate, 0) + 1):
                 self.visible.setdefault((p.name, event.aggregate, v), self.now)
+        if self.crash_after_apply is not None:
+            self.crash_after_apply -= 1
+            if self.crash_after_apply <= 0:
+                self.crash_after_apply = None
+                self.trace("crash_point", "crash after applying, before the offset commit",
+                           point="consumer_after_apply")
+                self.network.crash(self.name)
 
     def rebuild(self) -> None:
         """Drop the read models and replay the log from the start (a new consumer group)."""
@@ -85,21 +96,33 @@ class EventShop(System):
         publish: how services publish, one of :data:`PUBLISH_MODES`.
         idempotent: services keep PROCESSED_MESSAGES.
         limit: the payment limit per order.
-        transport: :class:`LogTransport` options (partitions, poll_ms, duplicate_p,
-            reorder_p), or a callable ``make(world) -> Transport`` (another bus).
+        bus: what events travel on, one of :data:`BUSES`: ``"log"`` (the single log node of
+            :class:`LogTransport`, the fast default) or ``"kafka"`` (the replicated Kafka-like
+            log of :mod:`caplab.bus.kafka`, through :class:`~caplab.events.kafka.KafkaTransport`).
+        transport: options of that transport (``LogTransport``: partitions, poll_ms,
+            duplicate_p, reorder_p; ``KafkaTransport``: brokers, partitions, acks,
+            min_insync_replicas, poll_ms), or a callable ``make(world) -> Transport``.
     Raises:
         ConfigError: a bad mode or option, named; nothing is built.
     """
 
     def __init__(self, *, world=None, publish: str = "outbox", idempotent: bool = True,
-                 limit: int = 100, deliver_ms: int = 50, transport: dict | None = None,
-                 **world_options) -> None:
+                 limit: int = 100, deliver_ms: int = 50, bus: str = "log",
+                 transport: dict | None = None, **world_options) -> None:
         if publish not in PUBLISH_MODES:
             raise UnknownNameError("publish mode", publish, list(PUBLISH_MODES))
-        names = ["log", *SERVICES, "summary", "search"]
+        if bus not in BUSES:
+            raise UnknownNameError("bus", bus, list(BUSES))
+        names = [*(["log"] if bus == "log" else []), *SERVICES, "summary", "search"]
         self.world = self.world_for(world, names, what="event shop node", **world_options)
-        self.transport = (transport(self.world) if callable(transport)
-                          else LogTransport(self.world, "log", **(transport or {})))
+        if callable(transport):
+            self.transport = transport(self.world)
+        elif bus == "kafka":
+            from .kafka import KafkaTransport
+            self.transport = KafkaTransport(self.world, **(transport or {}))
+        else:
+            self.transport = LogTransport(self.world, "log", **(transport or {}))
+        names = [*getattr(self.transport, "nodes", []), *names[names.index("orders"):]]
         self.services = {}
         for name, cls in SERVICES.items():
             extra = {"limit": limit} if name == "payments" else (

@@ -4,8 +4,9 @@
 key, payload, on_ack)`` and ``subscribe(consumer, group, topic, handler)``, with at-least-once
 delivery: a record may arrive more than once (a lost acknowledgement, a consumer that crashed
 after applying a record and before committing its offset) and, with ``reorder_p``, out of
-order. The Kafka-like log, RabbitMQ- and NATS-like brokers of ``caplab.bus`` plug into the same
-interface when they land; until then :class:`LogTransport` is the stand-in.
+order. :class:`LogTransport` is the fast default; the replicated Kafka-like log of
+``caplab.bus.kafka`` plugs into the same interface through
+:class:`~caplab.events.kafka.KafkaTransport` (``EventShop(bus="kafka")``).
 
 :class:`LogNode` is a replicated-nothing event log: one endpoint that keeps, per topic, a few
 partitions (append-only lists of records, the partition chosen by a hash of the key: Kafka
@@ -214,6 +215,7 @@ class LogTransport(Transport):
         self.world = world
         self.poll_ms = poll_ms
         self.node = LogNode(name, partitions, duplicate_p, reorder_p, max_batch)
+        self.nodes = [name]
         self._states: dict[str, dict] = {}
         world.add_node(self.node)
 

@@ -63,7 +63,7 @@ def event_flow(edges: list[dict], *, title: str = "Event flow"):
     ]
     layout = base_layout(title, annotations=annotations,
                          xaxis={"visible": False, "range": [-1.4, 1.4]},
-                         yaxis={"visible": False, "range": [-1.3, 1.3]})
+                         yaxis={"visible": False, "range": [-1.3, 1.45]})
     return make_figure(data, layout)
 
 

@@ -13,6 +13,7 @@ from .animated import MessageAnimation
 from .counterexample import CounterexampleStepper
 from .compare import CompareAndContrast, SideBySidePanel
 from .monitor_panel import MonitorPanel
+from .events_panel import EventsPanel
 from .predict import Predict
 from .replay import Action, ActionLog, replay
 from .staleness_panel import StalenessPanel
@@ -20,4 +21,4 @@ from .txn_panel import TxnPanel
 
 __all__ = ["ClusterPanel", "SideBySidePanel", "CompareAndContrast", "StalenessPanel",
            "ActionLog", "Action", "replay", "Predict", "TxnPanel", "MonitorPanel", "BusPanel",
-           "MessageAnimation", "CounterexampleStepper"]
+           "MessageAnimation", "CounterexampleStepper", "EventsPanel"]

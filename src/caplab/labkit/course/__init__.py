@@ -12,4 +12,4 @@ Example (in ``notebooks/04-ap-in-depth.ipynb``)::
     nb04.exercise.check(levels)
 """
 
-__all__ = ["nb01", "nb02", "nb03", "nb04", "nb05", "nb06", "nb07"]
+__all__ = ["nb01", "nb02", "nb03", "nb04", "nb05", "nb06", "nb07", "nb09"]

@@ -11,5 +11,5 @@ Example (in ``labs/lab01-quorums/lab01-quorums.ipynb``)::
     lab01.q1.check(answer_q1)
 """
 
-__all__ = ["lab01", "lab02", "lab03", "lab04", "lab05", "lab06", "lab07", "lab08", "lab11", "lab12",
-           "lab09"]
+__all__ = ["lab01", "lab02", "lab03", "lab04", "lab05", "lab06", "lab07", "lab08", "lab09", "lab10",
+           "lab11", "lab12"]
