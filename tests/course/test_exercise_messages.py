@@ -124,7 +124,7 @@ def test_invalid_consistency_level_is_named(answer, bad):
 
 @pytest.mark.parametrize("q, answer", [
     (nb03.exercise, "2"),
-    (nb03.exercise, 4),
+    (nb03.exercise, 6),
     (nb03.exercise, 0),
     (nb03.exercise, True),
     (nb03.exercise, "Majority"),
@@ -150,7 +150,7 @@ def test_write_concern_names_the_library_rule():
     """safe_w="2": the message quotes what the replica set accepts."""
     message = nb03.exercise.check("2").message
     assert message.startswith("your answer '2' is not valid: ")
-    assert "'majority'" in message and "1 <= w <= 3" in message
+    assert "'majority'" in message and "1 <= w <= 5" in message
 
 
 def test_other_spellings_that_are_right():

@@ -27,10 +27,22 @@ def test_nb02_which_side_grades():
 
 
 def test_nb03_write_concern_grades():
-    """Notebook 03's exercise passes w="majority" (and w=2) and fails w=1."""
+    """Notebook 03's exercise (five members) passes w="majority" and w=3, and fails w=1 and
+    w=2: two copies are not a majority of five (MongoDB: only a majority-acknowledged write
+    cannot be rolled back, https://www.mongodb.com/docs/manual/core/replica-set-rollbacks/)."""
     q = nb03.exercise
-    assert q.check(q.reference).correct and q.check(2).correct
+    assert q.check(q.reference).correct and q.check(3).correct
     assert q.check(1).status == "Incorrect"
+    two = q.check(2)
+    assert two.status == "Incorrect" and two.seed == 1 and "not a majority of 5" in two.message
+
+
+def test_nb03_hints_are_tiered(capsys):
+    """Notebook 03's hint comes in three tiers, each printed on request."""
+    q = nb03.exercise
+    assert len(q.hints) == 3
+    q.hint(3)
+    assert "majority" in capsys.readouterr().out
 
 
 def test_nb04_passes_the_reference_and_fails_wrong_answers():
