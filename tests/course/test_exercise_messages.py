@@ -129,8 +129,10 @@ def test_invalid_consistency_level_is_named(answer, bad):
     (nb03.exercise, True),
     (nb03.exercise, "Majority"),
     (nb01.exercise, "n9"),
-    (nb01.exercise, 2),
+    (nb01.exercise, [["n1", "n2"], ["n3", "n4", "n9"]]),
+    (nb01.exercise, [["n1", "n2"], ["n3", "n4", "n5"]]),
     (nb02.exercise, "both"),
+    (nb02.exercise, ("one", "eventually")),
     (nb04.exercise, "one"),
     (nb05.exercise, "soon"),
     (nb05.exercise, float("nan")),
@@ -155,8 +157,8 @@ def test_write_concern_names_the_library_rule():
 
 def test_other_spellings_that_are_right():
     """Answers written the way the notebooks' prose writes them are accepted."""
-    assert nb01.exercise.check("N2 ").correct
-    assert nb02.exercise.check("AP").correct
+    assert nb01.exercise.check([["N1 ", "n2"], ("n3", "n4"), ["n5"]]).correct
+    assert nb02.exercise.check(("QUORUM", "One")).correct
 
 
 def test_a_function_answer_that_raises_is_code():
