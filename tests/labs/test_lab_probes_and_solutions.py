@@ -45,7 +45,7 @@ def test_the_voting_rule_has_one_copy():
     replica set's own rule (kv.cp.voting.mongodb_vote_rule), not copies of it."""
     import inspect
     import runpy
-    assert lab03.reference_vote_rule is mongodb_vote_rule
+    assert lab03.q1.reference is mongodb_vote_rule
     assert runpy.run_path(str(LABS / "lab03-voting" / "solution.py"))["vote_rule"] \
         is mongodb_vote_rule
     source = inspect.getsource(mongodb_vote_rule)
@@ -56,7 +56,7 @@ def test_the_voting_rule_has_one_copy():
                     and "vote_rule" in n.name and "probe" not in n.name], path
 
 
-@pytest.mark.parametrize("rule", [lab03.reference_vote_rule, mongodb_vote_rule],
+@pytest.mark.parametrize("rule", [lab03.q1.reference, mongodb_vote_rule],
                          ids=["reference", "mongodb"])
 def test_reference_rules_pass_every_probe_and_the_grader(rule):
     """The reference solution (and the library's MongoDB rule) answers every probe as

@@ -117,7 +117,7 @@ def test_lab02_intersection_loses_adds():
 
 def test_lab02_scenario_produces_siblings():
     """The graded scenario really makes concurrent siblings to merge."""
-    facts = lab02.run_cart_scenario(lab02.reference_merge, 1)
+    facts = lab02.run_cart_scenario(lab02.q1.reference, 1)
     assert facts["siblings_seen"] > 0 and not facts["lost"]
 
 
@@ -186,7 +186,7 @@ def _sends_values(key, replies):
 def test_lab04_scenario_has_an_empty_replica_and_an_unwritten_key(seed):
     """Every graded run asks the function about a replica that holds nothing (version None
     next to real versions) and about a key no replica holds (every version None)."""
-    facts = lab04.run_repair_scenario(lab04.reference_minimal_repair, seed)
+    facts = lab04.run_repair_scenario(lab04.q2.reference, seed)
     assert facts["partial_write"].outcome == "ok"
     partial = [replies for key, replies, _ in facts["calls"] if key == lab04.PARTIAL_KEY]
     first = {r.node: r.version for r in partial[0]}
@@ -212,8 +212,8 @@ def test_lab04_probe_catches_skipping_empty_replicas_on_its_own():
         lab04.probe_repair(_skips_empty_replicas, minimal=True)
     assert "holds nothing" in info.value.reason and "Reply(node='n2', version=None" in \
         info.value.reason
-    lab04.probe_repair(lab04.reference_repair, minimal=False)
-    lab04.probe_repair(lab04.reference_minimal_repair, minimal=True)
+    lab04.probe_repair(lab04.q1.reference, minimal=False)
+    lab04.probe_repair(lab04.q2.reference, minimal=True)
 
 
 @pytest.mark.parametrize("q", [lab04.q1, lab04.q2], ids=["q1", "q2"])
@@ -255,8 +255,8 @@ def test_validate_plan_accepts_what_the_hook_accepts():
 
 def test_lab04_q2_rejects_wasted_repairs():
     """Repairing replicas that already hold the newest version is wasted (q2)."""
-    _incorrect(lab04.q2, lab04.reference_repair, "already held the newest version")
-    assert lab04.q1.check(lab04.reference_minimal_repair).correct
+    _incorrect(lab04.q2, lab04.q1.reference, "already held the newest version")
+    assert lab04.q1.check(lab04.q2.reference).correct
 
 
 # -- the reference files in labs/ -------------------------------------------------------------

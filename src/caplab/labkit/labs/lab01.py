@@ -23,13 +23,14 @@ from ...net.latency import Exponential
 from ..exercise import Exercise
 from ._common import SEEDS, Incorrect, random_partitions, require_attempt
 
-__all__ = ["q1", "q2", "q3", "REFERENCE_Q1", "REFERENCE_Q2", "REFERENCE_Q3",
-           "run_one_down", "run_two_down", "run_write_concern"]
+__all__ = ["q1", "q2", "q3", "run_one_down", "run_two_down", "run_write_concern"]
 
 NODES = 5
-REFERENCE_Q1 = {"N": 3, "R": 2, "W": 2}
-REFERENCE_Q2 = {"N": 3, "R": 3, "W": 1}
-REFERENCE_Q3 = {"w": "majority"}
+# the reference answers: private, so that they do not show in tab-completion (lab01.<Tab>);
+# each exercise keeps its own as q.reference for the tests
+_REFERENCE_Q1 = {"N": 3, "R": 2, "W": 2}
+_REFERENCE_Q2 = {"N": 3, "R": 3, "W": 1}
+_REFERENCE_Q3 = {"w": "majority"}
 
 
 def _nrw(answer) -> tuple[int, int, int]:
@@ -193,26 +194,33 @@ def _grade_q3(answer) -> str:
 q1 = Exercise(
     "Lab 1, question 1: consistent and available with one node down",
     answer_name="answer_q1", grader=_grade_q1,
-    hint=("Two conditions. Consistency: every read quorum must overlap every write quorum "
-          "(how must R + W compare with N?). Availability with one node down: R and W must "
-          "still be reachable when one of the N copies is gone."),
-    solution=f"answer_q1 = {REFERENCE_Q1!r}   # R + W > N, and R, W <= N - 1 "
+    hint=("Two conditions: reads that see the latest write, and requests that still succeed "
+          "with one node down. Take them one at a time.",
+          "Consistency: every read quorum must overlap every write quorum (how must R + W "
+          "compare with N?).",
+          "Availability with one node down: R and W must still be reachable when one of the N "
+          "copies is gone, so R, W <= N - 1; and R + W > N."),
+    solution=f"answer_q1 = {_REFERENCE_Q1!r}   # R + W > N, and R, W <= N - 1 "
              f"(also right: N=5 with R=W=3, or N=4 with R=2, W=3)",
-    reference=REFERENCE_Q1)
+    reference=_REFERENCE_Q1)
 
 q2 = Exercise(
     "Lab 1, question 2: writes survive two nodes down",
     answer_name="answer_q2", grader=_grade_q2,
-    hint=("With two nodes down, a key's N copies may lose two of them: W must be at most N - 2. "
-          "Then what R makes R + W > N?"),
-    solution=f"answer_q2 = {REFERENCE_Q2!r}   # W <= N - 2 and R + W > N (N=5, W=1, R=5 too)",
-    reference=REFERENCE_Q2)
+    hint=("With two nodes down, how many of a key's N copies can still acknowledge a write?",
+          "A key's N copies may lose two of them: W must be at most N - 2.",
+          "Then choose R so that R + W > N (reads run once every node is back)."),
+    solution=f"answer_q2 = {_REFERENCE_Q2!r}   # W <= N - 2 and R + W > N (N=5, W=1, R=5 too)",
+    reference=_REFERENCE_Q2)
 
 q3 = Exercise(
     "Lab 1, question 3: the write concern that survives failover",
     answer_name="answer_q3", grader=_grade_q3,
     hint=("A new primary is elected by a majority, and voters refuse a candidate staler than "
-          "themselves. How many members must hold a write so that every possible majority "
-          "contains one of them? And how many members are left with two down?"),
-    solution=f'answer_q3 = {REFERENCE_Q3!r}   # {{"w": 3}} is the same for 5 members',
-    reference=REFERENCE_Q3)
+          "themselves.",
+          "How many members must hold a write so that every possible majority contains one of "
+          "them?",
+          "Any two majorities of five share a member; and with two members down, three are "
+          "left to acknowledge."),
+    solution=f'answer_q3 = {_REFERENCE_Q3!r}   # {{"w": 3}} is the same for 5 members',
+    reference=_REFERENCE_Q3)

@@ -20,12 +20,12 @@ from ..exercise import Exercise
 from ._common import (SEEDS, Incorrect, random_partitions, require_function,
                       skeleton_is_not_attempted, source_of)
 
-__all__ = ["q1", "run_cart_scenario", "reference_merge", "as_cart"]
+__all__ = ["q1", "run_cart_scenario", "as_cart"]
 
 KEY = "cart"
 
 
-def reference_merge(siblings):
+def _reference_merge(siblings):
     """The union of the sibling carts: an item added on any side stays added."""
     merged = set()
     for cart in siblings:
@@ -167,8 +167,11 @@ q1 = Exercise(
     answer_name="merge",
     grader=skeleton_is_not_attempted(_grade),
     hint=("Each sibling is what one side of a partition saw after its own adds. Which items "
-          "should the merged cart keep so that an add made on either side survives? "
-          "Think of a set operation that does not care about order or repetition."),
-    solution=source_of(reference_merge, name="merge"),
-    reference=reference_merge,
+          "should the merged cart keep so that an add made on either side survives?",
+          "The merge must not care about the order of the siblings or about seeing one twice "
+          "(commutative, associative, idempotent), and must keep every item of every sibling.",
+          "One set operation does all of that: combine every sibling cart with it, starting "
+          "from an empty set."),
+    solution=source_of(_reference_merge, name="merge"),
+    reference=_reference_merge,
 )

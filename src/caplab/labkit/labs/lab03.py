@@ -30,18 +30,19 @@ import functools
 
 from ...check import check_lost_writes, check_stale_reads
 from ...kv import Cluster
-from ...kv.cp.voting import Ballot, apply_vote_rule, mongodb_vote_rule
+from ...kv.cp.voting import Ballot, apply_vote_rule
+from ...kv.cp.voting import mongodb_vote_rule as _reference_vote_rule
 from ...kv.workload import Workload
 from ..exercise import Exercise
 from ._common import (SEEDS, Incorrect, primaries_by_term, random_partitions, require_function,
                       skeleton_is_not_attempted, source_of)
 
-__all__ = ["q1", "run_election_scenario", "reference_vote_rule", "PROBES", "probe_vote_rule"]
+__all__ = ["q1", "run_election_scenario", "PROBES", "probe_vote_rule"]
 
 
-#: The reference answer is the rule the replica set itself uses (MongoDB's, and Raft's): one
-#: copy, in :mod:`caplab.kv.cp.voting`; ``solution()`` prints its source as ``vote_rule``.
-reference_vote_rule = mongodb_vote_rule
+# The reference answer is the rule the replica set itself uses (MongoDB's, and Raft's): one
+# copy, in :mod:`caplab.kv.cp.voting`, imported under a private name so that it does not show
+# in tab-completion; ``solution()`` prints its source as ``vote_rule``.
 
 
 #: Catch-up is switched off (MongoDB's ``catchUpTimeoutMillis: 0``): a new primary's catch-up
@@ -208,10 +209,16 @@ q1 = Exercise(
     "Lab 3, question 1: the voting rule",
     answer_name="vote_rule",
     grader=skeleton_is_not_attempted(_grade),
-    hint=("Three guards, in order: refuse a candidate whose term is older than yours; refuse "
-          "if you already voted for someone else in this term (ballot.voted_for); refuse a "
-          "candidate whose last optime (term, index) is older than yours (tuples compare in "
-          "order). Otherwise grant."),
-    solution=source_of(reference_vote_rule, name="vote_rule"),
-    reference=reference_vote_rule,
+    hint=("What could go wrong if a voter said yes too easily? Think of two primaries in one "
+          "term, and of a primary that lacks a write a majority acknowledged.",
+          "A vote is a promise about one term, and a majority-committed write is on at least one "
+          "member of every majority. So a voter must look at the candidate's term, at whom it "
+          "already voted for (ballot.voted_for), and at how recent the candidate's oplog is "
+          "compared with its own.",
+          "Three guards, in order: refuse a candidate whose term is older than yours; refuse "
+          "if you already voted for someone else in this term; refuse a candidate whose last "
+          "optime (term, index) is older than yours (tuples compare in order: term first). "
+          "Otherwise grant."),
+    solution=source_of(_reference_vote_rule, name="vote_rule"),
+    reference=_reference_vote_rule,
 )

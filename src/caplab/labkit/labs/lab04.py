@@ -35,8 +35,7 @@ from ._common import (SEEDS, Incorrect, random_partitions, require_function,
                       skeleton_is_not_attempted, source_of)
 from ...frames import snapshots_frame
 
-__all__ = ["q1", "q2", "run_repair_scenario", "reference_repair", "reference_minimal_repair",
-           "PROBES", "probe_repair", "validate_plan", "Reply"]
+__all__ = ["q1", "q2", "run_repair_scenario", "PROBES", "probe_repair", "validate_plan", "Reply"]
 
 KEYS = [f"k{i}" for i in range(1, 9)]
 #: written once after the heal while one of its replicas is cut off: that replica holds nothing
@@ -45,7 +44,7 @@ PARTIAL_KEY = "k9"
 UNWRITTEN_KEY = "k0"
 
 
-def reference_repair(key, replies):
+def _reference_repair(key, replies):
     """Send the newest version (largest ``version``) to every replica that answered."""
     newest = max((r.version for r in replies if r.version is not None), default=None)
     if newest is None:
@@ -53,7 +52,7 @@ def reference_repair(key, replies):
     return {r.node: newest for r in replies}
 
 
-def reference_minimal_repair(key, replies):
+def _reference_minimal_repair(key, replies):
     """Send the newest version only to the replicas that answered with something older."""
     newest = max((r.version for r in replies if r.version is not None), default=None)
     if newest is None:
@@ -309,21 +308,26 @@ q1 = Exercise(
     "Lab 4, question 1: read repair that converges",
     answer_name="repair",
     grader=skeleton_is_not_attempted(lambda fn: _grade(fn, minimal=False)),
-    hint=("Find the newest version among the replies (versions compare like tuples: use max(), "
-          "skipping replies whose version is None), then send it to the replicas that need it, "
-          "including a replica that holds nothing (version None). If no reply has a version, "
-          "there is nothing to repair: return {} (max(..., default=None) does not raise). "
-          "Return versions (reply.version), not values."),
-    solution=source_of(reference_repair, name="repair"),
-    reference=reference_repair,
+    hint=("After the read, which replicas hold something different from what the read "
+          "returns? Those are the ones that will keep answering wrongly.",
+          "Read repair sends the newest version the read saw to the replicas that answered with "
+          "anything else, including a replica that holds nothing at all (version None). "
+          "Versions compare like tuples.",
+          "newest = max over the replies' versions, skipping None (max(..., default=None) does "
+          "not raise when there is none: then return {}); return {node: newest} for the "
+          "replicas that need it. Return versions (reply.version), not values."),
+    solution=source_of(_reference_repair, name="repair"),
+    reference=_reference_repair,
 )
 
 q2 = Exercise(
     "Lab 4, question 2: read repair without wasted messages",
     answer_name="minimal_repair",
     grader=skeleton_is_not_attempted(lambda fn: _grade(fn, minimal=True)),
-    hint=("Same newest version as in question 1, but only for the replies whose version differs "
+    hint=("A repair to a replica that already holds the newest version is a wasted message.",
+          "Send the newest version only to the replicas whose reply differs from it.",
+          "Same newest version as in question 1, but only for the replies whose version differs "
           "from it (a replica with no value has version None, which differs too)."),
-    solution=source_of(reference_minimal_repair, name="minimal_repair"),
-    reference=reference_minimal_repair,
+    solution=source_of(_reference_minimal_repair, name="minimal_repair"),
+    reference=_reference_minimal_repair,
 )
