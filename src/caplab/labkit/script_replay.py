@@ -103,9 +103,15 @@ class ScriptedSteps(StepThrough):
             if node is None or not getattr(node, "up", True):
                 out[name] = {"up": False}
                 continue
-            out[name] = {k: getattr(node, k) for k in ("role", "term", "voted_for",
-                                                        "last_optime", "primary_name")
-                         if hasattr(node, k)} or {"up": True}
+            values = {k: getattr(node, k) for k in ("role", "term", "voted_for",
+                                                     "last_optime", "primary_name")
+                      if hasattr(node, k)}
+            store = getattr(getattr(node, "store", None), "data", None)
+            if isinstance(store, dict):   # a ring node: its versions per key, and its hints
+                values["data"] = {k: [getattr(v, "value", v) for v in vs]
+                                  for k, vs in store.items()}
+                values["hints"] = len(getattr(node, "hints", ()))
+            out[name] = values or {"up": True}
         return out
 
 
