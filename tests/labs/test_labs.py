@@ -101,8 +101,10 @@ def test_lab01_malformed_answer():
 # -- lab 2 -------------------------------------------------------------------------------------
 def test_lab02_order_dependent_merges_fail_the_algebra():
     """Keeping one sibling (first, last, largest) is not commutative."""
-    _incorrect(lab02.q1, lambda s: set(s[0]), "not commutative")
-    _incorrect(lab02.q1, lambda s: set(max(s, key=len)), "not commutative")
+    for merge in (lambda s: set(s[0]), lambda s: set(max(s, key=len))):
+        outcome = lab02.q1.check(merge)
+        assert outcome.status == INCORRECT and "not commutative" in outcome.message
+        assert outcome.seed is None and "merge([{" in outcome.message   # the carts to try
 
 
 def test_lab02_intersection_loses_adds():
