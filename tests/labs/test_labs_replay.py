@@ -94,3 +94,14 @@ def test_replay_before_any_failure_says_what_to_do():
     from caplab.labkit.labs._common import LastFailure
     with pytest.raises(ConfigError, match="must fail in a simulated run first"):
         LastFailure("lab09").replay(1)
+
+
+def test_a_failure_without_a_run_does_not_replay_an_older_one():
+    """After an invalid answer (no simulated run), replay() refuses instead of replaying the
+    previous failing answer's run."""
+    from caplab.errors import ConfigError
+    assert lab01.q1.check({"N": 3, "R": 1, "W": 1}).seed is not None
+    invalid = lab01.q1.check({"N": 9, "R": 1, "W": 1})
+    assert invalid.status == INCORRECT and invalid.seed is None
+    with pytest.raises(ConfigError, match="nothing to replay yet"):
+        lab01.replay(seed=1)

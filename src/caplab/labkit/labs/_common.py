@@ -112,6 +112,11 @@ class LastFailure:
         self.lab = lab
         self.last = None
 
+    def reset(self) -> None:
+        """Forget the remembered run (a grader calls it first, so that a failure without a
+        run, e.g. an invalid answer, never replays an older answer's run)."""
+        self.last = None
+
     def incorrect(self, reason: str, seed: int, run, answer, *args, finding=None,
                   question: str = "", **kwargs) -> Incorrect:
         """The :class:`Incorrect` to raise, with the replay call; remembers the run.

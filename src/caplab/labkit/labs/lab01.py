@@ -189,6 +189,7 @@ def _q3_finding(f) -> Finding | None:
 
 
 def _grade_q1(answer) -> str:
+    _LAST.reset()
     n, r, w = _nrw(answer)
     for seed in SEEDS[:5]:
         f = run_one_down(answer, seed)
@@ -208,6 +209,7 @@ def _grade_q1(answer) -> str:
 
 
 def _grade_q2(answer) -> str:
+    _LAST.reset()
     n, r, w = _nrw(answer)
     for seed in SEEDS[:5]:
         f = run_two_down(answer, seed)
@@ -233,6 +235,7 @@ def _grade_q2(answer) -> str:
 
 
 def _grade_q3(answer) -> str:
+    _LAST.reset()
     w = _w(answer)
     for seed in SEEDS[:5]:
         f = run_write_concern(answer, seed, "partitions")

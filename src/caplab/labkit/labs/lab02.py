@@ -165,6 +165,7 @@ def _finding(facts) -> Finding | None:
 
 
 def _grade(merge) -> str:
+    _LAST.reset()
     require_function(merge, "a function merge(siblings) -> cart", 1)
     for seed in SEEDS:
         check_algebra(merge, seed)

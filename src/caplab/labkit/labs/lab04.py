@@ -309,6 +309,7 @@ def _finding(facts, *, minimal: bool = False) -> Finding | None:
 def _grade(repair, *, minimal: bool) -> str:
     require_function(repair, "a function repair(key, replies) -> {node: version}", 2)
     _LAST_QUESTION[0] = minimal
+    _LAST[minimal].reset()
     repairs = needed = empty = 0
     for seed in SEEDS[:6]:
         facts = run_repair_scenario(repair, seed)
