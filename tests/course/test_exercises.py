@@ -7,30 +7,59 @@ import pytest
 
 from caplab.check import check_linearizability
 from caplab.course import checking
-from caplab.course.cap import first_partition
 from caplab.labkit.course import nb01, nb02, nb03, nb04, nb05, nb06
 
 
-def test_nb01_new_primary_grades():
-    """Notebook 01's exercise passes the reference and fails the old primary."""
+def test_nb01_majority_split_grades():
+    """Notebook 01's exercise is graded by splitting five members: no group of three or more
+    passes (MongoDB elects a primary with a majority of the voting members,
+    https://www.mongodb.com/docs/manual/core/replica-set-elections/)."""
     q = nb01.exercise
-    assert q.reference == first_partition(seed=nb01.SEED).new_primary
     assert q.check(q.reference).correct
-    assert q.check(first_partition(seed=nb01.SEED).first_primary).status == "Incorrect"
+    assert q.check([["n5"], ["n1", "n3"], ["n2", "n4"]]).correct
+    wrong = q.check([["n1"], ["n2"], ["n3", "n4", "n5"]])
+    assert wrong.status == "Incorrect" and wrong.seed == nb01.SEED
+    assert "['n3', 'n4', 'n5'] (3 of 5 members, a majority)" in wrong.message
     assert q.check(None).status == "Not attempted"
 
 
-def test_nb02_which_side_grades():
-    """Notebook 02's exercise passes "ap" and fails "cp"."""
+def test_nb01_split_writes_is_simulated():
+    """The majority side of a two-way split acknowledges a majority write; the minority does
+    not."""
+    out = nb01.split_writes([["n1", "n2", "n3"], ["n4", "n5"]])
+    assert out[("n1", "n2", "n3")][0] == "ok" and out[("n4", "n5")][0] != "ok"
+
+
+def test_nb02_levels_grade():
+    """Notebook 02's exercise passes a write level needing two replicas with reads at ONE, and
+    fails writes at ONE (acknowledged by the cut-off replica) and reads at QUORUM (refused):
+    Cassandra's consistency levels,
+    https://cassandra.apache.org/doc/latest/cassandra/architecture/dynamo.html."""
     q = nb02.exercise
-    assert q.check("ap").correct and q.check("cp").status == "Incorrect"
+    assert q.check(q.reference).correct and q.check(("all", "one")).correct
+    writes = q.check(("one", "one"))
+    assert writes.status == "Incorrect" and "acknowledged" in writes.message and writes.seed == 1
+    reads = q.check(("quorum", "quorum"))
+    assert reads.status == "Incorrect" and "refused" in reads.message
 
 
 def test_nb03_write_concern_grades():
-    """Notebook 03's exercise passes w="majority" (and w=2) and fails w=1."""
+    """Notebook 03's exercise (five members) passes w="majority" and w=3, and fails w=1 and
+    w=2: two copies are not a majority of five (MongoDB: only a majority-acknowledged write
+    cannot be rolled back, https://www.mongodb.com/docs/manual/core/replica-set-rollbacks/)."""
     q = nb03.exercise
-    assert q.check(q.reference).correct and q.check(2).correct
+    assert q.check(q.reference).correct and q.check(3).correct
     assert q.check(1).status == "Incorrect"
+    two = q.check(2)
+    assert two.status == "Incorrect" and two.seed == 1 and "not a majority of 5" in two.message
+
+
+def test_nb03_hints_are_tiered(capsys):
+    """Notebook 03's hint comes in three tiers, each printed on request."""
+    q = nb03.exercise
+    assert len(q.hints) == 3
+    q.hint(3)
+    assert "majority" in capsys.readouterr().out
 
 
 def test_nb04_passes_the_reference_and_fails_wrong_answers():

@@ -23,9 +23,9 @@ __all__ = ["ElectionWindow", "election_window", "WriteConcernFacts", "write_conc
            "CatchUpFacts", "catch_up", "PartialPartitionFacts", "partial_partition"]
 
 
-def _started(seed: int, **options) -> Cluster:
+def _started(seed: int, nodes: int = 3, **options) -> Cluster:
     """A fresh seeded replica set that has elected its first primary."""
-    c = Cluster(mode="cp", nodes=3, seed=seed, **options)
+    c = Cluster(mode="cp", nodes=nodes, seed=seed, **options)
     wait_for_primary(c)
     return c
 
@@ -243,9 +243,10 @@ class FailoverFacts:
         return [r["value"] for r in self.rollbacks if r["key"] == "x"]
 
 
-def failover(seed: int = 1, *, w=1) -> FailoverFacts:
+def failover(seed: int = 1, *, w=1, nodes: int = 3) -> FailoverFacts:
     """Alice, near the primary, writes ``x="base"`` (majority). The primary is cut off with
-    her; she writes ``x="lost"`` with write concern ``w`` and reads it back with three read
+    her (with ``nodes`` = 5, together with one secondary: a minority of two, where ``w: 2``
+    can still be acknowledged); she writes ``x="lost"`` with write concern ``w`` and reads it back with three read
     concerns. The majority elects a new primary; the network heals; the old primary rolls back
     what the majority never had. Bob, on the majority side, reads ``x`` at the end.
 
@@ -254,15 +255,19 @@ def failover(seed: int = 1, *, w=1) -> FailoverFacts:
         >>> f.write.ok, f.rolled_back_values, f.read_after.value   # doctest: +SKIP
         (True, ['lost'], 'base')
     """
-    c = _started(seed)
+    c = _started(seed, nodes)
     old = c.primary
     rest = [n for n in c.nodes if n != old]
     alice = c.client("alice", near=old)
-    bob = c.client("bob", near=rest[0])
+    bob = c.client("bob", near=rest[0] if nodes <= 3 else rest[-1])   # on the majority side
     base = alice.put("x", "base", w="majority")
     c.run_for(300)
     isolate_ms = c.now
-    c.isolate(old)
+    if nodes > 3:
+        # the primary keeps one secondary: two of five, so w: 2 is reachable, a majority not
+        c.partition([old, rest[0]], rest[1:])
+    else:
+        c.isolate(old)
     if w == 1:
         write = alice.put("x", "lost", w=1)
         local = alice.get("x", read_concern="local")

@@ -102,18 +102,20 @@ class Exercise:
             argument looks it up in the caller's globals).
         grader: ``grader(answer) -> str`` (a message on success); raises :class:`Incorrect`
             (with a reason and a seed) or :class:`NotAttempted`.
-        hint: text for ``hint()``.
+        hint: text for ``hint()``, or a tuple of tiers: ``hint(1)`` nudges, ``hint(2)`` names
+            the idea, ``hint(3)`` comes near the solution.
         solution: the reference solution (source text) for ``solution()``.
         reference: the reference solution object, used by the tests to prove the grader passes
             it.
     """
 
-    def __init__(self, name: str, *, answer_name: str, grader: Callable[[Any], str], hint: str,
+    def __init__(self, name: str, *, answer_name: str, grader: Callable[[Any], str], hint,
                  solution: str, reference: Any = None) -> None:
         self.name = name
         self.answer_name = answer_name
         self.grader = grader
-        self._hint = hint
+        self.hints = (hint,) if isinstance(hint, str) else tuple(hint)
+        self._hint = self.hints[0]
         self._solution = solution
         self.reference = reference
 
@@ -158,10 +160,24 @@ class Exercise:
         """The reference solution's source text (what :meth:`solution` prints)."""
         return self._solution
 
-    def hint(self) -> None:
-        """Print a hint. Returns None, so that Jupyter shows the text once (a returned string
-        would be echoed a second time as the cell's value); :attr:`hint_text` holds it."""
-        print(f"Hint: {self._hint}")
+    def hint(self, level: int = 1) -> None:
+        """Print hint number ``level`` (1 to ``len(self.hints)``: the first nudges, the last
+        comes near the solution). Returns None, so that Jupyter shows the text once (a
+        returned string would be echoed a second time as the cell's value);
+        :attr:`hint_text` holds the first tier, :attr:`hints` all of them.
+
+        Example:
+            >>> ex.hint()      # tier 1; ex.hint(2) says more      # doctest: +SKIP
+        """
+        if len(self.hints) == 1 and level == 1:
+            print(f"Hint: {self._hint}")
+            return
+        if isinstance(level, bool) or not isinstance(level, int) or \
+                not 1 <= level <= len(self.hints):
+            print(f"hint(level) takes a level from 1 to {len(self.hints)}, got {level!r}")
+            return
+        more = f" (hint({level + 1}) says more)" if level < len(self.hints) else ""
+        print(f"Hint {level}/{len(self.hints)}: {self.hints[level - 1]}{more}")
 
     def solution(self) -> None:
         """Print the reference solution. Returns None, so that Jupyter shows it once;
@@ -169,4 +185,5 @@ class Exercise:
         print(self._solution)
 
     def __repr__(self) -> str:
-        return f"<Exercise {self.name!r}: check({self.answer_name}), hint(), solution()>"
+        tiers = f"hint(1..{len(self.hints)})" if len(self.hints) > 1 else "hint()"
+        return f"<Exercise {self.name!r}: check({self.answer_name}), {tiers}, solution()>"

@@ -94,10 +94,10 @@ def _around(records, result, lo: int, hi: int, *, margin_ms: int = 300) -> list:
                     and end >= lo - margin_ms and r["invoke_ms"] <= hi)):
             keep.append(r)
     # the writes of every value a drawn read returned: where that value came from
-    read_values = {r["value"] for r in keep if r["op"] == "get" and r["outcome"] == "ok"}
-    kept = {r["id"] for r in keep}
+    read_values = {repr(r["value"]) for r in keep if r["op"] == "get" and r["outcome"] == "ok"}
+    kept = {r["id"] for r in keep}   # (repr: a value may be a list, a cart's, unhashable)
     return [r for r in records if r["id"] in kept
-            or (r["op"] != "get" and r["value"] in read_values)]
+            or (r["op"] != "get" and repr(r["value"]) in read_values)]
 
 
 def _about_key(events, key) -> list:

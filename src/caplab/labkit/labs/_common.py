@@ -94,3 +94,62 @@ def source_of(*objects, name: str | None = None) -> str:
             raise ValueError(f"{old} does not start with {prefix!r}")
         texts[0] = re.sub(rf"\b{re.escape(old)}\b", name, texts[0])
     return "\n\n".join(texts)
+
+
+class LastFailure:
+    """What a lab's ``replay()`` redraws: the run its last failing ``check()`` made.
+
+    A grader raises ``last.incorrect(reason, seed, run, answer, ...)``: the message ends with
+    the call that replays it (``replay: lab01.replay(seed=3)``), and the run is remembered so
+    that ``lab01.replay(seed=3)`` runs it again and returns a
+    :class:`~caplab.labkit.script_replay.ScriptedReplay` (figures and a step-through).
+
+    Args:
+        lab: the module's short name, as the student imports it (``"lab01"``).
+    """
+
+    def __init__(self, lab: str) -> None:
+        self.lab = lab
+        self.last = None
+
+    def reset(self) -> None:
+        """Forget the remembered run (a grader calls it first, so that a failure without a
+        run, e.g. an invalid answer, never replays an older answer's run)."""
+        self.last = None
+
+    def incorrect(self, reason: str, seed: int, run, answer, *args, finding=None,
+                  question: str = "", **kwargs) -> Incorrect:
+        """The :class:`Incorrect` to raise, with the replay call; remembers the run.
+
+        Args:
+            run: ``run(answer, seed, *args, on_start=..., **kwargs) -> facts`` (with
+                ``facts["cluster"]``).
+            finding: ``finding(facts) -> Finding``: what the replay highlights.
+        """
+        self.last = (run, answer, args, kwargs, finding, question)
+        return Incorrect(f"{reason}. replay: {self.lab}.replay(seed={seed})", seed=seed)
+
+    def replay(self, seed: int, answer=None):
+        """Run the remembered failing run again with ``seed`` (and ``answer``, default the one
+        checked) and return its :class:`~caplab.labkit.script_replay.ScriptedReplay`.
+
+        Raises:
+            ConfigError: no check has failed in a simulated run yet.
+        """
+        from ...errors import ConfigError
+        from ..script_replay import Finding, ScriptedReplay
+        if self.last is None:
+            raise ConfigError(f"nothing to replay yet: a {self.lab} check() must fail in a "
+                              f"simulated run first (its message then ends with "
+                              f"'replay: {self.lab}.replay(seed=N)')")
+        run, checked, args, kwargs, finding, question = self.last
+        answer = checked if answer is None else answer
+        facts = run(answer, seed, *args, **kwargs)
+        found = finding(facts) if finding is not None else None
+        if found is None:
+            found = Finding("no violation", f"seed {seed} shows no failure with this answer")
+        name = getattr(answer, "__name__", None) or repr(answer)
+        return ScriptedReplay(f"{self.lab} {question} {name}, seed {seed}".replace("  ", " "),
+                              seed, facts["cluster"], found,
+                              lambda on_start: run(answer, seed, *args, on_start=on_start,
+                                                   **kwargs))

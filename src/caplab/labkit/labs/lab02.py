@@ -17,15 +17,19 @@ import random
 
 from ...kv import Cluster
 from ..exercise import Exercise
-from ._common import (SEEDS, Incorrect, random_partitions, require_function,
+from ..replay import register_replay
+from ..script_replay import Finding
+from ._common import (SEEDS, Incorrect, LastFailure, random_partitions, require_function,
                       skeleton_is_not_attempted, source_of)
 
-__all__ = ["q1", "run_cart_scenario", "reference_merge", "as_cart"]
+__all__ = ["q1", "run_cart_scenario", "as_cart", "replay"]
 
 KEY = "cart"
+#: the run the last failing check made: what ``replay(seed=N)`` redraws
+_LAST = LastFailure("lab02")
 
 
-def reference_merge(siblings):
+def _reference_merge(siblings):
     """The union of the sibling carts: an item added on any side stays added."""
     merged = set()
     for cart in siblings:
@@ -51,7 +55,7 @@ def _merge_stored(merge, value) -> frozenset:
 
 def check_algebra(merge, seed: int, *, trials: int = 40) -> None:
     """Raise Incorrect unless ``merge`` is commutative, associative and idempotent on seeded
-    random carts."""
+    random carts (without a seed: the message holds the carts, which is all a replay needs)."""
     rng = random.Random(f"lab02.algebra.{seed}")
     items = [f"item{i}" for i in range(8)]
 
@@ -67,15 +71,16 @@ def check_algebra(merge, seed: int, *, trials: int = 40) -> None:
             raise Incorrect(f"merge is not commutative: merge([{_show(a)}, {_show(b)}]) = "
                             f"{_show(m(a, b))} but merge([{_show(b)}, {_show(a)}]) = "
                             f"{_show(m(b, a))}; replicas that see siblings in another order "
-                            f"would disagree", seed=seed)
+                            f"would disagree (no run to replay: call merge on these carts)")
         if m(m(a, b), c) != m(a, m(b, c)):
             raise Incorrect(f"merge is not associative: merging {_show(a)}, {_show(b)}, "
                             f"{_show(c)} pairwise in two orders gives {_show(m(m(a, b), c))} "
-                            f"and {_show(m(a, m(b, c)))}", seed=seed)
+                            f"and {_show(m(a, m(b, c)))} (no run to replay: call merge on these "
+                            f"carts)")
         if m(a, a) != a:
             raise Incorrect(f"merge is not idempotent: merge([{_show(a)}, {_show(a)}]) = "
-                            f"{_show(m(a, a))}; a sibling seen twice must not change the cart",
-                            seed=seed)
+                            f"{_show(m(a, a))}; a sibling seen twice must not change the cart "
+                            f"(no run to replay: call merge on this cart)")
 
 
 def _show(cart) -> str:
@@ -83,8 +88,9 @@ def _show(cart) -> str:
 
 
 def run_cart_scenario(merge, seed: int, *, shoppers: int = 4, adds: int = 8,
-                      duration_ms: int = 4000) -> dict:
+                      duration_ms: int = 4000, on_start=None) -> dict:
     """Shoppers add unique items to one cart under random partitions; return the facts.
+    ``on_start(cluster)`` is called once the cluster is built (the replay's hook).
 
     Returns:
         a dict: ``cluster``, ``acknowledged`` (items whose put was ``ok``), ``attempted``,
@@ -93,6 +99,8 @@ def run_cart_scenario(merge, seed: int, *, shoppers: int = 4, adds: int = 8,
     """
     c = Cluster(mode="ap", nodes=5, seed=seed, conflict="siblings", write_consistency="one",
                 read_consistency="one", anti_entropy_ms=300)
+    if on_start is not None:
+        on_start(c)
     random_partitions(c, start_ms=50, duration_ms=duration_ms, stream="lab02.partitions",
                       gap_ms=(200, 700))
     rng = c.sim.rng("lab02.shoppers")
@@ -139,7 +147,25 @@ def run_cart_scenario(merge, seed: int, *, shoppers: int = 4, adds: int = 8,
             "siblings_seen": siblings_seen[0]}
 
 
+def _finding(facts) -> Finding | None:
+    """The lost add (its acknowledged put and the final read), or an invented item."""
+    c = facts["cluster"]
+    final_read = [o for o in c.history if o.client == "checker"]
+    if facts["lost"]:
+        item = facts["lost"][0]
+        puts = [o for o in c.history if o.op == "put" and o.outcome == "ok"
+                and item in (o.value or ())]
+        return Finding("lost add", f"{item} was acknowledged, then missing from the final cart",
+                       time_ms=puts[0].invoke_ms if puts else None, key=KEY,
+                       bad_ops=tuple(o.id for o in puts[:1] + final_read))
+    if facts["invented"]:
+        return Finding("invented item", f"{facts['invented'][0]} is in the final cart, nobody "
+                       f"added it", key=KEY, bad_ops=tuple(o.id for o in final_read))
+    return None
+
+
 def _grade(merge) -> str:
+    _LAST.reset()
     require_function(merge, "a function merge(siblings) -> cart", 1)
     for seed in SEEDS:
         check_algebra(merge, seed)
@@ -148,13 +174,15 @@ def _grade(merge) -> str:
         facts = run_cart_scenario(merge, seed)
         if facts["lost"]:
             lost = facts["lost"]
-            raise Incorrect(f"{len(lost)} acknowledged add(s) lost from the final cart, e.g. "
-                            f"{', '.join(lost[:3])}: the shopper was told the item was added, "
-                            f"but after the partitions healed and the siblings were merged it "
-                            f"is gone", seed=seed)
+            raise _LAST.incorrect(f"{len(lost)} acknowledged add(s) lost from the final "
+                                  f"cart, e.g. {', '.join(lost[:3])}: the shopper was told the "
+                                  f"item was added, but after the partitions healed and the "
+                                  f"siblings were merged it is gone", seed, run_cart_scenario,
+                                  merge, finding=_finding, question="q1")
         if facts["invented"]:
-            raise Incorrect(f"the final cart holds items nobody added: "
-                            f"{', '.join(facts['invented'][:3])}", seed=seed)
+            raise _LAST.incorrect(f"the final cart holds items nobody added: "
+                                  f"{', '.join(facts['invented'][:3])}", seed,
+                                  run_cart_scenario, merge, finding=_finding, question="q1")
         siblings += facts["siblings_seen"]
         acked += len(facts["acknowledged"])
     return (f"commutative, associative and idempotent on random carts; under random "
@@ -167,8 +195,30 @@ q1 = Exercise(
     answer_name="merge",
     grader=skeleton_is_not_attempted(_grade),
     hint=("Each sibling is what one side of a partition saw after its own adds. Which items "
-          "should the merged cart keep so that an add made on either side survives? "
-          "Think of a set operation that does not care about order or repetition."),
-    solution=source_of(reference_merge, name="merge"),
-    reference=reference_merge,
+          "should the merged cart keep so that an add made on either side survives?",
+          "The merge must not care about the order of the siblings or about seeing one twice "
+          "(commutative, associative, idempotent), and must keep every item of every sibling.",
+          "One set operation does all of that: combine every sibling cart with it, starting "
+          "from an empty set."),
+    solution=source_of(_reference_merge, name="merge"),
+    reference=_reference_merge,
 )
+
+
+# -- replay ---------------------------------------------------------------------------------------
+def replay(seed: int, merge=None):
+    """Run the last failing cart scenario again with ``seed`` (and ``merge``, default the one
+    that failed) and draw it: the timeline with the lost add's put and the final read
+    highlighted, the message sequence, the cluster graph, and a step-through of every event
+    (``.steps.state()`` shows each replica's siblings).
+
+    Raises:
+        ConfigError: no check has failed in a simulated run yet.
+
+    Example:
+        >>> rp = lab02.replay(seed=1); rp.figures()["timeline"]     # doctest: +SKIP
+    """
+    return _LAST.replay(seed, merge)
+
+
+register_replay(q1.name, lambda seed: replay(seed))

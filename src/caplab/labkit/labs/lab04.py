@@ -31,21 +31,26 @@ from ...kv.workload import Workload
 from ..exercise import Exercise
 from ...kv.ap.versions import Version, lww_key
 from ...kv.probes import holders
-from ._common import (SEEDS, Incorrect, random_partitions, require_function,
+from ..replay import register_replay
+from ..script_replay import Finding
+from ._common import (SEEDS, Incorrect, LastFailure, random_partitions, require_function,
                       skeleton_is_not_attempted, source_of)
 from ...frames import snapshots_frame
 
-__all__ = ["q1", "q2", "run_repair_scenario", "reference_repair", "reference_minimal_repair",
-           "PROBES", "probe_repair", "validate_plan", "Reply"]
+__all__ = ["q1", "q2", "run_repair_scenario", "PROBES", "probe_repair", "validate_plan", "Reply",
+           "replay"]
 
 KEYS = [f"k{i}" for i in range(1, 9)]
+#: the runs the last failing checks made, per question (False: q1, True: q2, the minimal one)
+_LAST = {False: LastFailure("lab04"), True: LastFailure("lab04")}
+_LAST_QUESTION = [False]
 #: written once after the heal while one of its replicas is cut off: that replica holds nothing
 PARTIAL_KEY = "k9"
 #: read but never written: no replica holds it, every reply's version is None
 UNWRITTEN_KEY = "k0"
 
 
-def reference_repair(key, replies):
+def _reference_repair(key, replies):
     """Send the newest version (largest ``version``) to every replica that answered."""
     newest = max((r.version for r in replies if r.version is not None), default=None)
     if newest is None:
@@ -53,7 +58,7 @@ def reference_repair(key, replies):
     return {r.node: newest for r in replies}
 
 
-def reference_minimal_repair(key, replies):
+def _reference_minimal_repair(key, replies):
     """Send the newest version only to the replicas that answered with something older."""
     newest = max((r.version for r in replies if r.version is not None), default=None)
     if newest is None:
@@ -125,9 +130,11 @@ def _raised(key, replies, exc) -> str:
             f"{_replies_text(replies)}")
 
 
-def run_repair_scenario(repair, seed: int, *, nodes: int = 5, duration_ms: int = 4000) -> dict:
+def run_repair_scenario(repair, seed: int, *, nodes: int = 5, duration_ms: int = 4000,
+                        on_start=None) -> dict:
     """Write under random partitions, heal, write :data:`PARTIAL_KEY` while one of its replicas
     is cut off, then read every key twice (and :data:`UNWRITTEN_KEY`); return the facts.
+    ``on_start(cluster)`` is called once the cluster is built (the replay's hook).
 
     Every answer of ``repair`` is checked with :func:`validate_plan` before the simulator
     applies it; an exception it raises, or a bad answer, is raised as
@@ -160,6 +167,8 @@ def run_repair_scenario(repair, seed: int, *, nodes: int = 5, duration_ms: int =
     c = Cluster(mode="ap", nodes=nodes, seed=seed, hinted_handoff=False, anti_entropy_ms=None,
                 write_consistency="one", read_consistency="one", read_repair="async",
                 read_repair_fn=recorded)
+    if on_start is not None:
+        on_start(c)
     heal_ms = 100 + duration_ms      # the nemesis heals here
     # One coordinator's clock runs ahead: last-write-wins order is not real-time order.
     rng = c.sim.rng("lab04.skew")
@@ -271,8 +280,36 @@ def probe_repair(repair, *, minimal: bool) -> None:
                             f"function returned {plan!r}; {why}. {replay}")
 
 
+def _finding(facts, *, minimal: bool = False) -> Finding | None:
+    """The key whose replicas still disagree (the grader's reads of it highlighted), or the
+    first read whose repair went to a replica that already held the newest version."""
+    c = facts["cluster"]
+
+    def reads(key):
+        return tuple(o.id for o in c.history if o.client == "grader" and o.key == key)
+    if facts["diverged"]:
+        key = facts["diverged"][0]
+        ops = reads(key)
+        first = next((o for o in c.history if o.id in ops), None)
+        return Finding("diverged", f"the replicas of {key!r} still disagree after the reads",
+                       time_ms=first.invoke_ms if first else None, key=key, bad_ops=ops)
+    for key, replies, plan in facts["calls"] if minimal else ():
+        newest = max((r.version for r in replies if r.version is not None), default=None)
+        extra = sorted(n for n in plan if all(r.version == newest for r in replies
+                                              if r.node == n))
+        if extra:
+            ops = reads(key)
+            first = next((o for o in c.history if o.id in ops), None)
+            return Finding("wasted repair", f"a read of {key!r} repaired {', '.join(extra)}, "
+                           f"which held the newest version", key=key, bad_ops=ops,
+                           time_ms=first.invoke_ms if first else None)
+    return None
+
+
 def _grade(repair, *, minimal: bool) -> str:
     require_function(repair, "a function repair(key, replies) -> {node: version}", 2)
+    _LAST_QUESTION[0] = minimal
+    _LAST[minimal].reset()
     repairs = needed = empty = 0
     for seed in SEEDS[:6]:
         facts = run_repair_scenario(repair, seed)
@@ -283,10 +320,11 @@ def _grade(repair, *, minimal: bool) -> str:
             hint = (f" {facts['empty_replica']} never received {key!r}, so its reply had "
                     f"version None: it needs the newest version too." if key == PARTIAL_KEY
                     else "")
-            raise Incorrect(f"after the heal and two reads of every key, the replicas of {key!r} "
-                            f"still disagree: {_describe_key(c, key)}.{hint} With hints and "
-                            f"anti-entropy off, only your read repair can fix them",
-                            seed=seed)
+            raise _LAST[minimal].incorrect(
+                f"after the heal and two reads of every key, the replicas of {key!r} still "
+                f"disagree: {_describe_key(c, key)}.{hint} With hints and anti-entropy off, "
+                f"only your read repair can fix them", seed, run_repair_scenario, repair,
+                finding=_finding, question="q2" if minimal else "q1")
         for key, replies, plan in facts["calls"]:
             newest = max((r.version for r in replies if r.version is not None), default=None)
             stale = {r.node for r in replies if r.version != newest}
@@ -295,9 +333,11 @@ def _grade(repair, *, minimal: bool) -> str:
             if minimal:
                 extra = sorted(n for n in plan if n not in stale)
                 if extra:
-                    raise Incorrect(f"a read of {key!r} sent a repair to {', '.join(extra)}, "
-                                    f"which already held the newest version: that is a wasted "
-                                    f"message per replica on every read", seed=seed)
+                    raise _LAST[minimal].incorrect(
+                        f"a read of {key!r} sent a repair to {', '.join(extra)}, which already "
+                        f"held the newest version: that is a wasted message per replica on "
+                        f"every read", seed, run_repair_scenario, repair,
+                        finding=lambda f: _finding(f, minimal=True), question="q2")
     probe_repair(repair, minimal=minimal)
     return (f"replicas converged after the heal in {min(6, len(SEEDS))} seeded runs "
             f"({empty} of the replies came from replicas holding nothing); {repairs} repair "
@@ -309,21 +349,51 @@ q1 = Exercise(
     "Lab 4, question 1: read repair that converges",
     answer_name="repair",
     grader=skeleton_is_not_attempted(lambda fn: _grade(fn, minimal=False)),
-    hint=("Find the newest version among the replies (versions compare like tuples: use max(), "
-          "skipping replies whose version is None), then send it to the replicas that need it, "
-          "including a replica that holds nothing (version None). If no reply has a version, "
-          "there is nothing to repair: return {} (max(..., default=None) does not raise). "
-          "Return versions (reply.version), not values."),
-    solution=source_of(reference_repair, name="repair"),
-    reference=reference_repair,
+    hint=("After the read, which replicas hold something different from what the read "
+          "returns? Those are the ones that will keep answering wrongly.",
+          "Read repair sends the newest version the read saw to the replicas that answered with "
+          "anything else, including a replica that holds nothing at all (version None). "
+          "Versions compare like tuples.",
+          "newest = max over the replies' versions, skipping None (max(..., default=None) does "
+          "not raise when there is none: then return {}); return {node: newest} for the "
+          "replicas that need it. Return versions (reply.version), not values."),
+    solution=source_of(_reference_repair, name="repair"),
+    reference=_reference_repair,
 )
 
 q2 = Exercise(
     "Lab 4, question 2: read repair without wasted messages",
     answer_name="minimal_repair",
     grader=skeleton_is_not_attempted(lambda fn: _grade(fn, minimal=True)),
-    hint=("Same newest version as in question 1, but only for the replies whose version differs "
+    hint=("A repair to a replica that already holds the newest version is a wasted message.",
+          "Send the newest version only to the replicas whose reply differs from it.",
+          "Same newest version as in question 1, but only for the replies whose version differs "
           "from it (a replica with no value has version None, which differs too)."),
-    solution=source_of(reference_minimal_repair, name="minimal_repair"),
-    reference=reference_minimal_repair,
+    solution=source_of(_reference_minimal_repair, name="minimal_repair"),
+    reference=_reference_minimal_repair,
 )
+
+
+# -- replay ---------------------------------------------------------------------------------------
+def replay(seed: int, repair=None, *, question: int | None = None):
+    """Run the last failing read-repair scenario again with ``seed`` and draw it: the
+    timeline with the grader's reads of the diverged key highlighted, the message sequence,
+    the cluster graph, and a step-through (``.steps.state()`` shows each replica's versions).
+
+    Args:
+        seed: the seed an Incorrect outcome named.
+        repair: the function to run; default the one that failed.
+        question: 1 or 2; default the question that failed last.
+
+    Raises:
+        ConfigError: no check has failed in a simulated run yet.
+
+    Example:
+        >>> rp = lab04.replay(seed=1); rp.steps.step(); rp.steps.state()   # doctest: +SKIP
+    """
+    minimal = _LAST_QUESTION[0] if question is None else question == 2
+    return _LAST[minimal].replay(seed, repair)
+
+
+register_replay(q1.name, lambda seed: replay(seed, question=1))
+register_replay(q2.name, lambda seed: replay(seed, question=2))
