@@ -167,7 +167,10 @@ class PhiAccrualDetector(FailureDetector):
 
     def heard(self, node: str, now: int) -> None:
         last = self._last.get(node)
-        if last is None:
+        if last is None or node not in self._intervals:
+            # The first real arrival seeds the window (Cassandra's ArrivalWindow), also after
+            # a trust(): the time since a grace period began is not an inter-arrival time (a
+            # 5 ms "interval" at start-up would convict the peer after 100 ms of silence).
             self._record(node, self.initial_interval_ms)
         elif now - last <= self.max_interval_ms:
             self._record(node, now - last)

@@ -11,7 +11,7 @@ import pytest
 
 from caplab import ConfigError, UnknownNameError
 from caplab.kv import Cluster
-from caplab.kv.probes import events
+from caplab.kv.probes import events, holders
 
 
 def _conviction_after_crash(detector, seed=1):
@@ -60,3 +60,47 @@ def test_bad_detector_options_are_refused():
         Cluster(mode="ap", nodes=3, failure_detector="gossip")
     with pytest.raises(ConfigError, match="phi_convict_threshold"):
         Cluster(mode="ap", nodes=3, failure_detector="phi", phi_convict_threshold=0)
+
+
+@pytest.mark.parametrize("detector", ["timeout", "phi"])
+def test_liveness_is_relayed_by_gossip_so_a_one_way_cut_gives_a_timeout(detector):
+    """n3's messages to n1 are cut (n1 -/- n3 one way), n2 still hears both. Cassandra's gossip:
+    "nodes exchange information about themselves and about the other nodes that they have
+    gossiped about", and a newer heartbeat version of n3 from any peer counts as hearing n3
+    (DataStax docs, "Internode communications (gossip)"; Gossiper reports the endpoint to the
+    failure detector when a remote heartbeat version is higher). So n1 keeps n3 alive, sends it
+    a write at ALL and gets a timeout (the write may have been applied: n3 applied it), not a
+    definite "unavailable"."""
+    c = Cluster(mode="ap", nodes=3, seed=1, replication_factor=3, latency=2,
+                failure_detector=detector)
+    alice = c.client("alice", near="n1")
+    c.run_for(2000)
+    c.cut("n3", "n1")
+    c.run_for(3000)                       # far longer than either detector's patience
+    assert not [e for e in events(c, "detector", node="n1", action="down")
+                if e.data.get("target") == "n3"]
+    r = alice.put("x", "1", consistency="all")
+    assert r.outcome == "info" and "timeout" in r.error, r
+    assert holders(c, "x") == {"n1": "1", "n2": "1", "n3": "1"}
+    g = alice.get("x", consistency="all")
+    assert g.outcome == "fail" and "timeout" in g.error, g
+
+
+def test_a_symmetric_partition_still_convicts():
+    """Relay cannot cross a partition: with n3 cut off both ways, n1 and n2 convict it and a
+    write at ALL is refused at once as unavailable."""
+    c = Cluster(mode="ap", nodes=3, seed=1, replication_factor=3, latency=2)
+    alice = c.client("alice", near="n1")
+    c.run_for(2000)
+    c.partition(["n1", "n2", "alice"], ["n3"])
+    c.run_for(3000)
+    r = alice.put("x", "1", consistency="all")
+    assert r.outcome == "fail" and "unavailable" in r.error, r
+
+
+def test_phi_does_not_convict_a_healthy_peer_at_start_up():
+    """The first heartbeat after the start-up grace period seeds phi's window with the initial
+    interval (Cassandra's ArrivalWindow), not with the few ms since start: no false conviction."""
+    c = Cluster(mode="ap", nodes=3, seed=1, latency=2, failure_detector="phi")
+    c.run_for(2000)
+    assert events(c, "detector", action="down") == []

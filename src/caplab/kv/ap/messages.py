@@ -118,7 +118,11 @@ class HintAck:
 # -- gossip and anti-entropy ----------------------------------------------------------------
 @message
 class Heartbeat:
+    """Gossip: the sender's own heartbeat (``generation``, ``beat``) and the newest heartbeat
+    versions it knows of the other nodes, ``gossip`` = ((node, generation, beat), ...)."""
+    generation: int
     beat: int
+    gossip: tuple = ()
 
 
 @message

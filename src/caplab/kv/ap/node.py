@@ -6,6 +6,12 @@ thinks a peer down when it has heard nothing from it for more than ``failure_tim
 shared :class:`~caplab.net.failure.FailureDetector`); with ``failure_detector="phi"`` it uses
 Cassandra's phi accrual detector (:class:`~caplab.net.failure.PhiAccrualDetector`, convicting
 at ``phi_convict_threshold``, 8 by default: about 18 heartbeat intervals of silence).
+Liveness is relayed, as in Cassandra's gossip: a heartbeat carries the newest heartbeat version
+(generation, beat) its sender knows of every node, and a node counts a peer as heard whenever it
+learns a newer version of it, from whichever node (Cassandra's ``Gossiper`` reports the endpoint
+to the failure detector when a remote heartbeat version is higher than the local one). So a
+one-way cut leaves the peer alive through a third node: requests to it time out instead of
+being refused as unavailable; only a node nobody hears from is convicted.
 
 Hints (Cassandra hinted handoff): a coordinator keeps a hint for a replica it sees down, or
 that did not acknowledge in time, and replays it when its detector sees the replica up again.
@@ -84,6 +90,7 @@ class RingNode(PaxosMixin, SpeculationMixin, CoordinatorMixin, Endpoint):
         self.read_latencies = None             # recent replica read latencies (speculation)
         self.cas_seen: set = set()             # (client, op id) of the cas requests received
         self.beat = 0
+        self.heartbeats: dict[str, tuple[int, int]] = {}   # peer -> newest (generation, beat)
         self.ae_cursor = 0
         for hint in self.hints:
             hint.sent_ms = None
@@ -124,9 +131,11 @@ class RingNode(PaxosMixin, SpeculationMixin, CoordinatorMixin, Endpoint):
 
     def on_gossip_timer(self) -> None:
         self.beat += 1
+        # Cassandra's generation is bumped at every start; the incarnation is the lab's.
+        gossip = tuple((peer, gen, beat) for peer, (gen, beat) in sorted(self.heartbeats.items()))
         for peer in self.backend.nodes:
             if peer != self.name:
-                self.send(peer, Heartbeat(self.beat))
+                self.send(peer, Heartbeat(self.incarnation, self.beat, gossip))
         for peer in sorted(self.believed_up):
             if not self.is_alive(peer):
                 self.believed_up.discard(peer)
@@ -159,12 +168,25 @@ class RingNode(PaxosMixin, SpeculationMixin, CoordinatorMixin, Endpoint):
     def handle_heartbeat(self, msg, src: str) -> None:
         if src not in self.backend.nodes:
             return   # a late heartbeat from a removed node
-        self.detector.heard(src, self.now)
-        self.down_since.pop(src, None)
-        if src not in self.believed_up:
-            self.believed_up.add(src)
-            self.trace("detector", f"{self.name} sees {src} up", src, action="up", target=src)
-            self.replay_hints(src)   # Cassandra: hints are replayed when the target is seen up
+        self.learn_heartbeat(src, msg.generation, msg.beat)
+        for peer, generation, beat in msg.gossip:
+            if peer != self.name and peer in self.backend.nodes:
+                self.learn_heartbeat(peer, generation, beat)
+
+    def learn_heartbeat(self, peer: str, generation: int, beat: int) -> None:
+        """A heartbeat version of ``peer``, heard directly or relayed: only a newer one than
+        known is evidence that ``peer`` is alive (a stale or duplicated one is not)."""
+        version = (generation, beat)
+        known = self.heartbeats.get(peer)
+        if known is not None and version <= known:
+            return
+        self.heartbeats[peer] = version
+        self.detector.heard(peer, self.now)
+        self.down_since.pop(peer, None)
+        if peer not in self.believed_up:
+            self.believed_up.add(peer)
+            self.trace("detector", f"{self.name} sees {peer} up", peer, action="up", target=peer)
+            self.replay_hints(peer)  # Cassandra: hints are replayed when the target is seen up
 
     # -- hints -------------------------------------------------------------------------------
     def downtime(self, peer: str) -> int:

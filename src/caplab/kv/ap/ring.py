@@ -76,8 +76,9 @@ Deviations from Cassandra/Dynamo, chosen for a small deterministic lab:
 * Failure detection defaults to a fixed silence timeout (``failure_timeout_ms``, 400 ms: about
   four heartbeats), far quicker than Cassandra's phi accrual detector, which
   ``failure_detector="phi"`` models (about 18 heartbeats at phi 8); every node heartbeats every
-  peer directly instead of gossiping state through a few random peers, and liveness is not
-  relayed, so a one-way cut makes the cut-off side see its peer down.
+  peer directly instead of gossiping with up to three random peers a second; each heartbeat
+  carries the newest heartbeat versions its sender knows (relayed liveness, as in Cassandra),
+  so a one-way cut leaves the peer alive through a third node and requests to it time out.
 * Bootstrap and decommission stream data instantaneously (``add_node``/``remove_node``); real
   streaming takes time, during which the joining node takes writes but serves no reads.
 * With ``sloppy_quorum`` stand-ins count towards W, and reads, like Dynamo's, go to the first

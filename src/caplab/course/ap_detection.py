@@ -1,0 +1,135 @@
+"""Scenario of notebook 04's failure-detection cells: how long a crashed node keeps receiving
+requests, under the lab's fixed timeout detector and under Cassandra's phi accrual detector.
+
+A coordinator sends each write to every replica it believes up. Until its failure detector
+convicts a crashed replica, it keeps sending that replica mutations (which are lost), and only
+hints them after the request timeout; once it convicts, it hints at once and sends nothing.
+The fixed timeout convicts after ``failure_timeout_ms`` (400 ms, four heartbeats); phi accrual
+at Cassandra's default ``phi_convict_threshold`` of 8 convicts after ``8 x ln 10 ~ 18.4`` mean
+heartbeat intervals of silence (Cassandra's ``FailureDetector``: exponential inter-arrival
+model, ``PHI_FACTOR = 1 / ln 10``), about 1.8 s at the lab's 100 ms gossip interval (18 s at
+Cassandra's one-second gossip).
+
+Example:
+    >>> from caplab.course.ap_detection import crashed_node_exposure
+    >>> f = crashed_node_exposure(seed=1, detector="timeout")
+    >>> 400 <= f.conviction_ms["n1"] <= 520, f.sent_after_conviction
+    (True, 0)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import UnknownNameError
+from ..kv import Cluster
+from ..kv.probes import events, key_where
+
+__all__ = ["ExposureFacts", "crashed_node_exposure", "DETECTORS"]
+
+#: the detectors compared: the lab's fixed timeout, Cassandra's phi accrual
+DETECTORS = ("timeout", "phi")
+
+
+@dataclass(frozen=True)
+class ExposureFacts:
+    """A replica crashes under a steady write load; what each coordinator did about it.
+
+    ``conviction_ms``: coordinator -> ms from the crash to its detector's conviction of the
+    crashed node (None if it never convicted within the run). ``requests_sent``: coordinator ->
+    mutations it sent to the crashed node after the crash. ``sent_after_conviction``: how many
+    of those left after the sender had convicted it (0: conviction stops them).
+    ``predicted_ms``: the silence the detector needs in theory (``failure_timeout_ms``, or
+    ``threshold x ln 10 x gossip_interval_ms`` for phi).
+    """
+
+    detector: str
+    crashed: str
+    crash_ms: int
+    gossip_interval_ms: int
+    predicted_ms: float
+    conviction_ms: dict
+    requests_sent: dict
+    sent_after_conviction: int
+    writes: int
+    writes_ok: int
+    cluster: Any = field(repr=False, compare=False)
+
+    @property
+    def max_conviction_ms(self) -> int | None:
+        """The longest any coordinator took to convict (None if one never did)."""
+        times = list(self.conviction_ms.values())
+        return None if None in times else max(times)
+
+    @property
+    def total_requests_sent(self) -> int:
+        """Mutations sent to the crashed node, by every coordinator together."""
+        return sum(self.requests_sent.values())
+
+
+def crashed_node_exposure(seed: int = 1, *, detector: str = "timeout", nodes: int = 5,
+                          every_ms: int = 50, run_ms: int = 3000) -> ExposureFacts:
+    """Crash one replica while a client near every other node writes a key it holds at ONE.
+
+    5 nodes, RF 3; after 2 s of heartbeats (phi's window fills) ``n{nodes}`` crashes; every
+    ``every_ms`` each client writes the key through its own node (the coordinator) for
+    ``run_ms``. Each coordinator's conviction time is read from the trace, and so is every
+    mutation it sent to the crashed node.
+
+    Args:
+        seed: the simulation seed.
+        detector: "timeout" (the lab's default, ``failure_timeout_ms``) or "phi" (Cassandra's
+            phi accrual at ``phi_convict_threshold`` 8).
+        nodes: ring size (>= 3).
+        every_ms: the interval between a client's writes.
+        run_ms: how long the writes go on after the crash.
+
+    Returns:
+        :class:`ExposureFacts`.
+
+    Raises:
+        UnknownNameError: ``detector`` is not one of :data:`DETECTORS`.
+
+    Example:
+        >>> crashed_node_exposure(seed=1, detector="phi").conviction_ms["n2"]  # doctest: +SKIP
+        1850
+    """
+    if detector not in DETECTORS:
+        raise UnknownNameError("detector", detector, list(DETECTORS))
+    c = Cluster(mode="ap", nodes=nodes, seed=seed, replication_factor=3,
+                failure_detector=detector)
+    crashed = c.nodes[-1]
+    key = key_where(c, lambda p: crashed in p, prefix="cart:")
+    coordinators = [n for n in c.nodes if n != crashed]
+    clients = [c.client(f"client-{n}", near=n) for n in coordinators]
+    c.run_for(2000)                      # heartbeats fill the phi detector's window
+    crash_ms = c.now
+    c.crash(crashed)
+    opts = c.backend.options
+    handles, last = [], {}
+    while c.now < crash_ms + run_ms:
+        for cl in clients:               # one write in flight per client
+            if cl.name not in last or last[cl.name].done:
+                last[cl.name] = cl.put_async(key, f"{cl.name}@{c.now}", consistency="one")
+                handles.append(last[cl.name])
+        c.run_for(every_ms)
+    c.run_for(opts["request_timeout_ms"])
+    down = {}
+    for e in events(c, "detector", action="down", since_ms=crash_ms):
+        if e.data.get("target") == crashed:
+            down.setdefault(e.node, e.time_ms)
+    sent = {n: [] for n in coordinators}
+    for e in c.sim.trace.of_kind("send"):
+        if e.peer == crashed and e.node in sent and e.time_ms >= crash_ms \
+                and e.msg.kind == "Mutation":
+            sent[e.node].append(e.time_ms)
+    late = sum(1 for n, times in sent.items() for t in times if n in down and t > down[n])
+    gossip = opts["gossip_interval_ms"]
+    predicted = (opts["phi_convict_threshold"] * math.log(10) * gossip
+                 if detector == "phi" else opts["failure_timeout_ms"])
+    return ExposureFacts(detector, crashed, crash_ms, gossip, predicted,
+                         {n: (down[n] - crash_ms if n in down else None) for n in coordinators},
+                         {n: len(times) for n, times in sent.items()}, late, len(handles),
+                         sum(1 for h in handles if h.done and h.result.ok), c)

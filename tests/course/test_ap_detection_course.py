@@ -1,0 +1,47 @@
+"""Notebook 04's failure-detection cells: how long a crashed node keeps receiving requests."""
+
+import pytest
+
+from caplab import UnknownNameError
+from caplab.course.ap_detection import crashed_node_exposure
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_timeout_detector_convicts_a_crashed_node_after_about_four_heartbeats(seed):
+    """"With the 400 ms timeout every coordinator convicts n5 within about half a second, after
+    sending it a handful of writes." """
+    f = crashed_node_exposure(seed=seed, detector="timeout")
+    assert f.predicted_ms == 400
+    assert all(400 <= ms <= 520 for ms in f.conviction_ms.values()), f.conviction_ms
+    assert all(1 <= n <= 12 for n in f.requests_sent.values()), f.requests_sent
+    assert f.sent_after_conviction == 0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_phi_8_keeps_sending_to_a_crashed_node_for_about_18_heartbeat_intervals(seed):
+    """"With phi 8 (Cassandra's default phi_convict_threshold: about 8 x ln 10 = 18.4 mean
+    heartbeat intervals of silence, 1.84 s at a 100 ms gossip) conviction takes about four
+    times longer, and about four times as many writes go to the dead node." (Cassandra docs,
+    "Failure detection and recovery".)"""
+    phi = crashed_node_exposure(seed=seed, detector="phi")
+    timeout = crashed_node_exposure(seed=seed, detector="timeout")
+    assert round(phi.predicted_ms) == 1842
+    assert all(phi.predicted_ms <= ms <= phi.predicted_ms + 2 * phi.gossip_interval_ms
+               for ms in phi.conviction_ms.values()), phi.conviction_ms
+    assert 3.5 <= phi.max_conviction_ms / timeout.max_conviction_ms <= 5
+    assert phi.total_requests_sent >= 3 * timeout.total_requests_sent
+    assert phi.sent_after_conviction == 0
+
+
+@pytest.mark.parametrize("detector", ["timeout", "phi"])
+def test_writes_at_one_succeed_throughout(detector):
+    """"Writes at ONE never fail: two live replicas answer; the cost is lost messages and
+    hints." """
+    f = crashed_node_exposure(seed=1, detector=detector)
+    assert f.writes > 100 and f.writes_ok == f.writes
+
+
+def test_an_unknown_detector_is_refused():
+    """The error names the bad detector and the allowed ones."""
+    with pytest.raises(UnknownNameError, match="'timeout', 'phi'"):
+        crashed_node_exposure(detector="gossip")
