@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from caplab.errors import ConfigError, UnknownNameError
 from caplab.resilience import (CLOSED, HALF_OPEN, OPEN, Backoff, BreakerConfig, Bulkhead,
-                               CircuitBreaker, Dependency, ResilientCaller, Retry, RpcEndpoint, open_loop)
+                               CircuitBreaker, Dependency, ResilientCaller, Retry, RpcEndpoint,
+                               open_loop)
 from caplab.sim import Simulation
 from caplab.world import World
 
