@@ -224,6 +224,20 @@ def test_slow_calls_count():
     assert cb.state == OPEN and "slow-call rate 75%" in cb.transitions[0].why
 
 
+def test_a_call_exactly_at_the_slow_call_threshold_is_not_slow():
+    """resilience4j CircuitBreakerMetrics: a call is slow when its duration is *greater than*
+    slowCallDurationThreshold ("the duration threshold above which calls are considered as
+    slow"), so calls of exactly the threshold never open the breaker; one ms more does."""
+    cfg = BreakerConfig(minimum_number_of_calls=4, sliding_window_size=4,
+                        slow_call_duration_threshold_ms=100, slow_call_rate_threshold=50)
+    cb = breaker(cfg)
+    calls(cb, [False] * 4, duration_ms=100)
+    assert cb.state == CLOSED and cb.metrics()["slow_call_rate"] == 0
+    cb = breaker(cfg)
+    calls(cb, [False] * 4, duration_ms=101)
+    assert cb.state == OPEN
+
+
 def test_automatic_transition_to_half_open():
     """resilience4j automaticTransitionFromOpenToHalfOpenEnabled: a timer moves OPEN to
     HALF_OPEN after the wait, without a call; off, the state stays OPEN until a call."""
