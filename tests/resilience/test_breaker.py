@@ -6,8 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from caplab.errors import ConfigError, UnknownNameError
-from caplab.resilience import (CLOSED, HALF_OPEN, OPEN, Backoff, BreakerConfig, CircuitBreaker,
-                               Dependency, ResilientCaller, Retry, RpcEndpoint, open_loop)
+from caplab.resilience import (CLOSED, HALF_OPEN, OPEN, Backoff, BreakerConfig, Bulkhead,
+                               CircuitBreaker, Dependency, ResilientCaller, Retry, RpcEndpoint,
+                               open_loop)
 from caplab.sim import Simulation
 from caplab.world import World
 
@@ -131,6 +132,43 @@ def test_count_window_keeps_only_the_last_calls():
     assert cb.metrics()["failed_calls"] == 0 and cb.state == CLOSED
 
 
+def test_a_count_window_caps_the_minimum_number_of_calls_at_its_size():
+    """resilience4j CircuitBreakerMetrics: for a COUNT_BASED window the minimum number of calls
+    is min(minimumNumberOfCalls, slidingWindowSize), so the defaults' 100 with a window of 5
+    judge after 5 calls; a TIME_BASED window keeps its minimum uncapped."""
+    cb = breaker(BreakerConfig(sliding_window_size=5))          # minimum 100, capped at 5
+    calls(cb, [True] * 4)
+    assert cb.state == CLOSED
+    calls(cb, [True])
+    assert cb.state == OPEN
+    timed = breaker(BreakerConfig(sliding_window_type="TIME_BASED", sliding_window_size=5,
+                                  minimum_number_of_calls=8))
+    calls(timed, [True] * 7)
+    assert timed.state == CLOSED and timed.config.effective_minimum_calls == 8
+    calls(timed, [True])
+    assert timed.state == OPEN
+
+
+def test_half_open_judges_the_trial_calls_by_the_failure_rate_threshold():
+    """resilience4j HALF_OPEN: once the permitted trial calls have all answered, a failure rate
+    equal to or above the threshold re-opens, below it closes (here 10 trials, 4 failed: 40% <
+    50% closes; 5 failed: 50% re-opens)."""
+    cfg = BreakerConfig(minimum_number_of_calls=10, sliding_window_size=10,
+                        wait_duration_in_open_state_ms=1000)
+    for failures, end in ((4, CLOSED), (5, OPEN)):
+        cb = _open_then_half_open(cfg)
+        calls(cb, [True] * failures + [False] * (10 - failures - 1))
+        assert cb.state == HALF_OPEN                           # one trial still to answer
+        calls(cb, [False])
+        assert cb.state == end
+
+
+def test_bulkhead_defaults_are_resilience4j_s():
+    """resilience4j BulkheadConfig defaults: maxConcurrentCalls 25, maxWaitDuration 0."""
+    b = Bulkhead()
+    assert (b.max_concurrent_calls, b.max_wait_ms) == (25, 0)
+
+
 def _open_then_half_open(cfg):
     cb = breaker(cfg)
     calls(cb, [True] * cfg.sliding_window_size)
@@ -184,6 +222,20 @@ def test_slow_calls_count():
     calls(cb, [False], duration_ms=10)
     calls(cb, [False], duration_ms=150)
     assert cb.state == OPEN and "slow-call rate 75%" in cb.transitions[0].why
+
+
+def test_a_call_exactly_at_the_slow_call_threshold_is_not_slow():
+    """resilience4j CircuitBreakerMetrics: a call is slow when its duration is *greater than*
+    slowCallDurationThreshold ("the duration threshold above which calls are considered as
+    slow"), so calls of exactly the threshold never open the breaker; one ms more does."""
+    cfg = BreakerConfig(minimum_number_of_calls=4, sliding_window_size=4,
+                        slow_call_duration_threshold_ms=100, slow_call_rate_threshold=50)
+    cb = breaker(cfg)
+    calls(cb, [False] * 4, duration_ms=100)
+    assert cb.state == CLOSED and cb.metrics()["slow_call_rate"] == 0
+    cb = breaker(cfg)
+    calls(cb, [False] * 4, duration_ms=101)
+    assert cb.state == OPEN
 
 
 def test_automatic_transition_to_half_open():

@@ -115,3 +115,42 @@ def test_through_a_crash_the_live_count_holds_and_the_ready_count_dips_then_reco
     assert len(d.tier("sale").live) == 3 and len([i for i in d.tier("sale").ready if i.up]) == 2
     d.run(12_000)
     assert len([i for i in d.tier("sale").ready if i.up]) == 3 and len(a.replacements) == 1
+
+
+def test_the_hpa_rule_and_its_ten_percent_tolerance():
+    """Kubernetes HPA: desiredReplicas = ceil(currentReplicas * currentMetric / desiredMetric)
+    (its example: 50 replicas at 90% against a 75% target -> 60), and no change while the ratio
+    is within the 10% tolerance (0.9 to 1.1)."""
+    d = Deployment(seed=1)
+    d.add_tier("sale", features={"sale": 1.0}, instances=50)
+    a = Autoscaler(d, "sale", target_utilisation=0.75, min_instances=1, max_instances=100)
+    assert a.desired(0.90) == 60
+    assert a.desired(0.80) == 50 and a.desired(0.70) == 50       # ratios 1.07 and 0.93
+    assert a.desired(0.60) == 40                                  # ratio 0.8: ceil(40.0)
+
+
+def test_scale_down_waits_out_the_stabilisation_window_and_scale_up_does_not():
+    """Kubernetes HPA (HPAScalingRules.stabilizationWindowSeconds: 300 s for scale-down, 0 for
+    scale-up; here 10 s, lab scale): after the spike the tier shrinks only once a whole window
+    of recommendations asks for fewer instances; the growth in the spike is not delayed."""
+    runs = {}
+    for window in (0, 10_000):
+        d, a = _spiky(target_utilisation=0.6, min_instances=1, max_instances=8, cooldown_ms=0,
+                      scale_down_stabilisation_ms=window)
+        d.run(45_000)
+        runs[window] = a.decisions
+    ups = {w: [(t, after) for t, _, before, after in r if after > before]
+           for w, r in runs.items()}
+    downs = {w: [t for t, _, before, after in r if after < before] for w, r in runs.items()}
+    assert ups[0] == ups[10_000] and ups[0]
+    assert downs[0][0] < 25_000 + 10_000 <= downs[10_000][0]
+    assert downs[10_000][0] - downs[0][0] == 10_000
+
+
+def test_a_negative_stabilisation_window_is_refused():
+    """A negative window: an error naming it; the tier is unchanged."""
+    d = Deployment(seed=1)
+    t = d.add_tier("sale", features={"sale": 1.0}, instances=2)
+    with pytest.raises(ConfigError, match="scale_down_stabilisation_ms.*-1"):
+        Autoscaler(d, "sale", scale_down_stabilisation_ms=-1)
+    assert len(t.live) == 2

@@ -60,3 +60,16 @@ def test_the_monitor_dashboard_draws_every_series_and_the_fault_bands():
     assert list(fig.layout.yaxis6.ticktext) == ["closed", "half-open", "open"]
     assert any(a.text == "sale-1 crashed" for a in fig.layout.annotations)
     assert shop.run_for(1) is not None and shop.now == 5001
+
+
+def test_the_nemesis_injects_every_kind_of_fault_and_heals_each():
+    """Jepsen's nemesis, Netflix's Chaos Monkey: on its own seeded schedule (a strike every
+    8-15 s, healed after 3-6 s) it slows, fails, crashes and cuts off sale instances."""
+    shop = LiveShop(seed=1, nemesis=True)
+    shop.run_for(150_000)
+    faults = shop.deployment.faults
+    kinds = {label.split(" ", 1)[1] for _, _, label in faults}
+    assert kinds == {"slow", "failing", "crashed", "cut off"}
+    assert all(3_000 <= end - start <= 6_000 for start, end, _ in faults)
+    starts = [start for start, _, _ in faults]
+    assert all(8_000 <= b - a <= 15_000 for a, b in zip(starts, starts[1:]))

@@ -95,3 +95,18 @@ def test_same_seed_same_history():
         return list(zip(c.sent_ms, c.feature, c.end_ms, c.status)), d.instances()[0].timeline
     assert record(4) == record(4)
     assert record(4) != record(5)
+
+
+def test_a_crash_costs_every_option_availability_and_halves_the_big_machine_s_throughput(
+        calm, crashed):
+    """Every scaled option, crashed mid-spike: none gains availability (the swamped small
+    monolith is left out: a restart empties its hopeless queue); the single big machine serves
+    half the spike (throughput halves), the replicated sale service keeps its throughput
+    (within 1%) because the balancer's health checks route around the dead replica (AWS ELB)."""
+    for option in set(calm) - {"small"}:
+        assert crashed[option]["availability"] <= calm[option]["availability"], option
+    assert crashed["scale-up"]["throughput_per_s"] == pytest.approx(
+        calm["scale-up"]["throughput_per_s"] / 2, rel=0.05)
+    for option in ("split-out", "memory-then-replicas"):
+        assert crashed[option]["throughput_per_s"] == pytest.approx(
+            calm[option]["throughput_per_s"], rel=0.01), option

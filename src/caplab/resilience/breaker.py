@@ -181,7 +181,9 @@ class CircuitBreaker:
         """Record the outcome of a permitted call (``permit`` from :meth:`acquire`)."""
         if permit is None:
             raise ConfigError("on_result needs the permit acquire() returned, got None")
-        slow = duration_ms >= self.config.slow_call_duration_threshold_ms
+        # resilience4j CircuitBreakerMetrics: slow means strictly longer than the threshold
+        # ("duration > slowCallDurationThreshold"), for successful and failed calls alike.
+        slow = duration_ms > self.config.slow_call_duration_threshold_ms
         if permit != self.generation:
             return      # permitted in an earlier state: not part of this state's decision
         if self.state == CLOSED:

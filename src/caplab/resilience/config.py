@@ -66,7 +66,7 @@ class BreakerConfig:
             window, capped at its size, as resilience4j does).
         wait_duration_in_open_state_ms: how long OPEN lasts before HALF_OPEN, >= 0.
         permitted_number_of_calls_in_half_open_state: trial calls in HALF_OPEN, >= 1.
-        slow_call_duration_threshold_ms: a call at least this long is slow, > 0.
+        slow_call_duration_threshold_ms: a call longer than this is slow, > 0.
         slow_call_rate_threshold: % of slow calls that opens; (0, 100].
         automatic_transition_from_open_to_half_open_enabled: a timer moves OPEN to HALF_OPEN;
             otherwise the first call after the wait does.

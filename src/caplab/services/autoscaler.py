@@ -9,6 +9,12 @@ so one burst of load does not launch twice. The cooldown is AWS EC2 Auto Scaling
 cooldown (default 300 s; lab scale here); the start-up delay is an instance's boot and warm-up
 (EC2: minutes; lab scale: seconds). Scale-in retires the newest instance first.
 
+**Scale-down stabilisation.** The HPA itself has no cooldown: it scales up at once and, to
+avoid flapping, scales down only to the *highest* recommendation of the last
+``stabilizationWindowSeconds`` (default 300 s for scale-down, 0 for scale-up; HPAScalingRules).
+``scale_down_stabilisation_ms`` models that window (off by default, so the AWS-style cooldown
+alone decides; set it, with ``cooldown_ms=0``, for the HPA's behaviour at lab scale).
+
 **Replacing failed instances.** An instance its balancer's health checks have taken out of
 rotation no longer counts: the autoscaler retires it and launches a replacement at once (outside
 the cooldown), which serves after the start-up delay. This is what real autoscalers do: "When
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections import deque
 
 from ..errors import ConfigError
 
@@ -72,6 +79,8 @@ class Autoscaler:
         startup_ms: a new instance boots this long before it serves.
         interval_ms: how often utilisation is measured.
         tolerance: no change while ``|utilisation / target - 1|`` is within it.
+        scale_down_stabilisation_ms: scale down only to the highest recommendation of this
+            last stretch of time (HPA's ``stabilizationWindowSeconds``); 0: off.
 
     Raises:
         ConfigError: a value out of range (min > max, a target outside (0, 1], ...); nothing
@@ -89,7 +98,7 @@ class Autoscaler:
     def __init__(self, deployment, tier, *, target_utilisation: float = 0.6,
                  min_instances: int = 1, max_instances: int = 10, cooldown_ms: int = 5_000,
                  startup_ms: int = 3_000, interval_ms: int = 1_000,
-                 tolerance: float = 0.1) -> None:
+                 tolerance: float = 0.1, scale_down_stabilisation_ms: int = 0) -> None:
         tier = deployment.tier(tier) if isinstance(tier, str) else tier
         if (isinstance(target_utilisation, bool)
                 or not isinstance(target_utilisation, (int, float))
@@ -107,11 +116,14 @@ class Autoscaler:
         if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) \
                 or not 0 <= tolerance < 1:
             raise ConfigError(f"tolerance must lie in [0, 1), got {tolerance!r}")
+        _whole("scale_down_stabilisation_ms", scale_down_stabilisation_ms, 0)
         self.deployment, self.tier = deployment, tier
         self.target = float(target_utilisation)
         self.min_instances, self.max_instances = min_instances, max_instances
         self.cooldown_ms, self.startup_ms = cooldown_ms, startup_ms
         self.interval_ms, self.tolerance = interval_ms, tolerance
+        self.stabilisation_ms = scale_down_stabilisation_ms
+        self._recommendations: deque[tuple[int, int]] = deque()   # (time, desired)
         self.decisions: list[tuple[int, float, int, int]] = []  # (time, util, before, after)
         self.replacements: list[tuple[int, str, str]] = []      # (time, failed, replacement)
         self._last_change: int | None = None
@@ -145,6 +157,20 @@ class Autoscaler:
             want = math.ceil(serving * ratio - 1e-9)
         return min(self.max_instances, max(self.min_instances, want))
 
+    def stabilised(self, want: int) -> int:
+        """``want``, held up by the highest recommendation of the stabilisation window when it
+        would scale down (HPA: scale up at once, scale down to the window's maximum)."""
+        if not self.stabilisation_ms:
+            return want
+        now, recs = self.deployment.now, self._recommendations
+        recs.append((now, want))
+        while recs[0][0] < now - self.stabilisation_ms:
+            recs.popleft()
+        current = len(self.tier.live)
+        if want >= current:
+            return want
+        return min(current, max(w for _, w in recs))
+
     def replace_unhealthy(self) -> list[str]:
         """Retire every ready instance the tier's balancer holds down, and launch one in its
         place (booting for ``startup_ms``); returns the names of the replacements."""
@@ -164,10 +190,11 @@ class Autoscaler:
         self.replace_unhealthy()
         now = self.deployment.now
         util = self.utilisation()
+        recommended = None if util is None else self.stabilised(self.desired(util))
         cooling = self._last_change is not None and now - self._last_change < self.cooldown_ms
         if util is not None and not cooling:
             before = len(self.tier.live)
-            want = self.desired(util)
+            want = recommended
             while len(self.tier.live) < want:
                 self.tier.launch(startup_ms=self.startup_ms)
             while len(self.tier.live) > want:
