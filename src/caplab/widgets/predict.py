@@ -136,9 +136,10 @@ class Predict:
         if self.revealed:
             self._open(out, fn)
         else:
-            with out:
-                from IPython.display import HTML, display
-                display(HTML(f"<i>{CLOSED}</i>"))
+            # Set the closed notice as the widget's output directly, not by capturing a display
+            # inside ``with out:``: headless runs (nbclient) were seen stalling on that capture.
+            from IPython.display import HTML
+            out.append_display_data(HTML(f"<i>{CLOSED}</i>"))
         return out
 
     @staticmethod
