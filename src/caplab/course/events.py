@@ -215,6 +215,8 @@ class RebuildFacts:
     emptied: dict
     after: dict
     replayed: int
+    duplicates: int          # deliveries the rebuilt projection dropped by version
+    held_back: int           # deliveries it held back until the version before came
     equal: bool
     fold_ok: bool
     shop: Any = field(repr=False, compare=False)
@@ -234,6 +236,8 @@ def rebuild_by_replay(seed: int = 4, *, orders: int = 4, disorder: float = 0.3) 
     node.rebuild()
     emptied = shop.projection("order_summary").model()
     shop.settle()
-    after = shop.projection("order_summary").model()
-    return RebuildFacts(before, emptied, after, len(node.seen) - seen, before == after,
-                        bool(check_read_models(shop).valid), shop)
+    summary = shop.projection("order_summary")
+    after = summary.model()
+    return RebuildFacts(before, emptied, after, len(node.seen) - seen, summary.duplicates,
+                        summary.early, before == after, bool(check_read_models(shop).valid),
+                        shop)

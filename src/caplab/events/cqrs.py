@@ -22,10 +22,8 @@ from ..errors import ConfigError
 from .event import Event
 
 __all__ = ["Order", "CommandError", "Projection", "OrderSummary", "CustomerOrders",
-           "SearchIndex", "ORDER_STATES", "fold_events"]
+           "SearchIndex"]
 
-ORDER_STATES = ("placed", "paid", "shipped", "delivered", "cancelled")
-FINAL = ("delivered", "cancelled")
 #: event type -> the order state it leads to
 STATE_OF = {"OrderPlaced": "placed", "OrderPaid": "paid", "OrderShipped": "shipped",
             "OrderDelivered": "delivered", "OrderCancelled": "cancelled"}
@@ -166,8 +164,3 @@ class SearchIndex(Projection):
             for word in sorted({w.lower() for item in o["items"] for w in item.split()}):
                 out.setdefault(word, []).append(oid)
         return out
-
-
-def fold_events(projection_type, events) -> dict:
-    """The read model of ``projection_type`` folded over ``events`` (dedup by version)."""
-    return projection_type().fold(events)
