@@ -281,3 +281,20 @@ def test_every_lab_has_readme_notebook_and_solution():
         folder = LABS / lab
         for name in ("README.md", f"{lab}.ipynb", "solution.py"):
             assert (folder / name).exists(), folder / name
+
+
+def test_a_failure_names_its_replay_once():
+    """A failing simulated check names the call that replays it, once: the generic
+    '(replay with seed=N)' is added only for a lab without a replay function."""
+    from caplab.labkit import Exercise, Incorrect
+
+    outcome = lab01.q1.check({"N": 3, "R": 1, "W": 1})
+    assert outcome.status == INCORRECT
+    assert outcome.replay == f"lab01.replay(seed={outcome.seed})"
+    assert outcome.text().count("replay:") == 1 and "replay with" not in outcome.text()
+
+    def grader(answer):
+        raise Incorrect("wrong", seed=4)
+
+    plain = Exercise("q", answer_name="answer", grader=grader, hint="h", solution="s").check(1)
+    assert plain.text().endswith("(replay with seed=4)")

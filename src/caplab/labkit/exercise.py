@@ -16,12 +16,18 @@ _COLOURS = {CORRECT: "#009E73", INCORRECT: "#D55E00", NOT_ATTEMPTED: "#0072B2"}
 
 
 class Incorrect(Exception):
-    """Raised by a grader: the answer is wrong. ``seed`` replays the failing run."""
+    """Raised by a grader: the answer is wrong. ``seed`` replays the failing run; ``replay``,
+    when the lab has a replay function, is the call that draws it (``"lab01.replay(seed=3)"``),
+    appended to the reason as ``replay: <call>``."""
 
-    def __init__(self, reason: str, *, seed: int | None = None) -> None:
+    def __init__(self, reason: str, *, seed: int | None = None,
+                 replay: str | None = None) -> None:
+        if replay is not None:
+            reason = f"{reason}{' ' if reason.endswith('.') else '. '}replay: {replay}"
         super().__init__(reason)
         self.reason = reason
         self.seed = seed
+        self.replay = replay
 
 
 class NotAttempted(Exception):
@@ -63,6 +69,7 @@ class Outcome:
     status: str
     message: str
     seed: int | None = None
+    replay: str | None = None   # the call that draws the failing run (named in the message)
 
     def __bool__(self) -> bool:
         return self.status == CORRECT
@@ -73,7 +80,7 @@ class Outcome:
 
     def text(self) -> str:
         out = f"{self.exercise}: {self.status}. {self.message}"
-        if self.seed is not None and self.status == INCORRECT:
+        if self.seed is not None and self.status == INCORRECT and self.replay is None:
             out += f" (replay with seed={self.seed})"
         return out
 
@@ -83,7 +90,8 @@ class Outcome:
     def _repr_html_(self) -> str:
         colour = _COLOURS[self.status]
         seed = (f"<br><small>replay with <code>seed={self.seed}</code></small>"
-                if self.seed is not None and self.status == INCORRECT else "")
+                if self.seed is not None and self.status == INCORRECT and self.replay is None
+                else "")
         return (f'<div style="border-left:6px solid {colour};padding:6px 10px;font-size:1.05em">'
                 f'<b style="color:{colour}">{html.escape(self.status)}</b> '
                 f'<span>({html.escape(self.exercise)})</span><br>{html.escape(self.message)}'
@@ -142,7 +150,7 @@ class Exercise:
         except NotAttempted as exc:
             return Outcome(self.name, NOT_ATTEMPTED, str(exc) or "replace the placeholder")
         except Incorrect as exc:
-            return Outcome(self.name, INCORRECT, exc.reason, exc.seed)
+            return Outcome(self.name, INCORRECT, exc.reason, exc.seed, exc.replay)
         except Exception as exc:
             if is_code(answer):   # the student's code raised: that is an answer too, a wrong one
                 return Outcome(self.name, INCORRECT,

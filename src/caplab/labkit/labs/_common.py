@@ -127,7 +127,7 @@ class LastFailure:
             finding: ``finding(facts) -> Finding``: what the replay highlights.
         """
         self.last = (run, answer, args, kwargs, finding, question)
-        return Incorrect(f"{reason}. replay: {self.lab}.replay(seed={seed})", seed=seed)
+        return Incorrect(reason, seed=seed, replay=f"{self.lab}.replay(seed={seed})")
 
     def replay(self, seed: int, answer=None):
         """Run the remembered failing run again with ``seed`` (and ``answer``, default the one

@@ -236,7 +236,7 @@ def _nobody_elected(ballots) -> str:
 
 
 def _pointer(seed: int, scenario: str) -> str:
-    return f"replay: lab03.replay(seed={seed}, scenario={scenario!r})"
+    return f"lab03.replay(seed={seed}, scenario={scenario!r})"
 
 
 def damage(facts, scenario: str):
@@ -313,13 +313,13 @@ def _grade(vote_rule) -> str:
                 _LAST_CHECKED["scenario"] = scenario
                 text = found.reason if isinstance(found, Finding) else \
                     f"[{scenario}] {found.explain()}"
-                raise Incorrect(f"{text}. {_pointer(seed, scenario)}", seed=seed)
+                raise Incorrect(text, seed=seed, replay=_pointer(seed, scenario))
     for seed, scenario, facts in runs:
         found = wrong_vote(facts, scenario)
         if found is not None:
             _LAST_CHECKED["scenario"] = scenario
-            raise Incorrect(f"no harm shown, but {found.reason}. {_pointer(seed, scenario)}",
-                            seed=seed)
+            raise Incorrect(f"no harm shown, but {found.reason}", seed=seed,
+                            replay=_pointer(seed, scenario))
     probe_vote_rule(vote_rule)
     return (f"{len(runs)} runs ({len(SEEDS)} seeds x {len(SCENARIOS)} scenarios) under random "
             f"partitions, a deposed primary and slow vote requests: one primary per term, no "

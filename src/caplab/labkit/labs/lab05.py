@@ -209,14 +209,14 @@ def _grade(node_class, question: int) -> str:
     done = ok = undecided = 0
     for seed in SEEDS:
         r = run(node_class, seed, question=question)
-        replay_call = f"replay: lab05.replay(seed={seed})"
+        replay_call = f"lab05.replay(seed={seed})"
         if r.error is not None:
             raise Incorrect(f"with seed {seed}, your node raised {type(r.error).__name__}: "
-                            f"{r.error} at {r.world.now} ms. {replay_call}", seed=seed)
+                            f"{r.error} at {r.world.now} ms", seed=seed, replay=replay_call)
         if r.result.verdict == "not linearizable":
             raise Incorrect(f"with seed {seed}, under the nemesis ({_faults(r)}), the history "
-                            f"of {len(r.history)} operations is {r.result.explain()} "
-                            f"{replay_call}", seed=seed)
+                            f"of {len(r.history)} operations is {r.result.explain()}",
+                            seed=seed, replay=replay_call)
         stuck = r.stuck_after_quiet()
         if stuck:
             op = stuck[0]
@@ -224,7 +224,7 @@ def _grade(node_class, question: int) -> str:
                             f"the network whole, yet op {op.id} ({op.client} {op.op} "
                             f"{op.key!r}, sent to {op.node}) got no answer within "
                             f"{r.world.op_timeout_ms} ms: a node must answer when a majority is "
-                            f"reachable (did it call self.reply?). {replay_call}", seed=seed)
+                            f"reachable (did it call self.reply?)", seed=seed, replay=replay_call)
         undecided += r.result.verdict != "linearizable"
         done += len(r.history)
         ok += sum(op.outcome == "ok" for op in r.history)

@@ -242,29 +242,29 @@ def _grade(answer) -> str:
             raise NotAttempted("your manager still raises NotImplementedError: write "
                                "step_failed and begin_compensation, then run check() "
                                "again") from None
-        where = f"replay: lab07.replay(seed={seed})"
+        where = f"lab07.replay(seed={seed})"
         if r.error is not None:
             raise Incorrect(f"with seed {seed}, your manager raised {type(r.error).__name__}: "
-                            f"{r.error}. {where}", seed=seed)
+                            f"{r.error}", seed=seed, replay=where)
         if r.refused_then_compensated:
             saga, index, service = r.refused_then_compensated[0]
             raise Incorrect(f"with seed {seed}, {saga}: step {index} was refused at {service} "
                             f"(it never ran) and your manager compensated it anyway: only the "
                             f"completed steps are undone (a refund of a charge that never "
-                            f"happened gives money away). {where}", seed=seed)
+                            f"happened gives money away)", seed=seed, replay=where)
         running = r.atomicity.details.get("running") or []
         if r.atomicity.valid is None and running:
             raise Incorrect(f"with seed {seed}, saga {running[0]} never finished (state "
                             f"{r.system.records[running[0]].state!r}): after a failure, set "
                             f"rec.state = 'compensating' and call self.compensate_next(rec), "
-                            f"which undoes rec.to_compensate and then finishes. {where}",
-                            seed=seed)
+                            f"which undoes rec.to_compensate and then finishes",
+                            seed=seed, replay=where)
         if r.atomicity.valid is not True:
             raise Incorrect(f"with seed {seed}, the atomicity checker says: "
-                            f"{_first(r.atomicity)}. {where}", seed=seed)
+                            f"{_first(r.atomicity)}", seed=seed, replay=where)
         if r.invariants.valid is not True:
             raise Incorrect(f"with seed {seed}, the business invariants say: "
-                            f"{_first(r.invariants)}. {where}", seed=seed)
+                            f"{_first(r.invariants)}", seed=seed, replay=where)
         states = [rec.state for rec in r.system.records.values()]
         failed += sum(1 for _, refused, _ in r.injected if refused)
         compensated += states.count("compensated")
