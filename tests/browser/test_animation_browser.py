@@ -99,6 +99,9 @@ def test_animation_steps_and_plays_in_jupyterlab(page, lab_server, artifacts_dir
     toggle.click()
     page.wait_for_function("() => /^\\s*play\\s*$/.test(document.querySelector("
                            "\"button[title='play / pause']\").textContent)", timeout=10_000)
+    # The frame drawn just before the pause may still be painting when the label flips:
+    # read the title once that has settled, then check no frame comes after it.
+    page.wait_for_timeout(400)
     paused = page.evaluate(TITLE)
     page.wait_for_timeout(800)
     assert _time_of(playing) > start + 25 and page.evaluate(TITLE) == paused

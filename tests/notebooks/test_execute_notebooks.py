@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -58,7 +59,11 @@ def _execute(path: Path):
         client = NotebookClient(nb, timeout=STALL_S, kernel_name="python3",
                                 resources={"metadata": {"path": str(path.parent)}})
         try:
-            asyncio.run(asyncio.wait_for(client.async_execute(), STALL_S))
+            # In a thread of its own: its own event loop, whatever loop the worker runs
+            # (the browser tests leave one running in the same process).
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(asyncio.run,
+                            asyncio.wait_for(client.async_execute(), STALL_S)).result()
             return nb
         except asyncio.TimeoutError:
             if attempt == 2:
