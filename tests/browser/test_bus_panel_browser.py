@@ -44,7 +44,8 @@ def test_bus_panel_counts_a_burst_and_switches_to_rabbitmq(page, lab_server, art
     assert before["delivered"] == 0
     page.get_by_role("button", name="produce 10", exact=True).click()
     page.get_by_role("button", name="run 300 ms", exact=True).click()
-    after = wait_for_view(page, "v.delivered === 10")
+    # The counters and the figure are separate widgets: wait for both to repaint.
+    after = wait_for_view(page, f"v.delivered === 10 && v.title !== {json.dumps(before['title'])}")
     assert after["acknowledged"] == 10 and after["title"] != before["title"]
     page.screenshot(path=str(artifacts_dir / "lab-bus-panel-kafka.png"), full_page=True)
     page.get_by_role("button", name="RabbitMQ", exact=True).click()

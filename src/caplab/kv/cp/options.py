@@ -77,25 +77,24 @@ def check_wtimeout(value, *, name: str = "wtimeout_ms"):
     return value
 
 
-def check_j(value, *, name: str = "j"):
+def _check_flag(value, name: str, meaning: str) -> bool:
     if not isinstance(value, bool):
-        raise ConfigError(f"{name} must be True or False (MongoDB's write concern j: "
-                          f"acknowledge after the on-disk journal), got {value!r}")
+        raise ConfigError(f"{name} must be True or False ({meaning}), got {value!r}")
     return value
+
+
+def check_j(value, *, name: str = "j"):
+    return _check_flag(value, name, "MongoDB's write concern j: acknowledge after the on-disk "
+                                    "journal")
 
 
 def check_retry_writes(value, *, name: str = "retry_writes"):
-    if not isinstance(value, bool):
-        raise ConfigError(f"{name} must be True or False (MongoDB drivers: retryWrites), got "
-                          f"{value!r}")
-    return value
+    return _check_flag(value, name, "MongoDB drivers: retryWrites")
 
 
 def check_causal(value, *, name: str = "causal"):
-    if not isinstance(value, bool):
-        raise ConfigError(f"{name} must be True or False (a causally consistent session sends "
-                          f"afterClusterTime with its reads), got {value!r}")
-    return value
+    return _check_flag(value, name, "a causally consistent session sends afterClusterTime "
+                                    "with its reads")
 
 
 #: MongoDB: maxStalenessSeconds is at least 90 s; at lab scale (1/10) 9 s
