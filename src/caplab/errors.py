@@ -18,7 +18,8 @@ Messages say what was given, what is allowed and, where it helps, what to try:
 
 from __future__ import annotations
 
-__all__ = ["CaplabError", "ConfigError", "UnknownNameError", "SimulationError", "HistoryError"]
+__all__ = ["CaplabError", "ConfigError", "UnknownNameError", "SimulationError", "HistoryError",
+           "check_flag", "check_probability", "check_non_negative_int"]
 
 
 class CaplabError(Exception):
@@ -47,6 +48,27 @@ class SimulationError(CaplabError, RuntimeError):
 
 class HistoryError(CaplabError, ValueError):
     """A malformed history: the message names the row and what is wrong with it."""
+
+
+def check_flag(name: str, value: object, meaning: str | None = None) -> bool:
+    """Return ``value`` if it is ``True`` or ``False``, else raise :class:`ConfigError`.
+
+    Args:
+        name: the option's name, as the caller spells it.
+        value: what was given (``1``, ``"yes"`` and ``None`` are refused: a flag is a bool).
+        meaning: what the flag means, shown in the message (for example the real system's
+            setting it imitates).
+
+    Example:
+        >>> check_flag("persistent", "yes")
+        Traceback (most recent call last):
+        ...
+        caplab.errors.ConfigError: persistent must be True or False, got 'yes'
+    """
+    if not isinstance(value, bool):
+        about = f" ({meaning})" if meaning else ""
+        raise ConfigError(f"{name} must be True or False{about}, got {value!r}")
+    return value
 
 
 def check_probability(name: str, p: float) -> float:

@@ -17,7 +17,7 @@ Example:
 
 from __future__ import annotations
 
-from ..errors import ConfigError, UnknownNameError
+from ..errors import ConfigError, UnknownNameError, check_flag
 from .check import check_duplicated, check_lost, check_reordered
 from .kafka import KafkaLog
 from .kafka.options import check_acks
@@ -199,8 +199,8 @@ class BusPlayground:
             raise UnknownNameError(f"{self.bus} setting", name, sorted(self.settings))
         if name == "acks":
             value = check_acks(value)
-        elif not isinstance(value, bool):
-            raise ConfigError(f"{name} must be True or False, got {value!r}")
+        else:
+            check_flag(name, value)
         self.settings[name] = value
 
     def produce_burst(self, n: int = 10) -> list:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields, replace
 
-from ..errors import ConfigError, UnknownNameError
+from ..errors import ConfigError, UnknownNameError, check_flag
 
 __all__ = ["BreakerConfig", "WINDOW_TYPES", "HYSTRIX_TIMEOUT_MS"]
 
@@ -111,8 +111,7 @@ class BreakerConfig:
         _whole("bucket_ms", self.bucket_ms, 1)
         for flag in ("automatic_transition_from_open_to_half_open_enabled",
                      "half_open_any_failure_opens"):
-            if not isinstance(getattr(self, flag), bool):
-                raise ConfigError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
+            check_flag(flag, getattr(self, flag))
 
     @property
     def effective_minimum_calls(self) -> int:

@@ -9,7 +9,7 @@ logs an event (``step_done``, ``step_failed``, ``compensated`` ...), plus the wo
 
 from __future__ import annotations
 
-from ..errors import ConfigError, UnknownNameError
+from ..errors import ConfigError, UnknownNameError, check_flag
 from ..net.latency import Uniform
 from ..world.client import Driver
 from ..world.describe import Description, Option, Role
@@ -35,9 +35,7 @@ class _Driver(Driver):
         self.system = system
 
     def complete_options(self, op, options):
-        if not isinstance(options.get("accept_offer", False), bool):
-            raise ConfigError(f"accept_offer must be True or False, got "
-                              f"{options['accept_offer']!r}")
+        check_flag("accept_offer", options.get("accept_offer", False))
         return options
 
     def start(self, client, handle) -> None:
@@ -108,8 +106,7 @@ class Sagas(TxnSystem):
                  trace: bool = True, orchestrator: str = "saga",
                  initial: dict | None = None, bus: bool = False) -> None:
         dom = self._domain(domain, initial)
-        if not isinstance(bus, bool):
-            raise ConfigError(f"bus must be True or False, got {bus!r}")
+        check_flag("bus", bus)
         manager_class = self._manager_class(manager)
         for name, value in (("step_timeout_ms", step_timeout_ms), ("retry_ms", retry_ms),
                             ("offer_timeout_ms", offer_timeout_ms)):

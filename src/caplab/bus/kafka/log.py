@@ -8,7 +8,7 @@ producers and consumers are world clients whose operations land in ``log.history
 
 from __future__ import annotations
 
-from ...errors import ConfigError, UnknownNameError
+from ...errors import ConfigError, UnknownNameError, check_flag
 from ...net.latency import Uniform
 from ...world.describe import Description, Option, Role, partition_presets
 from ...world.system import System
@@ -149,8 +149,7 @@ class KafkaLog(System):
                  auto_commit: bool = False, process_ms: int = 0) -> Consumer:
         """A consumer that joins ``group`` on ``topic`` (see :mod:`.clients` for commits)."""
         self.topic_options(topic)
-        if not isinstance(auto_commit, bool):
-            raise ConfigError(f"auto_commit must be True or False, got {auto_commit!r}")
+        check_flag("auto_commit", auto_commit)
         if isinstance(process_ms, bool) or not isinstance(process_ms, int) or process_ms < 0:
             raise ConfigError(f"process_ms must be a whole number >= 0, got {process_ms!r}")
         client = Consumer(name, self, group, topic, auto_commit=auto_commit,
@@ -172,8 +171,7 @@ class KafkaLog(System):
             >>> log.elect_leaders()
             []
         """
-        if not isinstance(unclean, bool):
-            raise ConfigError(f"unclean must be True or False, got {unclean!r}")
+        check_flag("unclean", unclean)
         offline = [tp for tp, s in sorted(self.controller.state.items()) if s[0] is None]
         saved = self.options["unclean_leader_election"]
         self.options["unclean_leader_election"] = unclean

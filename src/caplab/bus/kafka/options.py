@@ -6,7 +6,7 @@ Every duration is Kafka's default scaled to lab time (divided by 100, so a 30 s 
 
 from __future__ import annotations
 
-from ...errors import ConfigError, UnknownNameError, check_non_negative_int
+from ...errors import ConfigError, UnknownNameError, check_flag, check_non_negative_int
 
 __all__ = ["LOG_OPTIONS", "TOPIC_OPTIONS", "PRODUCE_OPTIONS", "ACKS", "check_log_options",
            "check_topic_options", "check_acks", "check_idempotence", "murmur2",
@@ -127,8 +127,7 @@ def check_log_options(given: dict) -> dict:
     options.update(given)
     for name, value in options.items():
         if name == "unclean_leader_election":
-            if not isinstance(value, bool):
-                raise ConfigError(f"unclean_leader_election must be True or False, got {value!r}")
+            check_flag(name, value)
         else:
             options[name] = _positive_ms(name, value)
     if options["broker_session_timeout_ms"] <= options["broker_heartbeat_ms"]:

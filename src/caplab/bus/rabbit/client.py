@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from ...errors import ConfigError
+from ...errors import ConfigError, check_flag
 from ...world.client import Client, ClientDriver
 from .fifo import Resequencer
 from .messages import Ack, Cancel, Consume, Heartbeat, Nack, Publish
@@ -84,8 +84,7 @@ class Publisher(Client):
                 expiration_ms, int) or expiration_ms < 0):
             raise ConfigError(f"expiration_ms (per-message TTL) must be a whole number of ms "
                               f">= 0 or None, got {expiration_ms!r}")
-        if not isinstance(persistent, bool):
-            raise ConfigError(f"persistent must be True or False, got {persistent!r}")
+        check_flag("persistent", persistent)
         mid = message_id if message_id is not None else f"{self.name}-{self.seq + 1}"
         env = Envelope(str(mid), exchange, routing_key, body,
                        tuple(sorted((headers or {}).items())), persistent, expiration_ms)
