@@ -83,7 +83,15 @@ def test_first_partition_story_holds_for_other_seeds(seed):
     f = first_partition(seed=seed)
     assert f.write.ok and f.cut_off_write.outcome == "info"
     assert f.new_primary not in (None, f.first_primary) and f.majority_write.ok
-    assert 800 <= f.election_after_cut_ms <= 1400
+    # About one election timeout; two when both secondaries stood at once and split the vote
+    # (seed 4, term 2: each voted for itself), as MongoDB's random election offset makes rare,
+    # not impossible (manual, "Replica Set Elections": electionTimeoutMillis plus a random offset)
+    split = [e for e in f.cluster.sim.trace.of_kind("election")
+             if "already voted" in e.detail and e.time_ms > f.isolate_ms]
+    if f.new_primary_term == 2:
+        assert 800 <= f.election_after_cut_ms <= 1400 and not split
+    else:
+        assert f.new_primary_term == 3 and split and 1800 <= f.election_after_cut_ms <= 2600
     assert set(f.values_after_heal.values()) == {3}
     assert [r["value"] for r in f.rolled_back] == [2]
 

@@ -158,6 +158,16 @@ def test_stale_secondary_read_on_other_seeds(seed):
     assert s.lagging_read.value == "old" and s.primary_read.value == "new"
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_lagging_secondary_catches_up_through_the_other(seed):
+    """'With chained replication (MongoDB's default) the lagging secondary syncs from the
+    other one and holds "new" while the cut is still there' (MongoDB manual, "Manage Chained
+    Replication": chaining is enabled by default)."""
+    s = stale_secondary_read(seed=seed)
+    assert s.synced_from == s.fresh and s.caught_up
+    assert (s.primary, s.lagging) in s.cluster.network.cuts()
+
+
 # -- rollback of a w:1 write ---------------------------------------------------------------------
 def test_w1_write_is_acknowledged_by_the_cut_off_primary(w1):
     """'The cut-off primary acknowledges Alice's w:1 write of "lost".'"""
@@ -230,10 +240,23 @@ def test_majority_acknowledged_writes_survive_on_other_seeds(seed):
 
 
 # -- the catch-up phase (notebook 03, "In between: w: 2 of five") -------------------------------
-def test_catch_up_rescues_a_w2_write_a_reachable_member_holds():
-    """'A member without the write can win ... Not here: the new primary catches up' (seed 1)."""
+def test_with_chaining_the_w2_write_spreads_before_the_election():
+    """'With MongoDB's defaults the other members fetch the w: 2 write from the fresh secondary
+    (chained replication) before the election: nothing to catch up, nothing rolled back.'"""
     from caplab.course.cp import catch_up
-    cu = catch_up(seed=1)
+    for seed in SEEDS:
+        cu = catch_up(seed=seed)
+        assert cu.write.ok and cu.synced_from is None and cu.rolled_back_values == []
+        assert set(cu.chained) == set(cu.values) - {cu.fresh}, f"seed {seed}"
+        assert set(cu.values.values()) == {"two"}
+
+
+def test_catch_up_rescues_a_w2_write_a_reachable_member_holds():
+    """'A member without the write can win ... Not here: the new primary catches up' (seed 1,
+    chaining off: chained replication would have spread the write before the election)."""
+    from caplab.course.cp import catch_up
+    cu = catch_up(seed=1, chaining_allowed=False)
+    assert cu.chained == ()
     assert cu.write.ok and cu.new_primary != cu.fresh
     assert cu.synced_from == cu.fresh and cu.catch_up_log    # the log: text, for people
     assert cu.rolled_back_values == [] and set(cu.values.values()) == {"two"}
@@ -250,3 +273,23 @@ def test_catch_up_is_best_effort(seed):
     gone = catch_up(seed=seed, fresh_reachable=False)
     assert gone.write.ok and gone.rolled_back_values == ["two"]
     assert set(gone.values.values()) == {"base"}
+
+
+# -- partial partitions (notebook 03, section 1) ------------------------------------------------
+def test_partial_partition_flaps_with_chaining():
+    """'It does, and then it changes back': with MongoDB's defaults the cut secondary wins
+    term 2 and the deposed primary, synced through the third member, wins term 3 (seed 1)."""
+    from caplab.course.cp import partial_partition
+    pp = partial_partition(seed=1)
+    assert pp.new_primary == pp.cut_secondary != pp.old_primary
+    assert pp.primaries[:3] == ((1, pp.old_primary), (2, pp.cut_secondary), (3, pp.old_primary))
+
+
+def test_partial_partition_without_chaining_sticks():
+    """'Turn chaining off ... the first change sticks' (seed 1); with Raft's pre-vote nothing
+    changes at all."""
+    from caplab.course.cp import partial_partition
+    no_chain = partial_partition(seed=1, chaining_allowed=False)
+    assert no_chain.terms == (1, 2) and no_chain.new_primary == no_chain.cut_secondary
+    raft = partial_partition(seed=1, dry_run_rule="raft_prevote")
+    assert raft.terms == (1,) and raft.new_primary is None

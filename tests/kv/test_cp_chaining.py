@@ -5,10 +5,13 @@ MongoDB: every member sends heartbeats to every other member every heartbeat int
 *answers its heartbeat* (``_handleHeartbeatResponse``), not when oplog entries arrive. So a
 one-way cut into the primary (the secondaries' messages to it are lost) costs one election
 timeout: the primary cannot see a majority and steps down while the secondaries, whose
-heartbeats go unanswered, run for election at the same time. That is ``liveness="heartbeat"``;
-the default, ``"oplog"`` (caplab's first model, which the course's seeded stories were written
-against), lets the primary's oplog push double as its heartbeat, which keeps the secondaries
-waiting until it has stepped down: two election timeouts.
+heartbeats go unanswered, run for election at the same time. That is the default,
+``liveness="heartbeat"``; ``"oplog"`` (caplab's first model) lets the primary's oplog push double
+as its heartbeat, which keeps the secondaries waiting until it has stepped down: two election
+timeouts. MongoDB manual, "Replica Set Elections"
+(www.mongodb.com/docs/manual/core/replica-set-elections): members heartbeat each other every
+2 s, and a secondary calls an election when the primary has not answered for
+``electionTimeoutMillis`` (10 s).
 """
 
 import pytest
@@ -19,9 +22,9 @@ from caplab.kv import Cluster
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 5])
 def test_a_one_way_cut_into_the_primary_costs_one_election_timeout(seed):
-    """Cut every secondary -> primary link: a new primary within about one election timeout
-    (1000 ms plus the random offset and the vote), not two."""
-    c = Cluster(mode="cp", nodes=3, seed=seed, liveness="heartbeat")
+    """MongoDB's defaults: cut every secondary -> primary link, and a new primary is elected
+    within about one election timeout (1000 ms plus the random offset and the vote), not two."""
+    c = Cluster(mode="cp", nodes=3, seed=seed)
     c.run_until(lambda: c.backend.writable_primary is not None, timeout_ms=5000)
     old, cut_at = c.primary, c.now
     for node in c.nodes:
@@ -35,7 +38,7 @@ def test_a_one_way_cut_into_the_primary_costs_one_election_timeout(seed):
 def test_a_one_way_cut_out_of_the_primary_also_costs_one_election_timeout():
     """Cut every primary -> secondary link: the secondaries hear no answer and elect a new
     primary after one election timeout; the old one steps down when it hears the new term."""
-    c = Cluster(mode="cp", nodes=3, seed=1, liveness="heartbeat")
+    c = Cluster(mode="cp", nodes=3, seed=1)
     c.run_until(lambda: c.backend.writable_primary is not None, timeout_ms=5000)
     old, cut_at = c.primary, c.now
     for node in c.nodes:
@@ -50,7 +53,7 @@ def test_a_one_way_cut_out_of_the_primary_also_costs_one_election_timeout():
 def test_the_primary_heartbeats_every_member_and_is_answered():
     """Heartbeats both ways: the primary sends heartbeats (not only its oplog) every interval,
     and every member answers them."""
-    c = Cluster(mode="cp", nodes=3, seed=1, liveness="heartbeat")
+    c = Cluster(mode="cp", nodes=3, seed=1)
     c.run_until(lambda: c.backend.writable_primary is not None, timeout_ms=5000)
     primary, start = c.primary, c.now
     c.run_for(1000)
@@ -62,9 +65,9 @@ def test_the_primary_heartbeats_every_member_and_is_answered():
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 5])
 def test_with_oplog_liveness_the_same_cut_costs_two_election_timeouts(seed):
-    """The default liveness="oplog": the secondaries, still fed by the primary's push, wait
-    for it to step down (one timeout) and then for their own (another)."""
-    c = Cluster(mode="cp", nodes=3, seed=seed)
+    """liveness="oplog": the secondaries, still fed by the primary's push, wait for it to step
+    down (one timeout) and then for their own (another)."""
+    c = Cluster(mode="cp", nodes=3, seed=seed, liveness="oplog")
     c.run_until(lambda: c.backend.writable_primary is not None, timeout_ms=5000)
     old, cut_at = c.primary, c.now
     for node in c.nodes:

@@ -15,8 +15,12 @@ from caplab.kv import Cluster
 
 @pytest.fixture(scope="module")
 def lagging():
-    """n1 primary; its messages to n2 are lost for 12.5 s while writes flow: n2 falls behind."""
-    c = Cluster(mode="cp", nodes=3, seed=1, priorities={"n1": 2})
+    """n1 primary; its messages to n2 are lost for 12.5 s while writes flow: n2 falls behind.
+
+    Chaining off: with MongoDB's default chained replication n2 would fetch the writes from
+    n3 and stay current (test_cp_chaining_sync.py); here it stands for a secondary that cannot
+    keep up."""
+    c = Cluster(mode="cp", nodes=3, seed=1, priorities={"n1": 2}, chaining_allowed=False)
     c.run_until(lambda: c.primary == "n1" and c.backend.writable_primary, timeout_ms=8000)
     alice = c.client("alice", near="n1")
     c.cut("n1", "n2")

@@ -185,12 +185,16 @@ class StaleSecondaryRead:
     lagging_read: object       # Result of read_preference="secondary" near the lagging node
     fresh_read: object         # ... near the fresh node
     primary_read: object       # Result of a default (primary) read
+    synced_from: str | None    # the sync source the lagging node chose, cut still there
+    caught_up: bool            # it held "new" 600 ms after the reads (chained replication)
     cluster: object = None
 
 
 def stale_secondary_read(seed: int = 1) -> StaleSecondaryRead:
     """One secondary stops receiving the oplog (a one-way cut from the primary); a majority
-    write still succeeds; a secondary read there returns the old value.
+    write still succeeds; a secondary read there returns the old value. With chained
+    replication (MongoDB's default) the lagging secondary then picks the other secondary as
+    its sync source and holds the write 600 ms later, the cut still in place.
 
     Example:
         >>> s = stale_secondary_read(seed=1)           # doctest: +SKIP
@@ -209,9 +213,14 @@ def stale_secondary_read(seed: int = 1) -> StaleSecondaryRead:
     lagging_read = c.client("reader", near=lag).get("x", read_preference="secondary")
     fresh_read = c.client("reader2", near=fresh).get("x", read_preference="secondary")
     primary_read = a.get("x")
+    c.run_for(600)                       # two heartbeat intervals and a fetch
+    sources = events(c, "replication", node=lag, action="sync_source")
+    caught_up = "new" in [e.value for e in c.backend.oplog(lag)]
     return StaleSecondaryRead(seed=seed, primary=p, lagging=lag, fresh=fresh, write=write,
                               lagging_read=lagging_read, fresh_read=fresh_read,
-                              primary_read=primary_read, cluster=c)
+                              primary_read=primary_read,
+                              synced_from=sources[0].data["source"] if sources else None,
+                              caught_up=caught_up, cluster=c)
 
 
 # -- failover: rollback of w:1 writes, survival of w:"majority" writes -------------------------
@@ -306,6 +315,7 @@ class CatchUpFacts:
     write: object              # Result of the w:2 write of x="two"
     catch_up_log: list         # the new primary's catch-up trace lines (text, for people)
     synced_from: str | None    # the member the new primary caught up from, if any (trace data)
+    chained: tuple             # members that synced from ``fresh`` before the election
     rollbacks: list            # c.rollbacks() at the end
     values: dict               # node -> value of x at the end (members that are up)
     cluster: object = None
@@ -315,19 +325,22 @@ class CatchUpFacts:
         return [r["value"] for r in self.rollbacks if r["key"] == "x"]
 
 
-def catch_up(seed: int = 1, *, fresh_reachable: bool = True) -> CatchUpFacts:
+def catch_up(seed: int = 1, *, fresh_reachable: bool = True,
+             chaining_allowed: bool = True) -> CatchUpFacts:
     """Five members (a majority is 3). Alice writes ``x="base"`` (majority), then ``x="two"``
     with ``w: 2`` while the primary's messages reach only one secondary, ``fresh``; the write is
-    acknowledged and the primary crashes. The others elect a new primary, which catches up
-    from ``fresh`` before accepting writes, if it can reach it (``fresh_reachable``; else
-    ``fresh`` crashed too and comes back after the election, to find its entry rolled back).
+    acknowledged and the primary crashes. With chained replication (MongoDB's default) the
+    others fetch the write from ``fresh`` before the election (``chained``). Without it
+    (``chaining_allowed=False``) they lack it, and the new primary catches up from ``fresh``
+    before accepting writes, if it can reach it (``fresh_reachable``; else ``fresh`` crashed too
+    and comes back after the election, to find its entry rolled back).
 
     Example:
-        >>> f = catch_up(seed=1)                                   # doctest: +SKIP
+        >>> f = catch_up(seed=1, chaining_allowed=False)           # doctest: +SKIP
         >>> f.write.ok, f.new_primary != f.fresh, f.rollbacks      # doctest: +SKIP
         (True, True, [])
     """
-    c = Cluster(mode="cp", nodes=5, seed=seed)
+    c = Cluster(mode="cp", nodes=5, seed=seed, chaining_allowed=chaining_allowed)
     old = wait_for_primary(c)
     fresh, *others = [n for n in c.nodes if n != old]
     alice = c.client("alice", near=old)
@@ -346,12 +359,15 @@ def catch_up(seed: int = 1, *, fresh_reachable: bool = True) -> CatchUpFacts:
     c.run_for(1500)
     log = [e.detail for e in c.sim.trace.of_kind("catch-up") if e.node == new]
     syncing = events(c, "catch-up", node=new, action="syncing")
+    won_ms = c.backend.elections[-1][0] if c.backend.elections else c.now
+    chained = tuple(sorted({e.node for e in events(c, "replication", action="sync_source",
+                                                   source=fresh) if e.time_ms < won_ms}))
     values = {r["node"]: r["value"] for r in c.replica_records()
               if r["key"] == "x" and c.backend.nodes[r["node"]].up}
     return CatchUpFacts(seed=seed, fresh_reachable=fresh_reachable, old_primary=old,
                         fresh=fresh, new_primary=new, write=write, catch_up_log=log,
                         synced_from=syncing[-1].data["source"] if syncing else None,
-                        rollbacks=c.rollbacks(), values=values, cluster=c)
+                        chained=chained, rollbacks=c.rollbacks(), values=values, cluster=c)
 
 
 # -- partial partitions ----------------------------------------------------------------------
@@ -359,16 +375,16 @@ def catch_up(seed: int = 1, *, fresh_reachable: bool = True) -> CatchUpFacts:
 class PartialPartitionFacts:
     """A secondary cut off from the primary only (both directions), the third member between.
 
-    No write happens during the cut (caplab's primary pushes its oplog, so a member cut off
-    from it would fall behind and be refused for being stale; MongoDB's chained replication
-    would let it sync through the third member). ``write_after`` is a write by a client that
-    connects through the third member once the dust has settled. ``new_primary`` is the member that won an election after
-    the cut (None: the old one stayed);
-    ``elected_after_ms`` how long after the cut it won; ``old_stepped_down_after_ms`` how long
-    after the cut the old primary stepped down (None: it did not).
+    No client writes during the cut. ``write_after`` is a write by a client that connects
+    through the third member (the bridge) at the end. ``new_primary`` is the member that first
+    won an election after the cut (None: the old one stayed); ``elected_after_ms`` how long
+    after the cut it won; ``old_stepped_down_after_ms`` how long after the cut the old primary
+    stepped down (None: it did not); ``primaries`` every ``(term, member)`` that became primary,
+    oldest first (with chaining the two cut members take turns: flapping).
     """
 
     dry_run_rule: str
+    chaining_allowed: bool
     old_primary: str
     cut_secondary: str
     bridge: str
@@ -376,29 +392,40 @@ class PartialPartitionFacts:
     elected_after_ms: int | None
     old_stepped_down_after_ms: int | None
     terms: tuple
+    primaries: tuple
     write_after: Any
     cluster: Any = field(repr=False, compare=False)
 
 
 def partial_partition(seed: int = 1, *, dry_run_rule: str = "mongodb",
-                      run_ms: int = 3000) -> PartialPartitionFacts:
+                      chaining_allowed: bool = True, run_ms: int = 3000) -> PartialPartitionFacts:
     """Cut one secondary off from the primary (not from the third member) and watch.
 
     MongoDB: a data-bearing member grants a dry-run vote whatever primary it still sees (only an
     arbiter refuses), so the cut secondary, which no longer hears the primary, wins an election
     through the third member, and the old primary steps down when it learns the newer term.
-    With Raft's pre-vote and check-quorum (``dry_run_rule="raft_prevote"``) the third member,
-    which still hears a healthy primary, refuses, and the primary stays.
+    With chained replication (MongoDB's default ``chainingAllowed``) the old primary, now a
+    secondary cut off from the new one, syncs through the third member, stays current, and
+    after an election timeout wins back: the two take turns (flapping). Without chaining it
+    falls behind the new primary's first entry and the third member refuses it for its older
+    optime. With Raft's pre-vote and check-quorum (``dry_run_rule="raft_prevote"``) the third
+    member, which still hears a healthy primary, refuses, and the primary stays.
 
     Args:
         seed: the simulation seed.
         dry_run_rule: ``"mongodb"`` (default) or ``"raft_prevote"``.
+        chaining_allowed: MongoDB's ``settings.chainingAllowed`` (default True).
         run_ms: how long to watch after the cut.
 
     Returns:
         :class:`PartialPartitionFacts`.
+
+    Example:
+        >>> pp = partial_partition(seed=1)                       # doctest: +SKIP
+        >>> pp.new_primary == pp.cut_secondary, pp.terms         # doctest: +SKIP
+        (True, (1, 2, 3))
     """
-    c = _started(seed, dry_run_rule=dry_run_rule)
+    c = _started(seed, dry_run_rule=dry_run_rule, chaining_allowed=chaining_allowed)
     old = c.primary
     cut, bridge = [n for n in c.nodes if n != old][:2]
     alice = c.client("alice", near=bridge)
@@ -413,8 +440,9 @@ def partial_partition(seed: int = 1, *, dry_run_rule: str = "mongodb",
     after = c.client("bob", near=bridge).put("x", "after", timeout_ms=2000)
     won = [e for e in events(c, "role", role="primary", since_ms=cut_ms) if e.node != old]
     stepped = step_down_ms(c, old, after_ms=cut_ms)
-    terms = tuple(sorted({e.data["term"] for e in events(c, "role", role="primary")}))
+    primaries = tuple((e.data["term"], e.node) for e in events(c, "role", role="primary"))
     return PartialPartitionFacts(
-        dry_run_rule, old, cut, bridge, won[0].node if won else None,
+        dry_run_rule, chaining_allowed, old, cut, bridge, won[0].node if won else None,
         won[0].time_ms - cut_ms if won else None,
-        stepped - cut_ms if stepped is not None else None, terms, after, c)
+        stepped - cut_ms if stepped is not None else None,
+        tuple(sorted({term for term, _ in primaries})), primaries, after, c)

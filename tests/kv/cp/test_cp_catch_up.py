@@ -12,7 +12,13 @@ from helpers_cp import cluster, secondaries, wait_primary
 
 def _w2_write_then_crash(seed: int, **options):
     """5 members; a w:2 write reaches the primary and exactly one secondary ("fresh"); then the
-    primary crashes. Returns (cluster, old primary, fresh member, write result)."""
+    primary crashes. Returns (cluster, old primary, fresh member, write result).
+
+    Chaining is off (``chaining_allowed=False``) unless given: with MongoDB's default chained
+    replication the members the primary's push no longer reaches fetch the write from the fresh
+    one before the election, so no winner lacks it and there is nothing to catch up (that case
+    is :func:`test_with_chaining_the_write_spreads_before_the_election`)."""
+    options.setdefault("chaining_allowed", False)
     c = cluster(nodes=5, seed=seed, **options)
     p = c.primary
     fresh, *others = [n for n in c.nodes if n != p]
@@ -41,6 +47,20 @@ def test_new_primary_catches_up_so_an_acknowledged_w2_write_survives(seed):
     assert values[new] == "only-on-two" and values[fresh] == "only-on-two"
     assert events(c, "catch-up", node=new, action="done"), \
         "the new primary never finished its catch-up phase"
+
+
+def test_with_chaining_the_write_spreads_before_the_election():
+    """MongoDB's defaults (chained replication): the members the push missed sync from the
+    fresh one, so every member holds the acknowledged w:2 write, whoever wins."""
+    for seed in range(1, 4):
+        c, old, fresh, r = _w2_write_then_crash(seed, chaining_allowed=True)
+        new = wait_primary(c, exclude=(old,))
+        assert r.ok and new is not None and c.rollbacks() == []
+        sources = events(c, "replication", action="sync_source", source=fresh)
+        assert sources and sources[0].time_ms < c.elections[-1][0]   # before the election
+        holders = [n for n in c.nodes if n != old and any(
+            e.value == "only-on-two" for e in c.backend.oplog(n))]
+        assert sorted(holders) == sorted(n for n in c.nodes if n != old), f"seed {seed}"
 
 
 def test_catch_up_happens_when_the_winner_lacks_the_write():

@@ -18,18 +18,39 @@ def test_election_at_start_and_first_put_works():
     assert 1000 <= start_ms <= end_ms <= 1000 + 150 + 50
 
 
+def _lagging_then_crash(seed, **options):
+    """The primary's messages to one secondary are cut; a majority write; the primary crashes."""
+    c = cluster(seed=seed, **options)
+    p = c.primary
+    lagging, fresh = secondaries(c)
+    writer = c.client("w", near=p)
+    c.cut(p, lagging)                        # the lagging member misses the next write
+    assert writer.put("x", "new", w="majority").ok
+    c.crash(p)
+    c.heal()
+    return c, p, lagging, fresh
+
+
 def test_most_up_to_date_secondary_wins():
-    """After the primary dies, the secondary holding the newest write becomes primary."""
+    """After the primary dies, the secondary holding the newest write becomes primary.
+
+    Chaining off: with MongoDB's default chained replication the lagging member fetches the
+    write from the fresh one before the election (the next test), and either may win."""
     for seed in range(1, 6):
-        c = cluster(seed=seed)
-        p = c.primary
-        lagging, fresh = secondaries(c)
-        writer = c.client("w", near=p)
-        c.cut(p, lagging)                        # the lagging member misses the next write
-        assert writer.put("x", "new", w="majority").ok
-        c.crash(p)
-        c.heal()
+        c, p, lagging, fresh = _lagging_then_crash(seed, chaining_allowed=False)
         assert wait_primary(c, exclude=(p,)) == fresh, f"seed {seed}"
+
+
+def test_with_chaining_the_lagging_secondary_fetches_the_write_before_the_election():
+    """MongoDB's default (chainingAllowed): the lagging member syncs from the fresh secondary,
+    so whichever wins holds the majority write and nothing is rolled back."""
+    for seed in range(1, 6):
+        c, p, lagging, fresh = _lagging_then_crash(seed)
+        new = wait_primary(c, exclude=(p,))
+        (source,) = events(c, "replication", node=lagging, action="sync_source")
+        assert source.data["source"] == fresh and source.time_ms < c.elections[-1][0]
+        assert any(e.value == "new" for e in c.backend.oplog(new)), f"seed {seed}"
+        assert c.rollbacks() == []
 
 
 def test_vote_refused_to_staler_candidate():

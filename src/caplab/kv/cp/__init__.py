@@ -36,11 +36,12 @@ causal_consistency   False     causally consistent sessions: reads carry ``after
                                ``causal=``
 vote_rule            None      MongoDB's voting rule; or ``fn(ballot) -> (granted, reason)``
                                (:mod:`caplab.kv.cp.voting`; for labs: try a wrong rule)
-liveness             oplog     ``"heartbeat"``: MongoDB's, the primary's answers to heartbeats
-                               (a one-way cut into it costs one election timeout); ``"oplog"``:
-                               its oplog push is its heartbeat (two) (:mod:`.heartbeats`)
-chaining_allowed     False     ``settings.chainingAllowed`` (true in MongoDB): a secondary
-                               the primary's oplog does not reach syncs from another
+liveness             heartbeat MongoDB's: the primary's answers to heartbeats (a one-way cut
+                               into it costs one election timeout); ``"oplog"``: its oplog
+                               push is its heartbeat (two) (:mod:`.heartbeats`)
+chaining_allowed     True      ``settings.chainingAllowed`` (true): a secondary the primary's
+                               oplog does not reach syncs from another (:mod:`.chaining`);
+                               False: it stays behind until it reaches the primary
 local_threshold_ms   None      drivers' ``localThresholdMS`` (15 ms) for ``nearest`` reads;
                                None: the client's near node
 journal_commit_ms    10        ``storage.journal.commitIntervalMs`` = 100 ms: a ``w: 1``
@@ -72,10 +73,11 @@ that a reachable member holds is not rolled back (MongoDB 3.4+). A priority take
 
 Deviations from MongoDB, chosen for a small deterministic lab: the primary pushes its oplog
 (MongoDB secondaries pull from a sync source, possibly another secondary: chained replication);
-with ``chaining_allowed=True`` a secondary that the push no longer reaches pulls from the
-nearest member fed by the primary (:mod:`caplab.kv.cp.chaining`), but chaining is off by
-default (MongoDB: on), so a secondary cut off from the primary stays behind even if it still
-reaches a fresher secondary; there is no catch-up takeover; the
+a secondary that the push has not reached for two heartbeat intervals pulls from the nearest
+member fed by the primary (:mod:`caplab.kv.cp.chaining`; on by default, as in MongoDB), while
+MongoDB picks its sync source by ping, possibly a secondary while the primary is reachable,
+and changes it when the source stops answering or falls behind; there is no catch-up
+takeover; the
 freshness scan of a primary-elect waits at most one heartbeat interval for an answer; priority
 takeover needs the member to be fully caught up (MongoDB: within
 ``priorityTakeoverFreshnessWindowSeconds``); the driver learns the primary only from replies

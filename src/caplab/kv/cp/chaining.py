@@ -14,6 +14,19 @@ one-way cut from the primary catches up through another secondary before the cut
 When the fetched entries end in the current primary's term, the secondary also reports its
 position to the primary (MongoDB forwards ``replSetUpdatePosition`` up the chain), so it counts
 for write concerns if its messages still reach the primary.
+
+Chaining is on by default, as in MongoDB; ``chaining_allowed=False`` (MongoDB:
+``settings.chainingAllowed: false``) gives the push-only model, where a secondary cut off from
+the primary stays behind until the cut heals. One consequence of the default: in a partial
+partition (a secondary cut off from the primary only) the two members cut apart stay current
+through the third and take turns as primary (flapping), since only an arbiter refuses a dry run
+while it sees a healthy primary.
+
+Example:
+    >>> from caplab.kv import Cluster
+    >>> Cluster(mode="cp", nodes=3, seed=1, chaining_allowed=False).backend.config[
+    ...     "chaining_allowed"]
+    False
 """
 
 from __future__ import annotations

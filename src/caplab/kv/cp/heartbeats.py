@@ -1,14 +1,19 @@
 """Heartbeats between members, and what they tell (the ``liveness`` option).
 
 Every member sends a heartbeat to every other member every ``heartbeat_ms`` and answers the
-ones it gets. With ``liveness="heartbeat"`` (MongoDB) the primary does too, and a member
-restarts its election timeout when the primary answers its heartbeat
+ones it gets. With ``liveness="heartbeat"`` (MongoDB, the default) the primary does too, and a
+member restarts its election timeout when the primary answers its heartbeat
 (``_handleHeartbeatResponse``), so a one-way cut in either direction between it and the
-primary costs one election timeout. With ``liveness="oplog"`` (the default, caplab's first
-model, which the course's seeded stories were written against) the primary's oplog push is its
-heartbeat (arbiters, which get no oplog, get a plain heartbeat), and a one-way cut into the
-primary costs two election timeouts: the primary steps down after one, the secondaries, still
-fed, wait for another.
+primary costs one election timeout. With ``liveness="oplog"`` (caplab's first model; notebooks
+02 and 06 keep it for their seeded stories, whose faults are all two-way) the
+primary's oplog push is its heartbeat (arbiters, which get no oplog, get a plain heartbeat),
+and a one-way cut into the primary costs two election timeouts: the primary steps down after
+one, the secondaries, still fed, wait for another.
+
+Example:
+    >>> from caplab.kv import Cluster
+    >>> Cluster(mode="cp", nodes=3, seed=1).backend.config["liveness"]
+    'heartbeat'
 """
 
 from __future__ import annotations

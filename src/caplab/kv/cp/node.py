@@ -3,9 +3,9 @@
 Rules, each one function, guard first (RaftScope style), with the MongoDB rule cited:
 
 * heartbeats (:mod:`caplab.kv.cp.heartbeats`): every member pings every other member every
-  ``heartbeat_ms``; with ``liveness="heartbeat"`` (MongoDB) the primary does too and a member
-  resets its election timer when the primary answers; with ``"oplog"`` (default) the primary's
-  oplog push, :class:`Replicate`, is its heartbeat.
+  ``heartbeat_ms``; with ``liveness="heartbeat"`` (MongoDB, the default) the primary does too
+  and a member resets its election timer when the primary answers; with ``"oplog"`` the
+  primary's oplog push, :class:`Replicate`, is its heartbeat.
 * ``on_election_timeout``: a secondary that has not heard from a primary for the election
   timeout (plus a random offset) calls an election, first as a *dry run* that changes no term.
 * ``handle_request_vote``: one vote per term (durable); refuse a candidate whose last optime

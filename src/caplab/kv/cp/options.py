@@ -37,8 +37,8 @@ DEFAULTS = {
     "arbiters": 0,                  # how many of the last nodes are arbiters (PSA: 1 of 3)
     "local_threshold_ms": None,     # drivers' localThresholdMS = 15 ms (None: the near node)
     "journal_commit_ms": 10,        # MongoDB storage.journal.commitIntervalMs = 100 ms
-    "liveness": "oplog",            # "heartbeat" (MongoDB): see node.handle_heartbeat_reply
-    "chaining_allowed": False,      # MongoDB chainingAllowed (true there): see chaining.py
+    "liveness": "heartbeat",        # MongoDB; "oplog": the push is the heartbeat (heartbeats.py)
+    "chaining_allowed": True,       # MongoDB settings.chainingAllowed (default true): chaining.py
 }
 
 READ_PREFERENCES = ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")

@@ -5,8 +5,9 @@ MongoDB secondaries *pull* the oplog from a sync source; here the primary *pushe
 entries are applied in optime order, each member reports how far it got (MongoDB's
 ``replSetUpdatePosition``), and the primary advances the majority commit point. One difference:
 MongoDB's chained replication lets a secondary that cannot reach the primary sync from another
-secondary; here that takes ``chaining_allowed=True`` (:mod:`caplab.kv.cp.chaining`), else it
-stays behind until it reaches the primary again.
+secondary; here that is ``chaining_allowed=True``, the default as in MongoDB
+(:mod:`caplab.kv.cp.chaining`); with ``chaining_allowed=False`` it stays behind until it reaches
+the primary again.
 
 Rollback (MongoDB "Rollbacks During Replica Set Failover"): a member whose oplog diverges from
 the primary's finds the common point, removes the entries after it, restores its data to the
