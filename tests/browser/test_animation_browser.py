@@ -7,6 +7,8 @@ import re
 import statistics
 import time
 
+from browserkit import wait_stable
+from playwright.sync_api import expect
 from test_panels_browser import (assert_no_page_errors, collect_console,
                                  open_in_own_workspace_and_run_all)
 
@@ -51,10 +53,10 @@ def _time_of(title: str) -> int:
     return int(title.split(" ms")[0].removeprefix("t = "))
 
 
-def _wait_title(page, condition: str, timeout_ms: int = 30_000) -> str:
-    page.wait_for_function(f"() => {{ const t = ({TITLE})(); return t && ({condition}); }}",
-                           timeout=timeout_ms)
-    return page.evaluate(TITLE)
+def _wait_title(page, condition: str, timeout_ms: int = 60_000) -> str:
+    handle = page.wait_for_function(
+        f"() => {{ const t = ({TITLE})(); return t && ({condition}) && t; }}", timeout=timeout_ms)
+    return handle.json_value()
 
 
 def _button(page, tooltip: str):
@@ -70,7 +72,10 @@ def _dismiss_dialogs(page) -> None:
         if not page.locator(".jp-Dialog").count():
             return
         page.keyboard.press("Escape")
-        page.wait_for_timeout(300)
+        try:
+            page.locator(".jp-Dialog").first.wait_for(state="detached", timeout=5_000)
+        except Exception:
+            pass        # still there: press Escape again
 
 
 def test_animation_steps_and_plays_in_jupyterlab(page, lab_server, artifacts_dir):
@@ -95,20 +100,24 @@ def test_animation_steps_and_plays_in_jupyterlab(page, lab_server, artifacts_dir
     toggle = _button(page, "play / pause")
     toggle.click()
     playing = _wait_title(page, f"parseInt(t.slice(4)) >= {start + 5 * 12}")
+    # The label is relabelled by the kernel, apart from the frames the browser's timer draws.
+    expect(toggle).to_have_text(re.compile(r"^\s*pause\s*$"), timeout=30_000)
     assert re.fullmatch(r"\s*pause\s*", toggle.text_content())
     toggle.click()
-    page.wait_for_function("() => /^\\s*play\\s*$/.test(document.querySelector("
-                           "\"button[title='play / pause']\").textContent)", timeout=10_000)
-    # The frame drawn just before the pause may still be painting when the label flips:
-    # read the title once that has settled, then check no frame comes after it.
-    page.wait_for_timeout(400)
-    paused = page.evaluate(TITLE)
-    page.wait_for_timeout(800)
+    expect(toggle).to_have_text(re.compile(r"^\s*play\s*$"), timeout=30_000)
+    # Frames requested just before the pause may still be on their way from the kernel when
+    # the label flips: take the title once it has stopped changing (2 s quiet), then check
+    # that no frame comes after it.
+    paused = wait_stable(page, TITLE, quiet_ms=2000)
+    page.wait_for_timeout(1500)
     assert _time_of(playing) > start + 25 and page.evaluate(TITLE) == paused
     page.screenshot(path=str(artifacts_dir / "lab-message-animation.png"), full_page=True)
-    # The counterexample stepper below it: its step button places Alice's put (state 1).
+    # The counterexample stepper below it (a figure of its own): its step button places
+    # Alice's put (state 1).
+    page.wait_for_function(f"() => String(({STEPPER})() || '').includes('step 0')",
+                           timeout=60_000)
     assert "step 0" in page.evaluate(STEPPER)
     _button(page, "place the next operation").click()
     page.wait_for_function(f"() => String(({STEPPER})() || '').includes('step 1: #1 "
-                           f"put(x,1) at 0; state 1')", timeout=30_000)
+                           f"put(x,1) at 0; state 1')", timeout=60_000)
     assert_no_page_errors(page)

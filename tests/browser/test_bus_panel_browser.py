@@ -27,10 +27,10 @@ VIEW = """() => {
 }"""
 
 
-def wait_for_view(page, condition, timeout_ms=30_000):
-    page.wait_for_function(f"() => {{ const v = ({VIEW})(); return v && ({condition}); }}",
-                           timeout=timeout_ms)
-    return page.evaluate(VIEW)
+def wait_for_view(page, condition, timeout_ms=60_000):
+    handle = page.wait_for_function(
+        f"() => {{ const v = ({VIEW})(); return v && ({condition}) && v; }}", timeout=timeout_ms)
+    return handle.json_value()
 
 
 def test_bus_panel_counts_a_burst_and_switches_to_rabbitmq(page, lab_server, artifacts_dir):
@@ -40,16 +40,20 @@ def test_bus_panel_counts_a_burst_and_switches_to_rabbitmq(page, lab_server, art
     collect_console(page)
     (lab_server["root"] / "notebooks" / "bus_probe.ipynb").write_text(json.dumps(BUS_NOTEBOOK))
     open_in_own_workspace_and_run_all(page, lab_server, "bus_probe.ipynb")
-    before = wait_for_view(page, "v.title.includes(\"topic 'orders'\")", timeout_ms=90_000)
+    # The counters are a widget of their own: wait for them as well as for the figure.
+    before = wait_for_view(page, "v.title.includes(\"topic 'orders'\") && v.delivered === 0",
+                           timeout_ms=90_000)
     assert before["delivered"] == 0
     page.get_by_role("button", name="produce 10", exact=True).click()
     page.get_by_role("button", name="run 300 ms", exact=True).click()
     # The counters and the figure are separate widgets: wait for both to repaint.
-    after = wait_for_view(page, f"v.delivered === 10 && v.title !== {json.dumps(before['title'])}")
+    after = wait_for_view(page, f"v.delivered === 10 && v.acknowledged === 10 && "
+                                f"v.title !== {json.dumps(before['title'])}")
     assert after["acknowledged"] == 10 and after["title"] != before["title"]
     page.screenshot(path=str(artifacts_dir / "lab-bus-panel-kafka.png"), full_page=True)
     page.get_by_role("button", name="RabbitMQ", exact=True).click()
-    rabbit = wait_for_view(page, "v.title.startsWith('queues at')")
+    rabbit = wait_for_view(page, "v.title.startsWith('queues at') && v.names.includes('queue')"
+                                 " && v.delivered === 0")
     assert "queue" in rabbit["names"] and rabbit["delivered"] == 0
     page.screenshot(path=str(artifacts_dir / "lab-bus-panel-rabbit.png"), full_page=True)
     assert_no_page_errors(page)

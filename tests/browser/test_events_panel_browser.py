@@ -40,9 +40,12 @@ def test_events_panel_story_shows_the_lost_event_in_jupyterlab(page, lab_server,
     page.wait_for_function(f"() => {{ const s = ({STATE})(); return s.rows === 0 && "
                            f"s.verdict === 'consistent'; }}", timeout=90_000)
     page.get_by_role("button", name="run the story", exact=True).click()
-    page.wait_for_function(f"() => {{ const s = ({STATE})(); return s.verdict === 'lost event'"
-                           f" && s.rows > 0 && s.edges > 0; }}", timeout=60_000)
-    state = page.evaluate(STATE)
+    # The verdict, the table and the flow are three widgets: wait for what is asserted on
+    # each (the table's OrderPlaced row, not just some row).
+    handle = page.wait_for_function(
+        f"() => {{ const s = ({STATE})(); return s.verdict === 'lost event' && s.edges > 0"
+        f" && s.types.includes('OrderPlaced') && s; }}", timeout=60_000)
+    state = handle.json_value()
     assert "OrderPlaced" in state["types"] and "PaymentAuthorised" not in state["types"]
     page.screenshot(path=str(artifacts_dir / "lab-events-panel.png"), full_page=True)
     assert_no_page_errors(page)

@@ -29,13 +29,21 @@ def test_figurewidget_and_button_work_in_jupyterlab(page, lab_server, artifacts_
     """Clicking a widget button updates a FigureWidget in place in the real browser."""
     (lab_server["root"] / "notebooks" / "probe.ipynb").write_text(json.dumps(PROBE))
     open_notebook_and_run_all(page, lab_server, "probe.ipynb")
-    plot = page.locator(".js-plotly-plot").first
-    plot.wait_for(timeout=60_000)
+    # The figure is drawn once its data and its painted title are there (waited for; the
+    # values asserted are the ones that satisfied the wait).
+    n_before = page.wait_for_function(
+        """() => { const el = document.querySelector('.js-plotly-plot');
+                   const t = el && el.querySelector('.gtitle');
+                   return el && el.data && t && t.textContent === 'before'
+                          && el.data[0].x.length; }""", timeout=60_000).json_value()
     assert "Click to show javascript error" not in page.content()
-    n_before = page.evaluate("() => document.querySelector('.js-plotly-plot').data[0].x.length")
     page.get_by_role("button", name="Add point").click()
+    # The title is painted after the data changes: wait for both, not for the data alone.
     page.wait_for_function(
-        "() => document.querySelector('.js-plotly-plot').data[0].x.length === 3", timeout=20_000)
+        """() => { const el = document.querySelector('.js-plotly-plot');
+                   return el.data[0].x.length === 3
+                          && el.querySelector('.gtitle').textContent === 'after'; }""",
+        timeout=60_000)
     assert n_before == 2
     assert page.locator(".gtitle").first.text_content() == "after"
     page.screenshot(path=str(artifacts_dir / "lab-probe.png"))

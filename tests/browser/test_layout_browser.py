@@ -6,6 +6,7 @@ quickly. Bounding boxes are read from the DOM; screenshots are kept under build/
 import json
 import statistics
 
+from browserkit import RUN_ALL_TIMEOUT_MS, wait_stable
 from test_panels_browser import (GRAPH, collect_console, assert_no_page_errors,
                                  open_in_own_workspace_and_run_all, wait_for_graph)
 
@@ -21,6 +22,7 @@ def _notebook(*lines):
 # Bounding boxes (viewport coordinates) of the panel's parts, with the panel scrolled to the top.
 BOXES = """() => {
   const panel = document.querySelector('.caplab-panel');
+  if (!panel) return null;
   panel.scrollIntoView({block: 'start'});
   const box = el => { if (!el) return null; const r = el.getBoundingClientRect();
                       return {top: r.top, bottom: r.bottom, left: r.left, right: r.right}; };
@@ -31,9 +33,11 @@ BOXES = """() => {
                    .find(b => b.textContent.trim() === 'run for');
   return {controls: box(panel.querySelector('.caplab-controls')),
           graph: box(titled('CP cluster')), timeline: box(titled('Operations')),
-          run: box(run), font: parseFloat(getComputedStyle(run).fontSize),
+          run: box(run), font: run ? parseFloat(getComputedStyle(run).fontSize) : null,
           viewport: {width: window.innerWidth, height: window.innerHeight}};
 }"""
+# Every part BOXES measures is drawn (the layout is then waited on until it settles).
+BOXES_DRAWN = "v.controls && v.graph && v.timeline && v.run && v.font"
 
 # Time from a click to the cluster graph's data changing and the next frame being painted.
 CLICK_TO_REPAINT = """async ([name, cond]) => {
@@ -41,11 +45,13 @@ CLICK_TO_REPAINT = """async ([name, cond]) => {
   const test = new Function('g', 'return ' + cond);
   const button = Array.from(document.querySelectorAll('button'))
                       .find(b => b.textContent.trim() === name);
+  if (!button) throw new Error('no button ' + name);
   const t0 = performance.now();
   button.click();
-  return await new Promise(resolve => {
+  return await new Promise((resolve, reject) => {
     const check = () => { const g = graph();
       if (g && test(g)) requestAnimationFrame(() => resolve(performance.now() - t0));
+      else if (performance.now() - t0 > 60000) reject(new Error('never ' + cond));
       else requestAnimationFrame(check); };
     requestAnimationFrame(check);
   });
@@ -69,17 +75,18 @@ def test_cluster_panel_fits_one_screen_and_repaints_fast(page, lab_server, artif
     wait_for_graph(page, "g.plots >= 4", timeout_ms=90_000)
     for width, height in ((1366, 768), (1920, 1080)):
         page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(800)     # plotly autosizes on resize
-        boxes = page.evaluate(BOXES)
+        # plotly autosizes on resize, in its own time: measure once the layout has settled.
+        boxes = wait_stable(page, BOXES, until=BOXES_DRAWN)
         page.screenshot(path=str(artifacts_dir / f"lab-panel-{width}x{height}.png"))
         for part in ("controls", "graph", "timeline", "run"):
             assert _inside(boxes[part], boxes["viewport"]), (width, part, boxes)
     timings = []
     for _ in range(6):
         timings.append(page.evaluate(CLICK_TO_REPAINT, ["crash n2", "g.down.includes('n2')"]))
-        page.get_by_role("button", name="restart n2", exact=True).wait_for(timeout=10_000)
+        # The next click needs the relabelled button (a kernel round trip after the redraw).
+        page.get_by_role("button", name="restart n2", exact=True).wait_for(timeout=30_000)
         timings.append(page.evaluate(CLICK_TO_REPAINT, ["restart n2", "!g.down.includes('n2')"]))
-        page.get_by_role("button", name="crash n2", exact=True).wait_for(timeout=10_000)
+        page.get_by_role("button", name="crash n2", exact=True).wait_for(timeout=30_000)
     median = statistics.median(timings)
     (artifacts_dir / "click-to-repaint.txt").write_text(
         f"5-node cluster panel, JupyterLab, chromium: click-to-repaint ms: "
@@ -91,19 +98,25 @@ def test_cluster_panel_fits_one_screen_and_repaints_fast(page, lab_server, artif
 
 SIDE_BY_SIDE = """() => {
   const panel = document.querySelector('.caplab-panel');
-  const plots = Array.from(panel.querySelectorAll('.js-plotly-plot'));
-  const box = el => { const r = el.getBoundingClientRect();
+  if (!panel) return null;
+  const plots = Array.from(panel.querySelectorAll('.js-plotly-plot'))
+      .filter(p => p.layout && p.layout.title);
+  const box = el => { if (!el) return null; const r = el.getBoundingClientRect();
                       return {top: r.top, bottom: r.bottom, left: r.left, right: r.right}; };
   const bars = plots.find(p => String(p.layout.title.text || '').startsWith('Availability'));
-  const panelTitles = Array.from(bars.querySelectorAll('.annotation'))
-      .filter(a => !a.textContent.includes('linearizable')).map(a => box(a));
+  const panelTitles = bars ? Array.from(bars.querySelectorAll('.annotation'))
+      .filter(a => !a.textContent.includes('linearizable')).map(a => box(a)) : [];
   const timelines = plots.filter(p => /^(CP|AP): /.test(String(p.layout.title.text || '')))
       .map(p => ({plot: box(p), title: box(p.querySelector('.gtitle'))}));
-  const table = panel.querySelector('.caplab-verdicts table');
-  return {panelTitles, timelines, table: box(table),
-          tableBox: box(panel.querySelector('.caplab-verdicts').parentElement),
-          viewport: {width: window.innerWidth}};
+  const verdicts = panel.querySelector('.caplab-verdicts');
+  return {bars: !!bars, panelTitles, timelines,
+          table: box(panel.querySelector('.caplab-verdicts table')),
+          tableBox: box(verdicts && verdicts.parentElement), viewport: {width: window.innerWidth}};
 }"""
+# Every part SIDE_BY_SIDE measures is drawn: the bars, both timelines with their titles, the
+# table (three kinds of widget, each drawn in its own time).
+SIDE_BY_SIDE_DRAWN = ("v.bars && v.timelines.length === 2 && v.timelines.every(t => t.title)"
+                      " && v.table && v.tableBox")
 
 
 def test_side_by_side_panel_titles_and_table_fit_at_1366(page, lab_server, artifacts_dir):
@@ -126,8 +139,7 @@ def test_side_by_side_panel_titles_and_table_fit_at_1366(page, lab_server, artif
                                ".map(p => p.layout && p.layout.title && p.layout.title.text)")
         raise AssertionError(f"timelines never drawn; plots: {titles}; console: "
                              f"{page._caplab_console[-10:]}") from None
-    page.wait_for_timeout(800)
-    d = page.evaluate(SIDE_BY_SIDE)
+    d = wait_stable(page, SIDE_BY_SIDE, until=SIDE_BY_SIDE_DRAWN, timeout_ms=60_000)
     page.screenshot(path=str(artifacts_dir / "lab-side-by-side-1366.png"), full_page=True)
     titles = sorted(d["panelTitles"], key=lambda b: b["left"])
     assert len(titles) >= 3
@@ -145,10 +157,9 @@ def test_voila_dashboard_projector_mode_at_1920(page, voila_server, artifacts_di
     timeline above the fold, button text at least 24 px, the graph at least half the width."""
     collect_console(page)
     page.set_viewport_size({"width": 1920, "height": 1080})
-    page.goto(voila_server["url"], timeout=120_000)
-    wait_for_graph(page, "g.plots >= 7", timeout_ms=120_000)
-    page.wait_for_timeout(800)
-    boxes = page.evaluate(BOXES)
+    page.goto(voila_server["url"], timeout=RUN_ALL_TIMEOUT_MS)
+    wait_for_graph(page, "g.plots >= 7", timeout_ms=RUN_ALL_TIMEOUT_MS)
+    boxes = wait_stable(page, BOXES, until=BOXES_DRAWN, timeout_ms=60_000)
     page.screenshot(path=str(artifacts_dir / "voila-projector-1920x1080.png"))
     for part in ("controls", "graph", "timeline", "run"):
         assert _inside(boxes[part], boxes["viewport"]), (part, boxes)

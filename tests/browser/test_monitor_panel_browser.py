@@ -26,10 +26,11 @@ DASHBOARD = """() => {
 }"""
 
 
-def wait_for_dashboard(page, condition, timeout_ms=30_000):
-    page.wait_for_function(f"() => {{ const d = ({DASHBOARD})(); return d && ({condition}); }}",
-                           timeout=timeout_ms)
-    return page.evaluate(DASHBOARD)
+def wait_for_dashboard(page, condition, timeout_ms=60_000):
+    handle = page.wait_for_function(
+        f"() => {{ const d = ({DASHBOARD})(); return d && ({condition}) && d; }}",
+        timeout=timeout_ms)
+    return handle.json_value()
 
 
 def test_monitor_panel_runs_and_draws_a_fault_band(page, lab_server, artifacts_dir):
@@ -39,13 +40,14 @@ def test_monitor_panel_runs_and_draws_a_fault_band(page, lab_server, artifacts_d
     (lab_server["root"] / "notebooks" / "monitor_probe.ipynb").write_text(
         json.dumps(MONITOR_NOTEBOOK))
     open_in_own_workspace_and_run_all(page, lab_server, "monitor_probe.ipynb")
-    before = wait_for_dashboard(page, "true", timeout_ms=90_000)
+    before = wait_for_dashboard(page, "d.points === 0", timeout_ms=90_000)
     assert before["points"] == 0
     page.get_by_role("button", name="run 5 s", exact=True).click()
     after_run = wait_for_dashboard(page, "d.points === 5")
     page.get_by_role("button", name="inject", exact=True).click()
     page.get_by_role("button", name="run 5 s", exact=True).click()
-    after_crash = wait_for_dashboard(page, "d.bands.includes('sale-1 crashed')")
+    # The band (layout) and the points (data) can arrive in separate updates: wait for both.
+    after_crash = wait_for_dashboard(page, "d.bands.includes('sale-1 crashed') && d.points === 10")
     assert after_run["points"] == 5 and after_crash["points"] == 10
     page.screenshot(path=str(artifacts_dir / "lab-monitor-panel.png"), full_page=True)
     assert_no_page_errors(page)

@@ -4,6 +4,7 @@ and title text), with screenshots kept as evidence."""
 
 import json
 
+from browserkit import RUN_ALL_TIMEOUT_MS
 
 PANEL_NOTEBOOK = {
     "cells": [
@@ -29,12 +30,13 @@ GRAPH = """() => {
 }"""
 
 
-def open_in_own_workspace_and_run_all(page, lab, notebook: str, timeout_ms=120_000) -> None:
+def open_in_own_workspace_and_run_all(page, lab, notebook: str,
+                                      timeout_ms=RUN_ALL_TIMEOUT_MS) -> None:
     """Like ``browserkit.open_notebook_and_run_all``, but in a fresh JupyterLab workspace and
     only once ``notebook`` is the current widget: in the shared server the default workspace
     restores notebooks opened by earlier tests, and "current" may be one of those."""
     page.goto(f"{lab['url']}/lab/workspaces/{notebook.replace('.', '-')}/tree/notebooks/"
-              f"{notebook}?reset&token={lab['token']}")
+              f"{notebook}?reset&token={lab['token']}", timeout=timeout_ms)
     page.wait_for_function(
         f"""() => {{ const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
                     return w && w.context && w.context.path.endsWith('{notebook}')
@@ -69,10 +71,11 @@ def assert_no_page_errors(page) -> None:
     assert not errors, errors
 
 
-def wait_for_graph(page, condition, timeout_ms=30_000):
+def wait_for_graph(page, condition, timeout_ms=60_000):
     try:
-        page.wait_for_function(f"() => {{ const g = ({GRAPH})(); return g && ({condition}); }}",
-                               timeout=timeout_ms)
+        handle = page.wait_for_function(
+            f"() => {{ const g = ({GRAPH})(); return g && ({condition}) && g; }}",
+            timeout=timeout_ms)
     except Exception:
         # Evidence for the failure report: what the page showed and which plots it had.
         page.screenshot(path="build/screenshots/failure.png", full_page=True)
@@ -81,7 +84,8 @@ def wait_for_graph(page, condition, timeout_ms=30_000):
         raise AssertionError(f"graph never satisfied {condition!r}; plots: {titles}; graph: "
                              f"{page.evaluate(GRAPH)}; console: {getattr(page, '_caplab_console', [])[-20:]}"
                              ) from None
-    return page.evaluate(GRAPH)
+    # The graph as it was when it satisfied the condition (not re-read: it may have moved on).
+    return handle.json_value()
 
 
 def test_cluster_panel_partition_and_crash_redraw_in_jupyterlab(page, lab_server,
@@ -92,16 +96,19 @@ def test_cluster_panel_partition_and_crash_redraw_in_jupyterlab(page, lab_server
     (lab_server["root"] / "notebooks" / "panel_probe.ipynb").write_text(
         json.dumps(PANEL_NOTEBOOK))
     open_in_own_workspace_and_run_all(page, lab_server, "panel_probe.ipynb")
-    before = wait_for_graph(page, "g.plots >= 4", timeout_ms=90_000)
+    # The title asserted is the painted one (.gtitle), which lags the figure's data.
+    before = wait_for_graph(page, "g.plots >= 4 && g.title.includes('primary: n4') && "
+                                  "g.cut === 0 && g.down.length === 0", timeout_ms=90_000)
     assert "Click to show javascript error" not in page.content()
     assert before["cut"] == 0 and before["down"] == []
     assert "primary: n4" in before["title"]
     page.get_by_role("button", name="isolate primary", exact=True).click()
     after_cut = wait_for_graph(page, "g.cut > 0")
     page.get_by_role("button", name="crash n2", exact=True).click()
-    after_crash = wait_for_graph(page, "g.down.includes('n2')")
+    after_crash = wait_for_graph(page, "g.down.length === 1 && g.down[0] === 'n2'")
     assert after_cut["cut"] > 0 and after_crash["down"] == ["n2"]
-    page.get_by_role("button", name="restart n2", exact=True).wait_for(timeout=10_000)
+    # The button's label is another widget, relabelled by the kernel after the redraw.
+    page.get_by_role("button", name="restart n2", exact=True).wait_for(timeout=30_000)
     page.screenshot(path=str(artifacts_dir / "lab-cluster-panel.png"), full_page=True)
     assert_no_page_errors(page)
 
@@ -110,10 +117,11 @@ def test_voila_dashboard_redraws_after_a_click(page, voila_server, artifacts_dir
     """The Voila dashboard shows both panels; clicking 'split 2|3' redraws the cluster graph."""
     page.set_viewport_size({"width": 1600, "height": 1200})
     collect_console(page)
-    page.goto(voila_server["url"], timeout=120_000)
-    before = wait_for_graph(page, "g.plots >= 7", timeout_ms=120_000)
+    page.goto(voila_server["url"], timeout=RUN_ALL_TIMEOUT_MS)
+    before = wait_for_graph(page, "g.plots >= 7 && g.cut === 0 && g.title.includes('t = 1500 ms')",
+                            timeout_ms=RUN_ALL_TIMEOUT_MS)
     assert "Click to show javascript error" not in page.content()
-    assert before["cut"] == 0
+    assert before["cut"] == 0 and "t = 1500 ms" in before["title"]
     page.screenshot(path=str(artifacts_dir / "voila-dashboard-before.png"), full_page=True)
     # One click: the kernel queues it if it is still busy with later cells, and every figure
     # processes the kernel's redraw (see caplab.widgets._figure for what used to break this).
@@ -121,9 +129,8 @@ def test_voila_dashboard_redraws_after_a_click(page, voila_server, artifacts_dir
     after = wait_for_graph(page, "g.cut > 0", timeout_ms=60_000)
     assert after["cut"] > 0
     page.get_by_role("button", name="run for", exact=True).click()
-    page.wait_for_function(
-        f"() => {{ const g = ({GRAPH})(); return g && !g.title.includes('t = 1500 ms'); }}",
-        timeout=30_000)
+    # The painted title moves on from the start time (waited for; a timeout fails the test).
+    wait_for_graph(page, "g.title.includes('t = ') && !g.title.includes('t = 1500 ms')")
     page.set_viewport_size({"width": 1600, "height": 3200})   # the whole dashboard
     page.screenshot(path=str(artifacts_dir / "voila-dashboard-after.png"), full_page=True)
     (artifacts_dir / "voila-console.txt").write_text("\n".join(page._caplab_console))

@@ -5,6 +5,7 @@ its violated checks. Checked through plotly's own DOM (titles and traces)."""
 
 import json
 
+from browserkit import wait_stable
 from test_panels_browser import (assert_no_page_errors, collect_console,
                                  open_in_own_workspace_and_run_all)
 
@@ -51,13 +52,14 @@ FIT = """() => {
 
 def _wait(page, condition, timeout_ms=60_000):
     try:
-        page.wait_for_function(f"() => {{ const g = ({PLOTS})(); return g && ({condition}); }}",
-                               timeout=timeout_ms)
+        handle = page.wait_for_function(
+            f"() => {{ const g = ({PLOTS})(); return g && ({condition}) && g; }}",
+            timeout=timeout_ms)
     except Exception:
         page.screenshot(path="build/screenshots/txn-failure.png", full_page=True)
         raise AssertionError(f"never {condition!r}: {page.evaluate(PLOTS)}; console: "
                              f"{getattr(page, '_caplab_console', [])[-20:]}") from None
-    return page.evaluate(PLOTS)
+    return handle.json_value()
 
 
 def test_txn_panel_runs_2pc_then_a_saga_in_jupyterlab(page, lab_server, artifacts_dir):
@@ -68,18 +70,22 @@ def test_txn_panel_runs_2pc_then_a_saga_in_jupyterlab(page, lab_server, artifact
     (lab_server["root"] / "notebooks" / "txn_panel_probe.ipynb").write_text(
         json.dumps(TXN_NOTEBOOK))
     open_in_own_workspace_and_run_all(page, lab_server, "txn_panel_probe.ipynb")
-    first = _wait(page, "g.seq.includes('after votes')", timeout_ms=90_000)
+    # The outcome, the two plots and the checks table are separate widgets, each repainted in
+    # its own time: wait for everything asserted, not for the sequence diagram alone.
+    first = _wait(page, "g.seq.includes('after votes') && g.outcome === 'aborted' && "
+                        "g.stars >= 1 && g.held >= 3 && g.violated === 0", timeout_ms=90_000)
     assert first["outcome"] == "aborted" and first["stars"] >= 1 and first["held"] >= 3
     assert first["violated"] == 0
     page.get_by_role("button", name="saga", exact=True).click()
     page.get_by_role("button", name="run", exact=True).click()
-    after = _wait(page, "g.seq.includes('seed manager') && g.violated > 0")
+    after = _wait(page, "g.seq.includes('seed manager') && g.violated > 0 && "
+                        "g.outcome === 'compensated' && g.locks.includes('seed manager')")
     assert after["outcome"] == "compensated" and "seed manager" in after["locks"]
     page.screenshot(path=str(artifacts_dir / "lab-txn-panel.png"), full_page=True)
     page.set_viewport_size({"width": 1366, "height": 768})
-    page.wait_for_timeout(800)          # plotly autosizes on resize
+    # plotly autosizes on resize, in its own time: measure once the layout has settled.
+    fit = wait_stable(page, FIT)
     page.screenshot(path=str(artifacts_dir / "lab-txn-panel-1366x768.png"))
-    fit = page.evaluate(FIT)
     assert fit["overflow"] <= 1, (fit["wide"], fit["overflow"])
     assert all(right <= fit["width"] + 1 for right in fit["rights"]), fit
     assert_no_page_errors(page)
