@@ -11,7 +11,7 @@ import pytest
 
 from caplab import ConfigError, UnknownNameError
 from caplab.kv import Cluster
-from caplab.kv.probes import events, holders
+from caplab.kv.probes import events, holders, wait_seen_down
 
 
 def _conviction_after_crash(detector, seed=1):
@@ -104,3 +104,33 @@ def test_phi_does_not_convict_a_healthy_peer_at_start_up():
     c = Cluster(mode="ap", nodes=3, seed=1, latency=2, failure_detector="phi")
     c.run_for(2000)
     assert events(c, "detector", action="down") == []
+
+
+@pytest.mark.parametrize("detector", ["timeout", "phi"])
+def test_wait_seen_down_runs_until_the_coordinator_convicts(detector):
+    """wait_seen_down returns the simulated ms the observer's detector needed, and by then
+    the observer's failure_detector_info shows the peer silent past its conviction point."""
+    c = Cluster(mode="ap", nodes=3, seed=1, failure_detector=detector)
+    c.run_for(2000)
+    c.crash("n3")
+    took = wait_seen_down(c, "n3", by="n1")
+    info = c.failure_detector_info("n1")
+    assert took is not None and not info["n3"]["alive"] and info["n2"]["alive"]
+    assert info["n3"]["silent_ms"] >= info["n3"]["convicts_after_ms"]
+    assert took <= info["n3"]["convicts_after_ms"] <= took + 100   # last beat <= 1 gossip before
+    assert wait_seen_down(c, "n3", by="n1") == 0                   # already seen down
+
+
+def test_wait_seen_down_and_detector_info_refuse_bad_observers():
+    """A crashed or unknown observer is named with the nodes that can observe; a node that never
+    becomes suspect makes wait_seen_down give up with None after timeout_ms."""
+    c = Cluster(mode="ap", nodes=3, seed=1)
+    c.crash("n3")
+    with pytest.raises(ConfigError, match=r"observer 'n3'.*choose among \['n1'\]"):
+        wait_seen_down(c, "n2", by="n3")
+    with pytest.raises(ConfigError, match="'n3' is down"):
+        c.failure_detector_info("n3")
+    with pytest.raises(UnknownNameError, match="n9"):
+        c.failure_detector_info("n9")
+    assert wait_seen_down(c, "n2", by="n1", timeout_ms=3000) is None
+    assert c.now == 3000

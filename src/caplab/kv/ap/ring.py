@@ -118,6 +118,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 from ...errors import ConfigError, UnknownNameError
 from ...net.latency import latency_model
 from .describe import describe_ring
@@ -140,7 +142,7 @@ class Ring(MembershipMixin, Backend):
     OPTIONS = dict(DEFAULTS)
     PUBLIC = ("replicas_for", "ring", "add_node", "remove_node", "load", "ownership", "hints",
               "stats", "anti_entropy_stats", "lww_losses", "context", "set_leg_latency",
-              "detector_view", "datacenter_of")
+              "detector_view", "failure_detector_info", "datacenter_of")
 
     @classmethod
     def check_options(cls, options: dict, node_names) -> dict:
@@ -316,6 +318,49 @@ class Ring(MembershipMixin, Backend):
         """node -> peers its failure detector currently believes down."""
         return {n: [p for p in self.nodes if p != n and not node.is_alive(p)]
                 for n, node in self.nodes.items() if node.up}
+
+    def failure_detector_info(self, node: str) -> dict[str, dict]:
+        """What ``node``'s failure detector thinks of each peer now (Cassandra's ``nodetool
+        failuredetector`` prints the phi of every endpoint).
+
+        Returns:
+            peer -> ``alive`` (what coordinators act on), ``silent_ms`` (since a new heartbeat
+            version of the peer was last heard, directly or relayed), ``phi`` and
+            ``mean_interval_ms`` (None with the "timeout" detector) and ``convicts_after_ms``:
+            the silence that convicts the peer at its current mean, ``phi_convict_threshold x
+            ln 10 x mean_interval_ms`` (about 18.4 means at 8), or ``failure_timeout_ms + 1`` (silence
+            of *more than* the timeout).
+
+        Raises:
+            UnknownNameError: ``node`` is not a node of the ring.
+            ConfigError: ``node`` is down (its detector is volatile and starts afresh).
+
+        Example:
+            >>> c.failure_detector_info("n1")["n2"]["convicts_after_ms"]   # doctest: +SKIP
+            1934.2
+        """
+        if node not in self.nodes:
+            raise UnknownNameError("node", node, list(self.nodes))
+        owner = self.nodes[node]
+        if not owner.up:
+            up = sorted(n for n, other in self.nodes.items() if other.up)
+            raise ConfigError(f"{node!r} is down: its failure detector is lost with the crash; "
+                              f"ask a node that is up: {up}")
+        det, now = owner.detector, self.cluster.sim.now
+        phi = self.options["failure_detector"] == "phi"
+        info = {}
+        for peer in self.nodes:
+            if peer == node:
+                continue
+            last = det.last_heard(peer)
+            mean = det.mean_interval_ms(peer) if phi else None
+            convicts = det.threshold * math.log(10) * mean if phi else det.timeout_ms
+            info[peer] = {"alive": owner.is_alive(peer),
+                          "silent_ms": None if last is None else now - last,
+                          "phi": round(det.phi(peer, now), 3) if phi else None,
+                          "mean_interval_ms": None if mean is None else round(mean, 1),
+                          "convicts_after_ms": round(convicts, 1)}
+        return info
 
     def set_leg_latency(self, w=None, a=None, r=None, s=None) -> None:
         """Set the latency of the four PBS legs (Bailis et al. 2012): ``w`` Mutation,
