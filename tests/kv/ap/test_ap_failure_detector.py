@@ -7,6 +7,8 @@ silence. Until then coordinators keep sending the node requests (and their write
 the request timeout).
 """
 
+import math
+
 import pytest
 
 from caplab import ConfigError, UnknownNameError
@@ -36,12 +38,15 @@ def test_phi_8_convicts_after_about_18_heartbeat_intervals(seed):
 
 
 def test_a_crashed_node_keeps_receiving_requests_until_it_is_convicted():
-    """Writes at ONE go on being sent to the crashed replica (and hinted only after a request
-    timeout) until the phi detector convicts it; afterwards coordinators hint at once."""
-    c = Cluster(mode="ap", nodes=3, seed=1, failure_detector="phi")
+    """Under the default options (phi 8, as Cassandra): writes at ONE go on being sent to the
+    crashed replica (and hinted only after a request timeout) for about 18 mean heartbeat
+    intervals, until the detector convicts it; afterwards coordinators hint at once."""
+    c = Cluster(mode="ap", nodes=3, seed=1)
     alice = c.client("alice", near="n1")
     c.run_for(2000)
     crash_ms = c.now
+    assert c.backend.options["failure_detector"] == "phi"
+    patience = c.failure_detector_info("n1")["n3"]["convicts_after_ms"]
     c.crash("n3")
     while c.now < crash_ms + 3000:
         alice.put("k", str(c.now), consistency="one")
@@ -52,6 +57,12 @@ def test_a_crashed_node_keeps_receiving_requests_until_it_is_convicted():
             if e.node == "n1" and e.peer == "n3" and e.msg.kind == "Mutation"]
     assert any(crash_ms < t < down_ms for t in sent)       # sent to a dead node
     assert not any(t > down_ms for t in sent)               # never after conviction
+    # how long: 8 x ln 10 x n1's mean interval for n3 (about 105 ms after 2 s) of silence,
+    # counted from n3's last heartbeat (at most one gossip interval before the crash) and
+    # noticed at n1's next gossip tick
+    assert 18 * 100 <= patience <= 8 * math.log(10) * 110
+    assert patience - 100 <= down_ms - crash_ms <= patience + 100
+    assert len([t for t in sent if t > crash_ms]) >= 15     # one write every 100 ms, ~1.9 s
 
 
 def test_bad_detector_options_are_refused():
@@ -62,7 +73,7 @@ def test_bad_detector_options_are_refused():
         Cluster(mode="ap", nodes=3, failure_detector="phi", phi_convict_threshold=0)
 
 
-@pytest.mark.parametrize("detector", ["timeout", "phi"])
+@pytest.mark.parametrize("detector", [None, "timeout"])   # None: the default, phi
 def test_liveness_is_relayed_by_gossip_so_a_one_way_cut_gives_a_timeout(detector):
     """n3's messages to n1 are cut (n1 -/- n3 one way), n2 still hears both. Cassandra's gossip:
     "nodes exchange information about themselves and about the other nodes that they have
@@ -71,8 +82,8 @@ def test_liveness_is_relayed_by_gossip_so_a_one_way_cut_gives_a_timeout(detector
     failure detector when a remote heartbeat version is higher). So n1 keeps n3 alive, sends it
     a write at ALL and gets a timeout (the write may have been applied: n3 applied it), not a
     definite "unavailable"."""
-    c = Cluster(mode="ap", nodes=3, seed=1, replication_factor=3, latency=2,
-                failure_detector=detector)
+    options = {} if detector is None else {"failure_detector": detector}
+    c = Cluster(mode="ap", nodes=3, seed=1, replication_factor=3, latency=2, **options)
     alice = c.client("alice", near="n1")
     c.run_for(2000)
     c.cut("n3", "n1")
@@ -134,3 +145,19 @@ def test_wait_seen_down_and_detector_info_refuse_bad_observers():
         c.failure_detector_info("n9")
     assert wait_seen_down(c, "n2", by="n1", timeout_ms=3000) is None
     assert c.now == 3000
+
+
+def test_a_young_phi_detector_waits_longer():
+    """Cassandra seeds a new arrival window with fd_initial_value_ms (2 s at a 1 s gossip; the
+    lab's 200 ms, two gossip intervals): a node crashed right at start-up is convicted after
+    about 8 x ln 10 x 200 ms = 3.7 s of silence, one crashed after 2 s of 100 ms heartbeats
+    after about 8 x ln 10 x 105 ms = 1.9 s. Both under the default options."""
+    fresh = Cluster(mode="ap", nodes=3, seed=1)
+    fresh.crash("n3")
+    young_ms = wait_seen_down(fresh, "n3", by="n1")
+    warm = Cluster(mode="ap", nodes=3, seed=1)
+    warm.run_for(2000)
+    warm.crash("n3")
+    warm_ms = wait_seen_down(warm, "n3", by="n1")
+    assert 8 * math.log(10) * 200 - 100 <= young_ms <= 8 * math.log(10) * 200 + 100
+    assert 8 * math.log(10) * 100 <= warm_ms <= 8 * math.log(10) * 110

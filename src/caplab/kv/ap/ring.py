@@ -38,10 +38,13 @@ timestamps               coordinator  who stamps a write for LWW: "coordinator" 
 sloppy_quorum            False      stand-ins past the preference list count to W and serve
                                     reads: the first N healthy nodes (Dynamo 4.6)
 gossip_interval_ms       100        heartbeat period (Cassandra gossips every second)
-failure_detector         timeout    "timeout" (a fixed silence) or "phi" (Cassandra's phi accrual)
+failure_detector         "phi"      "phi": Cassandra's phi accrual detector; "timeout": a fixed
+                                    silence (failure_timeout_ms)
+phi_convict_threshold    8          with "phi": Cassandra's phi_convict_threshold, default 8:
+                                    about 18 mean heartbeat intervals of silence (1.8 s at a
+                                    100 ms gossip; more on a young detector, whose window still
+                                    holds the initial 2-interval sample)
 failure_timeout_ms       400        with "timeout": silence before a peer is thought down
-phi_convict_threshold    8          with "phi": Cassandra's phi_convict_threshold (at a 100 ms
-                                    gossip, about 1.8 s of silence)
 request_timeout_ms       400        coordinator waits for replicas (write_request_timeout 2 s)
 coordinator_timeout_ms   600        driver waits for a coordinator before trying the next
 cas_contention_timeout_ms 200      a cas losing to other proposers retries until this long
@@ -73,12 +76,13 @@ longer than ``hint_window_ms``), ``hints_replayed``, ``hints_expired`` (past ``h
 
 Deviations from Cassandra/Dynamo, chosen for a small deterministic lab:
 
-* Failure detection defaults to a fixed silence timeout (``failure_timeout_ms``, 400 ms: about
-  four heartbeats), far quicker than Cassandra's phi accrual detector, which
-  ``failure_detector="phi"`` models (about 18 heartbeats at phi 8); every node heartbeats every
-  peer directly instead of gossiping with up to three random peers a second; each heartbeat
-  carries the newest heartbeat versions its sender knows (relayed liveness, as in Cassandra),
-  so a one-way cut leaves the peer alive through a third node and requests to it time out.
+* Failure detection is Cassandra's phi accrual detector (convicting at phi 8: about 18 mean
+  heartbeat intervals of silence; ``failure_timeout_ms`` with ``failure_detector="timeout"``
+  instead), but every node heartbeats every peer directly instead of gossiping with up to
+  three random peers a second; each heartbeat carries the newest heartbeat versions its sender
+  knows (relayed liveness, as in Cassandra), so a one-way cut leaves the peer alive through a
+  third node and requests to it time out. Until a crashed node is convicted, coordinators keep
+  sending it requests (and a read at ONE that asks it times out: speculative retry is off).
 * Bootstrap and decommission stream data instantaneously (``add_node``/``remove_node``); real
   streaming takes time, during which the joining node takes writes but serves no reads.
 * With ``sloppy_quorum`` stand-ins count towards W, and reads, like Dynamo's, go to the first
