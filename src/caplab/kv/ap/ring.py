@@ -331,9 +331,9 @@ class Ring(MembershipMixin, Backend):
             peer -> ``alive`` (what coordinators act on), ``silent_ms`` (since a new heartbeat
             version of the peer was last heard, directly or relayed), ``phi`` and
             ``mean_interval_ms`` (None with the "timeout" detector) and ``convicts_after_ms``:
-            the silence that convicts the peer at its current mean, ``phi_convict_threshold x
-            ln 10 x mean_interval_ms`` (about 18.4 means at 8), or ``failure_timeout_ms + 1`` (silence
-            of *more than* the timeout).
+            the silence that convicts the peer at its current mean, ``phi_convict_threshold
+            x ln 10 x mean_interval_ms`` (about 18.4 means at 8), or ``failure_timeout_ms +
+            1`` (a silence of *more than* the timeout).
 
         Raises:
             UnknownNameError: ``node`` is not a node of the ring.
