@@ -1,10 +1,12 @@
-"""AP failure detection: a fixed timeout, or Cassandra's phi accrual detector.
+"""AP failure detection: Cassandra's phi accrual detector (the default), or a fixed timeout.
 
-Cassandra documentation, "Failure detection and recovery": the gossip failure detector is
-Hayashibara's phi accrual detector; ``phi_convict_threshold`` (default 8) is the suspicion level
-at which a node is convicted: with heartbeats every interval T, about 8 x ln(10) x T ~ 18 T of
-silence. Until then coordinators keep sending the node requests (and their writes wait out
-the request timeout).
+Cassandra documentation, "Failure detection and recovery" (DataStax, docs.datastax.com
+/en/cassandra/2.1/cassandra/architecture/architectureDataDistributeFailDetect_c.html): the
+gossip failure detector is Hayashibara's phi accrual detector over a sliding window of
+inter-arrival times, and "use the default value [of phi_convict_threshold] for most
+situations"; the default is 8 (cassandra.yaml, ``phi_convict_threshold: 8``). With heartbeats
+every interval T that is about 8 x ln(10) x T ~ 18 T of silence. Until then coordinators keep
+sending the node requests (and their writes wait out the request timeout).
 """
 
 import math
