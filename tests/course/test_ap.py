@@ -101,6 +101,7 @@ def test_hint_stored_then_replayed(seed, fault):
     """"The coordinator stores a hint for the missing replica; after the heal it replays it,
     and the replica holds the write.\""""
     facts = ap.hinted_handoff(seed=seed, fault=fault)
+    assert facts.seen_down_ms is not None                 # n1 convicted it before the write
     assert facts.write_ok
     assert [h["target"] for h in facts.hints_during] == [facts.target]
     assert not facts.target_had_before_heal

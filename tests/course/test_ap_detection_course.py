@@ -23,11 +23,19 @@ def test_phi_8_keeps_sending_to_a_crashed_node_for_about_18_heartbeat_intervals(
     heartbeat intervals of silence, 1.84 s at a 100 ms gossip) conviction takes about four
     times longer, and about four times as many writes go to the dead node." (Cassandra docs,
     "Failure detection and recovery".)"""
-    phi = crashed_node_exposure(seed=seed, detector="phi")
+    phi = crashed_node_exposure(seed=seed)           # the default detector
     timeout = crashed_node_exposure(seed=seed, detector="timeout")
+    assert phi.detector == "phi"
     assert round(phi.predicted_ms) == 1842
     assert all(phi.predicted_ms <= ms <= phi.predicted_ms + 2 * phi.gossip_interval_ms
                for ms in phi.conviction_ms.values()), phi.conviction_ms
+    # each coordinator convicts when the silence since the last heartbeat (at most one gossip
+    # interval before the crash) reaches 8 x ln 10 x its own mean interval, checked every
+    # gossip interval
+    gossip = phi.gossip_interval_ms
+    for n, ms in phi.conviction_ms.items():
+        assert 100 <= phi.mean_interval_ms[n] <= 110       # 2 s of 100 ms beats + the seed
+        assert phi.convicts_after_ms[n] - gossip <= ms <= phi.convicts_after_ms[n] + gossip
     assert 3.5 <= phi.max_conviction_ms / timeout.max_conviction_ms <= 5
     assert phi.total_requests_sent >= 3 * timeout.total_requests_sent
     assert phi.sent_after_conviction == 0

@@ -107,7 +107,11 @@ def test_checker_can_pass_a_run_with_rollbacks():
 def test_ap_one_is_available_but_stale(table):
     """"AP at ONE answered (almost) everything, with stale reads, and is not linearizable.\""""
     f = table[1]["AP one"]
-    assert f.ok / f.ops > 0.99
+    # The few failures are reads at ONE that asked a replica the coordinator's phi detector had
+    # not yet convicted (about 2 s of silence): they time out (no speculative retry here).
+    assert f.ok / f.ops > 0.97
+    failed = [o for o in f.cluster.history if o.outcome != "ok"]
+    assert all(o.op == "get" and o.error.startswith("timeout") for o in failed), failed
     assert f.verdicts["stale reads"] == "violated" and f.counts["stale reads"] > 10
     assert f.verdicts["linearizability"] == "not linearizable"
 

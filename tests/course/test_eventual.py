@@ -31,6 +31,16 @@ def test_replicas_diverge_during_the_partition(compared):
         assert f.divergent_at_heal == f.max_divergent_keys == 6
 
 
+def test_the_writes_start_once_phi_has_convicted_the_cut_off_side(compared):
+    """"Once each side's failure detector has convicted the other (phi accrual, the default:
+    about 18 heartbeat intervals, about 2 s here), the clients write for 1.5 s.\" The detector
+    is young (0.5 s old at the cut), so its mean interval still leans on the initial 200 ms."""
+    for f in compared[1].values():
+        assert f.options.get("failure_detector") is None      # the cluster's default
+        assert f.cluster.backend.options["failure_detector"] == "phi"
+        assert 1800 <= f.seen_down_ms <= 3000, f.seen_down_ms
+
+
 def test_with_everything_on_they_converge_fast(compared):
     """"With hints, read repair and anti-entropy, the replicas agree within about two gossip
     rounds (< 250 ms) of the heal.\""""

@@ -116,8 +116,9 @@ def test_cp_members_share_the_detector():
 
 
 def test_ap_nodes_share_the_detector():
-    """A ring node sees a crashed peer down after failure_timeout_ms of silence."""
-    c = Cluster(mode="ap", nodes=3, seed=1)
+    """With failure_detector="timeout" a ring node sees a crashed peer down after
+    failure_timeout_ms of silence."""
+    c = Cluster(mode="ap", nodes=3, seed=1, failure_detector="timeout")
     c.run_for(1000)
     node = c.backend.nodes["n1"]
     assert isinstance(node.detector, FailureDetector)
@@ -125,3 +126,18 @@ def test_ap_nodes_share_the_detector():
     c.run_for(1000)
     assert node.detector.suspects(c.now) == ["n3"]
     assert c.detector_view()["n1"] == ["n3"]
+
+
+def test_ap_nodes_use_phi_accrual_by_default():
+    """By default a ring node convicts with the phi accrual detector (Cassandra's default,
+    phi_convict_threshold 8): a crashed peer is still trusted after the 400 ms the timeout
+    detector would wait, and convicted once phi exceeds 8."""
+    c = Cluster(mode="ap", nodes=3, seed=1)
+    c.run_for(1000)
+    node = c.backend.nodes["n1"]
+    assert isinstance(node.detector, PhiAccrualDetector) and node.detector.threshold == 8
+    c.crash("n3")
+    c.run_for(1000)
+    assert node.detector.suspects(c.now) == [] and node.detector.phi("n3", c.now) < 8
+    c.run_for(2000)
+    assert node.detector.suspects(c.now) == ["n3"] and node.detector.phi("n3", c.now) > 8

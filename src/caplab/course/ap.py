@@ -22,7 +22,7 @@ from ..check import check_stale_reads
 from ..kv import Cluster
 from ..kv.ap.coordinator import required_replicas
 from ..kv.ap.levels import check_level
-from ..kv.probes import hint_replayed_ms, holders, key_where, keys_received
+from ..kv.probes import hint_replayed_ms, holders, key_where, keys_received, wait_seen_down
 from ..net.latency import Uniform
 
 __all__ = ["RingFacts", "ring_tour", "vnode_balance", "LevelFacts", "tunable_consistency",
@@ -161,13 +161,16 @@ class HandoffFacts:
     hints_after: tuple
     hints_replayed: int
     replayed_ms: int | None   # when the hint was replayed (trace), or None
+    seen_down_ms: int | None  # ms from the fault until the coordinator's detector convicted
     cluster: Any = field(repr=False, compare=False)
 
 
 def hinted_handoff(seed: int = 1, *, fault: str = "partition", hinted: bool = True,
-                   away_ms: int = 1500) -> HandoffFacts:
+                   away_ms: int = 900) -> HandoffFacts:
     """One replica of a key goes away (``fault="partition"`` isolates it, ``"crash"`` crashes
-    it); Alice writes the key at QUORUM through another node; the replica comes back.
+    it); once the coordinator's failure detector has convicted it (``seen_down_ms`` after it
+    went away), Alice writes the key at QUORUM through another node; ``away_ms`` later the
+    replica comes back.
 
     With ``hinted=True`` the coordinator keeps a hint and replays it when its failure detector
     sees the replica up again; with ``hinted=False`` the replica stays stale (until a read
@@ -181,11 +184,13 @@ def hinted_handoff(seed: int = 1, *, fault: str = "partition", hinted: bool = Tr
         c.crash(target)
     else:
         c.isolate(target)
-    c.run_for(600)                      # the failure detector notices (failure_timeout 400 ms)
+    # The coordinator's failure detector convicts the replica first (phi 8 by default: about 18
+    # heartbeat intervals of silence), so the write is hinted at once, not after a timeout.
+    seen_down = wait_seen_down(c, target, by="n1")
     ok = alice.put(key, "v1", consistency="quorum").ok
     during = tuple(c.hints())
     had = target in holders(c, key)
-    c.run_for(max(0, away_ms - 600))
+    c.run_for(away_ms)
     if fault == "crash":
         c.restart(target)
     else:
@@ -194,7 +199,7 @@ def hinted_handoff(seed: int = 1, *, fault: str = "partition", hinted: bool = Tr
     c.run_for(1000)
     return HandoffFacts(key, "v1", target, ok, during, had, heal_ms,
                         holders(c, key).get(target), tuple(c.hints()),
-                        c.stats()["hints_replayed"], hint_replayed_ms(c), c)
+                        c.stats()["hints_replayed"], hint_replayed_ms(c), seen_down, c)
 
 
 # -- read repair ---------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from ..check import check_linearizability
 from ..history.models import cas_register_model
 from ..kv import Cluster
 from ..kv.ap.paxos import cas_records
+from ..kv.probes import wait_seen_down
 from ..net.latency import Uniform
 
 __all__ = ["RaceFacts", "lwt_race", "CasTimeoutFacts", "cas_timeout", "WanFacts",
@@ -157,7 +158,12 @@ def wan_partition(seed: int = 1, *, wan_ms: int = 40, key: str = "cart") -> WanF
         replicas.setdefault(c.datacenter_of(node), []).append(node)
     latency = {lv: alice.put(key, "empty", consistency=lv).latency_ms for lv in LEVELS_SHOWN}
     c.partition(["n1", "n2", "n3", "alice"], ["n4", "n5", "n6", "bob"])
-    c.run_for(1000)    # each side's failure detector convicts the other datacenter
+    # each side's failure detector convicts the other datacenter (phi 8: about 18 heartbeat
+    # intervals of silence, more on a young detector): until then a remote replica is only
+    # silent, and QUORUM would time out instead of being refused as unavailable
+    for side, other in ((["n1", "n2", "n3"], ["n4", "n5", "n6"]),
+                        (["n4", "n5", "n6"], ["n1", "n2", "n3"])):
+        wait_seen_down(c, other, by=side)
     during = {lv: (alice.put(f"{key}:{lv}", "a", consistency=lv).outcome,
                    bob.put(f"{key}:{lv}", "b", consistency=lv).outcome) for lv in LEVELS_SHOWN}
     alice.put(key, "alice's", consistency="local_quorum")

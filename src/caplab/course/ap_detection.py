@@ -1,20 +1,25 @@
 """Scenario of notebook 04's failure-detection cells: how long a crashed node keeps receiving
-requests, under the lab's fixed timeout detector and under Cassandra's phi accrual detector.
+requests, under Cassandra's phi accrual detector (the lab's default) and under the fixed
+timeout detector (``failure_detector="timeout"``).
 
 A coordinator sends each write to every replica it believes up. Until its failure detector
 convicts a crashed replica, it keeps sending that replica mutations (which are lost), and only
 hints them after the request timeout; once it convicts, it hints at once and sends nothing.
-The fixed timeout convicts after ``failure_timeout_ms`` (400 ms, four heartbeats); phi accrual
-at Cassandra's default ``phi_convict_threshold`` of 8 convicts after ``8 x ln 10 ~ 18.4`` mean
-heartbeat intervals of silence (Cassandra's ``FailureDetector``: exponential inter-arrival
-model, ``PHI_FACTOR = 1 / ln 10``), about 1.8 s at the lab's 100 ms gossip interval (18 s at
-Cassandra's one-second gossip).
+Phi accrual at Cassandra's default ``phi_convict_threshold`` of 8 convicts after ``8 x ln 10 ~
+18.4`` mean heartbeat intervals of silence (Cassandra's ``FailureDetector``: exponential
+inter-arrival model, ``PHI_FACTOR = 1 / ln 10``), about 1.8 s at the lab's 100 ms gossip
+interval (18 s at Cassandra's one-second gossip); the mean is the detector's own, so a young
+detector whose window still holds the initial 200 ms interval waits longer. The fixed timeout
+convicts after ``failure_timeout_ms`` (400 ms, four heartbeats).
 
 Example:
     >>> from caplab.course.ap_detection import crashed_node_exposure
     >>> f = crashed_node_exposure(seed=1, detector="timeout")
     >>> 400 <= f.conviction_ms["n1"] <= 520, f.sent_after_conviction
     (True, 0)
+    >>> f = crashed_node_exposure(seed=1)          # phi 8, the default
+    >>> 1800 <= f.conviction_ms["n1"] <= 2100
+    True
 """
 
 from __future__ import annotations
@@ -42,7 +47,11 @@ class ExposureFacts:
     mutations it sent to the crashed node after the crash. ``sent_after_conviction``: how many
     of those left after the sender had convicted it (0: conviction stops them).
     ``predicted_ms``: the silence the detector needs in theory (``failure_timeout_ms``, or
-    ``threshold x ln 10 x gossip_interval_ms`` for phi).
+    ``threshold x ln 10 x gossip_interval_ms`` for phi). ``mean_interval_ms``: coordinator ->
+    the mean heartbeat interval of the crashed node in its phi window at the crash (None with
+    the timeout detector); ``convicts_after_ms``: coordinator -> the silence its detector
+    needed at the crash (``threshold x ln 10 x`` that mean), read from
+    ``Cluster.failure_detector_info``.
     """
 
     detector: str
@@ -55,6 +64,8 @@ class ExposureFacts:
     sent_after_conviction: int
     writes: int
     writes_ok: int
+    mean_interval_ms: dict
+    convicts_after_ms: dict
     cluster: Any = field(repr=False, compare=False)
 
     @property
@@ -69,7 +80,7 @@ class ExposureFacts:
         return sum(self.requests_sent.values())
 
 
-def crashed_node_exposure(seed: int = 1, *, detector: str = "timeout", nodes: int = 5,
+def crashed_node_exposure(seed: int = 1, *, detector: str = "phi", nodes: int = 5,
                           every_ms: int = 50, run_ms: int = 3000) -> ExposureFacts:
     """Crash one replica while a client near every other node writes a key it holds at ONE.
 
@@ -80,8 +91,8 @@ def crashed_node_exposure(seed: int = 1, *, detector: str = "timeout", nodes: in
 
     Args:
         seed: the simulation seed.
-        detector: "timeout" (the lab's default, ``failure_timeout_ms``) or "phi" (Cassandra's
-            phi accrual at ``phi_convict_threshold`` 8).
+        detector: "phi" (Cassandra's phi accrual at ``phi_convict_threshold`` 8, the lab's
+            default) or "timeout" (``failure_timeout_ms``).
         nodes: ring size (>= 3).
         every_ms: the interval between a client's writes.
         run_ms: how long the writes go on after the crash.
@@ -106,6 +117,7 @@ def crashed_node_exposure(seed: int = 1, *, detector: str = "timeout", nodes: in
     clients = [c.client(f"client-{n}", near=n) for n in coordinators]
     c.run_for(2000)                      # heartbeats fill the phi detector's window
     crash_ms = c.now
+    info = {n: c.failure_detector_info(n)[crashed] for n in coordinators}
     c.crash(crashed)
     opts = c.backend.options
     handles, last = [], {}
@@ -132,4 +144,6 @@ def crashed_node_exposure(seed: int = 1, *, detector: str = "timeout", nodes: in
     return ExposureFacts(detector, crashed, crash_ms, gossip, predicted,
                          {n: (down[n] - crash_ms if n in down else None) for n in coordinators},
                          {n: len(times) for n, times in sent.items()}, late, len(handles),
-                         sum(1 for h in handles if h.done and h.result.ok), c)
+                         sum(1 for h in handles if h.done and h.result.ok),
+                         {n: i["mean_interval_ms"] for n, i in info.items()},
+                         {n: i["convicts_after_ms"] for n, i in info.items()}, c)

@@ -76,7 +76,7 @@ def zombie(seed: int = 1, *, repair_within_grace: bool = False, gc_grace_ms: int
     stages = {"written at ALL": _snapshot(c, key)}
     missed_by = c.nodes[-1]
     c.crash(missed_by)
-    c.run_for(1000)                              # the others see it down
+    c.run_for(1000)    # down, perhaps not yet convicted: QUORUM needs only the two others
     alice.delete(key, consistency="quorum")
     stages[f"deleted at QUORUM ({missed_by} down)"] = _snapshot(c, key)
     if repair_within_grace:

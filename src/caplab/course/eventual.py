@@ -18,6 +18,7 @@ from typing import Any
 
 from ..check import check_convergence
 from ..kv import Cluster
+from ..kv.probes import wait_seen_down
 from ..kv.workload import Workload
 from ..errors import ConfigError
 from ..net.latency import Constant, Exponential, Mixture, Pareto, Shifted, Uniform
@@ -53,6 +54,7 @@ class ConvergenceFacts:
     mechanisms: str
     options: dict
     partition_ms: int       # when n3 (and its clients) were cut off
+    seen_down_ms: int       # from the cut until both sides' detectors had convicted the other
     heal_ms: int
     end_ms: int
     max_divergent_keys: int
@@ -84,8 +86,9 @@ def convergence_after_heal(seed: int = 1, *, mechanisms: str = "all", keys: int 
     Args:
         mechanisms: a key of :data:`MECHANISMS` (``"none"``, ``"hints"``, ``"read repair"``,
             ``"blocking read repair"``, ``"anti-entropy"``, ``"all"``).
-        partition_ms: how long the clients keep writing while ``n3`` is cut off (longer than
-            ``hint_window_ms`` plus the detector's 400 ms: the later writes are not hinted).
+        partition_ms: how long the clients keep writing while ``n3`` is cut off, counted from
+            the moment both sides' detectors have convicted the other (``seen_down_ms`` after
+            the cut); longer than ``hint_window_ms`` and the later writes are not hinted.
         hint_window_ms: a coordinator stores no new hints for a node it has seen down longer
             than this (Cassandra max_hint_window); hints stored before are still replayed.
         quiet_before_heal_ms: the partition lasts this much longer with no writes at all.
@@ -107,6 +110,15 @@ def convergence_after_heal(seed: int = 1, *, mechanisms: str = "all", keys: int 
     c.run_for(200)
     start = c.now
     c.isolate("n3")                             # n3 and its client c3 on their own
+    # Both sides' failure detectors convict the other first (phi 8, the default: about 18
+    # heartbeat intervals of silence, about 2 s here); writes sent to a node not yet
+    # convicted would be hinted only after a request timeout, and replayed on the retry
+    # timer rather than when the node is seen up again.
+    waits = (wait_seen_down(c, "n3"), wait_seen_down(c, ["n1", "n2"], by="n3"))
+    if None in waits:
+        raise ConfigError(f"the detectors did not convict the cut-off side within 10 s "
+                          f"(seed={seed}); this scenario needs them to")
+    seen_down = sum(waits)
     writes.run(duration_ms=partition_ms)
     c.run_for(quiet_before_heal_ms)
     c.heal()
@@ -124,7 +136,7 @@ def convergence_after_heal(seed: int = 1, *, mechanisms: str = "all", keys: int 
     at_heal = frame[frame["time_ms"] <= heal]["divergent_keys"]
     stats = c.stats()
     return ConvergenceFacts(
-        mechanisms, options, start, heal, end, result.max_divergent_keys,
+        mechanisms, options, start, seen_down, heal, end, result.max_divergent_keys,
         int(at_heal.iloc[-1]) if len(at_heal) else 0, int(result.divergent_keys[-1]),
         result.ok, result.time_to_converge_ms, stats["hints_stored"], stats["hints_not_stored"],
         stats["hints_replayed"], stats["read_repairs"], stats["ae_keys_exchanged"], result, c)
@@ -254,8 +266,8 @@ def simulated_t_visibility(seed: int = 1, *, preset: str = "lnkd-disk", scale: f
     legs = scale_legs(PRESETS[preset.lower()], scale)
     c = Cluster(mode="ap", nodes=3, seed=seed, replication_factor=3, hinted_handoff=False,
                 read_repair="async", request_timeout_ms=600_000, coordinator_timeout_ms=1_200_000,
-                failure_timeout_ms=6_000_000, gossip_interval_ms=1_000_000,
-                op_timeout_ms=2_400_000)
+                failure_detector="timeout", failure_timeout_ms=6_000_000,
+                gossip_interval_ms=1_000_000, op_timeout_ms=2_400_000)   # nobody is convicted
     c.set_leg_latency(w=legs.w, a=legs.a, r=legs.r, s=legs.s)
     for kind in ("ClientPut", "ClientGet", "ClientReply"):
         c.network.set_latency(Constant(0), kind=kind)

@@ -24,7 +24,7 @@ from ..errors import ConfigError
 
 __all__ = ["events", "wait_for_primary", "members_in_role", "primaries_by_term",
            "primary_intervals", "step_down_ms", "hint_replayed_ms", "keys_received",
-           "key_where", "holders"]
+           "key_where", "holders", "wait_seen_down"]
 
 
 def events(cluster, kind: str, *, node: str | None = None, since_ms: int | None = None,
@@ -197,3 +197,47 @@ def holders(cluster, key: str) -> dict:
         {'n1': '1', 'n2': '1', 'n3': '1'}
     """
     return {r["node"]: r["value"] for r in cluster.replica_records() if r["key"] == key}
+
+
+def wait_seen_down(cluster, nodes, *, by=None, timeout_ms: int = 10_000) -> int | None:
+    """Run an AP ring until the failure detectors of ``by`` believe every one of ``nodes`` down.
+
+    How long that takes is the detector's business, not the caller's: with the default phi
+    accrual detector (Cassandra's ``phi_convict_threshold`` 8) about 18 mean heartbeat
+    intervals of silence, longer on a young detector whose window still holds the initial
+    interval; with ``failure_detector="timeout"`` ``failure_timeout_ms``. Scenarios that only
+    need a node known down wait with this instead of guessing a time.
+
+    Args:
+        cluster: an AP ``Cluster`` (one with ``detector_view()``).
+        nodes: the node, or the nodes, that should be seen down.
+        by: the observer, or the observers; None: every node that is up and not in ``nodes``.
+        timeout_ms: give up after this much simulated time.
+
+    Returns:
+        The simulated ms it took (0 if already seen down), or None if ``timeout_ms`` passed
+        (an observer that crashes meanwhile never sees it).
+
+    Raises:
+        ConfigError: an observer in ``by`` is not up, or is one of ``nodes``.
+
+    Example:
+        >>> c.crash("n3"); wait_seen_down(c, "n3", by="n1")   # doctest: +SKIP
+        3600
+    """
+    start = cluster.now
+    targets = [nodes] if isinstance(nodes, str) else list(nodes)
+    observers = [by] if isinstance(by, str) else by
+    up = cluster.detector_view()
+    for name in observers or ():
+        if name not in up or name in targets:
+            raise ConfigError(f"observer {name!r} is not an up node outside {targets}; "
+                              f"choose among {sorted(n for n in up if n not in targets)}")
+
+    def seen() -> bool:
+        view = cluster.detector_view()
+        names = observers if observers is not None else [n for n in view if n not in targets]
+        return all(t in view.get(n, ()) for n in names for t in targets)
+    if not seen() and not cluster.sim.run_until(seen, timeout_ms=timeout_ms):
+        return None
+    return cluster.now - start

@@ -6,6 +6,7 @@ import pytest
 
 from caplab import ConfigError, UnknownNameError
 from caplab.kv import Cluster
+from caplab.kv.probes import wait_seen_down
 
 
 def _two_dcs(**options):
@@ -53,7 +54,9 @@ def test_a_wan_partition_local_quorum_works_on_both_sides_and_diverges_until_hea
     alice, bob = c.client("alice", near="n1"), c.client("bob", near="n4")
     assert alice.put("cart", "empty", consistency="each_quorum").ok
     c.partition(["n1", "n2", "n3", "alice"], ["n4", "n5", "n6", "bob"])
-    c.run_for(1000)   # each side's detector convicts the other
+    # each side's detector convicts the other (phi: about 18 heartbeat intervals or more)
+    assert wait_seen_down(c, ["n4", "n5", "n6"], by=["n1", "n2", "n3"]) is not None
+    assert wait_seen_down(c, ["n1", "n2", "n3"], by=["n4", "n5", "n6"]) is not None
     for level in ("quorum", "each_quorum"):
         r = alice.put("cart", "x", consistency=level)
         assert r.outcome == "fail" and "unavailable" in r.error, level

@@ -1,6 +1,6 @@
 """Unavailability, timeouts, hinted handoff, sloppy quorum, read repair, anti-entropy."""
 
-from caplab.kv.probes import events
+from caplab.kv.probes import events, wait_seen_down
 
 from helpers_ap import ap, holders, key_where
 
@@ -10,9 +10,10 @@ def test_unavailable_fails_at_once_when_too_few_alive():
     c = ap()
     alice = c.client("alice", near="n1")
     key = key_where(c, lambda p: "n1" not in p)
-    for node in c.replicas_for(key)[:2]:
+    down = c.replicas_for(key)[:2]
+    for node in down:
         c.crash(node)
-    c.run_for(1000)   # the failure detector notices
+    assert wait_seen_down(c, down, by="n1") is not None   # the coordinator convicts both
     r = alice.put(key, 1)
     assert r.outcome == "fail" and r.definite
     assert r.error.startswith("unavailable: needed 2, alive 1")
@@ -42,7 +43,7 @@ def test_hints_replay_after_heal():
     key = key_where(c, lambda p: "n1" not in p)
     target = c.replicas_for(key)[0]
     c.isolate(target)
-    c.run_for(600)
+    assert wait_seen_down(c, target, by="n1") is not None   # so the write is hinted at once
     assert alice.put(key, "v").ok
     assert [h["target"] for h in c.hints()] == [target]
     assert target not in holders(c, key)
@@ -59,7 +60,7 @@ def test_hints_replay_after_restart_with_original_timestamp():
     key = key_where(c, lambda p: "n1" not in p)
     target = c.replicas_for(key)[1]
     c.crash(target)
-    c.run_for(600)
+    assert wait_seen_down(c, target, by="n1") is not None   # so the write is hinted at once
     assert alice.put(key, "v").ok
     ts = c.hints()[0]["ts"]
     c.run_for(1000)
@@ -78,7 +79,7 @@ def test_no_new_hints_once_the_target_is_down_longer_than_the_hint_window():
     key = key_where(c, lambda p: "n1" not in p)
     target = c.replicas_for(key)[0]
     c.crash(target)
-    c.run_for(600)                       # the detector sees it down at about 400 ms
+    assert wait_seen_down(c, target, by="n1") is not None   # down_since starts about now
     assert alice.put(key, "v1").ok
     c.run_for(1500)                      # now down for more than 1000 ms
     assert alice.put(key, "v2").ok
@@ -100,12 +101,13 @@ def test_hint_window_restarts_when_the_target_is_seen_up():
     key = key_where(c, lambda p: "n1" not in p)
     target = c.replicas_for(key)[0]
     c.isolate(target)
-    c.run_for(2000)
+    assert wait_seen_down(c, target, by="n1") is not None
+    c.run_for(1500)                      # now seen down for longer than the 1000 ms window
     assert alice.put(key, "v1").ok and c.stats()["hints_not_stored"] == 1
     c.heal()
     c.run_for(300)
     c.isolate(target)
-    c.run_for(600)
+    assert wait_seen_down(c, target, by="n1") is not None
     assert alice.put(key, "v2").ok
     assert [h["value"] for h in c.hints()] == ["v2"]
 
@@ -152,7 +154,7 @@ def test_sloppy_quorum_stand_in_counts_and_hands_back():
     for c in (strict, ap(sloppy_quorum=True)):
         for node in down:
             c.crash(node)
-        c.run_for(1000)
+        assert wait_seen_down(c, down, by="n1") is not None
         c.client("alice", near="n1")
     assert strict.client("alice").put(key, "v").error.startswith("unavailable")
     sloppy = c
@@ -235,7 +237,7 @@ def test_sloppy_quorum_reads_use_the_first_n_healthy_nodes():
     key = key_where(sloppy, lambda p: "n1" not in p)
     for node in sloppy.replicas_for(key)[:2]:
         sloppy.crash(node)
-    sloppy.run_for(1000)
+    assert wait_seen_down(sloppy, sloppy.replicas_for(key)[:2], by="n1") is not None
     alice = sloppy.client("alice", near="n1")
     assert alice.put(key, "v").ok
     r = alice.get(key, consistency="quorum")
@@ -243,5 +245,5 @@ def test_sloppy_quorum_reads_use_the_first_n_healthy_nodes():
     strict = ap()
     for node in strict.replicas_for(key)[:2]:
         strict.crash(node)
-    strict.run_for(1000)
+    assert wait_seen_down(strict, strict.replicas_for(key)[:2], by="n1") is not None
     assert strict.client("alice", near="n1").get(key).error.startswith("unavailable")

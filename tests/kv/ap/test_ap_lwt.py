@@ -10,6 +10,7 @@ from caplab.check import check_linearizability
 from caplab.history.models import cas_register_model
 from caplab.kv import Cluster
 from caplab.kv.ap.paxos import cas_records
+from caplab.kv.probes import wait_seen_down
 from caplab.net.latency import Uniform
 
 
@@ -111,7 +112,7 @@ def test_cas_needs_a_quorum_of_live_replicas():
     c = _ring()
     c.crash("n2")
     c.crash("n3")
-    c.run_for(1000)
+    assert wait_seen_down(c, ["n2", "n3"], by="n1") is not None   # known down, not just silent
     alice = c.client("alice", near="n1")
     r = alice.cas("k", None, "v")
     assert r.outcome == "fail" and "unavailable" in r.error and "definite" in r.error

@@ -4,6 +4,7 @@ import pytest
 
 from caplab import ConfigError
 from caplab.kv import Cluster
+from caplab.kv.probes import wait_seen_down
 
 
 def test_a_write_retried_at_a_second_coordinator_is_not_reported_as_definitely_failed():
@@ -34,7 +35,7 @@ def test_a_write_refused_by_its_only_coordinator_is_a_definite_failure():
     c = Cluster(mode="ap", nodes=3, seed=1, replication_factor=3, latency=2)
     c.crash("n2")
     c.crash("n3")
-    c.run_for(2000)   # the failure detector convicts them
+    assert wait_seen_down(c, ["n2", "n3"], by="n1") is not None   # n1's detector convicts them
     alice = c.client("alice", near="n1")
     r = alice.put("x", "1", consistency="all")
     assert r.outcome == "fail" and "unavailable" in r.error
@@ -48,7 +49,7 @@ def test_a_write_at_any_with_every_replica_down_is_acknowledged_by_a_hint():
     key = next(f"k{i}" for i in range(100) if "n1" not in c.replicas_for(f"k{i}"))
     for node in c.replicas_for(key):
         c.crash(node)
-    c.run_for(1000)                      # n1's detector sees them down
+    assert wait_seen_down(c, c.replicas_for(key), by="n1") is not None
     alice = c.client("alice", near="n1")
     assert alice.put(key, "v", consistency="one").outcome == "fail"
     r = alice.put(key, "v", consistency="any")

@@ -2,10 +2,11 @@
 a gossiping failure detector, a holder of hints, and an anti-entropy partner.
 
 Failure detection: every node heartbeats every peer each ``gossip_interval_ms``. By default it
-thinks a peer down when it has heard nothing from it for more than ``failure_timeout_ms`` (the
-shared :class:`~caplab.net.failure.FailureDetector`); with ``failure_detector="phi"`` it uses
-Cassandra's phi accrual detector (:class:`~caplab.net.failure.PhiAccrualDetector`, convicting
-at ``phi_convict_threshold``, 8 by default: about 18 heartbeat intervals of silence).
+uses Cassandra's phi accrual detector (:class:`~caplab.net.failure.PhiAccrualDetector`,
+convicting at ``phi_convict_threshold``, 8 by default: about 18 heartbeat intervals of
+silence); with ``failure_detector="timeout"`` it thinks a peer down when it has heard nothing
+from it for more than ``failure_timeout_ms`` (the shared
+:class:`~caplab.net.failure.FailureDetector`).
 Liveness is relayed, as in Cassandra's gossip: a heartbeat carries the newest heartbeat version
 (generation, beat) its sender knows of every node, and a node counts a peer as heard whenever it
 learns a newer version of it, from whichever node (Cassandra's ``Gossiper`` reports the endpoint

@@ -22,7 +22,7 @@ DEFAULTS = {"replication_factor": 3, "vnodes": 8, "write_consistency": "quorum",
             "anti_entropy_ms": None, "merkle_depth": 4, "conflict": "lww",
             "sloppy_quorum": False, "gossip_interval_ms": 100, "failure_timeout_ms": 400,
             "request_timeout_ms": 400, "coordinator_timeout_ms": 600, "read_repair_fn": None,
-            "timestamps": "coordinator", "failure_detector": "timeout",
+            "timestamps": "coordinator", "failure_detector": "phi",
             "phi_convict_threshold": 8, "cas_contention_timeout_ms": 200,
             "cas_backoff_ms": 20, "datacenters": None, "node_datacenters": None,
             "wan_latency_ms": None, "speculative_retry": "none"}
@@ -32,8 +32,9 @@ CONFLICT_MODES = ("lww", "siblings")
 #: gives no timestamp) or the client's (drivers' client-side timestamp generators, the default
 #: of the DataStax drivers since protocol v3)
 TIMESTAMP_SOURCES = ("coordinator", "client")
-#: "timeout": a peer silent longer than failure_timeout_ms is down; "phi": Cassandra's phi
-#: accrual detector with phi_convict_threshold
+#: "phi" (the default): Cassandra's phi accrual detector, convicting at phi_convict_threshold
+#: (Cassandra's default 8; cassandra.yaml and DataStax, "Failure detection and recovery");
+#: "timeout": a peer silent longer than failure_timeout_ms is down
 DETECTORS = ("timeout", "phi")
 READ_REPAIR_MODES = ("blocking", "async", "off")
 

@@ -38,10 +38,13 @@ timestamps               coordinator  who stamps a write for LWW: "coordinator" 
 sloppy_quorum            False      stand-ins past the preference list count to W and serve
                                     reads: the first N healthy nodes (Dynamo 4.6)
 gossip_interval_ms       100        heartbeat period (Cassandra gossips every second)
-failure_detector         timeout    "timeout" (a fixed silence) or "phi" (Cassandra's phi accrual)
+failure_detector         "phi"      "phi": Cassandra's phi accrual detector; "timeout": a fixed
+                                    silence (failure_timeout_ms)
+phi_convict_threshold    8          with "phi": Cassandra's phi_convict_threshold, default 8:
+                                    about 18 mean heartbeat intervals of silence (1.8 s at a
+                                    100 ms gossip; more on a young detector, whose window still
+                                    holds the initial 2-interval sample)
 failure_timeout_ms       400        with "timeout": silence before a peer is thought down
-phi_convict_threshold    8          with "phi": Cassandra's phi_convict_threshold (at a 100 ms
-                                    gossip, about 1.8 s of silence)
 request_timeout_ms       400        coordinator waits for replicas (write_request_timeout 2 s)
 coordinator_timeout_ms   600        driver waits for a coordinator before trying the next
 cas_contention_timeout_ms 200      a cas losing to other proposers retries until this long
@@ -73,12 +76,13 @@ longer than ``hint_window_ms``), ``hints_replayed``, ``hints_expired`` (past ``h
 
 Deviations from Cassandra/Dynamo, chosen for a small deterministic lab:
 
-* Failure detection defaults to a fixed silence timeout (``failure_timeout_ms``, 400 ms: about
-  four heartbeats), far quicker than Cassandra's phi accrual detector, which
-  ``failure_detector="phi"`` models (about 18 heartbeats at phi 8); every node heartbeats every
-  peer directly instead of gossiping with up to three random peers a second; each heartbeat
-  carries the newest heartbeat versions its sender knows (relayed liveness, as in Cassandra),
-  so a one-way cut leaves the peer alive through a third node and requests to it time out.
+* Failure detection is Cassandra's phi accrual detector (convicting at phi 8: about 18 mean
+  heartbeat intervals of silence; ``failure_timeout_ms`` with ``failure_detector="timeout"``
+  instead), but every node heartbeats every peer directly instead of gossiping with up to
+  three random peers a second; each heartbeat carries the newest heartbeat versions its sender
+  knows (relayed liveness, as in Cassandra), so a one-way cut leaves the peer alive through a
+  third node and requests to it time out. Until a crashed node is convicted, coordinators keep
+  sending it requests (and a read at ONE that asks it times out: speculative retry is off).
 * Bootstrap and decommission stream data instantaneously (``add_node``/``remove_node``); real
   streaming takes time, during which the joining node takes writes but serves no reads.
 * With ``sloppy_quorum`` stand-ins count towards W, and reads, like Dynamo's, go to the first
@@ -118,6 +122,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 from ...errors import ConfigError, UnknownNameError
 from ...net.latency import latency_model
 from .describe import describe_ring
@@ -140,7 +146,7 @@ class Ring(MembershipMixin, Backend):
     OPTIONS = dict(DEFAULTS)
     PUBLIC = ("replicas_for", "ring", "add_node", "remove_node", "load", "ownership", "hints",
               "stats", "anti_entropy_stats", "lww_losses", "context", "set_leg_latency",
-              "detector_view", "datacenter_of")
+              "detector_view", "failure_detector_info", "datacenter_of")
 
     @classmethod
     def check_options(cls, options: dict, node_names) -> dict:
@@ -316,6 +322,49 @@ class Ring(MembershipMixin, Backend):
         """node -> peers its failure detector currently believes down."""
         return {n: [p for p in self.nodes if p != n and not node.is_alive(p)]
                 for n, node in self.nodes.items() if node.up}
+
+    def failure_detector_info(self, node: str) -> dict[str, dict]:
+        """What ``node``'s failure detector thinks of each peer now (Cassandra's ``nodetool
+        failuredetector`` prints the phi of every endpoint).
+
+        Returns:
+            peer -> ``alive`` (what coordinators act on), ``silent_ms`` (since a new heartbeat
+            version of the peer was last heard, directly or relayed), ``phi`` and
+            ``mean_interval_ms`` (None with the "timeout" detector) and ``convicts_after_ms``:
+            the silence that convicts the peer at its current mean, ``phi_convict_threshold
+            x ln 10 x mean_interval_ms`` (about 18.4 means at 8), or ``failure_timeout_ms +
+            1`` (a silence of *more than* the timeout).
+
+        Raises:
+            UnknownNameError: ``node`` is not a node of the ring.
+            ConfigError: ``node`` is down (its detector is volatile and starts afresh).
+
+        Example:
+            >>> c.failure_detector_info("n1")["n2"]["convicts_after_ms"]   # doctest: +SKIP
+            1934.2
+        """
+        if node not in self.nodes:
+            raise UnknownNameError("node", node, list(self.nodes))
+        owner = self.nodes[node]
+        if not owner.up:
+            up = sorted(n for n, other in self.nodes.items() if other.up)
+            raise ConfigError(f"{node!r} is down: its failure detector is lost with the crash; "
+                              f"ask a node that is up: {up}")
+        det, now = owner.detector, self.cluster.sim.now
+        phi = self.options["failure_detector"] == "phi"
+        info = {}
+        for peer in self.nodes:
+            if peer == node:
+                continue
+            last = det.last_heard(peer)
+            mean = det.mean_interval_ms(peer) if phi else None
+            convicts = det.threshold * math.log(10) * mean if phi else det.timeout_ms
+            info[peer] = {"alive": owner.is_alive(peer),
+                          "silent_ms": None if last is None else now - last,
+                          "phi": round(det.phi(peer, now), 3) if phi else None,
+                          "mean_interval_ms": None if mean is None else round(mean, 1),
+                          "convicts_after_ms": round(convicts, 1)}
+        return info
 
     def set_leg_latency(self, w=None, a=None, r=None, s=None) -> None:
         """Set the latency of the four PBS legs (Bailis et al. 2012): ``w`` Mutation,
