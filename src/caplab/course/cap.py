@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..check import check_all
+from ..errors import check_flag
 from ..kv import Cluster
 from ..kv.probes import holders, wait_for_primary
 from ..kv.workload import Workload
@@ -32,14 +33,8 @@ AP_OPTIONS = {"write_consistency": "one", "read_consistency": "one"}
 #: keeps answering reads until it steps down, including writes later rolled back (notebook 03).
 CP_OPTIONS = {"write_concern": "majority", "read_concern": "linearizable"}
 
-#: what every replica set of :func:`cap_side_by_side` runs with, under ``cp_options``: notebook
-#: 02's seed was chosen when caplab's default was ``liveness="oplog"`` (the primary's oplog push
-#: doubles as its heartbeat). Its fault is two-way (the primary isolated), under which the oplog
-#: and the heartbeat (MongoDB's, now the default) models detect the loss alike, up to timing;
-#: but the timing moves the seeded workload, and the dirty read of "Break it" needs a read at
-#: the right moment. The story keeps the old model until it is re-seeded (a caller's
-#: ``cp_options`` may override it).
-CP_STORY_BASE = {"liveness": "oplog"}
+#: the client of ``cut_off_reader``: it only reads, near the cut-off node
+READER = "reader"
 
 #: the CA topology of notebook 02: a MySQL-style source with asynchronous replicas (MySQL's
 #: default) and an application that splits reads from writes: writes to the source, reads to a
@@ -230,18 +225,25 @@ def _acked_keys(frame) -> list:
     return sorted(set(frame[_answered(frame) & (frame.op == "put")].key))
 
 
-def _run_side(mode, seed, schedule, split_ms, heal_ms, end_ms, minority, options) -> SideFacts:
+def _run_side(mode, seed, schedule, split_ms, heal_ms, end_ms, minority, options,
+              reader_near=None) -> SideFacts:
     c = Cluster(mode=mode, nodes=3, seed=seed, **options)
     c.run(until=split_ms - 1000)           # CP: the first election is over well before this
-    w = Workload(c, clients=3, keys=2, read_fraction=0.5, mean_think_ms=50)
+    workloads = [Workload(c, clients=3, keys=2, read_fraction=0.5, mean_think_ms=50)]
+    if reader_near is not None:            # its own random stream: the others' ops unchanged
+        c.client(READER, near=reader_near)
+        workloads.append(Workload(c, clients=[READER], keys=2, read_fraction=1.0,
+                                  mean_think_ms=50, stream="reader"))
     c.nemesis(schedule)
-    w.start()
+    for w in workloads:
+        w.start()
     c.run(until=heal_ms - 1)
     at_heal = _values_by_key(c)
     lag = c.replication_lag() if "replication_lag" in c.backend.PUBLIC else {}
     c.run(until=end_ms)
-    w.stop()
-    c.sim.run_until(lambda: all(not cl.pending for cl in w.clients))
+    for w in workloads:
+        w.stop()
+    c.sim.run_until(lambda: all(not cl.pending for w in workloads for cl in w.clients))
     c.run_for(1000)                        # let replication, hints and repairs settle
     frame = history_frame(c.history)
     during = frame[(frame.invoke_ms >= split_ms) & (frame.invoke_ms < heal_ms)]
@@ -286,7 +288,8 @@ def _run_side(mode, seed, schedule, split_ms, heal_ms, end_ms, minority, options
 def cap_side_by_side(seed: int = 1, *, split_ms: int = 2500, partition_ms: int = 3000,
                      run_ms: int = 6000, ap_options: dict | None = None,
                      cp_options: dict | None = None, ca_options: dict | None = None,
-                     ca_source_cut_off: bool = False) -> CapComparison:
+                     ca_source_cut_off: bool = False,
+                     cut_off_reader: bool = False) -> CapComparison:
     """The same seed, workload and fault schedule on a CP replica set, an AP ring and a CA
     source/replica topology.
 
@@ -297,7 +300,10 @@ def cap_side_by_side(seed: int = 1, *, split_ms: int = 2500, partition_ms: int =
     (default :data:`AP_OPTIONS`, consistency ONE), the CA topology ``ca_options`` (default
     :data:`CA_OPTIONS`: asynchronous replicas, reads from a replica). The CA source is the
     first node on the majority side, so the cut-off node is one of its replicas; with
-    ``ca_source_cut_off`` it is the cut-off node itself.
+    ``ca_source_cut_off`` it is the cut-off node itself. With ``cut_off_reader`` a fourth
+    client, ``reader``, sits with the cut-off node and only reads: it sees what the cut-off
+    node holds while ``c1``..``c3`` wait (a client waits for each answer before its next
+    operation, so a lone cut-off client stops at its first write until the node steps down).
 
     Example:
         >>> cmp = cap_side_by_side(seed=1)                    # doctest: +SKIP
@@ -309,15 +315,17 @@ def cap_side_by_side(seed: int = 1, *, split_ms: int = 2500, partition_ms: int =
     heal_ms = split_ms + partition_ms
     end_ms = split_ms - 1000 + run_ms
     schedule = [(split_ms, "isolate", victim), (heal_ms, "heal")]
+    check_flag("cut_off_reader", cut_off_reader)
+    reader = victim if cut_off_reader else None
     minority = [f"c{i + 1}" for i, n in enumerate(probe.nodes) if n == victim]
+    minority += [READER] if cut_off_reader else []
     majority = [f"c{i + 1}" for i, n in enumerate(probe.nodes) if n != victim]
     args = (seed, schedule, split_ms, heal_ms, end_ms, minority)
-    cp = _run_side("cp", *args, {**CP_STORY_BASE,
-                                 **(CP_OPTIONS if cp_options is None else cp_options)})
-    ap = _run_side("ap", *args, dict(AP_OPTIONS if ap_options is None else ap_options))
+    cp = _run_side("cp", *args, dict(CP_OPTIONS if cp_options is None else cp_options), reader)
+    ap = _run_side("ap", *args, dict(AP_OPTIONS if ap_options is None else ap_options), reader)
     ca_primary = victim if ca_source_cut_off else [n for n in probe.nodes if n != victim][0]
     ca = _run_side("ca", *args, {**(CA_OPTIONS if ca_options is None else ca_options),
-                                 "primary": ca_primary})
+                                 "primary": ca_primary}, reader)
     return CapComparison(seed=seed, victim=victim, minority_clients=minority,
                          majority_clients=majority, split_ms=split_ms, heal_ms=heal_ms,
                          end_ms=end_ms, schedule=schedule, cp=cp, ap=ap, ca=ca,
