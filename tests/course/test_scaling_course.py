@@ -41,6 +41,15 @@ def test_one_crashed_instance_halves_the_big_machine_and_barely_dents_the_replic
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
+def test_one_crashed_instance_costs_the_split_out_service_latency(seed):
+    """"What they lose is latency: split-out's p99 grows several times over while its remaining
+    instances take the crashed one's share.\""""
+    before = _by(scaling.spike_table(seed), "option")["split-out"]["p99_ms"]
+    after = _by(scaling.spike_table(seed, crash=True), "option")["split-out"]["p99_ms"]
+    assert after > 2.5 * before
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_slow_dependency_cascades_and_each_protection_contains_it(seed):
     """"Unprotected, nearly every request fails (even those that never need the slow service)
     and the caller's queue grows to hundreds; a timeout, a breaker or a bulkhead each keep the
@@ -50,6 +59,9 @@ def test_a_slow_dependency_cascades_and_each_protection_contains_it(seed):
     for p in ("timeout", "breaker", "bulkhead"):
         assert rows[p]["local_error_rate"] < 0.05
     assert rows["breaker"]["error_rate"] == 0.0
+    # "the calls that need the dependency still fail (about half of all requests here)"
+    for p in ("timeout", "bulkhead"):
+        assert 0.4 < rows[p]["error_rate"] < 0.6
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
