@@ -162,8 +162,10 @@ def bus_comparison_bars(rows, *, title: str = "the same order events on every bu
                        "marker": {"color": colour, "pattern": {"shape": pattern}},
                        "hovertemplate": [f"{r['bus']}: {r[verdict]} {verdict}<extra></extra>"
                                          for r in rows]})
+    # room above the tallest bar for its count ("outside" labels are clipped at the plot's top)
+    top = max([r[v] for r in rows for v in VERDICT_STYLE] + [1])
     layout = base_layout(title, barmode="group",
-                         yaxis={"title": {"text": "messages"}, "rangemode": "tozero"},
+                         yaxis={"title": {"text": "messages"}, "range": [0, top * 1.15]},
                          xaxis={"title": {"text": "bus (revenue balance / exactly-once)"}})
     return make_figure(traces, layout)
 
