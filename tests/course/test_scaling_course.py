@@ -30,6 +30,17 @@ def test_the_sale_spike_swamps_the_small_monolith_and_its_copies_and_the_rest_ke
     assert 0.25 < ratio < 0.45
 
 
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_autoscaler_is_the_cheapest_option_that_keeps_up(seed):
+    """"The autoscaler costs least of the options that keep up" (serve over 99% of the spike),
+    paying with a long tail while its instances boot."""
+    rows = _by(scaling.spike_table(seed), "option")
+    keeps_up = [o for o, r in rows.items() if r["availability"] > 0.99]
+    assert min(keeps_up, key=lambda o: rows[o]["cost_per_hour"]) == "autoscaled"
+    assert rows["autoscaled"]["p99_ms"] > 5 * rows["memory-then-replicas"]["p99_ms"]
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_one_crashed_instance_halves_the_big_machine_and_barely_dents_the_replicas(seed):
     """"Crash one instance for 10 s of the 20 s spike: the single big machine serves about
