@@ -18,6 +18,14 @@ def test_comparison_bars_draw_each_verdict_per_bus_with_the_balance():
     assert {t.marker.pattern.shape for t in fig.data} == {"", "/", "."}   # not colour alone
 
 
+def test_comparison_bars_leave_room_above_the_tallest_bar_for_its_count():
+    """The y axis reaches past the tallest bar, so its count ("outside" the bar) is not cut
+    off at the top of the plot (notebook 08's 19 lost NATS events were)."""
+    fig = bus_comparison_bars(compare_buses(seed=1).rows)
+    tallest = max(max(t.y) for t in fig.data)
+    assert fig.layout.yaxis.range[0] == 0 and fig.layout.yaxis.range[1] >= 1.1 * tallest
+
+
 def test_rabbit_view_draws_the_default_exchange_to_each_queue_with_its_counts():
     """The default exchange routes to every queue by name; a queue's label carries ready,
     unacked and dead-lettered counts."""

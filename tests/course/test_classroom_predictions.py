@@ -1,4 +1,4 @@
-"""Notebooks 03-06 ask before they show: a Predict widget before each key reveal, the claims
+"""Notebooks 03-06 and 10 ask before they show: a Predict widget before each key reveal, the claims
 checked by ``verify`` (no bare assert cells), and every result cell that a reveal opens runs."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ["03-cp-in-depth", "04-ap-in-depth", "05-eventual-consistency-measured",
-             "06-checking-consistency"]
+             "06-checking-consistency", "10-scaling-and-resilience"]
 
 #: appended to the notebook in memory: reveal every prediction with its answer and run each
 #: result function directly (inside an Output widget an exception would be swallowed)

@@ -147,3 +147,17 @@ def test_docstring_examples_run():
     """The examples in lab07's docstrings give the output they show."""
     import doctest
     assert doctest.testmod(lab07).failed == 0
+
+
+def test_the_skeletons_figure_saga_shows_both_bugs():
+    """The skeleton draws o4 of seed 1 and says: its payment is refused, the manager still
+    reserves stock and schedules shipping, then compensates oldest first."""
+    run = lab07.run(lab07.SeedOrchestrator, seed=1)
+    text = run.explain()
+    assert "o4: payment.charge refused" in text
+    assert "o4: step 2 (inventory.reserve) ran after step 1 (payment.charge) failed" in text
+    assert "o4: compensations ran in the order [0, 2, 3]" in text
+    fig = run.figures("o4")["sequence"]
+    assert "failure point" in {t.name for t in fig.data}
+    do_steps = next(t for t in fig.data if t.name == "DoStep")
+    assert len([x for x in do_steps.x if x is not None]) == 8      # all four steps were sent

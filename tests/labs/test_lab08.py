@@ -64,6 +64,18 @@ def test_known_wrong_rules_fail_in_the_runs(rule, words):
         assert word in outcome.message, outcome.message
 
 
+def test_a_failing_run_names_a_replay_call_that_works_once():
+    """The message names its replay call once (no generic '(replay with seed=N)' as well), and
+    that call, run as written, finds the same finding again."""
+    in_doubt_rule = presume_abort
+    outcome = lab08.q1.check(in_doubt_rule)
+    call = f"lab08.run(in_doubt_rule, seed={outcome.seed}).findings"
+    assert outcome.replay == call and outcome.text().count(call) == 1, outcome.text()
+    assert "replay with" not in outcome.text()
+    findings = eval(call, {"lab08": lab08, "in_doubt_rule": in_doubt_rule})
+    assert findings and findings[0] in outcome.message
+
+
 def test_a_rule_that_waits_without_a_prepare_record_fails_a_situation():
     """A participant that never voted yes may abort alone: waiting is refused by the probe,
     which names the situation and the right answer (no seed: nothing to replay)."""

@@ -150,3 +150,17 @@ def test_q4_idempotence_with_acks_1_is_refused_as_kafka_does():
     outcome = lab09.q4.check(_answer(1, 3, 2, enable_idempotence=True))
     assert outcome.status == INCORRECT and "acks=1" in outcome.message
     assert "enable.idempotence" in outcome.message
+
+
+@pytest.mark.parametrize("n, answer", [(1, _answer(1, 3, 1)), (2, _answer("all", 3, 1)),
+                                       (3, _answer("all", 3, 2)),
+                                       (4, _answer("all", 3, 2, enable_idempotence=False))])
+def test_a_failure_names_a_replay_call_that_runs_the_same_story(n, answer):
+    """Each question's Incorrect names, once, a run_story call with the skeleton's answer name
+    and the failing seed; run as written it tells the same story the message tells."""
+    outcome = getattr(lab09, f"q{n}").check(answer)
+    call = f"lab09.run_story(answer_q{n}, lab09.STORIES[{n - 1}], seed={outcome.seed})"
+    assert outcome.replay == call and outcome.text().count(call) == 1, outcome.text()
+    assert "replay with" not in outcome.text()
+    run = eval(call, {"lab09": lab09, f"answer_q{n}": answer})
+    assert all(what in outcome.message for _, what in run["events"]), outcome.message

@@ -179,3 +179,15 @@ def test_the_solution_file_and_the_solution_text_pass():
     text_ns: dict = {}
     exec(lab10.q1.solution_text, text_ns)
     assert lab10.q1.check(text_ns["apply"]).correct
+
+
+def test_a_failure_names_a_replay_call_that_ends_in_the_same_read_model():
+    """The Incorrect names, once, lab10.deliver(apply, seed=N) (the skeleton's function name);
+    run as written, it ends in the read model the message quotes."""
+    apply = no_dedup
+    out = lab10.q1.check(apply)
+    call = f"lab10.deliver(apply, seed={out.seed})"
+    assert out.replay == call and out.text().count(call) == 1 and "replay with" not in out.text()
+    run = eval(call, {"lab10": lab10, "apply": apply})
+    assert run["read_model"] != run["expected"]
+    assert str(run["read_model"]["spent"]) in out.message or "spent" in out.message

@@ -118,3 +118,15 @@ def test_hints_come_in_tiers(capsys):
     assert "100 ms" in capsys.readouterr().out
     lab11.q1.hint(7)
     assert "from 1 to 3" in capsys.readouterr().out
+
+
+def test_a_failure_names_a_replay_call_that_measures_the_same_number():
+    """The Incorrect names, once, lab11.measure(policy, seed=N) (the skeleton's name); run as
+    written it measures the p99 the message quotes."""
+    policy = changed(breaker=None)
+    outcome = lab11.q1.check(policy)
+    call = f"lab11.measure(policy, seed={outcome.seed})"
+    assert outcome.replay == call and outcome.text().count(call) == 1, outcome.text()
+    assert "replay with" not in outcome.text()
+    run = eval(call, {"lab11": lab11, "policy": policy})
+    assert f"{run['flapping']['p99_ms']} ms" in outcome.message

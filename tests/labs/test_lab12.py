@@ -98,3 +98,15 @@ def test_hints_come_in_tiers(capsys):
     """Three hints, each pointing to the next."""
     lab12.q1.hint(2)
     assert capsys.readouterr().out.startswith("Hint 2/3")
+
+
+def test_a_failure_names_a_replay_call_that_measures_the_same_number():
+    """The Incorrect names, once, lab12.measure(plan, seed=N) (the skeleton's name); run as
+    written it measures the p99 the message quotes."""
+    answer = plan(lo=2, hi=2)
+    outcome = lab12.q1.check(answer)
+    call = f"lab12.measure(plan, seed={outcome.seed})"
+    assert outcome.replay == call and outcome.text().count(call) == 1, outcome.text()
+    assert "replay with" not in outcome.text()
+    run = eval(call, {"lab12": lab12, "plan": answer})
+    assert f"p99 latency was {run['p99_ms']} ms" in outcome.message

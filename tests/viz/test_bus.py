@@ -50,6 +50,20 @@ def test_view_shows_positions_committed_and_lag():
     assert len(trace_named(fig, "committed").x) == 2
 
 
+def test_view_of_an_empty_topic_shows_whole_offsets_and_whole_consumer_names():
+    """Before any record the offset axis still runs over whole offsets from before 0 (room for
+    a consumer's name at offset 0), not 0..0.05 with the empty logs drawn full width."""
+    log = KafkaLog(brokers=3, seed=1)
+    log.create_topic("t", partitions=2)
+    log.consumer("c1", "g", "t").poll()
+    fig = valid(kafka_view(log.snapshot(), "t"))
+    lo, hi = fig.layout.xaxis.range
+    assert lo < 0 and hi >= 1 and fig.layout.xaxis.dtick == 1
+    assert max(trace_named(fig, "in sync").x) < 0.1 * (hi - lo)
+    fig = valid(kafka_view(_log().snapshot(), "t"))
+    assert fig.layout.xaxis.range[1] >= max(trace_named(fig, "high watermark").x)
+
+
 def test_lag_curve_has_one_line_per_partition():
     """The lag curve draws one line per partition from the history."""
     log = _log()

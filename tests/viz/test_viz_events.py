@@ -40,6 +40,18 @@ def test_event_table_shows_headers_and_bodies():
     assert json.loads(cells[-1][0]) == rows[0]["body"]
 
 
+def test_event_table_fits_its_content_and_every_row():
+    """Columns are weighted by their content (an id column wider than the version column), ids
+    wrap at their '-', and the figure is tall enough that the table needs no inner scrolling
+    for a short log (the notebook's 16 records were shown 3 at a time, ids and headers cut)."""
+    rows = event_rows(_shop())
+    fig = event_table(rows)
+    widths = dict(zip(fig.data[0].header.values, fig.data[0].columnwidth))
+    assert widths["event_<br>id"] > widths["version"]
+    assert all("-<br>" in v for v in fig.data[0].cells.values[1])
+    assert fig.layout.height >= 130 + 24 * len(rows)
+
+
 def test_lag_plot_shows_every_command():
     """Every command appears with its lag to visibility in the order summary."""
     lags = command_lags(_shop())

@@ -31,3 +31,15 @@ def test_options_comparison_has_a_bar_per_option():
     fig = valid(options_comparison(rows))
     assert list(trace_named(fig, "p99 ms").x) == ["scale-up", "memory-then-replicas"]
     assert list(trace_named(fig, "$ per hour").y) == [r["cost_per_hour"] for r in rows]
+
+
+def test_options_comparison_writes_cost_and_availability_under_each_option():
+    """Cost and availability are in each option's tick label (next to the diamonds they ran
+    over the bars and off the top), and the cost axis reads in dollars from 0."""
+    rows = compare_options(seed=1, options=("scale-up", "memory-then-replicas"))
+    fig = valid(options_comparison(rows))
+    for tick, r in zip(fig.layout.xaxis.ticktext, rows):
+        assert tick.startswith(r["option"]) and f"${r['cost_per_hour']:.2f}/h" in tick
+        assert f"{r['availability']:.1%} served" in tick
+    assert trace_named(fig, "$ per hour").text is None
+    assert fig.layout.yaxis2.range[0] == 0 and fig.layout.yaxis2.tickprefix == "$"

@@ -104,9 +104,17 @@ def kafka_view(snapshot: dict, topic: str, *, data: dict | None = None):
                        "marker": {"symbol": symbol, "size": 14, "color": colour},
                        "hovertemplate": [f"{c['member']} ({c['group']}) p{c['partition']} "
                                          f"{what} {c[what]}<extra></extra>" for c in rows]})
+    # Offsets are whole numbers, and a consumer's name is centred on its marker: fix the axis
+    # to whole offsets with room left of 0, or an empty topic shows offsets 0..0.05 with every
+    # log drawn full width, and the name of a consumer at offset 0 is cut in half.
+    ends = ([r["end"] for r in data["replicas"]] + [r["high_watermark"] for r in parts]
+            + [c[w] or 0 for c in data["consumers"] for w in ("position", "committed")])
+    hi = max(ends + [1])
+    xaxis = {"title": {"text": "offset"}, "range": [-0.6, hi + 0.6], "tickformat": "d"}
+    if hi <= 10:
+        xaxis["dtick"] = 1
     layout = base_layout(
-        f"topic {topic!r} at {snapshot['time_ms']} ms", barmode="overlay",
-        xaxis={"title": {"text": "offset"}, "rangemode": "tozero"},
+        f"topic {topic!r} at {snapshot['time_ms']} ms", barmode="overlay", xaxis=xaxis,
         yaxis={"title": {"text": "partition"}, "tickvals": [r["partition"] for r in parts],
                "ticktext": [f"p{r['partition']} (leader {r['leader'] or 'none'})"
                             for r in parts], "autorange": "reversed"})
@@ -154,8 +162,10 @@ def bus_comparison_bars(rows, *, title: str = "the same order events on every bu
                        "marker": {"color": colour, "pattern": {"shape": pattern}},
                        "hovertemplate": [f"{r['bus']}: {r[verdict]} {verdict}<extra></extra>"
                                          for r in rows]})
+    # room above the tallest bar for its count ("outside" labels are clipped at the plot's top)
+    top = max([r[v] for r in rows for v in VERDICT_STYLE] + [1])
     layout = base_layout(title, barmode="group",
-                         yaxis={"title": {"text": "messages"}, "rangemode": "tozero"},
+                         yaxis={"title": {"text": "messages"}, "range": [0, top * 1.15]},
                          xaxis={"title": {"text": "bus (revenue balance / exactly-once)"}})
     return make_figure(traces, layout)
 

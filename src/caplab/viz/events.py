@@ -74,6 +74,10 @@ COLUMNS = ("topic", "event_id", "type", "source", "timestamp_ms", "aggregate", "
 def event_table(rows: list[dict], *, title: str = "Event log"):
     """The event log as a table: one row per record, header fields then the body as JSON.
 
+    Columns are as wide as their content (the body wraps), ids and header names break at
+    their ``-`` and ``_``, and the figure is tall enough for every row (up to 40; beyond, the
+    table scrolls), so nothing is cut off at a notebook's width.
+
     Args:
         rows: :func:`caplab.events.report.event_rows` output.
     Returns:
@@ -81,9 +85,28 @@ def event_table(rows: list[dict], *, title: str = "Event log"):
     """
     cells = [[json.dumps(r[c], sort_keys=True) if c == "body" else r[c] for r in rows]
              for c in COLUMNS]
-    data = [{"type": "table", "header": {"values": list(COLUMNS), "align": "left"},
-             "cells": {"values": cells, "align": "left"}}]
-    return make_figure(data, base_layout(title))
+    shown = [[_breakable(v) if c.endswith("_id") else v for v in col]
+             for c, col in zip(COLUMNS, cells)]
+    # in characters, plus two for the cell's padding (plotly shares the width in proportion)
+    widths = [2 + max([len(w) for w in c.split("_")]
+                      + [min(max(len(p) for p in str(v).split("<br>")), 20) for v in col])
+              for c, col in zip(COLUMNS, shown)]
+    # each row as tall as its longest wrapped cell (the body, at about its column's width)
+    lines = [max([str(v).count("<br>") + 1 for v in row[:-1]]
+                 + [math.ceil(len(str(row[-1])) / widths[-1])]) for row in zip(*shown)]
+    data = [{"type": "table", "columnwidth": widths,
+             "header": {"values": [c.replace("_", "_<br>") for c in COLUMNS], "align": "left",
+                        "font": {"size": 11}, "height": 36},
+             "cells": {"values": shown, "align": "left", "font": {"size": 11}, "height": 20}}]
+    height = 70 + 20 + 40 + sum(18 * n + 6 for n in lines[:40])
+    layout = base_layout(title, height=max(height, 250),
+                         margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    return make_figure(data, layout)
+
+
+def _breakable(value):
+    """An id (``payments-6a956c9c2daa``) broken after its ``-``, so it wraps in a narrow column."""
+    return value.replace("-", "-<br>", 1) if isinstance(value, str) else value
 
 
 def lag_plot(lags: list[dict], *, title: str = "Command acknowledged → visible in the read model"):

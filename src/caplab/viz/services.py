@@ -137,16 +137,25 @@ def options_comparison(rows: list[dict], *, height: int = 440):
          "marker": {"color": OKABE_ITO["bluish green"]}},
         {"type": "bar", "name": "p99 ms", "x": names, "y": [r["p99_ms"] for r in rows],
          "marker": {"color": OKABE_ITO["orange"], "pattern": {"shape": "/"}}},
-        {"type": "scatter", "mode": "markers+text", "name": "$ per hour", "x": names,
+        {"type": "scatter", "mode": "markers", "name": "$ per hour", "x": names,
          "y": [r["cost_per_hour"] for r in rows], "yaxis": "y2",
-         "text": [f"${r['cost_per_hour']:.2f}/h · {r['availability']:.1%}" for r in rows],
-         "textposition": "top center", "marker": {"color": GREY, "symbol": "diamond",
-                                                  "size": 14}},
+         "hovertemplate": "%{x}: $%{y:.2f} an hour<extra></extra>",
+         "marker": {"color": GREY, "symbol": "diamond", "size": 14}},
     ]
+    # Cost and availability are written under each option, not next to its diamond, where they
+    # ran over the bars and off the top of the plot.
+    ticks = [f"{r['option']}<br>${r['cost_per_hour']:.2f}/h<br>{r['availability']:.1%} served"
+             for r in rows]
+    top = max([r["cost_per_hour"] for r in rows] + [0.01])
     layout = base_layout("Sale spike: latency, availability and cost by option",
-                         height=height, barmode="group",
-                         yaxis={"title": {"text": "latency (ms)"}, "type": "log"},
-                         yaxis2={"title": {"text": "$ per hour"}, "overlaying": "y",
-                                 "side": "right", "rangemode": "tozero", "showgrid": False},
-                         legend={"orientation": "h", "y": -0.2})
+                         height=height + 60, barmode="group",
+                         xaxis={"tickvals": names, "ticktext": ticks,
+                                "tickfont": {"size": 13}},
+                         yaxis={"title": {"text": "latency (ms)"}, "type": "log", "dtick": 1},
+                         yaxis2={"title": {"text": "$ per hour (◆)"}, "overlaying": "y",
+                                 "side": "right", "range": [0, top * 1.1], "showgrid": False,
+                                 "tickprefix": "$", "tickformat": ".2f", "tickmode": "linear",
+                                 "tick0": 0, "dtick": 0.25 if top > 0.5 else 0.05},
+                         legend={"orientation": "h", "y": -0.32},
+                         margin={"l": 60, "r": 60, "t": 70, "b": 50})
     return make_figure(traces, layout)

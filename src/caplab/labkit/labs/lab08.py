@@ -306,8 +306,9 @@ def _grade(answer) -> str:
             raise Incorrect(f"with seed {seed}, in_doubt_rule raised {type(exc).__name__}: "
                             f"{exc}", seed=seed) from exc
         if r.findings:
-            raise Incorrect(f"with seed {seed}: {r.findings[0]} (lab08.run(in_doubt_rule, "
-                            f"seed={seed}) replays it)", seed=seed)
+            # named once, as the replay call (not also the generic "replay with seed=N")
+            raise Incorrect(f"with seed {seed}: {r.findings[0]}", seed=seed,
+                            replay=f"lab08.run(in_doubt_rule, seed={seed}).findings")
         blocked += sum(1 for svc in r.system.services.values() for v in svc.verdicts
                        if v[4] == "wait")
     _probe(answer)

@@ -207,6 +207,12 @@ def _why_lost(a, run) -> str:
     return "acknowledged orders were on a broker that died"
 
 
+def _replay(question: int, seed: int) -> str:
+    """The call that runs the failing story again, with the skeleton's answer name (question
+    n runs ``STORIES[n - 1]``); named once in the message."""
+    return f"lab09.run_story(answer_q{question}, lab09.STORIES[{question - 1}], seed={seed})"
+
+
 def _grade_durable(answer, story: int) -> str:
     a = settings(answer)
     total = 0
@@ -219,12 +225,13 @@ def _grade_durable(answer, story: int) -> str:
                                 f"orders were acknowledged (min_insync_replicas="
                                 f"{a['min_insync_replicas']} with "
                                 f"{a['replication_factor'] - 1} replica(s) left?): not writable",
-                                seed=seed)
+                                seed=seed, replay=_replay(story, seed))
         if run["acked"] == 0:
-            raise Incorrect(f"{_story(run)}: no order was ever acknowledged", seed=seed)
+            raise Incorrect(f"{_story(run)}: no order was ever acknowledged", seed=seed,
+                            replay=_replay(story, seed))
         if run["lost"]:
             raise Incorrect(f"{_story(run)}: {_why_lost(a, run)}: {_lost_text(run)}",
-                            seed=seed)
+                            seed=seed, replay=_replay(story, seed))
         total += run["acked"]
     return f"no acknowledged order lost: {total} acknowledged over {len(SEEDS)} seeds"
 
@@ -244,7 +251,8 @@ def _grade_available(answer) -> str:
                    f"replication_factor={a['replication_factor']}: the broker left holds no "
                    "replica")
             raise Incorrect(f"{_story(run)}: only {ok} of {produced} orders acknowledged "
-                            f"afterwards; {why}", seed=seed)
+                            f"afterwards; {why}", seed=seed,
+                            replay=_replay(3, seed))
         lost += len(run["lost"])
     return (f"writable with one stale broker left, every seed; the price: {lost} acknowledged "
             f"orders lost over {len(SEEDS)} seeds")
@@ -264,12 +272,14 @@ def _grade_exactly_once(answer) -> str:
                    f"acks={a['acks']} turns Kafka's default idempotence off (it needs "
                    f"acks='all')")
             raise Incorrect(f"{_story(run)}: {why}: {len(run['duplicated'])} order(s) in the "
-                            f"log twice ({first} at offsets {offsets})", seed=seed)
+                            f"log twice ({first} at offsets {offsets})", seed=seed,
+                            replay=_replay(4, seed))
         if run["acked"] == 0:
-            raise Incorrect(f"{_story(run)}: no order was ever acknowledged", seed=seed)
+            raise Incorrect(f"{_story(run)}: no order was ever acknowledged", seed=seed,
+                            replay=_replay(4, seed))
         if run["lost"]:
             raise Incorrect(f"{_story(run)}: {_why_lost(a, run)}: {_lost_text(run)}",
-                            seed=seed)
+                            seed=seed, replay=_replay(4, seed))
         total += run["acked"]
     return (f"every order once: {total} acknowledged over {len(SEEDS)} seeds, no duplicate "
             f"from a retry, none lost")
