@@ -10,7 +10,7 @@ from caplab.course import checking
 from caplab.data import bundled_porcupine_dir
 from caplab.viz import timeline
 
-SEED = 5   # the seed notebook 06 shows
+SEED = 56   # the seed notebook 06 shows
 
 
 # -- tiny histories -----------------------------------------------------------------------------

@@ -64,19 +64,12 @@ def tiny_history(name: str) -> list[dict]:
 
 
 # -- Jepsen-style runs ---------------------------------------------------------------------
-#: the replica sets of notebook 06: its seeds (5, 43) were chosen when caplab's default was
-#: ``liveness="oplog"``. The nemesis's faults are two-way (partitions, isolation, crashes), under
-#: which that model and MongoDB's heartbeats (now the default) detect a lost primary alike, up to
-#: timing; but the timing moves the seeded run (with the heartbeat model seed 5's ``w=1`` rollbacks
-#: are overwritten before anyone reads them, as in seed 43). Kept until the story is re-seeded.
-CP_STORY_OPTIONS = {"liveness": "oplog"}
-
 #: configuration -> (mode, mode options, put options, get options, final-read options)
 CONFIGS = {
-    "CP majority + linearizable": ("cp", CP_STORY_OPTIONS, {"w": "majority"},
+    "CP majority + linearizable": ("cp", {}, {"w": "majority"},
                                    {"read_concern": "linearizable"},
                                    {"read_concern": "linearizable"}),
-    "CP w=1": ("cp", CP_STORY_OPTIONS, {"w": 1}, {"read_concern": "local"},
+    "CP w=1": ("cp", {}, {"w": 1}, {"read_concern": "local"},
                {"read_concern": "majority"}),
     "AP quorum": ("ap", {}, {"consistency": "quorum"}, {"consistency": "quorum"},
                   {"consistency": "all"}),
