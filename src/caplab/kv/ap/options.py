@@ -7,7 +7,7 @@ given and what is allowed. The defaults and what they stand for are listed in
 
 from __future__ import annotations
 
-from ...errors import ConfigError, UnknownNameError
+from ...errors import ConfigError, UnknownNameError, check_flag
 from .levels import check_level
 from .repair_hook import check_repair_hook
 from .speculation import parse_speculative_retry
@@ -109,8 +109,7 @@ def validate_ring_options(options: dict, node_names) -> dict:
     opts["read_repair"] = check_read_repair(opts["read_repair"])
     parse_speculative_retry(opts["speculative_retry"])
     for name in ("hinted_handoff", "sloppy_quorum"):
-        if not isinstance(opts[name], bool):
-            raise ConfigError(f"{name} must be True or False, got {opts[name]!r}")
+        check_flag(name, opts[name])
     check_repair_hook(opts["read_repair_fn"], opts["read_repair"], opts["conflict"])
     if opts["sloppy_quorum"] and not opts["hinted_handoff"]:
         raise ConfigError("sloppy_quorum=True needs hinted_handoff=True (stand-ins hand "

@@ -27,7 +27,7 @@ Example:
 
 from __future__ import annotations
 
-from ...errors import ConfigError, UnknownNameError
+from ...errors import ConfigError, UnknownNameError, check_flag
 
 __all__ = ["MEMBER_OPTIONS", "MAX_VOTING_MEMBERS", "check_members", "implicit_write_concern",
            "voting_majority", "write_majority"]
@@ -39,9 +39,7 @@ MAX_VOTING_MEMBERS = 7
 
 
 def _flag(node, key, value) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"members[{node!r}][{key!r}] must be True or False, got {value!r}")
-    return value
+    return check_flag(f"members[{node!r}][{key!r}]", value)
 
 
 def _member(node: str, given: dict, priority_given) -> dict:

@@ -6,7 +6,7 @@ given and what is allowed, before anything changes.
 
 from __future__ import annotations
 
-from ...errors import ConfigError, UnknownNameError
+from ...errors import ConfigError, UnknownNameError, check_flag
 from .members import check_members, implicit_write_concern
 from .voting import check_vote_rule
 
@@ -77,24 +77,18 @@ def check_wtimeout(value, *, name: str = "wtimeout_ms"):
     return value
 
 
-def _check_flag(value, name: str, meaning: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{name} must be True or False ({meaning}), got {value!r}")
-    return value
-
-
 def check_j(value, *, name: str = "j"):
-    return _check_flag(value, name, "MongoDB's write concern j: acknowledge after the on-disk "
-                                    "journal")
+    return check_flag(name, value, "MongoDB's write concern j: acknowledge after the on-disk "
+                                   "journal")
 
 
 def check_retry_writes(value, *, name: str = "retry_writes"):
-    return _check_flag(value, name, "MongoDB drivers: retryWrites")
+    return check_flag(name, value, "MongoDB drivers: retryWrites")
 
 
 def check_causal(value, *, name: str = "causal"):
-    return _check_flag(value, name, "a causally consistent session sends afterClusterTime "
-                                    "with its reads")
+    return check_flag(name, value, "a causally consistent session sends afterClusterTime "
+                                   "with its reads")
 
 
 #: MongoDB: maxStalenessSeconds is at least 90 s; at lab scale (1/10) 9 s
@@ -170,12 +164,10 @@ def validate_cluster_options(options: dict, names: list[str]) -> dict:
     check_local_threshold(options["local_threshold_ms"])
     check_retry_writes(options["retry_writes"])
     check_causal(options["causal_consistency"], name="causal_consistency")
-    if not isinstance(options["election_handoff"], bool):
-        raise ConfigError(f"election_handoff must be True or False (MongoDB's "
-                          f"enableElectionHandoff), got {options['election_handoff']!r}")
-    if not isinstance(options["chaining_allowed"], bool):
-        raise ConfigError(f"chaining_allowed must be True or False (MongoDB's "
-                          f"settings.chainingAllowed), got {options['chaining_allowed']!r}")
+    check_flag("election_handoff", options["election_handoff"],
+               "MongoDB's enableElectionHandoff")
+    check_flag("chaining_allowed", options["chaining_allowed"],
+               "MongoDB's settings.chainingAllowed")
     if options["liveness"] not in LIVENESS:
         raise UnknownNameError("liveness", options["liveness"], LIVENESS)
     if options["dry_run_rule"] not in DRY_RUN_RULES:
