@@ -130,3 +130,12 @@ def test_a_failure_names_a_replay_call_that_measures_the_same_number():
     assert "replay with" not in outcome.text()
     run = eval(call, {"lab11": lab11, "policy": policy})
     assert f"{run['flapping']['p99_ms']} ms" in outcome.message
+
+
+def test_retries_that_run_out_before_a_failover_ends_are_incorrect():
+    """Two attempts 20 ms apart pass the flapping dependency but not a 300 ms failover: every
+    reconnecting client gives up, and the objective (none may) is named with the count."""
+    outcome = lab11.q1.check(changed(retry={"max_attempts": 2}))
+    assert outcome.status == "Incorrect"
+    assert "100 of 100 reconnecting clients gave up (objective: none)" in outcome.message
+    assert lab11.OBJECTIVE["reconnect_gave_up_max"] == 0
