@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from caplab.errors import ConfigError
 from caplab.labkit.labs import lab08
 
 LAB = Path(__file__).resolve().parents[2] / "labs" / "lab08-in-doubt-participant"
@@ -124,3 +125,24 @@ def test_docstring_examples_run():
     """The examples in lab08's docstrings give the output they show."""
     import doctest
     assert doctest.testmod(lab08).failed == 0
+
+
+def test_a_failing_run_explains_itself_and_draws_the_transaction_at_fault():
+    """run(...).explain() lists each transaction's fault and every finding; figures() draws
+    the first transaction a finding names (its messages) and the lock timeline."""
+    run = lab08.run(lambda record, coordinator, peers: "abort", seed=1)
+    text = run.explain()
+    assert text.startswith("lab 8 run, seed 1:") and all(f in text for f in run.findings)
+    first = next(t for t in run.windows if any(f.startswith(f"{t} ") for f in run.findings))
+    figs = run.figures()
+    lo, hi = run.windows[first]
+    assert f"{lo}–{hi} ms" in figs["sequence"].layout.title.text
+    assert figs["locks"].layout.title.text.startswith("Locks")
+    assert "no finding" in lab08.run(lab08.reference_in_doubt_rule, seed=1).explain()
+
+
+def test_figures_name_the_transactions_they_can_draw():
+    """figures('t99') is refused, naming t1..t6; nothing else changes."""
+    run = lab08.run(lab08.reference_in_doubt_rule, seed=1)
+    with pytest.raises(ConfigError, match=r"txid must be one of \['t1', .*'t6'\], got 't99'"):
+        run.figures("t99")

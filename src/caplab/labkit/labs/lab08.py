@@ -37,6 +37,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...errors import ConfigError
 from ...txn import PHASES, TwoPhaseCommit, check_atomicity
 from ...txn.twopc import Participant, PeerQuery, QueryOutcome
 from ..exercise import Incorrect, NotAttempted
@@ -133,10 +134,37 @@ class RuleRun:
     system: Any = field(repr=False)
     faults: list
     findings: list
+    windows: dict = field(default_factory=dict)   # txid -> (start_ms, end_ms) of its run
 
     @property
     def ok(self) -> bool:
         return not self.findings
+
+    def explain(self) -> str:
+        """The fault of each transaction, then every finding (or that there was none)."""
+        lines = [f"lab 8 run, seed {self.seed}:"]
+        for n, (kind, what) in enumerate(self.faults, start=1):
+            start, end = self.windows.get(f"t{n}", (None, None))
+            when = f" ({start}-{end} ms)" if start is not None else ""
+            lines.append(f"  t{n}{when}: {kind} {what}")
+        lines += [f"  - {f}" for f in self.findings] or ["  no finding: safe and live"]
+        return "\n".join(lines)
+
+    def figures(self, txid: str | None = None) -> dict:
+        """``{"sequence": ..., "locks": ...}``: the messages of transaction ``txid`` (default:
+        the first one a finding names, else ``t1``) with its failure points, and the locks."""
+        from ...txn.report import lock_timeline_data, protocol_marks
+        from ...viz.txn import lock_timeline, txn_sequence
+        named = [t for t in self.windows if any(f.startswith(f"{t} ") or f.startswith(f"{t}:")
+                                                for f in self.findings)]
+        txid = txid or (named[0] if named else "t1")
+        if txid not in self.windows:
+            raise ConfigError(f"txid must be one of {sorted(self.windows)}, got {txid!r}")
+        lo, hi = self.windows[txid]
+        trace = self.system.sim.trace
+        return {"sequence": txn_sequence(trace, protocol_marks(trace, since_ms=lo, until_ms=hi),
+                                         since_ms=lo, until_ms=hi),
+                "locks": lock_timeline(lock_timeline_data(self.system))}
 
 
 def _blocked_findings(tpc, txid: str, now: int) -> list:
@@ -230,7 +258,8 @@ def run(rule, seed: int = 1) -> RuleRun:
         seed: the seed (same seed, same faults, same run).
 
     Returns:
-        a :class:`RuleRun` (``.ok``, ``.findings``, ``.faults``, ``.system``).
+        a :class:`RuleRun` (``.ok``, ``.findings``, ``.faults``, ``.system``; ``.explain()``
+        and ``.figures(txid)`` draw it).
 
     Example:
         >>> run(reference_in_doubt_rule, seed=1).ok
@@ -241,11 +270,13 @@ def run(rule, seed: int = 1) -> RuleRun:
     tpc = TwoPhaseCommit(participants=3, seed=seed, inquiry_ms=_INQUIRY_MS,
                          vote_timeout_ms=200, retry_ms=200, participant=cls)
     faults = _fault_plan(rng)
-    findings = []
+    findings, windows = [], {}
     for n, fault in enumerate(faults, start=1):
+        start = tpc.now
         findings += _one(tpc, rng, n, fault)
+        windows[f"t{n}"] = (start, tpc.now)
     findings += _final_findings(tpc)
-    return RuleRun(seed, tpc, faults, list(dict.fromkeys(findings)))
+    return RuleRun(seed, tpc, faults, list(dict.fromkeys(findings)), windows)
 
 
 def situations() -> list[tuple]:
