@@ -114,10 +114,9 @@ def _box_at(xy, size):
 
 def _exit_px(p, u, box) -> float:
     """Distance from ``p`` (inside ``box``) to the box's edge along unit vector ``u``."""
-    ds = [((box[2] if u[i] > 0 else box[0]) - p[0]) / u[i] if i == 0 and u[0] else
-          ((box[3] if u[1] > 0 else box[1]) - p[1]) / u[1] if i == 1 and u[1] else math.inf
-          for i in (0, 1)]
-    return min(ds)
+    ds = [((box[2] if u[0] > 0 else box[0]) - p[0]) / u[0]] if u[0] else []
+    ds += [((box[3] if u[1] > 0 else box[1]) - p[1]) / u[1]] if u[1] else []
+    return min(ds, default=0.0)
 
 
 def _curve(p0, p1, box1, sign):
@@ -135,17 +134,20 @@ def _curve(p0, p1, box1, sign):
     return c, 0.5
 
 
-def _place_label(path, size, sign, taken):
+def _place_label(path, size, sign, taken, lines):
     """The free spot nearest the middle of its arrow, just outside its bend (so the label
-    hides none of it), else pushed further out, half a label height at a time."""
+    hides none of it), else pushed further out, half a label height at a time. A spot that
+    would hide another arrow (a point of ``lines``) is taken only if no nearby one is free."""
     middle = path[len(path) // 2]
     spots = sorted(path[len(path) // 5: len(path) - len(path) // 5],
                    key=lambda q: math.dist(q, middle))
-    for n in range(1, 400):
-        for x, y in (spots if n == 1 else spots[:5]):
-            xy = (x, y + sign * n * (size[1] / 2 + 2))
-            if not any(_overlaps(_box_at(xy, size), b) for b in taken):
-                return xy
+    for strict in (True, False):
+        for n in range(1, 3 if strict else 400):
+            for x, y in (spots if n == 1 else spots[:5]):
+                box = _box_at((x, y + sign * n * (size[1] / 2 + 2)), size)
+                if not any(_overlaps(box, b) for b in taken) and not (strict and any(
+                        box[0] < qx < box[2] and box[1] < qy < box[3] for qx, qy in lines)):
+                    return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     raise AssertionError("no free spot for a label")   # unreachable: finitely many boxes
 
 
@@ -214,18 +216,23 @@ def event_flow_data(edges: list[dict]) -> dict:
     for e in edges:
         grouped.setdefault((e["source"], e["target"]), []).append(e)
     arrows = _arrows(grouped, g)
+    for pair, arrow in arrows.items():
+        arrow["c"], arrow["t_head"] = _curve(arrow["start"], arrow["aim"], g["boxes"][pair[1]],
+                                             arrow["sign"])
+        arrow["points"] = [_bezier(arrow["start"], arrow["c"], arrow["aim"],
+                                   arrow["t_head"] * i / 24) for i in range(26)]
+        arrow["fine"] = [_bezier(arrow["start"], arrow["c"], arrow["aim"], i / 120)
+                         for i in range(12, 109)]
     taken = list(g["boxes"].values())
     pairs = []
     # Short arrows first: they have the least room for a label on them.
     for (a, b), types in sorted(grouped.items(), key=lambda kv: (
             abs(rank[kv[0][1]][0] - rank[kv[0][0]][0]), rank[kv[0][0]], rank[kv[0][1]])):
-        types = sorted(types, key=lambda e: e["type"])
-        p0, p1, sign = (arrows[(a, b)][k] for k in ("start", "aim", "sign"))
-        c, t_head = _curve(p0, p1, g["boxes"][b], sign)
-        points = [_bezier(p0, c, p1, t_head * i / 24) for i in range(26)]
-        label = _label(types)
+        arrow, types = arrows[(a, b)], sorted(types, key=lambda e: e["type"])
+        points, p1, label = arrow["points"], arrow["aim"], _label(types)
         size = box_px(label, LABEL_FONT)
-        lx, ly = _place_label(points[:25], size, sign, taken)
+        others = [q for pair, o in arrows.items() if pair != (a, b) for q in o["fine"]]
+        lx, ly = _place_label(points[:25], size, arrow["sign"], taken, others)
         taken.append(_box_at((lx, ly), size))
         near = min(points[:25], key=lambda q: math.dist(q, (lx, ly)))
         hx, hy = points[24]
@@ -281,7 +288,7 @@ def event_flow(edges: list[dict], *, title: str = "Event flow", data: dict | Non
     d = event_flow_data(edges) if data is None else data
     hover = {"x": [], "y": [], "text": []}
     for p in d["pairs"]:
-        for x, y in p["path"][4:-3:3] + [p["label_xy"]]:
+        for x, y in p["path"][2:-2] + [p["label_xy"]]:
             hover["x"].append(x)
             hover["y"].append(y)
             hover["text"].append(p["hover"])
