@@ -182,7 +182,9 @@ def _arrows(grouped, g):
         for pair, arrow in out.items():
             sides.setdefault((pair[key], arrow["sign"]), []).append(pair)
         for (n, _sign), group in sides.items():
-            group.sort(key=lambda pair: xy[pair[1 - key]][0])
+            # Nested like a rainbow, so they do not cross: the arrow whose other end is
+            # further right starts (or ends) further left, on either side of the row.
+            group.sort(key=lambda pair: (-xy[pair[1 - key]][0], -xy[pair[1 - key]][1]))
             box = boxes[n]
             gap = (box[2] - box[0] - 16) / max(len(group), 1)
             for i, pair in enumerate(group):
