@@ -7,12 +7,14 @@ Pure functions from :func:`caplab.events.report.flow_edges` data to plain layout
 (:func:`event_flow_data`) and to a plotly figure (:func:`event_flow`); nothing here runs or
 changes a simulation.
 
-Layout rules (why): an arrow bends to its left when it runs with the flow (above the row) and
-below when it runs against it, so the two directions of a pair never share a line; a long arrow
-bends more, so it clears the services it passes over; labels are placed greedily, on their
-arrow where it is free and pushed outward where it is not, so no two labels and no label and
-service box overlap at the narrowest plot the layout assumes (:data:`PLOT_WIDTH_PX`; a wider
-plot only spreads them further apart).
+Layout rules (why): an arrow bends above the row when it runs with the flow and below when it
+runs against it, so the two directions of a pair never share a line; a long arrow bends more,
+so it clears the services it passes over; arrows at one side of a box nest like a rainbow, so
+they do not cross there. Labels are placed greedily, just outside their arrow's bend where that
+is free and pushed further out (with a dotted leader) where it is not, so no two labels and no
+label and service box overlap. That holds in the browser because the figure has a fixed size
+(:data:`PLOT_WIDTH_PX` wide, as tall as its content at :data:`PX_PER_Y`) and every box a fixed
+text width: the px geometry computed here is the one drawn.
 """
 
 from __future__ import annotations
@@ -56,14 +58,14 @@ def _text_px(text: str, font: int) -> int:
     return math.ceil(len(text) * (CHAR_EM + 0.05 * (font == NAME_FONT)) * font)
 
 
-def box_px(text: str, font: int) -> tuple[float, float]:
+def _box_px(text: str, font: int) -> tuple[float, float]:
     """(width, height) in px of an annotation showing ``text`` at ``font`` px, with its pad
     and border (the figure sets the text's width, so this is the box drawn)."""
     return _text_px(text, font) + 2 * BOX_PAD_PX, 1.25 * font + 2 * BOX_PAD_PX
 
 
-def _columns(names, sources) -> dict:
-    """Node -> (column, row index in a column of read models or None)."""
+def _columns(names, sources) -> tuple[dict, int]:
+    """Node -> (column, row in the read models' column or None), and how many read models."""
     services = [n for n in FLOW_ORDER if n not in READ_MODELS]
     extra = sorted(n for n in names if n not in FLOW_ORDER and n in sources)
     col = {n: i for i, n in enumerate(services + extra)}
@@ -163,7 +165,7 @@ def _layout(edges):
     xy = {n: (c, 0.0 if r is None else (n_sinks - 1 - r) * _SINK_GAP) for n, (c, r) in cols.items()}
     rank = {n: (c, -1 if r is None else r) for n, (c, r) in cols.items()}
     order = sorted(names, key=lambda n: (rank[n], n))
-    boxes = {n: _box_at((xy[n][0] * sx, xy[n][1] * PX_PER_Y), box_px(n, NAME_FONT))
+    boxes = {n: _box_at((xy[n][0] * sx, xy[n][1] * PX_PER_Y), _box_px(n, NAME_FONT))
              for n in order}
     return {"cols": cols, "xy": xy, "rank": rank, "order": order, "boxes": boxes, "sx": sx,
             "x_range": x_range}
@@ -232,7 +234,7 @@ def event_flow_data(edges: list[dict]) -> dict:
             abs(rank[kv[0][1]][0] - rank[kv[0][0]][0]), rank[kv[0][0]], rank[kv[0][1]])):
         arrow, types = arrows[(a, b)], sorted(types, key=lambda e: e["type"])
         points, p1, label = arrow["points"], arrow["aim"], _label(types)
-        size = box_px(label, LABEL_FONT)
+        size = _box_px(label, LABEL_FONT)
         others = [q for pair, o in arrows.items() if pair != (a, b) for q in o["fine"]]
         lx, ly = _place_label(points[:25], size, arrow["sign"], taken, others)
         taken.append(_box_at((lx, ly), size))
