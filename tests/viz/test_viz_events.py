@@ -166,3 +166,18 @@ def test_lag_plot_shows_every_command():
     assert all(r["lag_ms"] is not None and r["lag_ms"] > 0 for r in lags)
     fig = lag_plot(lags)
     assert list(fig.data[0].y) == [r["lag_ms"] for r in lags]
+
+
+def test_other_names_fill_columns_from_the_left_and_sinks_are_read_models():
+    """A flow of names the shop does not use: senders take columns from the left in name
+    order, a node that only receives goes to the rightmost column as a read model."""
+    def edge(a, b, kind, count=1):
+        return {"source": a, "target": b, "type": kind, "count": count, "mean_lag_ms": 5.0,
+                "max_lag_ms": 6}
+    edges = [edge("a", "b", "X"), edge("b", "a", "Y", 3), edge("a", "view", "Z"),
+             edge("c", "a", "W")]
+    data = event_flow_data(edges)
+    assert [(n["name"], n["x"], n["role"]) for n in data["nodes"]] == [
+        ("a", 0, "service"), ("b", 1, "service"), ("c", 2, "service"), ("view", 3, "read model")]
+    assert {p["label"] for p in data["pairs"]} == {"X", "Y ×3", "Z", "W"}
+    valid(event_flow(edges, data=data))

@@ -66,7 +66,10 @@ def _box_px(text: str, font: int) -> tuple[float, float]:
 
 def _columns(names, sources) -> tuple[dict, int]:
     """Node -> (column, row in the read models' column or None), and how many read models."""
+    # The shop's services keep their columns while some are still silent (a panel's figure
+    # does not jump as arrows appear); a flow of other names starts at the left edge.
     services = [n for n in FLOW_ORDER if n not in READ_MODELS]
+    services = services if set(services) & set(names) else []
     extra = sorted(n for n in names if n not in FLOW_ORDER and n in sources)
     col = {n: i for i, n in enumerate(services + extra)}
     sinks = ([n for n in READ_MODELS if n in names]
