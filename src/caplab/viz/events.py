@@ -1,5 +1,6 @@
-"""Views of the event-driven shop: the event flow between services, the event log as a table,
-and the lag from a command's acknowledgement to its effect in a read model.
+"""Views of the event-driven shop: the event flow between services (drawn by
+:mod:`caplab.viz.flow`, re-exported here), the event log as a table, and the lag from a
+command's acknowledgement to its effect in a read model.
 
 Pure functions from the plain data of :mod:`caplab.events.report` to plotly figures; nothing
 here runs or changes a simulation.
@@ -10,62 +11,10 @@ from __future__ import annotations
 import json
 import math
 
-from ._common import GREY, OKABE_ITO, base_layout, make_figure
+from ._common import OKABE_ITO, base_layout, make_figure
+from .flow import FLOW_ORDER, event_flow
 
 __all__ = ["event_flow", "event_table", "lag_plot", "FLOW_ORDER"]
-
-#: where each node sits in the flow diagram, left to right
-FLOW_ORDER = ("orders", "payments", "addresses", "shipping", "summary", "search")
-
-
-def _positions(names) -> dict:
-    names = [n for n in FLOW_ORDER if n in names] + sorted(set(names) - set(FLOW_ORDER))
-    n = max(len(names), 1)
-    return {name: (math.cos(2 * math.pi * i / n), math.sin(2 * math.pi * i / n))
-            for i, name in enumerate(names)}
-
-
-def event_flow(edges: list[dict], *, title: str = "Event flow"):
-    """Services as nodes, event types as arrows labelled with their count and mean lag.
-
-    Args:
-        edges: :func:`caplab.events.report.flow_edges` output.
-        title: the figure's title.
-    Returns:
-        A plotly ``Figure``.
-    Example:
-        >>> from caplab.events import EventShop                 # doctest: +SKIP
-        >>> from caplab.events.report import flow_edges          # doctest: +SKIP
-        >>> event_flow(flow_edges(shop)).show()                 # doctest: +SKIP
-    """
-    names = sorted({e["source"] for e in edges} | {e["target"] for e in edges})
-    pos = _positions(names)
-    annotations, mids = [], {"x": [], "y": [], "text": []}
-    for i, e in enumerate(edges):
-        (x0, y0), (x1, y1) = pos[e["source"]], pos[e["target"]]
-        bend = 0.04 * (i % 3)
-        annotations.append({"x": x1, "y": y1 + bend, "ax": x0, "ay": y0 + bend, "xref": "x",
-                            "yref": "y", "axref": "x", "ayref": "y", "showarrow": True,
-                            "arrowhead": 2, "arrowwidth": 1 + math.log1p(e["count"]),
-                            "arrowcolor": GREY, "standoff": 18, "startstandoff": 18,
-                            "text": ""})
-        mids["x"].append(0.55 * x1 + 0.45 * x0)
-        mids["y"].append(0.55 * y1 + 0.45 * y0 + bend)
-        mids["text"].append(f"{e['type']} ×{e['count']} ({e['mean_lag_ms']:.0f} ms)")
-    data = [
-        {"type": "scatter", "mode": "text", "x": mids["x"], "y": mids["y"],
-         "text": mids["text"], "textfont": {"size": 10}, "hoverinfo": "text",
-         "name": "event types", "showlegend": False},
-        {"type": "scatter", "mode": "markers+text", "x": [pos[n][0] for n in names],
-         "y": [pos[n][1] for n in names], "text": names, "textposition": "top center",
-         "marker": {"size": 28, "color": OKABE_ITO["sky blue"]}, "name": "services",
-         "hoverinfo": "text", "showlegend": False},
-    ]
-    layout = base_layout(title, annotations=annotations,
-                         xaxis={"visible": False, "range": [-1.4, 1.4]},
-                         yaxis={"visible": False, "range": [-1.3, 1.45]})
-    return make_figure(data, layout)
-
 
 COLUMNS = ("topic", "event_id", "type", "source", "timestamp_ms", "aggregate", "version",
            "correlation_id", "causation_id", "schema_version", "body")
