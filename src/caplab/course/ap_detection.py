@@ -12,6 +12,10 @@ interval (18 s at Cassandra's one-second gossip); the mean is the detector's own
 detector whose window still holds the initial 200 ms interval waits longer. The fixed timeout
 convicts after ``failure_timeout_ms`` (400 ms, four heartbeats).
 
+Reads are spared that wait by Cassandra's speculative retry (table default ``'99p'``): a read
+whose replica has not answered within the 99th percentile of read latency asks another one
+(:func:`reads_before_conviction`).
+
 Example:
     >>> from caplab.course.ap_detection import crashed_node_exposure
     >>> f = crashed_node_exposure(seed=1, detector="timeout")
@@ -32,7 +36,8 @@ from ..errors import UnknownNameError
 from ..kv import Cluster
 from ..kv.probes import events, key_where
 
-__all__ = ["ExposureFacts", "crashed_node_exposure", "DETECTORS"]
+__all__ = ["ExposureFacts", "crashed_node_exposure", "DETECTORS", "ReadsFacts",
+           "reads_before_conviction"]
 
 #: the detectors compared: the lab's fixed timeout, Cassandra's phi accrual
 DETECTORS = ("timeout", "phi")
@@ -147,3 +152,76 @@ def crashed_node_exposure(seed: int = 1, *, detector: str = "phi", nodes: int = 
                          sum(1 for h in handles if h.done and h.result.ok),
                          {n: i["mean_interval_ms"] for n, i in info.items()},
                          {n: i["convicts_after_ms"] for n, i in info.items()}, c)
+
+
+@dataclass(frozen=True)
+class ReadsFacts:
+    """Reads at ONE that ask a crashed replica before the coordinator's detector convicts it.
+
+    ``reads``: how many; ``answered``: how many came back ``ok`` (with the value written);
+    ``timed_out``: how many failed with a timeout; ``speculated``: speculative retries sent;
+    ``max_latency_ms``: the slowest answered read (None if none was); ``still_alive``: the
+    coordinator still thought the crashed node up after the last read.
+    """
+
+    speculative_retry: str
+    crashed: str
+    key: str
+    reads: int
+    answered: int
+    timed_out: int
+    speculated: int
+    max_latency_ms: int | None
+    still_alive: bool
+    cluster: Any = field(repr=False, compare=False)
+
+
+def reads_before_conviction(seed: int = 1, *, speculative_retry: str = "99p",
+                            every_ms: int = 50, run_ms: int = 1500) -> ReadsFacts:
+    """A replica crashes; a client reads at ONE a key it is the first replica of, until just
+    before the phi detector convicts it.
+
+    5 nodes, RF 3, 2 ms latency, the default phi detector. A client near ``n1`` reads a key whose
+    first replica is ``n5`` (``n1`` holds no copy, so ``n1`` asks ``n5``) 20 times with every node
+    up, then ``n5`` crashes and she reads it every ``every_ms`` for ``run_ms`` (phi 8 convicts
+    after about 1.9 s). With Cassandra's default ``speculative_retry='99p'`` the coordinator asks
+    a second replica once ``n5`` is slower than its recent 99th percentile; with ``"none"`` each
+    read waits out the request timeout.
+
+    Args:
+        seed: the simulation seed.
+        speculative_retry: the ring's option ("99p", the default; "none"; "20ms" ...).
+        every_ms: the interval between reads after the crash.
+        run_ms: how long they go on (keep it below the conviction, about 1.9 s).
+
+    Returns:
+        :class:`ReadsFacts`.
+
+    Raises:
+        ConfigError: a bad ``speculative_retry`` (see :mod:`caplab.kv.ap.speculation`).
+
+    Example:
+        >>> f = reads_before_conviction(seed=1)
+        >>> f.answered == f.reads, reads_before_conviction(seed=1, speculative_retry="none").answered
+        (True, 0)
+    """
+    c = Cluster(mode="ap", nodes=5, seed=seed, latency=2, speculative_retry=speculative_retry)
+    crashed = c.nodes[-1]
+    key = key_where(c, lambda p: p[0] == crashed and c.nodes[0] not in p, prefix="cart:")
+    reader = c.client("reader", near=c.nodes[0])
+    reader.put(key, "v", consistency="all")
+    c.run_for(2000)                      # heartbeats fill the phi detector's window
+    for _ in range(20):                  # the coordinator learns the healthy read latency
+        reader.get(key, consistency="one")
+    crash_ms = c.now
+    c.crash(crashed)
+    results = []
+    while c.now < crash_ms + run_ms:
+        results.append(reader.get(key, consistency="one"))
+        c.run_for(every_ms)
+    answered = [r for r in results if r.ok and r.value == "v"]
+    return ReadsFacts(speculative_retry, crashed, key, len(results), len(answered),
+                      sum(1 for r in results if not r.ok and r.error.startswith("timeout")),
+                      c.stats()["speculative_retries"],
+                      max((r.latency_ms for r in answered), default=None),
+                      c.failure_detector_info(c.nodes[0])[crashed]["alive"], c)

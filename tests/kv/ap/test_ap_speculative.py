@@ -5,6 +5,7 @@ import pytest
 
 from caplab import ConfigError
 from caplab.kv import Cluster
+from caplab.kv.probes import key_where
 from caplab.kv.ap.speculation import parse_speculative_retry
 from caplab.net.latency import Uniform
 
@@ -74,3 +75,59 @@ def test_speculative_retry_bad_input_names_the_forms_allowed():
             Cluster(mode="ap", nodes=3, speculative_retry=bad)
     assert parse_speculative_retry("99PERCENTILE") == ("p", 99.0)
     assert parse_speculative_retry("NONE") == ("none",)
+
+
+def _reads_at_one_after_a_crash(**options):
+    """5 nodes, RF 3, 2 ms latency, default options but ``options``: alice (near n1) reads a key
+    whose first replica is n2 (n1 holds no copy) 20 times, n2 crashes, and she reads it at ONE
+    every 50 ms for 1.5 s, before n1's phi detector convicts n2 (about 1.9 s)."""
+    c = Cluster(mode="ap", nodes=5, seed=1, latency=2, **options)
+    key = key_where(c, lambda prefs: prefs[0] == "n2" and "n1" not in prefs)
+    alice = c.client("alice", near="n1")
+    assert alice.put(key, "v").ok
+    c.run_for(2000)                          # heartbeats fill the phi detector's window
+    warm = [alice.get(key, consistency="one") for _ in range(20)]
+    assert all(r.ok for r in warm)
+    crash_ms = c.now
+    c.crash("n2")
+    reads = []
+    while c.now < crash_ms + 1500:
+        reads.append(alice.get(key, consistency="one"))
+        c.run_for(50)
+    assert c.failure_detector_info("n1")["n2"]["alive"]    # not yet convicted
+    return c, reads
+
+
+def test_default_99p_answers_reads_at_one_that_ask_a_crashed_replica_not_yet_convicted():
+    """Cassandra's table default ``speculative_retry = '99p'`` (CQL CREATE TABLE options; shown
+    as '99PERCENTILE' before 4.0): when the replica asked has not answered within the 99th
+    percentile of read latency, the coordinator asks another one. So reads at ONE that ask a
+    crashed replica the phi detector has not yet convicted are answered by the second replica
+    a few ms late; with speculative_retry="none" (Cassandra's NONE/NEVER) they time out.
+    Each late answer joins the latency window and raises the percentile (the drift
+    CASSANDRA-14293 describes), so later reads wait a few ms longer, still far from a timeout."""
+    c, spec = _reads_at_one_after_a_crash()
+    assert c.backend.options["speculative_retry"] == "99p"
+    assert len(spec) >= 15
+    assert all(r.ok and r.value == "v" for r in spec), [r for r in spec if not r.ok]
+    assert spec[0].latency_ms < 20                       # the healthy p99 plus a round trip
+    assert max(r.latency_ms for r in spec) < c.backend.options["request_timeout_ms"] // 2
+    assert c.stats()["speculative_retries"] == len(spec)     # the 20 healthy reads did not
+    _, none = _reads_at_one_after_a_crash(speculative_retry="none")
+    assert none and all(not r.ok and r.error.startswith("timeout") for r in none), none
+
+
+def test_before_any_samples_the_percentile_threshold_is_half_the_request_timeout():
+    """Cassandra starts a table's speculation threshold at half of read_request_timeout until
+    its latency histogram has samples (ColumnFamilyStore: sampleReadLatency = read timeout / 2):
+    a coordinator that has seen no read yet speculates after request_timeout_ms / 2."""
+    c = Cluster(mode="ap", nodes=5, seed=1, latency=2)
+    key = key_where(c, lambda prefs: prefs[0] == "n2" and "n1" not in prefs)
+    alice = c.client("alice", near="n1")
+    assert alice.put(key, "v").ok
+    c.run_for(2000)
+    c.crash("n2")
+    res = alice.get(key, consistency="one")
+    assert res.ok and res.value == "v"
+    speculated = c.sim.trace.of_kind("speculate")
+    assert [e.data["waited_ms"] for e in speculated] == [c.backend.options["request_timeout_ms"] // 2]

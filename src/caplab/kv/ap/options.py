@@ -25,7 +25,7 @@ DEFAULTS = {"replication_factor": 3, "vnodes": 8, "write_consistency": "quorum",
             "timestamps": "coordinator", "failure_detector": "phi",
             "phi_convict_threshold": 8, "cas_contention_timeout_ms": 200,
             "cas_backoff_ms": 20, "datacenters": None, "node_datacenters": None,
-            "wan_latency_ms": None, "speculative_retry": "none"}
+            "wan_latency_ms": None, "speculative_retry": "99p"}
 
 CONFLICT_MODES = ("lww", "siblings")
 #: who stamps a write for last-write-wins: the coordinator's clock (Cassandra when the client

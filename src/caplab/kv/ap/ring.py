@@ -57,9 +57,10 @@ datacenters              None       {dc: rf, ...}: Cassandra's NetworkTopologySt
                                     local_one, local_quorum, each_quorum (see topology.py)
 node_datacenters         None       {node: dc}; None splits the nodes in order into equal groups
 wan_latency_ms           None       one-way latency between nodes of different datacenters
-speculative_retry        "none"     "Xms", "Np" (Cassandra's default "99p"), "always" or "none":
-                                    when a read's replicas are slow, ask one more (see
-                                    speculation.py)
+speculative_retry        "99p"      Cassandra's table default: a read whose replica has not
+                                    answered within the 99th percentile of recent read latency
+                                    asks one more; "Np", "Xms", "always", or "none" (also
+                                    "never") to turn it off (see speculation.py)
 read_repair_fn           None       a function deciding read repairs instead of the built-in
                                     rule, in "blocking" and "async" modes (labs; LWW only; see
                                     caplab.kv.ap.repair_hook)
@@ -82,7 +83,9 @@ Deviations from Cassandra/Dynamo, chosen for a small deterministic lab:
   three random peers a second; each heartbeat carries the newest heartbeat versions its sender
   knows (relayed liveness, as in Cassandra), so a one-way cut leaves the peer alive through a
   third node and requests to it time out. Until a crashed node is convicted, coordinators keep
-  sending it requests (and a read at ONE that asks it times out: speculative retry is off).
+  sending it requests: writes to it wait out the request timeout, and a read that asks it is
+  answered by the speculative retry to another replica (with ``speculative_retry="none"`` a
+  read at ONE that asks it times out).
 * Bootstrap and decommission stream data instantaneously (``add_node``/``remove_node``); real
   streaming takes time, during which the joining node takes writes but serves no reads.
 * With ``sloppy_quorum`` stand-ins count towards W, and reads, like Dynamo's, go to the first
@@ -90,9 +93,10 @@ Deviations from Cassandra/Dynamo, chosen for a small deterministic lab:
   (Dynamo keeps them in a separate local database). A stand-in always keeps its hint (Dynamo
   has no hint window). Without it (Cassandra) reads and writes count only the preference list.
 * One ``request_timeout_ms`` for reads and writes (Cassandra: ``write_request_timeout`` 2 s,
-  ``read_request_timeout`` 5 s). Speculative retry is off by default (Cassandra's default is
-  ``99p``): without it a blocking or "off" read that asked a replica which then stays silent
-  times out instead of asking another one.
+  ``read_request_timeout`` 5 s). Speculative retry (default ``99p``, as Cassandra's) takes its
+  percentile from the coordinator's last 100 replica answers, not the table's whole read
+  latency histogram; before 10 answers it waits half of ``request_timeout_ms`` (Cassandra:
+  half of ``read_request_timeout``).
 * Reads fetch full data from every replica asked (no digest requests) and the blocking repair
   writes the whole reconciled value (Cassandra merges per column/cell, and may also send the
   repair to extra replicas when one is slow to acknowledge it).

@@ -4,12 +4,20 @@ waiting for the slow one, which cuts the tail of read latency under a slow node.
 
 Values (any case), as Cassandra's:
 
-* ``"none"`` (the lab's default): never; a slow replica makes the read slow.
-* ``"Xms"`` (e.g. ``"20ms"``): speculate once a read has waited X ms.
-* ``"Np"`` / ``"NPERCENTILE"`` (e.g. ``"99p"``, Cassandra's default): speculate once a read has
+* ``"99p"`` (the default, as Cassandra's table default ``speculative_retry = '99p'``, shown as
+  ``'99PERCENTILE'`` before 4.0), or any ``"Np"`` / ``"NPERCENTILE"``: speculate once a read has
   waited longer than the N-th percentile of this coordinator's recent replica read latencies
-  (the last :data:`WINDOW` answers; no speculation before :data:`MIN_SAMPLES` of them).
+  (the last :data:`WINDOW` answers). Until it has :data:`MIN_SAMPLES` of them the threshold is
+  half of ``request_timeout_ms``, as Cassandra's, whose threshold starts at half of
+  ``read_request_timeout`` before its latency histogram has samples.
+* ``"Xms"`` (e.g. ``"20ms"``): speculate once a read has waited X ms.
 * ``"always"``: send the extra read at once.
+* ``"none"`` (or ``"never"``, Cassandra 4.0's name for it): never; a slow or crashed replica
+  makes the read slow, or time out until the failure detector convicts it.
+
+Deviation: Cassandra takes the percentile from the table's coordinator read latency histogram
+(every read of the table through this node, recomputed periodically); the lab takes it from
+the coordinator's own recent replica answers, at once.
 
 One extra replica per read, the closest not yet asked that counts towards the level (Cassandra
 sends one extra data request). Reads in ``read_repair="async"`` mode already ask every live
@@ -18,6 +26,8 @@ replica, so they never speculate. Counted in ``c.stats()["speculative_retries"]`
 Example:
     >>> parse_speculative_retry("99p"), parse_speculative_retry("20ms")
     (('p', 99.0), ('ms', 20))
+    >>> parse_speculative_retry("NEVER")
+    ('none',)
 """
 
 from __future__ import annotations
@@ -33,7 +43,7 @@ __all__ = ["parse_speculative_retry", "SpeculationMixin", "WINDOW", "MIN_SAMPLES
 
 #: replica answers a coordinator keeps for its percentile
 WINDOW = 100
-#: answers needed before a percentile threshold is used
+#: answers needed before a percentile threshold is used (before: half of request_timeout_ms)
 MIN_SAMPLES = 10
 
 
@@ -45,15 +55,15 @@ def parse_speculative_retry(value) -> tuple:
     """
     if isinstance(value, str):
         text = value.strip().lower()
-        if text in ("none", "always"):
-            return (text,)
+        if text in ("none", "never", "always"):
+            return ("none",) if text == "never" else (text,)
         m = re.fullmatch(r"(\d+)ms", text)
         if m and int(m.group(1)) >= 1:
             return ("ms", int(m.group(1)))
         m = re.fullmatch(r"(\d+(?:\.\d+)?)(p|percentile)", text)
         if m and 0 < float(m.group(1)) < 100:
             return ("p", float(m.group(1)))
-    raise ConfigError(f"speculative_retry={value!r} is not allowed; choose 'none', 'always', "
+    raise ConfigError(f"speculative_retry={value!r} is not allowed; choose 'none' (or 'never'), 'always', "
                       f"'Xms' (e.g. '20ms', X >= 1) or 'Np' (e.g. '99p', 0 < N < 100; "
                       f"Cassandra's default)")
 
@@ -69,7 +79,7 @@ class SpeculationMixin:
         window.append(self.now - st.started)
 
     def speculation_delay(self):
-        """ms after which a read speculates, or None (never, or not enough samples yet)."""
+        """ms after which a read speculates, or None (never)."""
         rule = self.backend.speculation
         if rule[0] == "none":
             return None
@@ -79,8 +89,13 @@ class SpeculationMixin:
             return rule[1]
         samples = sorted(getattr(self, "read_latencies", None) or ())
         if len(samples) < MIN_SAMPLES:
-            return None
-        return max(1, samples[max(0, math.ceil(rule[1] / 100 * len(samples)) - 1)])
+            # Cassandra: the threshold starts at half of read_request_timeout until the
+            # table's latency histogram has samples (ColumnFamilyStore.sampleReadLatency).
+            return max(1, self.backend.options["request_timeout_ms"] // 2)
+        # +1: only a read that waited *longer* than the percentile speculates; an answer due
+        # in the very ms of the threshold arrives first (time here is whole ms, so a steady
+        # latency would otherwise make every read tie with its own percentile and speculate).
+        return samples[max(0, math.ceil(rule[1] / 100 * len(samples)) - 1)] + 1
 
     def speculate_later(self, req_id: int, st, alive) -> None:
         """Arm the speculative retry of read ``req_id`` (blocking and "off" modes)."""
