@@ -131,3 +131,19 @@ def test_before_any_samples_the_percentile_threshold_is_half_the_request_timeout
     assert res.ok and res.value == "v"
     speculated = c.sim.trace.of_kind("speculate")
     assert [e.data["waited_ms"] for e in speculated] == [c.backend.options["request_timeout_ms"] // 2]
+
+
+def test_min_of_a_percentile_and_a_time_bounds_the_drift():
+    """Cassandra 4.0's hybrid policy (CASSANDRA-14293) 'MIN(99p,Xms)': the percentile that a
+    persistently slow replica drags up is capped by the fixed time, so the tail stays short
+    where '99p' alone does not; 'MAX(...)' takes the later of the two."""
+    bounded, later = _tail("MIN(99p,20ms)"), _tail("max(99p,20ms)")
+    assert bounded["speculated"] > 0 and bounded["p99"] < 50
+    assert later["p99"] > 100
+
+
+@pytest.mark.parametrize("bad", ["min(99p,99p)", "min(20ms)", "max(0p,5ms)", "min(99p,always)"])
+def test_hybrid_forms_need_one_percentile_and_one_time(bad):
+    """A hybrid form names one percentile and one time; anything else lists the forms."""
+    with pytest.raises(ConfigError, match=r"min\(Np,Xms\)"):
+        parse_speculative_retry(bad)

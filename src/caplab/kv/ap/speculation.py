@@ -14,6 +14,9 @@ Values (any case), as Cassandra's:
 * ``"always"``: send the extra read at once.
 * ``"none"`` (or ``"never"``, Cassandra 4.0's name for it): never; a slow or crashed replica
   makes the read slow, or time out until the failure detector convicts it.
+* ``"min(99p,50ms)"`` / ``"max(99p,50ms)"`` (Cassandra 4.0's hybrid policy, CASSANDRA-14293):
+  the smaller or larger of a percentile and a fixed time. ``min`` bounds the percentile, which
+  a replica that stays dead drags up (its late answers join the window).
 
 Deviation: Cassandra takes the percentile from the table's coordinator read latency histogram
 (every read of the table through this node, recomputed periodically); the lab takes it from
@@ -28,6 +31,8 @@ Example:
     (('p', 99.0), ('ms', 20))
     >>> parse_speculative_retry("NEVER")
     ('none',)
+    >>> parse_speculative_retry("MIN(99p,50ms)")
+    ('min', ('p', 99.0), ('ms', 50))
 """
 
 from __future__ import annotations
@@ -48,24 +53,38 @@ MIN_SAMPLES = 10
 
 
 def parse_speculative_retry(value) -> tuple:
-    """``("none",)``, ``("always",)``, ``("ms", X)`` or ``("p", N)`` from a Cassandra-style value.
+    """``("none",)``, ``("always",)``, ``("ms", X)``, ``("p", N)``, or ``("min" | "max", a, b)``
+    with ``a`` and ``b`` one percentile and one time, from a Cassandra-style value.
 
     Raises:
         ConfigError: anything else, naming the value and the forms allowed.
     """
     if isinstance(value, str):
         text = value.strip().lower()
+        m = re.fullmatch(r"(min|max)\((.+),(.+)\)", text.replace(" ", ""))
+        if m:
+            parts = [_simple(m.group(2)), _simple(m.group(3))]
+            if sorted(p[0] for p in parts if p) == ["ms", "p"]:
+                return (m.group(1), *parts)
         if text in ("none", "never", "always"):
             return ("none",) if text == "never" else (text,)
-        m = re.fullmatch(r"(\d+)ms", text)
-        if m and int(m.group(1)) >= 1:
-            return ("ms", int(m.group(1)))
-        m = re.fullmatch(r"(\d+(?:\.\d+)?)(p|percentile)", text)
-        if m and 0 < float(m.group(1)) < 100:
-            return ("p", float(m.group(1)))
-    raise ConfigError(f"speculative_retry={value!r} is not allowed; choose 'none' (or 'never'), 'always', "
-                      f"'Xms' (e.g. '20ms', X >= 1) or 'Np' (e.g. '99p', 0 < N < 100; "
-                      f"Cassandra's default)")
+        simple = _simple(text)
+        if simple:
+            return simple
+    raise ConfigError(f"speculative_retry={value!r} is not allowed; choose 'none' (or 'never'), "
+                      f"'always', 'Xms' (e.g. '20ms', X >= 1), 'Np' (e.g. '99p', 0 < N < 100; "
+                      f"Cassandra's default) or 'min(Np,Xms)' / 'max(Np,Xms)'")
+
+
+def _simple(text: str) -> tuple | None:
+    """A percentile or a time inside ``min(...)`` / ``max(...)``, else None."""
+    m = re.fullmatch(r"(\d+)ms", text)
+    if m and int(m.group(1)) >= 1:
+        return ("ms", int(m.group(1)))
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)(p|percentile)", text)
+    if m and 0 < float(m.group(1)) < 100:
+        return ("p", float(m.group(1)))
+    return None
 
 
 class SpeculationMixin:
@@ -78,9 +97,12 @@ class SpeculationMixin:
             window = self.read_latencies = deque(maxlen=WINDOW)
         window.append(self.now - st.started)
 
-    def speculation_delay(self):
+    def speculation_delay(self, rule=None):
         """ms after which a read speculates, or None (never)."""
-        rule = self.backend.speculation
+        rule = rule or self.backend.speculation
+        if rule[0] in ("min", "max"):
+            pick = min if rule[0] == "min" else max
+            return pick(self.speculation_delay(rule[1]), self.speculation_delay(rule[2]))
         if rule[0] == "none":
             return None
         if rule[0] == "always":
