@@ -25,7 +25,7 @@ STATE = """() => {
   const verdict = document.querySelector('[data-verdict]');
   return {rows: table && table.data[0].cells ? table.data[0].cells.values[2].length : -1,
           types: table && table.data[0].cells ? table.data[0].cells.values[2] : [],
-          edges: flow ? (flow.data[0].text || []).length : -1,
+          flow_points: flow ? (flow.data[0].text || []).length : -1,  // hover points of the arrows
           verdict: verdict ? verdict.getAttribute('data-verdict') : null};
 }"""
 
@@ -43,7 +43,7 @@ def test_events_panel_story_shows_the_lost_event_in_jupyterlab(page, lab_server,
     # The verdict, the table and the flow are three widgets: wait for what is asserted on
     # each (the table's OrderPlaced row, not just some row).
     handle = page.wait_for_function(
-        f"() => {{ const s = ({STATE})(); return s.verdict === 'lost event' && s.edges > 0"
+        f"() => {{ const s = ({STATE})(); return s.verdict === 'lost event' && s.flow_points > 0"
         f" && s.types.includes('OrderPlaced') && s; }}", timeout=60_000)
     state = handle.json_value()
     assert "OrderPlaced" in state["types"] and "PaymentAuthorised" not in state["types"]
