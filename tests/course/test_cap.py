@@ -186,8 +186,9 @@ def test_no_acknowledged_write_lost_in_either(cmp):
 
 def test_cp_rollbacks_were_never_acknowledged(cmp):
     """'What the cut-off node holds that the majority lacks never reached a majority and is
-    rolled back; a write the driver retried at the new primary was acknowledged there and
-    applied once.' (MongoDB, Retryable Writes: the server applies a retried statement once.)"""
+    rolled back; the driver retried each such write once at the new primary, and a retry that
+    landed was acknowledged there and applied once.' (MongoDB, Retryable Writes: the server
+    applies a retried statement once.)"""
     c = cmp.cp.cluster
     rb = c.rollbacks()
     assert cmp.cp.rolled_back == len(rb) >= 1
@@ -195,8 +196,13 @@ def test_cp_rollbacks_were_never_acknowledged(cmp):
     puts = frame[frame.op == "put"]
     acked = set(zip(puts[puts.outcome == "ok"].key, puts[puts.outcome == "ok"].value))
     held = [(e.key, e.value) for e in c.backend.nodes[c.primary].oplog.entries if e.op == "put"]
+    retried = {e.data["op_id"]: e.peer for e in c.sim.trace.of_kind("client")
+               if e.data.get("action") == "retry_write"}
     for r in rb:
         assert r["node"] == cmp.victim
+        op = next(o for o in cmp.cp.history if o.op == "put" and o.key == r["key"]
+                  and o.input == r["value"])
+        assert retried.get(op.id) == c.primary       # retried once, at the new primary
         if (r["key"], r["value"]) in acked:          # acknowledged by the retry, applied once
             assert held.count((r["key"], r["value"])) == 1
 
