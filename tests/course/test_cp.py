@@ -129,6 +129,14 @@ def test_wtimeout_does_not_undo_the_write(wc):
     assert wc.read_after_heal.ok and wc.read_after_heal.value == "maybe"
 
 
+def test_a_cut_shorter_than_the_election_timeout_elects_nobody(wc):
+    """'The primary is cut off for 500 ms (less than the election timeout: no election)': the
+    start-up election is the only one, and the primary keeps its role (MongoDB: members call an
+    election only after electionTimeoutMillis without hearing the primary)."""
+    assert len(wc.cluster.backend.elections) == 1
+    assert wc.cluster.primary == wc.primary
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_wtimeout_then_commit_on_other_seeds(seed):
     """A wtimeout followed by a short heal commits the write, for every seed."""
