@@ -110,6 +110,17 @@ def test_hint_stored_then_replayed(seed, fault):
     assert facts.replayed_ms is not None and facts.replayed_ms > facts.heal_ms
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_replica_cut_off_at_start_up_takes_longer_than_two_seconds_to_convict(seed):
+    """"Phi waits about 18 heartbeat intervals, about 2 s in the lab, and longer for a detector
+    that has only just started, as in the run below": the replica is cut off at t=0, when n1's
+    window still holds the initial interval (Cassandra's fd_initial_value_ms), so conviction
+    comes well past 8 x ln 10 x 100 ms (Cassandra: phi_convict_threshold 8)."""
+    facts = ap.hinted_handoff(seed=seed)
+    assert facts.cluster.backend.options["failure_detector"] == "phi"
+    assert facts.seen_down_ms > 2000, facts.seen_down_ms
+
+
 def test_without_hints_the_replica_stays_stale():
     """"Without hinted handoff the returning replica does not have the write.\""""
     facts = ap.hinted_handoff(seed=1, hinted=False)

@@ -38,6 +38,17 @@ def test_cut_off_write_is_not_acknowledged(first):
     assert not r.ok and r.outcome == "info" and "indefinite" in r.error
 
 
+def test_cut_off_write_is_retried_once_after_the_step_down(first):
+    """'Her driver retried the write once at another member, the one the result names, which she
+    cannot reach either' (retryable writes: MongoDB drivers retry a write once after a
+    step-down, https://www.mongodb.com/docs/manual/core/retryable-writes/)."""
+    op = next(o for o in first.cluster.history if o.client == "alice" and o.input == 2)
+    retries = events(first.cluster, "client", node="alice", action="retry_write", op_id=op.id)
+    assert len(retries) == 1
+    assert retries[0].time_ms >= first.old_primary_step_down_ms
+    assert retries[0].peer == first.cut_off_write.node != first.first_primary
+
+
 def test_cut_off_primary_steps_down(first):
     """'The cut-off primary steps down about one election timeout after the cut.'"""
     assert first.old_primary_step_down_ms is not None
@@ -175,8 +186,9 @@ def test_no_acknowledged_write_lost_in_either(cmp):
 
 def test_cp_rollbacks_were_never_acknowledged(cmp):
     """'What the cut-off node holds that the majority lacks never reached a majority and is
-    rolled back; a write the driver retried at the new primary was acknowledged there and
-    applied once.' (MongoDB, Retryable Writes: the server applies a retried statement once.)"""
+    rolled back; the driver retried each such write once at the new primary, and a retry that
+    landed was acknowledged there and applied once.' (MongoDB, Retryable Writes: the server
+    applies a retried statement once.)"""
     c = cmp.cp.cluster
     rb = c.rollbacks()
     assert cmp.cp.rolled_back == len(rb) >= 1
@@ -184,8 +196,13 @@ def test_cp_rollbacks_were_never_acknowledged(cmp):
     puts = frame[frame.op == "put"]
     acked = set(zip(puts[puts.outcome == "ok"].key, puts[puts.outcome == "ok"].value))
     held = [(e.key, e.value) for e in c.backend.nodes[c.primary].oplog.entries if e.op == "put"]
+    retried = {e.data["op_id"]: e.peer for e in c.sim.trace.of_kind("client")
+               if e.data.get("action") == "retry_write"}
     for r in rb:
         assert r["node"] == cmp.victim
+        op = next(o for o in cmp.cp.history if o.op == "put" and o.key == r["key"]
+                  and o.input == r["value"])
+        assert retried.get(op.id) == c.primary       # retried once, at the new primary
         if (r["key"], r["value"]) in acked:          # acknowledged by the retry, applied once
             assert held.count((r["key"], r["value"])) == 1
 
@@ -308,6 +325,18 @@ def test_cp_local_reads_with_retries_are_dirty_but_the_history_is_linearizable()
     retried = [e for e in s.cluster.sim.trace.of_kind("client")
                if e.data.get("action") == "retry_write" and e.data.get("op_id") == write.id]
     assert retried
+
+
+def test_cut_off_client_spends_the_split_waiting_on_its_writes(local_reads):
+    """'Break it': the cut-off client (not the reader) spends the split waiting on writes the
+    cut-off primary cannot get a majority for, so it reads nothing there (MongoDB: a
+    w: "majority" write waits for a majority of the voting members)."""
+    s = local_reads
+    frame = history_frame(s.cp.history)
+    ops = frame[frame.client.isin([c for c in s.minority_clients if c != "reader"])
+                & (frame.invoke_ms >= s.split_ms) & (frame.invoke_ms < s.heal_ms)]
+    assert len(ops) >= 1 and (ops.op == "put").all()
+    assert not ((ops.outcome == "ok") & (ops.complete_ms < s.heal_ms)).any()
 
 
 def test_cp_local_reads_are_dirty_and_not_linearizable(local_reads):

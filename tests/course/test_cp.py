@@ -65,10 +65,14 @@ def test_refused_writes_are_indefinite_timeouts(window):
     assert all("indefinite" in e for e in window.first_errors)
 
 
-def test_driver_retries_a_write_only_after_a_redirect(window):
-    """Notebook 03 §1: "caplab's driver retries a write only after a redirect (a member answering
-    'not primary'), never after a timeout, so the window is visible": every refused write was
-    sent once, plus once per "not primary" reply it got, and then timed out."""
+def test_window_writes_give_up_before_the_driver_retries(window):
+    """Notebook 03 §1: caplab's driver retries a write (MongoDB retryable writes) after a
+    redirect, a step-down, or no answer for the election timeout plus two heartbeats, but "each
+    write gives up after 300 ms, before that retry starts, so the window is visible": every
+    refused write was sent once, plus once per "not primary" reply it got, and then timed out."""
+    config = window.cluster.backend.config
+    assert config["retry_writes"]                         # the default, not switched off here
+    assert 300 < config["election_timeout_ms"] + 2 * config["heartbeat_ms"]
     refused = {o.id for o in window.cluster.history.ops if o.op == "put" and o.outcome != "ok"
                and o.invoke_ms >= window.fault_ms}
     assert refused
@@ -84,7 +88,8 @@ def test_driver_retries_a_write_only_after_a_redirect(window):
         elif e.kind == "deliver" and name == "WriteReply" and e.msg.status == "not_primary":
             redirects[op_id] += 1
     assert all(sent[i] == 1 + redirects[i] for i in refused), (sent, redirects)
-    assert all("timeout" in o.error for o in window.cluster.history.ops if o.id in refused)
+    assert all("timeout" in o.error and o.complete_ms - o.invoke_ms <= 300
+               for o in window.cluster.history.ops if o.id in refused)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -122,6 +127,14 @@ def test_wtimeout_does_not_undo_the_write(wc):
     assert wc.held_by_after == sorted(wc.cluster.nodes)
     assert wc.committed_after
     assert wc.read_after_heal.ok and wc.read_after_heal.value == "maybe"
+
+
+def test_a_cut_shorter_than_the_election_timeout_elects_nobody(wc):
+    """'The primary is cut off for 500 ms (less than the election timeout: no election)': the
+    start-up election is the only one, and the primary keeps its role (MongoDB: members call an
+    election only after electionTimeoutMillis without hearing the primary)."""
+    assert len(wc.cluster.backend.elections) == 1
+    assert wc.cluster.primary == wc.primary
 
 
 @pytest.mark.parametrize("seed", SEEDS)
