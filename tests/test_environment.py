@@ -78,18 +78,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_make_lab_opens_notebook_01():
+def test_make_lab_opens_notebook_01(tmp_path):
     """`make lab` starts JupyterLab whose front page is notebook 01, not the launcher."""
     port = _free_port()
     env = dict(os.environ, PORT=str(port), LAB_ARGS="--IdentityProvider.token=caplabtest",
                JUPYTER_CONFIG_DIR=str(REPO / "build" / "jupyter-config"))
-    proc = subprocess.Popen(["make", "--no-print-directory", "lab", f"PORT={port}"], cwd=REPO,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    # The server's log goes to a file: an unread pipe fills up and stalls the server.
+    log = tmp_path / "make-lab.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(["make", "--no-print-directory", "lab", f"PORT={port}"],
+                                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
     try:
-        deadline = time.monotonic() + 90
+        # Generous: on 2 cores next to a notebook run, JupyterLab can take over a minute.
+        deadline = time.monotonic() + 240
         location = None
-        while time.monotonic() < deadline and location is None:
+        while time.monotonic() < deadline and location is None and proc.poll() is None:
             time.sleep(0.5)
             request = urllib.request.Request(f"http://127.0.0.1:{port}/?token=caplabtest")
             opener = urllib.request.build_opener(_NoRedirect)
@@ -100,10 +104,12 @@ def test_make_lab_opens_notebook_01():
                     location = e.headers["Location"]
             except OSError:
                 continue
-        assert location is not None, "JupyterLab did not answer"
+        assert location is not None, f"JupyterLab did not answer; its log ends:\n" \
+                                     f"{log.read_text(errors='replace')[-2000:]}"
         assert location.split("?")[0].endswith("/lab/tree/notebooks/01-start-here.ipynb"), location
     finally:
-        os.killpg(proc.pid, 15)
+        if proc.poll() is None:
+            os.killpg(proc.pid, 15)
         proc.wait(timeout=30)
 
 
