@@ -5,7 +5,7 @@ and the checkers' verdicts on the same workload side by side.
 Pure functions from plain data (``KafkaLog.snapshot()``, ``caplab.bus.check.lag_over_time``)
 to plotly figures; nothing here touches a simulation. Each view has a ``*_data`` half (plain
 rows, testable) and a drawing half. Leaders are marked by a star and a label, out-of-sync
-replicas by a dotted bar, consumer positions by triangles and committed offsets by diamonds,
+replicas by a dotted bar, consumer positions by triangles and committed offsets by open diamonds,
 so nothing depends on colour alone.
 
 Example:
@@ -94,14 +94,19 @@ def kafka_view(snapshot: dict, topic: str, *, data: dict | None = None):
                               "line": {"width": 3}},
                    "hovertemplate": [f"p{r['partition']} high watermark {r['high_watermark']}, "
                                      f"lag {r['lag']}<extra></extra>" for r in parts]})
-    for what, symbol, colour in (("position", "triangle-right", OKABE_ITO["bluish green"]),
-                                 ("committed", "diamond", OKABE_ITO["reddish purple"])):
+    # The committed offset is an open diamond drawn first and the position a smaller triangle
+    # on top, so a consumer that has committed all it read shows both; the name sits below,
+    # away from the lane and its high-watermark tick.
+    for what, symbol, size, colour in (
+            ("committed", "diamond-open", 20, OKABE_ITO["reddish purple"]),
+            ("position", "triangle-right", 11, OKABE_ITO["bluish green"])):
         rows = [c for c in data["consumers"] if c[what] is not None]
         traces.append({"type": "scatter", "mode": "markers+text", "name": what,
                        "x": [c[what] for c in rows], "y": [c["partition"] + 0.42 for c in rows],
                        "text": [c["member"] if what == "position" else "" for c in rows],
-                       "textposition": "top center",
-                       "marker": {"symbol": symbol, "size": 14, "color": colour},
+                       "textposition": "bottom center",
+                       "marker": {"symbol": symbol, "size": size, "color": colour,
+                                  "line": {"width": 2, "color": colour}},
                        "hovertemplate": [f"{c['member']} ({c['group']}) p{c['partition']} "
                                          f"{what} {c[what]}<extra></extra>" for c in rows]})
     # Offsets are whole numbers, and a consumer's name is centred on its marker: fix the axis
