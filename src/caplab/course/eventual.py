@@ -20,7 +20,7 @@ from ..check import check_convergence
 from ..kv import Cluster
 from ..kv.probes import wait_seen_down
 from ..kv.workload import Workload
-from ..errors import ConfigError
+from ..errors import ConfigError, SimulationError
 from ..net.latency import Constant, Exponential, Mixture, Pareto, Shifted, Uniform
 from ..analyses.staleness import (PRESETS, Legs, consistent_immediately, t_at_probability,
                                   t_visibility)
@@ -116,8 +116,8 @@ def convergence_after_heal(seed: int = 1, *, mechanisms: str = "all", keys: int 
     # timer rather than when the node is seen up again.
     waits = (wait_seen_down(c, "n3"), wait_seen_down(c, ["n1", "n2"], by="n3"))
     if None in waits:
-        raise ConfigError(f"the detectors did not convict the cut-off side within 10 s "
-                          f"(seed={seed}); this scenario needs them to")
+        raise SimulationError(f"the detectors did not convict the cut-off side within 10 s "
+                              f"(seed={seed}); this scenario needs them to")
     seen_down = sum(waits)
     writes.run(duration_ms=partition_ms)
     c.run_for(quiet_before_heal_ms)

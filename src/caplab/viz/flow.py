@@ -342,8 +342,8 @@ def _arrowhead(p) -> dict:
     a = p["head"]
     return {"name": "arrowhead", "x": a["x"], "y": a["y"], "ax": a["ax"], "ay": a["ay"],
             "xref": "x", "yref": "y", "axref": "x", "ayref": "y", "text": "", "showarrow": True,
-            "arrowhead": 2, "arrowsize": max(1.0, 3.2 / p["width"]), "arrowwidth": p["width"], "arrowcolor": p["colour"],
-            "standoff": a["standoff"]}
+            "arrowhead": 2, "arrowsize": max(1.0, 3.2 / p["width"]), "arrowwidth": p["width"],
+            "arrowcolor": p["colour"], "standoff": a["standoff"]}
 
 
 def _node_box(n) -> dict:
@@ -352,7 +352,8 @@ def _node_box(n) -> dict:
             "text": n["name"], "showarrow": False,
             "hovertext": f"{n['name']} ({n['role']}): sent {n['sent']}, received "
                          f"{n['received']} events",
-            "font": {"size": NAME_FONT, "color": "#000000"}, "width": _text_px(n["name"], NAME_FONT),
+            "font": {"size": NAME_FONT, "color": "#000000"},
+            "width": _text_px(n["name"], NAME_FONT),
             "bgcolor": "#FFFFFF" if service else "#EEEEEE",
             "bordercolor": n["colour"] if service else GREY, "borderwidth": 2,
             "borderpad": BOX_PAD_PX - 2}

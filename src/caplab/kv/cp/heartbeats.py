@@ -4,8 +4,7 @@ Every member sends a heartbeat to every other member every ``heartbeat_ms`` and 
 ones it gets. With ``liveness="heartbeat"`` (MongoDB, the default) the primary does too, and a
 member restarts its election timeout when the primary answers its heartbeat
 (``_handleHeartbeatResponse``), so a one-way cut in either direction between it and the
-primary costs one election timeout. With ``liveness="oplog"`` (caplab's first model; notebooks
-02 and 06 keep it for their seeded stories, whose faults are all two-way) the
+primary costs one election timeout. With ``liveness="oplog"`` (caplab's first model) the
 primary's oplog push is its heartbeat (arbiters, which get no oplog, get a plain heartbeat),
 and a one-way cut into the primary costs two election timeouts: the primary steps down after
 one, the secondaries, still fed, wait for another.

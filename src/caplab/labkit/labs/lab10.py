@@ -170,9 +170,10 @@ def _difference(have: dict, want: dict) -> str | None:
     return None
 
 
-def _replay(seed: int) -> str:
-    """The call that runs the failing schedule again (named once in the message)."""
-    return f"lab10.deliver(apply, seed={seed})"
+def _incorrect(reason: str, seed: int) -> Incorrect:
+    """A wrong answer on ``seed``, naming once the call that runs that seed again with the
+    skeleton's name for the answer (lab10.deliver(apply, seed=N))."""
+    return Incorrect(reason, seed=seed, replay=f"lab10.deliver(apply, seed={seed})")
 
 
 @skeleton_is_not_attempted
@@ -185,20 +186,17 @@ def _grade(answer) -> str:
         except NotImplementedError:
             raise
         except Exception as e:      # noqa: BLE001 - the student's code raised: say where
-            raise Incorrect(f"apply raised {type(e).__name__}: {e} (an event of an order can "
-                            f"arrive before the order's OrderPlaced)", seed=seed,
-                            replay=_replay(seed)) from e
+            raise _incorrect(f"apply raised {type(e).__name__}: {e} (an event of an order can "
+                             f"arrive before the order's OrderPlaced)", seed) from e
         duplicates += run["duplicates"]
         diff = _difference(run["read_model"], run["expected"])
         if diff is not None:
-            raise Incorrect(f"after {run['deliveries']} deliveries ({run['duplicates']} of them "
-                            f"duplicates, out of order) {diff}", seed=seed,
-                            replay=_replay(seed))
+            raise _incorrect(f"after {run['deliveries']} deliveries ({run['duplicates']} of them "
+                             f"duplicates, out of order) {diff}", seed)
         if run["went_back"] is not None:
             oid, was, now, n = run["went_back"]
-            raise Incorrect(f"order {oid!r} went back from version {was} to {now} at delivery "
-                            f"{n}: a reader saw the order's past after its present", seed=seed,
-                            replay=_replay(seed))
+            raise _incorrect(f"order {oid!r} went back from version {was} to {now} at delivery "
+                             f"{n}: a reader saw the order's past after its present", seed)
     return (f"the read model equals the fold of the log under {len(SEEDS)} delivery schedules "
             f"({duplicates} duplicates, reordered), and never went back in time")
 

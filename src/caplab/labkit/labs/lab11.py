@@ -132,43 +132,37 @@ def _why(policy: dict) -> str:
     return ""
 
 
-def _replay(seed: int) -> str:
-    """The call that measures the failing seed again, with the skeleton's name for the answer
-    (named once in the message)."""
-    return f"lab11.measure(policy, seed={seed})"
+def _incorrect(reason: str, seed: int) -> Incorrect:
+    """A wrong answer on ``seed``, naming once the call that runs that seed again with the
+    skeleton's name for the answer (lab11.measure(policy, seed=N))."""
+    return Incorrect(reason, seed=seed, replay=f"lab11.measure(policy, seed={seed})")
 
 
 def _judge(m: dict, seed: int, policy: dict) -> None:
     o, f, r, why = OBJECTIVE, m["flapping"], m["reconnect"], _why(policy)
     if f["p99_ms"] > o["p99_ms_max"]:
-        raise Incorrect(f"p99 latency at the caller was {f['p99_ms']} ms, above the objective "
-                        f"of {o['p99_ms_max']} ms{why}",
-                        seed=seed, replay=_replay(seed))
+        raise _incorrect(f"p99 latency at the caller was {f['p99_ms']} ms, above the objective "
+                         f"of {o['p99_ms_max']} ms{why}", seed)
     if f["success_rate"] < o["success_rate_min"]:
-        raise Incorrect(f"success rate at the caller was {f['success_rate']:.1%}, below the "
-                        f"objective of {o['success_rate_min']:.0%} (breaker opened "
-                        f"{f['opened']} time{'s' if f['opened'] != 1 else ''}){why}",
-                        seed=seed, replay=_replay(seed))
+        raise _incorrect(f"success rate at the caller was {f['success_rate']:.1%}, below the "
+                         f"objective of {o['success_rate_min']:.0%} (breaker opened "
+                         f"{f['opened']} time{'s' if f['opened'] != 1 else ''}){why}", seed)
     if f["amplification"] > o["amplification_max"]:
-        raise Incorrect(f"the dependency received {f['amplification']:.2f} requests per call, "
-                        f"above the objective of {o['amplification_max']:.1f}{why}",
-                        seed=seed, replay=_replay(seed))
+        raise _incorrect(f"the dependency received {f['amplification']:.2f} requests per call, "
+                         f"above the objective of {o['amplification_max']:.1f}{why}", seed)
     if f["peak_load"] > o["peak_load_max"]:
-        raise Incorrect(f"the dependency's busiest 100 ms (at {f['peak_at_ms']} ms) brought "
-                        f"{f['peak_load']:.1f} times what it can serve, above "
-                        f"{o['peak_load_max']:.1f}{why}",
-                        seed=seed, replay=_replay(seed))
+        raise _incorrect(f"the dependency's busiest 100 ms (at {f['peak_at_ms']} ms) brought "
+                         f"{f['peak_load']:.1f} times what it can serve, above "
+                         f"{o['peak_load_max']:.1f}{why}", seed)
     if r["gave_up"] > o["reconnect_gave_up_max"]:
-        raise Incorrect(f"after a 300 ms failover, {r['gave_up']} of 100 reconnecting clients "
-                        f"gave up (objective: none): the retries (attempts, backoff) do not "
-                        f"outlast it{why}",
-                        seed=seed, replay=_replay(seed))
+        raise _incorrect(f"after a 300 ms failover, {r['gave_up']} of 100 reconnecting clients "
+                         f"gave up (objective: none): the retries (attempts, backoff) do not "
+                         f"outlast it{why}", seed)
     if r["peak_load"] > o["reconnect_peak_max"]:
-        raise Incorrect(f"when 100 clients reconnected after a failover, the dependency's "
-                        f"busiest 100 ms (at {r['peak_at_ms']} ms) brought {r['peak_load']:.1f} "
-                        f"times what it can serve, above {o['reconnect_peak_max']:.1f}: a retry "
-                        f"wave{why}",
-                        seed=seed, replay=_replay(seed))
+        raise _incorrect(f"when 100 clients reconnected after a failover, the dependency's "
+                         f"busiest 100 ms (at {r['peak_at_ms']} ms) brought {r['peak_load']:.1f} "
+                         f"times what it can serve, above {o['reconnect_peak_max']:.1f}: a retry "
+                         f"wave{why}", seed)
 
 
 def _grade(answer) -> str:

@@ -83,10 +83,10 @@ def _why(plan: dict, r: dict) -> str:
     return ""
 
 
-def _replay(seed: int) -> str:
-    """The call that measures the failing seed again, with the skeleton's name for the answer
-    (named once in the message)."""
-    return f"lab12.measure(plan, seed={seed})"
+def _incorrect(reason: str, seed: int) -> Incorrect:
+    """A wrong answer on ``seed``, naming once the call that runs that seed again with the
+    skeleton's name for the answer (lab12.measure(plan, seed=N))."""
+    return Incorrect(reason, seed=seed, replay=f"lab12.measure(plan, seed={seed})")
 
 
 def _grade(answer) -> str:
@@ -100,13 +100,11 @@ def _grade(answer) -> str:
     for r in runs:
         seed, why = r["seed"], _why(answer, r)
         if r["error_rate"] > o["error_rate_max"]:
-            raise Incorrect(f"{r['error_rate']:.1%} of the spike's requests failed, above the "
-                            f"objective of {o['error_rate_max']:.0%}{why}", seed=seed,
-                            replay=_replay(seed))
+            raise _incorrect(f"{r['error_rate']:.1%} of the spike's requests failed, above the "
+                             f"objective of {o['error_rate_max']:.0%}{why}", seed)
         if r["p99_ms"] is None or r["p99_ms"] > o["p99_ms_max"]:
-            raise Incorrect(f"the spike's p99 latency was {r['p99_ms']} ms, above the "
-                            f"objective of {o['p99_ms_max']} ms{why}", seed=seed,
-                            replay=_replay(seed))
+            raise _incorrect(f"the spike's p99 latency was {r['p99_ms']} ms, above the "
+                             f"objective of {o['p99_ms_max']} ms{why}", seed)
     cost = max(r["cost_per_hour"] for r in runs)
     reference = reference_cost_per_hour()
     bound = COST_FACTOR * reference
@@ -115,9 +113,9 @@ def _grade(answer) -> str:
         advice = ("every copy of the monolith carries all of its working set: split the sale "
                   "service out, so only its share is copied" if answer["architecture"] ==
                   "monolith" else "a smaller machine or fewer instances would do")
-        raise Incorrect(f"the objective holds, but the fleet costs ${cost:.3f} an hour, more "
-                        f"than {COST_FACTOR:g} times the reference's ${reference:.3f} "
-                        f"(${bound:.3f}): {advice}", seed=seed, replay=_replay(seed))
+        raise _incorrect(f"the objective holds, but the fleet costs ${cost:.3f} an hour, more "
+                         f"than {COST_FACTOR:g} times the reference's ${reference:.3f} "
+                         f"(${bound:.3f}): {advice}", seed)
     worst = max(r["p99_ms"] for r in runs)
     return (f"the spike's p99 stays at or below {worst} ms with at most "
             f"{max(r['error_rate'] for r in runs):.1%} errors on all {len(SEEDS)} seeds, for "
